@@ -1,0 +1,89 @@
+//! HTTP edge of the gateway: `POST /graphql` and GraphiQL at `GET /`.
+
+use crate::{auth, errors, schema};
+use async_graphql::{
+    Response, ServerError,
+    dataloader::DataLoader,
+    http::{GraphiQLSource, graphiql_plugin_explorer},
+};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::{
+    Router,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{Html, IntoResponse},
+    routing::get,
+};
+use ecl_bus::{Bus, CallCtx};
+use ecl_cache::Cache;
+use ecl_kernel::ErrorCode;
+use ecl_runtime::Ctx;
+use schema::{EclSchema, RequestState, contract::ChildrenLoader};
+use std::{
+    sync::{Arc, atomic::AtomicU64},
+    time::Duration,
+};
+
+#[derive(Clone)]
+struct Gw {
+    schema: EclSchema,
+    bus: Bus,
+    cache: Arc<dyn Cache>,
+    timeout: Duration,
+}
+
+pub fn router(ctx: Ctx) -> Router {
+    let gw = Gw {
+        schema: schema::build(),
+        bus: ctx.bus.clone(),
+        cache: ctx.cache.clone(),
+        timeout: Duration::from_millis(ctx.settings.request_timeout_ms),
+    };
+    Router::new().route("/graphql", get(graphiql).post(graphql)).route("/", get(graphiql)).with_state(gw)
+}
+
+async fn graphiql() -> impl IntoResponse {
+    Html(GraphiQLSource::build().endpoint("/graphql").plugins(&[graphiql_plugin_explorer()]).title("ECL partner platform").finish())
+}
+
+async fn graphql(State(gw): State<Gw>, headers: HeaderMap, req: GraphQLRequest) -> axum::response::Response {
+    let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
+    let principal = match auth::resolve(&gw.bus, &gw.cache, authorization, gw.timeout).await {
+        Ok(p) => p,
+        // Bad credentials fail the whole request: no field should run as someone else or anonymous.
+        Err(e) => {
+            let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            let body = Response::from_errors(vec![server_error(e)]);
+            return (status, GraphQLResponse::from(body)).into_response();
+        }
+    };
+    let trace = headers.get("x-ecl-trace").is_some_and(|v| v.as_bytes() == b"1");
+    let counter = Arc::new(AtomicU64::new(0));
+    let mut call = CallCtx::new(principal, gw.timeout);
+    if let Some(t) = headers.get("traceparent").and_then(|v| v.to_str().ok()).and_then(|t| t.split('-').nth(1)) {
+        call.trace_id = t.to_string();
+    }
+    call.counter = Some(counter.clone());
+    let state = RequestState { bus: gw.bus.clone(), call };
+    let children = DataLoader::new(ChildrenLoader(state.clone()), tokio::spawn).delay(Duration::from_millis(1));
+    let request = req.into_inner().data(state).data(children);
+    let mut resp = gw.schema.execute(request).await;
+    // Parse and validation errors (syntax, unknown fields, depth/complexity limits) come from
+    // async-graphql without a code: they are the client's input.
+    for e in &mut resp.errors {
+        let has_code = e.extensions.as_ref().is_some_and(|x| x.get("code").is_some());
+        if !has_code {
+            e.extensions.get_or_insert_with(Default::default).set("code", ErrorCode::InvalidInput.as_str());
+        }
+    }
+    let n = counter.load(std::sync::atomic::Ordering::Relaxed);
+    metrics::histogram!("ecl_gateway_bus_requests_per_query").record(n as f64);
+    if trace {
+        resp = resp.extension("busRequests", async_graphql::Value::from(n));
+    }
+    GraphQLResponse::from(resp).into_response()
+}
+
+fn server_error(e: ecl_kernel::AppError) -> ServerError {
+    errors::gql(e).into_server_error(async_graphql::Pos::default())
+}

@@ -1,0 +1,30 @@
+//! The GraphQL gateway: one schema merged from per-domain roots, served by axum. It authenticates
+//! the caller once per request, then every resolver is a thin call over the bus carrying that
+//! principal; fields that fan out go through DataLoaders whose batch is one bus request.
+
+mod auth;
+mod errors;
+mod http;
+pub mod schema;
+
+use ecl_runtime::{Ctx, Module, Need, Started};
+
+pub const NAME: &str = "gateway";
+
+pub fn module() -> Module {
+    Module {
+        name: NAME,
+        about: "GraphQL API (POST /graphql, GraphiQL at /), authentication, DataLoaders",
+        needs: &[Need::Bus, Need::Cache, Need::Http],
+        init: |ctx| Box::pin(init(ctx)),
+    }
+}
+
+async fn init(ctx: Ctx) -> anyhow::Result<Started> {
+    Ok(Started { http: Some(http::router(ctx)), ready: vec![] })
+}
+
+/// The SDL of the public schema (`ecl schema`).
+pub fn sdl() -> String {
+    schema::build().sdl()
+}

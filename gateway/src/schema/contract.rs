@@ -1,0 +1,280 @@
+//! Contracts: the partner tree's root objects.
+
+use super::common::RequestState;
+use crate::errors::gql;
+use async_graphql::{
+    Context, Enum, InputObject, Object, SimpleObject,
+    dataloader::{DataLoader, Loader},
+};
+use ecl_kernel::AppError;
+use ecl_proto::{
+    PageArgs,
+    contract::{
+        self as proto, AbolishContract, ContractFilter as ProtoFilter, ContractView, CreateContract, GetContract, ListChildren,
+        SearchContracts, UpdateContract,
+    },
+};
+use std::collections::HashMap;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "ecl_proto::contract::ContractKind")]
+pub enum ContractKind {
+    Direct,
+    Partner,
+    Child,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "ecl_proto::contract::ContractStatus")]
+pub enum ContractStatus {
+    Active,
+    Abolished,
+}
+
+/// Customer information; visible to the contract's owner (and the parent's owner, and the operator).
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "CustomerInput")]
+pub struct Customer {
+    pub company: String,
+    #[graphql(default)]
+    pub address: String,
+    #[graphql(default)]
+    pub contact_name: String,
+    pub contact_email: String,
+}
+
+impl From<Customer> for proto::Customer {
+    fn from(c: Customer) -> Self {
+        proto::Customer { company: c.company, address: c.address, contact_name: c.contact_name, contact_email: c.contact_email }
+    }
+}
+
+#[derive(InputObject)]
+pub struct OwnerInput {
+    pub login_id: String,
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(InputObject)]
+pub struct ContractInput {
+    pub name: String,
+    /// The partner's own management number (for a child) or the provider's (15 digits).
+    pub external_id: Option<String>,
+    pub customer: Customer,
+    /// The contract's owner (representative) account, created with the contract.
+    pub owner: OwnerInput,
+}
+
+#[derive(InputObject, Default)]
+pub struct UpdateContractInput {
+    pub name: Option<String>,
+    /// An empty string clears it.
+    pub external_id: Option<String>,
+    pub customer: Option<Customer>,
+}
+
+#[derive(InputObject, Default, Clone)]
+pub struct ContractFilter {
+    /// Case-insensitive part of the name.
+    pub name: Option<String>,
+    pub external_id: Option<String>,
+    pub status: Option<ContractStatus>,
+    pub kind: Option<ContractKind>,
+    pub created_from: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<ContractFilter> for ProtoFilter {
+    fn from(f: ContractFilter) -> Self {
+        ProtoFilter {
+            name: f.name,
+            external_id: f.external_id,
+            status: f.status.map(Into::into),
+            kind: f.kind.map(Into::into),
+            created_from: f.created_from,
+            created_to: f.created_to,
+        }
+    }
+}
+
+pub struct Contract(pub ContractView);
+
+crate::connection!(ContractConnection, ContractEdge, Contract);
+
+#[Object]
+impl Contract {
+    async fn id(&self) -> &str {
+        &self.0.id
+    }
+    async fn kind(&self) -> ContractKind {
+        self.0.kind.into()
+    }
+    async fn parent_id(&self) -> Option<&str> {
+        self.0.parent_id.as_deref()
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn external_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
+    }
+    async fn status(&self) -> ContractStatus {
+        self.0.status.into()
+    }
+    /// Null unless the caller may see customer information.
+    async fn customer(&self) -> Option<Customer> {
+        self.0.customer.clone().map(|c| Customer {
+            company: c.company,
+            address: c.address,
+            contact_name: c.contact_name,
+            contact_email: c.contact_email,
+        })
+    }
+    async fn owner_user_id(&self) -> Option<&str> {
+        self.0.owner_user_id.as_deref()
+    }
+    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.created_at
+    }
+    async fn abolished_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.abolished_at
+    }
+    /// Child contracts of a partner (empty for others), loaded for every contract on the page in
+    /// one bus request.
+    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ContractFilter>,
+        first: Option<u32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<ContractConnection> {
+        let key = ChildrenKey { parent_id: self.0.id.clone(), filter: filter.unwrap_or_default().into(), page: PageArgs { first, after } };
+        let page = ctx.data_unchecked::<DataLoader<ChildrenLoader>>().load_one(key).await.map_err(gql)?;
+        Ok(ContractConnection::from_page(page.unwrap_or_else(ecl_proto::Page::empty), Contract))
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ChildrenKey {
+    parent_id: String,
+    filter: ProtoFilter,
+    page: PageArgs,
+}
+
+/// Batches `children` of many contracts into one `ListChildren` request per distinct
+/// (filter, page) — in practice one per level of the query.
+pub struct ChildrenLoader(pub RequestState);
+
+impl Loader<ChildrenKey> for ChildrenLoader {
+    type Value = ecl_proto::Page<ContractView>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[ChildrenKey]) -> Result<HashMap<ChildrenKey, Self::Value>, AppError> {
+        let mut groups: HashMap<(ProtoFilter, PageArgs), Vec<String>> = HashMap::new();
+        for k in keys {
+            groups.entry((k.filter.clone(), k.page.clone())).or_default().push(k.parent_id.clone());
+        }
+        let mut out = HashMap::new();
+        for ((filter, page), parent_ids) in groups {
+            let req = ListChildren { parent_ids, filter: filter.clone(), page: page.clone() };
+            for (parent_id, p) in self.0.bus.call(&self.0.call, &req).await? {
+                out.insert(ChildrenKey { parent_id, filter: filter.clone(), page: page.clone() }, p);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Default)]
+pub struct ContractQuery;
+
+#[Object]
+impl ContractQuery {
+    /// One contract. `NOT_FOUND` also for contracts outside the caller's tree.
+    async fn contract(&self, ctx: &Context<'_>, id: async_graphql::ID) -> async_graphql::Result<Contract> {
+        let s = RequestState::of(ctx);
+        s.require_auth()?;
+        Ok(Contract(s.call(&GetContract { id: id.to_string() }).await?))
+    }
+
+    /// Contracts the caller may see: all for the operator; one's own and, for partner owners and
+    /// admins, its children.
+    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    async fn contracts(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ContractFilter>,
+        first: Option<u32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<ContractConnection> {
+        let s = RequestState::of(ctx);
+        s.require_auth()?;
+        let page = s.call(&SearchContracts { filter: filter.unwrap_or_default().into(), page: PageArgs { first, after } }).await?;
+        Ok(ContractConnection::from_page(page, Contract))
+    }
+}
+
+#[derive(Default)]
+pub struct ContractMutation;
+
+fn create(kind: proto::ContractKind, parent_id: Option<String>, input: ContractInput) -> CreateContract {
+    CreateContract {
+        kind,
+        parent_id,
+        name: input.name,
+        external_id: input.external_id,
+        customer: input.customer.into(),
+        owner: proto::OwnerInput { login_id: input.owner.login_id, email: input.owner.email, password: input.owner.password },
+    }
+}
+
+#[Object]
+impl ContractMutation {
+    /// Operator only: a partner (reseller) parent contract and its owner account.
+    async fn create_partner_contract(&self, ctx: &Context<'_>, input: ContractInput) -> async_graphql::Result<Contract> {
+        let s = RequestState::of(ctx);
+        s.require_auth()?;
+        Ok(Contract(s.call(&create(proto::ContractKind::Partner, None, input)).await?))
+    }
+
+    /// Operator only: a direct contract and its owner account.
+    async fn create_direct_contract(&self, ctx: &Context<'_>, input: ContractInput) -> async_graphql::Result<Contract> {
+        let s = RequestState::of(ctx);
+        s.require_auth()?;
+        Ok(Contract(s.call(&create(proto::ContractKind::Direct, None, input)).await?))
+    }
+
+    /// The partner's owner and admins: a child contract under `parentId` and its owner account.
+    async fn create_child_contract(
+        &self,
+        ctx: &Context<'_>,
+        parent_id: async_graphql::ID,
+        input: ContractInput,
+    ) -> async_graphql::Result<Contract> {
+        let s = RequestState::of(ctx);
+        s.require_auth()?;
+        Ok(Contract(s.call(&create(proto::ContractKind::Child, Some(parent_id.to_string()), input)).await?))
+    }
+
+    async fn update_contract(&self, ctx: &Context<'_>, id: async_graphql::ID, input: UpdateContractInput) -> async_graphql::Result<Contract> {
+        let s = RequestState::of(ctx);
+        s.require_auth()?;
+        let req = UpdateContract {
+            id: id.to_string(),
+            name: input.name,
+            external_id: input.external_id,
+            customer: input.customer.map(Into::into),
+        };
+        Ok(Contract(s.call(&req).await?))
+    }
+
+    /// Abolishes a contract. Refused (`CONFLICT`) while it still has tenants, unless `force`, which
+    /// deletes them and revokes the contract's users. Bills and history are kept.
+    async fn abolish_contract(&self, ctx: &Context<'_>, id: async_graphql::ID, force: Option<bool>) -> async_graphql::Result<Contract> {
+        let s = RequestState::of(ctx);
+        s.require_auth()?;
+        Ok(Contract(s.call(&AbolishContract { id: id.to_string(), force: force.unwrap_or(false) }).await?))
+    }
+}

@@ -1,0 +1,30 @@
+//! The public schema: per-domain roots merged into one Query and one Mutation.
+
+pub(crate) mod common;
+pub(crate) mod contract;
+
+mod identity;
+
+pub use common::RequestState;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+
+#[derive(MergedObject, Default)]
+pub struct Query(identity::IdentityQuery, contract::ContractQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(identity::IdentityMutation, contract::ContractMutation);
+
+pub type EclSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Deepest query accepted (the partner walk contract → children → tenants → users → … fits).
+pub const MAX_DEPTH: usize = 16;
+/// Largest accepted query complexity (each field counts 1, lists multiply by their page size).
+pub const MAX_COMPLEXITY: usize = 50_000;
+
+pub fn build() -> EclSchema {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}

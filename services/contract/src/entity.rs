@@ -1,0 +1,35 @@
+//! The contract service's tables.
+
+pub mod contract {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "contracts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub kind: String,
+        #[sea_orm(indexed)]
+        pub parent_id: Option<String>,
+        pub name: String,
+        /// Lower-cased name for case-insensitive search on both backends.
+        pub name_lower: String,
+        #[sea_orm(indexed)]
+        pub external_id: Option<String>,
+        pub status: String,
+        pub company: String,
+        pub address: String,
+        pub contact_name: String,
+        pub contact_email: String,
+        pub owner_user_id: Option<String>,
+        /// Microseconds since the epoch; with `id` the stable list order.
+        #[sea_orm(indexed)]
+        pub created_at: i64,
+        pub abolished_at: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

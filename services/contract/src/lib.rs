@@ -1,0 +1,421 @@
+//! Contract service (SPEC §2): partner (parent), child and direct contracts, their customer
+//! information, search, change and abolition. It is the authority on the contract tree, so other
+//! services ask it how a caller relates to a contract.
+
+mod access;
+mod entity;
+mod migration;
+
+use access::Access;
+use ecl_bus::{Bus, CallCtx, EventRouter, Router};
+use ecl_kernel::{AppError, AppResult, ContractId, Principal, Role, SharedClock, validate};
+use ecl_proto::{
+    Page, PageArgs,
+    contract::*,
+    identity::{CreateUser, DeleteUser},
+    page::Cursor,
+    tenant::CountTenants,
+};
+use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
+use ecl_store::Outbox;
+use entity::contract;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+use std::sync::Arc;
+
+pub const NAME: &str = "contract";
+const ACTIVE: &str = "ACTIVE";
+const ABOLISHED: &str = "ABOLISHED";
+
+pub fn module() -> Module {
+    Module {
+        name: NAME,
+        about: "partner, child and direct contracts; contract groups; coupons",
+        needs: &[Need::Store, Need::Bus],
+        init: |ctx| Box::pin(init(ctx)),
+    }
+}
+
+pub struct Contracts {
+    db: DatabaseConnection,
+    bus: Bus,
+    clock: SharedClock,
+    outbox: Outbox,
+}
+
+async fn init(ctx: Ctx) -> anyhow::Result<Started> {
+    let db = ctx.store(NAME).await?;
+    migration::Migrator::up(&db, None).await?;
+    let outbox = Outbox::start(db.clone(), ctx.bus.clone(), NAME);
+    let svc = Arc::new(Contracts { db: db.clone(), bus: ctx.bus.clone(), clock: ctx.clock.clone(), outbox });
+    ecl_runtime::serve(&ctx.bus, NAME, svc, router(), EventRouter::default()).await?;
+    Ok(Started { http: None, ready: vec![db_ready(db)] })
+}
+
+fn router() -> Router<Contracts> {
+    Router::default()
+        .route(|s: Arc<Contracts>, ctx, req: CreateContract| async move { s.create(&ctx, req).await })
+        .route(|s: Arc<Contracts>, ctx, req: UpdateContract| async move { s.update(&ctx, req).await })
+        .route(|s: Arc<Contracts>, ctx, req: AbolishContract| async move { s.abolish(&ctx, req).await })
+        .route(|s: Arc<Contracts>, ctx, req: GetContract| async move { s.get(&ctx, &req.id).await })
+        .route(|s: Arc<Contracts>, ctx, req: GetContracts| async move { s.get_many(&ctx, req.ids).await })
+        .route(|s: Arc<Contracts>, ctx, req: SearchContracts| async move { s.search(&ctx, req).await })
+        .route(|s: Arc<Contracts>, ctx, req: ListChildren| async move { s.children(&ctx, req).await })
+}
+
+fn kind_str(k: ContractKind) -> &'static str {
+    match k {
+        ContractKind::Direct => "DIRECT",
+        ContractKind::Partner => "PARTNER",
+        ContractKind::Child => "CHILD",
+    }
+}
+
+fn parse_kind(s: &str) -> ContractKind {
+    match s {
+        "PARTNER" => ContractKind::Partner,
+        "CHILD" => ContractKind::Child,
+        _ => ContractKind::Direct,
+    }
+}
+
+fn ts(us: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+/// The view of `c` for `who`: customer information only for those allowed to see it.
+fn view(c: &contract::Model, who: &Principal) -> ContractView {
+    ContractView {
+        id: c.id.clone(),
+        kind: parse_kind(&c.kind),
+        parent_id: c.parent_id.clone(),
+        name: c.name.clone(),
+        external_id: c.external_id.clone(),
+        status: if c.status == ABOLISHED { ContractStatus::Abolished } else { ContractStatus::Active },
+        customer: Access::of(who).sees_customer(c).then(|| Customer {
+            company: c.company.clone(),
+            address: c.address.clone(),
+            contact_name: c.contact_name.clone(),
+            contact_email: c.contact_email.clone(),
+        }),
+        owner_user_id: c.owner_user_id.clone(),
+        created_at: ts(c.created_at),
+        abolished_at: c.abolished_at.map(ts),
+    }
+}
+
+/// Validated customer information (company and contact e-mail required; the rest optional).
+fn customer_input(c: &Customer) -> AppResult<Customer> {
+    let optional = |field: &str, v: &str, max: usize| -> AppResult<String> {
+        let v = v.trim();
+        if v.chars().count() > max {
+            return Err(AppError::invalid(field, format!("{field} must be at most {max} characters")));
+        }
+        Ok(v.to_string())
+    };
+    Ok(Customer {
+        company: validate::text("customer.company", &c.company, 200)?,
+        address: optional("customer.address", &c.address, 500)?,
+        contact_name: optional("customer.contactName", &c.contact_name, 200)?,
+        contact_email: validate::email("customer.contactEmail", &c.contact_email)?,
+    })
+}
+
+fn external_id_input(v: &str) -> AppResult<Option<String>> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if v.chars().count() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)) {
+        return Err(AppError::invalid("externalId", "external id must be up to 64 letters, digits or - _ . /"));
+    }
+    Ok(Some(v.to_string()))
+}
+
+impl Contracts {
+    async fn find(&self, id: &str) -> AppResult<Option<contract::Model>> {
+        ContractId::parse(id)?;
+        Ok(contract::Entity::find_by_id(id.to_string()).one(&self.db).await?)
+    }
+
+    /// The contract if the caller may see it; `NOT_FOUND` otherwise, so ids outside one's tree
+    /// reveal nothing about whether they exist.
+    async fn visible(&self, who: &Principal, id: &str) -> AppResult<contract::Model> {
+        match self.find(id).await? {
+            Some(c) if Access::of(who).sees(&c) => Ok(c),
+            _ => Err(AppError::not_found(format!("contract {id}"))),
+        }
+    }
+
+    pub async fn create(&self, ctx: &CallCtx, req: CreateContract) -> AppResult<ContractView> {
+        let who = &ctx.principal;
+        let name = validate::text("name", &req.name, 200)?;
+        let external_id = external_id_input(req.external_id.as_deref().unwrap_or(""))?;
+        let customer = customer_input(&req.customer)?;
+        let parent = match (req.kind, req.parent_id.as_deref()) {
+            (ContractKind::Child, Some(pid)) => {
+                let parent = self.visible(who, pid).await?;
+                if parent.kind != "PARTNER" {
+                    return Err(AppError::invalid("parentId", "child contracts belong to a partner contract"));
+                }
+                if parent.status != ACTIVE {
+                    return Err(AppError::conflict("the partner contract is abolished"));
+                }
+                if !Access::of(who).manages_children_of(&parent) {
+                    return Err(AppError::forbidden("only the partner's owner and admins create child contracts"));
+                }
+                Some(parent)
+            }
+            (ContractKind::Child, None) => return Err(AppError::invalid("parentId", "a child contract needs its parent")),
+            (_, Some(_)) => return Err(AppError::invalid("parentId", "only child contracts have a parent")),
+            (_, None) => {
+                if !who.is_operator() {
+                    return Err(AppError::forbidden("only the operator creates partner and direct contracts"));
+                }
+                None
+            }
+        };
+        if let (Some(p), Some(ext)) = (&parent, &external_id) {
+            let taken = contract::Entity::find()
+                .filter(contract::Column::ParentId.eq(p.id.clone()))
+                .filter(contract::Column::ExternalId.eq(ext.clone()))
+                .count(&self.db)
+                .await?;
+            if taken > 0 {
+                return Err(AppError::conflict(format!("external id {ext} is already used by another child")));
+            }
+        }
+
+        let id = ContractId::generate();
+        // The owner first: identity validates login id, e-mail and password and may refuse
+        // (e.g. login id taken) before anything is stored here.
+        let system = ctx.as_principal(Principal::system(NAME));
+        let owner = self
+            .bus
+            .call(
+                &system,
+                &CreateUser {
+                    contract_id: id.to_string(),
+                    login_id: req.owner.login_id,
+                    email: req.owner.email,
+                    password: req.owner.password,
+                    role: Role::Owner,
+                },
+            )
+            .await
+            .map_err(|e| match e.field.as_deref() {
+                // Point the client at the owner input it sent.
+                Some(f) => AppError { field: Some(format!("owner.{f}")), ..e },
+                None => e,
+            })?;
+
+        let row = contract::ActiveModel {
+            id: Set(id.to_string()),
+            kind: Set(kind_str(req.kind).into()),
+            parent_id: Set(parent.map(|p| p.id)),
+            name_lower: Set(name.to_lowercase()),
+            name: Set(name),
+            external_id: Set(external_id),
+            status: Set(ACTIVE.into()),
+            company: Set(customer.company),
+            address: Set(customer.address),
+            contact_name: Set(customer.contact_name),
+            contact_email: Set(customer.contact_email),
+            owner_user_id: Set(Some(owner.id.clone())),
+            created_at: Set(self.clock.now().timestamp_micros()),
+            abolished_at: Set(None),
+        };
+        let stored = async {
+            let txn = self.db.begin().await?;
+            let c = row.insert(&txn).await?;
+            let v = view(&c, who);
+            self.outbox.add(&txn, &ctx.trace_id, &ContractChanged { contract: v.clone(), change: "created".into() }).await?;
+            txn.commit().await?;
+            Ok::<_, AppError>(v)
+        }
+        .await;
+        match stored {
+            Ok(v) => {
+                self.outbox.wake();
+                Ok(v)
+            }
+            Err(e) => {
+                // Compensate: the owner must not outlive a contract that was never stored.
+                if let Err(ce) = self.bus.call(&system, &DeleteUser { user_id: owner.id }).await {
+                    tracing::error!("compensation failed, orphan owner user left: {ce}");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    pub async fn update(&self, ctx: &CallCtx, req: UpdateContract) -> AppResult<ContractView> {
+        let who = &ctx.principal;
+        let c = self.visible(who, &req.id).await?;
+        if !Access::of(who).may_change(&c) {
+            return Err(AppError::forbidden("not allowed to change this contract"));
+        }
+        if c.status == ABOLISHED {
+            return Err(AppError::conflict("the contract is abolished"));
+        }
+        let mut am: contract::ActiveModel = c.clone().into();
+        if let Some(name) = &req.name {
+            let name = validate::text("name", name, 200)?;
+            am.name_lower = Set(name.to_lowercase());
+            am.name = Set(name);
+        }
+        if let Some(ext) = &req.external_id {
+            am.external_id = Set(external_id_input(ext)?);
+        }
+        if let Some(cust) = &req.customer {
+            if !Access::of(who).sees_customer(&c) {
+                return Err(AppError::forbidden("only the owner changes customer information"));
+            }
+            let cust = customer_input(cust)?;
+            am.company = Set(cust.company);
+            am.address = Set(cust.address);
+            am.contact_name = Set(cust.contact_name);
+            am.contact_email = Set(cust.contact_email);
+        }
+        let txn = self.db.begin().await?;
+        let c = am.update(&txn).await?;
+        let v = view(&c, who);
+        self.outbox.add(&txn, &ctx.trace_id, &ContractChanged { contract: v.clone(), change: "updated".into() }).await?;
+        txn.commit().await?;
+        self.outbox.wake();
+        Ok(v)
+    }
+
+    pub async fn abolish(&self, ctx: &CallCtx, req: AbolishContract) -> AppResult<ContractView> {
+        let who = &ctx.principal;
+        let c = self.visible(who, &req.id).await?;
+        let allowed = match &c.parent_id {
+            Some(_) => who.is_operator() || Access::of(who).manages_child(&c),
+            None => who.is_operator(),
+        };
+        if !allowed {
+            return Err(AppError::forbidden("not allowed to abolish this contract"));
+        }
+        if c.status == ABOLISHED {
+            return Ok(view(&c, who)); // idempotent
+        }
+        let active_children = contract::Entity::find()
+            .filter(contract::Column::ParentId.eq(c.id.clone()))
+            .filter(contract::Column::Status.eq(ACTIVE))
+            .count(&self.db)
+            .await?;
+        if active_children > 0 {
+            return Err(AppError::conflict(format!("the contract still has {active_children} active child contracts")));
+        }
+        let counts = self.bus.call(ctx, &CountTenants { contract_ids: vec![c.id.clone()] }).await?;
+        let tenants: u64 = counts.iter().map(|(_, n)| n).sum();
+        if tenants > 0 && !req.force {
+            return Err(AppError::conflict(format!("the contract still has {tenants} tenants; abolish with force to delete them")));
+        }
+        let mut am: contract::ActiveModel = c.into();
+        am.status = Set(ABOLISHED.into());
+        am.abolished_at = Set(Some(self.clock.now().timestamp_micros()));
+        let txn = self.db.begin().await?;
+        let c = am.update(&txn).await?;
+        let v = view(&c, who);
+        // Tenant and identity services react to this event (delete tenants, revoke users).
+        self.outbox
+            .add(&txn, &ctx.trace_id, &ContractChanged { contract: v.clone(), change: "abolished".into() })
+            .await?;
+        txn.commit().await?;
+        self.outbox.wake();
+        Ok(v)
+    }
+
+    pub async fn get(&self, ctx: &CallCtx, id: &str) -> AppResult<ContractView> {
+        Ok(view(&self.visible(&ctx.principal, id).await?, &ctx.principal))
+    }
+
+    pub async fn get_many(&self, ctx: &CallCtx, ids: Vec<String>) -> AppResult<Vec<ContractView>> {
+        let ids: Vec<String> = ids.into_iter().filter(|id| ContractId::parse(id).is_ok()).collect();
+        let rows = contract::Entity::find().filter(contract::Column::Id.is_in(ids)).all(&self.db).await?;
+        let access = Access::of(&ctx.principal);
+        Ok(rows.iter().filter(|c| access.sees(c)).map(|c| view(c, &ctx.principal)).collect())
+    }
+
+    pub async fn search(&self, ctx: &CallCtx, req: SearchContracts) -> AppResult<Page<ContractView>> {
+        let who = &ctx.principal;
+        let scope = match (who.is_operator(), who.contract_id()) {
+            (true, _) => Condition::all(),
+            (false, Some(cid)) if who.is_manager() => Condition::any()
+                .add(contract::Column::Id.eq(cid))
+                .add(contract::Column::ParentId.eq(cid)),
+            (false, Some(cid)) => Condition::all().add(contract::Column::Id.eq(cid)),
+            (false, None) => return Err(AppError::unauthenticated()),
+        };
+        self.page(who, scope, &req.filter, &req.page).await
+    }
+
+    pub async fn children(&self, ctx: &CallCtx, req: ListChildren) -> AppResult<Vec<(String, Page<ContractView>)>> {
+        let who = &ctx.principal;
+        let access = Access::of(who);
+        let parents = contract::Entity::find().filter(contract::Column::Id.is_in(req.parent_ids.clone())).all(&self.db).await?;
+        let mut out = Vec::with_capacity(req.parent_ids.len());
+        for pid in req.parent_ids {
+            let page = match parents.iter().find(|p| p.id == pid) {
+                Some(p) if access.sees(p) && access.manages_children_of(p) => {
+                    let scope = Condition::all().add(contract::Column::ParentId.eq(pid.clone()));
+                    self.page(who, scope, &req.filter, &req.page).await?
+                }
+                _ => Page::empty(),
+            };
+            out.push((pid, page));
+        }
+        Ok(out)
+    }
+
+    /// One page of contracts within `scope` matching `filter`, ordered by (created_at, id).
+    async fn page(&self, who: &Principal, scope: Condition, filter: &ContractFilter, args: &PageArgs) -> AppResult<Page<ContractView>> {
+        let limit = args.limit()?;
+        let after = args.after_key()?;
+        let mut cond = Condition::all().add(scope);
+        if let Some(name) = filter.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            cond = cond.add(contract::Column::NameLower.contains(name.to_lowercase()));
+        }
+        if let Some(ext) = filter.external_id.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            cond = cond.add(contract::Column::ExternalId.eq(ext));
+        }
+        if let Some(st) = filter.status {
+            cond = cond.add(contract::Column::Status.eq(if st == ContractStatus::Active { ACTIVE } else { ABOLISHED }));
+        }
+        if let Some(k) = filter.kind {
+            cond = cond.add(contract::Column::Kind.eq(kind_str(k)));
+        }
+        if let Some(from) = filter.created_from {
+            cond = cond.add(contract::Column::CreatedAt.gte(from.timestamp_micros()));
+        }
+        if let Some(to) = filter.created_to {
+            cond = cond.add(contract::Column::CreatedAt.lt(to.timestamp_micros()));
+        }
+        let total = contract::Entity::find().filter(cond.clone()).count(&self.db).await?;
+        if let Some(Cursor { created_at_us, id }) = after {
+            cond = cond.add(
+                Condition::any().add(contract::Column::CreatedAt.gt(created_at_us)).add(
+                    Condition::all().add(contract::Column::CreatedAt.eq(created_at_us)).add(contract::Column::Id.gt(id)),
+                ),
+            );
+        }
+        let mut rows = contract::Entity::find()
+            .filter(cond)
+            .order_by_asc(contract::Column::CreatedAt)
+            .order_by_asc(contract::Column::Id)
+            .limit(limit as u64 + 1)
+            .all(&self.db)
+            .await?;
+        let has_next_page = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let edges = rows
+            .iter()
+            .map(|c| (Cursor { created_at_us: c.created_at, id: c.id.clone() }.encode(), view(c, who)))
+            .collect();
+        Ok(Page { edges, has_next_page, total_count: total })
+    }
+}

@@ -1,0 +1,49 @@
+//! The identity service's tables.
+
+pub mod user {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "users")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        #[sea_orm(indexed)]
+        pub contract_id: Option<String>,
+        #[sea_orm(unique)]
+        pub login_id: String,
+        pub email: String,
+        pub password_hash: String,
+        pub role: String,
+        /// `ACTIVE` or `DELETED` (kept so tokens of a deleted user can be told apart).
+        pub status: String,
+        /// Tokens issued before this instant (unix seconds) are no longer accepted.
+        pub sessions_valid_after: i64,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod signing_key {
+    use sea_orm::entity::prelude::*;
+
+    /// HMAC keys for access tokens, identified by `kid`; shared by every identity replica through
+    /// the database, so any replica verifies what another signed.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "signing_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub kid: String,
+        pub secret: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

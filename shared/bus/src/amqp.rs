@@ -1,0 +1,476 @@
+//! The RabbitMQ transport.
+//!
+//! Topology (every name prefixed with the namespace `ns`):
+//! - `{ns}.req.{target}`: one durable queue per target; every replica consumes it (competing
+//!   consumers), acking only after its handler has answered. Requests carry their deadline as the
+//!   message expiry, so a request nobody took in time is dropped by the broker (dead-lettered), never
+//!   executed late by a consumer that comes back.
+//! - replies travel over RabbitMQ's direct reply-to (`amq.rabbitmq.reply-to`): no queue per caller.
+//! - `{ns}.events`: a topic exchange; each subscribing target has one durable queue
+//!   `{ns}.evt.{target}` bound with its patterns. Events are persistent and published with
+//!   publisher confirms.
+//! - `{ns}.dlx` → `{ns}.dead`: where expired requests and poison events end up.
+//!
+//! A supervisor reconnects with exponential backoff and re-declares the topology and every consumer
+//! registered so far; while disconnected, requests fail fast with `UNAVAILABLE`.
+
+use crate::{EventEnvelope, EventHandler, RequestEnvelope, RequestHandler, Transport, now_ms};
+use async_trait::async_trait;
+use bytes::Bytes;
+use ecl_kernel::{AppError, Principal};
+use futures::StreamExt;
+use lapin::{
+    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind,
+    options::{
+        BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions,
+        BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+    },
+    types::{AMQPValue, FieldTable, LongString, ShortString},
+};
+use parking_lot::Mutex;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+use tokio::sync::{Notify, oneshot};
+
+const REPLY_TO: &str = "amq.rabbitmq.reply-to";
+/// Unacknowledged requests a replica holds at once: enough to keep handlers busy, few enough that
+/// other replicas get their share.
+const REQUEST_PREFETCH: u16 = 256;
+const EVENT_PREFETCH: u16 = 64;
+
+type Pending = Mutex<HashMap<String, oneshot::Sender<Result<Bytes, AppError>>>>;
+
+/// One live connection and its channels; replaced as a whole on reconnect.
+struct Live {
+    conn: Connection,
+    /// Publishes requests and consumes their replies (direct reply-to needs both on one channel).
+    requests: Channel,
+    /// Publishes events and replies, in confirm mode for events.
+    events: Channel,
+    /// Request queues already declared on this connection.
+    declared: Mutex<HashSet<String>>,
+    consumer_tags: Mutex<Vec<(Channel, String)>>,
+}
+
+struct Inner {
+    url: String,
+    ns: String,
+    live: Mutex<Option<Arc<Live>>>,
+    pending: Pending,
+    servers: Mutex<Vec<(String, Arc<dyn RequestHandler>)>>,
+    subscribers: Mutex<Vec<(String, Vec<String>, Arc<dyn EventHandler>)>>,
+    in_flight: AtomicUsize,
+    idle: Notify,
+    closing: AtomicBool,
+}
+
+pub struct AmqpTransport {
+    inner: Arc<Inner>,
+}
+
+impl AmqpTransport {
+    /// Connects (failing if the broker cannot be reached now) and starts the reconnect supervisor.
+    pub async fn connect(url: &str, namespace: &str) -> anyhow::Result<AmqpTransport> {
+        let inner = Arc::new(Inner {
+            url: url.to_string(),
+            ns: namespace.to_string(),
+            live: Mutex::new(None),
+            pending: Mutex::new(HashMap::new()),
+            servers: Mutex::new(Vec::new()),
+            subscribers: Mutex::new(Vec::new()),
+            in_flight: AtomicUsize::new(0),
+            idle: Notify::new(),
+            closing: AtomicBool::new(false),
+        });
+        let live = inner.establish().await?;
+        tokio::spawn(Inner::supervise(inner.clone(), live));
+        Ok(AmqpTransport { inner })
+    }
+
+    fn live(&self) -> Result<Arc<Live>, AppError> {
+        self.inner.live.lock().clone().ok_or_else(|| AppError::unavailable("message broker unreachable"))
+    }
+}
+
+impl Inner {
+    fn q_request(&self, target: &str) -> String {
+        format!("{}.req.{target}", self.ns)
+    }
+    fn x_events(&self) -> String {
+        format!("{}.events", self.ns)
+    }
+    fn x_dead(&self) -> String {
+        format!("{}.dlx", self.ns)
+    }
+    fn queue_args(&self) -> FieldTable {
+        let mut args = FieldTable::default();
+        args.insert("x-dead-letter-exchange".into(), AMQPValue::LongString(self.x_dead().into()));
+        args
+    }
+
+    async fn establish(self: &Arc<Self>) -> anyhow::Result<Arc<Live>> {
+        let conn = Connection::connect(&self.url, ConnectionProperties::default()).await?;
+        let requests = conn.create_channel().await?;
+        let events = conn.create_channel().await?;
+        events.confirm_select(ConfirmSelectOptions::default()).await?;
+        events
+            .exchange_declare(self.x_events().into(), ExchangeKind::Topic, durable_exchange(), FieldTable::default())
+            .await?;
+        events
+            .exchange_declare(self.x_dead().into(), ExchangeKind::Fanout, durable_exchange(), FieldTable::default())
+            .await?;
+        let dead = format!("{}.dead", self.ns);
+        events.queue_declare(dead.as_str().into(), durable_queue(), FieldTable::default()).await?;
+        events
+            .queue_bind(dead.as_str().into(), self.x_dead().into(), "".into(), QueueBindOptions::default(), FieldTable::default())
+            .await?;
+
+        // Replies to this process's requests.
+        let mut replies = requests
+            .basic_consume(
+                REPLY_TO.into(),
+                format!("replies-{}", uuid::Uuid::new_v4().simple()).into(),
+                BasicConsumeOptions { no_ack: true, ..Default::default() },
+                FieldTable::default(),
+            )
+            .await?;
+        let me = self.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(delivery)) = replies.next().await {
+                let Some(corr) = delivery.properties.correlation_id().as_ref().map(|c| c.to_string()) else { continue };
+                let Some(tx) = me.pending.lock().remove(&corr) else { continue };
+                let ok = header_str(delivery.properties.headers(), "status").as_deref() == Some("ok");
+                let body = Bytes::from(delivery.data);
+                let result = if ok {
+                    Ok(body)
+                } else {
+                    Err(serde_json::from_slice::<AppError>(&body).unwrap_or_else(AppError::internal))
+                };
+                let _ = tx.send(result);
+            }
+        });
+
+        let live = Arc::new(Live {
+            conn,
+            requests,
+            events,
+            declared: Mutex::new(HashSet::new()),
+            consumer_tags: Mutex::new(Vec::new()),
+        });
+        // Re-attach everything registered before a reconnect.
+        let servers = self.servers.lock().clone();
+        for (target, handler) in servers {
+            self.start_server(&live, &target, handler).await?;
+        }
+        let subscribers = self.subscribers.lock().clone();
+        for (group, patterns, handler) in subscribers {
+            self.start_subscriber(&live, &group, &patterns, handler).await?;
+        }
+        *self.live.lock() = Some(live.clone());
+        Ok(live)
+    }
+
+    async fn supervise(self: Arc<Self>, mut live: Arc<Live>) {
+        loop {
+            // Wait until this connection breaks.
+            let mut events = live.conn.events_listener();
+            while let Some(ev) = events.next().await {
+                if let lapin::Event::Error(e) = ev {
+                    tracing::warn!("AMQP connection lost: {e}");
+                    break;
+                }
+            }
+            if self.closing.load(Ordering::SeqCst) {
+                return;
+            }
+            *self.live.lock() = None;
+            // Nobody will answer the requests in flight on the dead connection.
+            for (_, tx) in self.pending.lock().drain() {
+                let _ = tx.send(Err(AppError::unavailable("message broker connection lost")));
+            }
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                if self.closing.load(Ordering::SeqCst) {
+                    return;
+                }
+                tokio::time::sleep(backoff).await;
+                match self.establish().await {
+                    Ok(l) => {
+                        tracing::info!("AMQP connection re-established");
+                        live = l;
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::warn!(?backoff, "AMQP reconnect failed: {e}");
+                        backoff = (backoff * 2).min(Duration::from_secs(10));
+                    }
+                }
+            }
+        }
+    }
+
+    async fn declare_request_queue(&self, live: &Live, target: &str) -> Result<String, lapin::Error> {
+        let q = self.q_request(target);
+        if !live.declared.lock().contains(&q) {
+            live.requests.queue_declare(q.as_str().into(), durable_queue(), self.queue_args()).await?;
+            live.declared.lock().insert(q.clone());
+        }
+        Ok(q)
+    }
+
+    async fn start_server(self: &Arc<Self>, live: &Arc<Live>, target: &str, handler: Arc<dyn RequestHandler>) -> anyhow::Result<()> {
+        // Each consumer gets its own channel so its prefetch window is its own.
+        let ch = live.conn.create_channel().await?;
+        ch.basic_qos(REQUEST_PREFETCH, BasicQosOptions::default()).await?;
+        let q = self.q_request(target);
+        ch.queue_declare(q.as_str().into(), durable_queue(), self.queue_args()).await?;
+        let tag = format!("{target}-{}", uuid::Uuid::new_v4().simple());
+        let mut consumer = ch.basic_consume(q.as_str().into(), tag.as_str().into(), BasicConsumeOptions::default(), FieldTable::default()).await?;
+        live.consumer_tags.lock().push((ch.clone(), tag));
+        let me = self.clone();
+        let reply_ch = live.events.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(delivery)) = consumer.next().await {
+                let me = me.clone();
+                let handler = handler.clone();
+                let reply_ch = reply_ch.clone();
+                me.in_flight.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let props = &delivery.properties;
+                    let reply_to = props.reply_to().as_ref().map(|s| s.to_string());
+                    let corr = props.correlation_id().clone();
+                    let result = match decode_request(props, &delivery.data) {
+                        Ok(req) if req.remaining().is_none() => {
+                            // The caller gave up already: answering or executing would be wrong.
+                            tracing::debug!(op = %req.op, "dropping expired request");
+                            None
+                        }
+                        Ok(req) => Some(handler.handle(req).await),
+                        Err(e) => Some(Err(e)),
+                    };
+                    if let (Some(result), Some(reply_to)) = (result, reply_to) {
+                        let (status, body) = match result {
+                            Ok(b) => ("ok", b.to_vec()),
+                            Err(e) => ("error", serde_json::to_vec(&e).unwrap_or_default()),
+                        };
+                        let mut headers = FieldTable::default();
+                        headers.insert("status".into(), AMQPValue::LongString(status.into()));
+                        let mut p = BasicProperties::default().with_headers(headers);
+                        if let Some(c) = corr {
+                            p = p.with_correlation_id(c);
+                        }
+                        // Replies are not confirmed: the caller's deadline covers a lost reply.
+                        if let Err(e) = reply_ch.basic_publish("".into(), reply_to.into(), BasicPublishOptions::default(), &body, p).await {
+                            tracing::warn!("reply not sent: {e}");
+                        }
+                    }
+                    if let Err(e) = delivery.acker.ack(BasicAckOptions::default()).await {
+                        tracing::warn!("request ack failed (will be redelivered): {e}");
+                    }
+                    if me.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+                        me.idle.notify_waiters();
+                    }
+                });
+            }
+        });
+        Ok(())
+    }
+
+    async fn start_subscriber(
+        self: &Arc<Self>,
+        live: &Arc<Live>,
+        group: &str,
+        patterns: &[String],
+        handler: Arc<dyn EventHandler>,
+    ) -> anyhow::Result<()> {
+        let ch = live.conn.create_channel().await?;
+        ch.basic_qos(EVENT_PREFETCH, BasicQosOptions::default()).await?;
+        let q = format!("{}.evt.{group}", self.ns);
+        ch.queue_declare(q.as_str().into(), durable_queue(), self.queue_args()).await?;
+        for p in patterns {
+            ch.queue_bind(q.as_str().into(), self.x_events().into(), p.as_str().into(), QueueBindOptions::default(), FieldTable::default())
+                .await?;
+        }
+        let tag = format!("{group}-evt-{}", uuid::Uuid::new_v4().simple());
+        let mut consumer = ch.basic_consume(q.as_str().into(), tag.as_str().into(), BasicConsumeOptions::default(), FieldTable::default()).await?;
+        live.consumer_tags.lock().push((ch.clone(), tag));
+        let me = self.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(delivery)) = consumer.next().await {
+                let me = me.clone();
+                let handler = handler.clone();
+                me.in_flight.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let props = &delivery.properties;
+                    let event = EventEnvelope {
+                        id: props.message_id().as_ref().map(|s| s.to_string()).unwrap_or_default(),
+                        topic: delivery.routing_key.to_string(),
+                        trace_id: header_str(props.headers(), "trace-id").unwrap_or_default(),
+                        body: Bytes::from(delivery.data.clone()),
+                    };
+                    match handler.handle(event).await {
+                        Ok(()) => {
+                            let _ = delivery.acker.ack(BasicAckOptions::default()).await;
+                        }
+                        Err(e) => {
+                            // One more try after a pause; a second failure goes to the dead letters.
+                            let requeue = !delivery.redelivered;
+                            tracing::warn!(topic = %delivery.routing_key, requeue, "event handler failed: {e}");
+                            if requeue {
+                                tokio::time::sleep(Duration::from_millis(200)).await;
+                            }
+                            let _ = delivery.acker.nack(BasicNackOptions { requeue, ..Default::default() }).await;
+                        }
+                    }
+                    if me.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+                        me.idle.notify_waiters();
+                    }
+                });
+            }
+        });
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Transport for AmqpTransport {
+    async fn request(&self, target: &str, req: RequestEnvelope) -> Result<Bytes, AppError> {
+        let Some(left) = req.remaining() else {
+            return Err(AppError::unavailable(format!("deadline passed before {target} was called")));
+        };
+        let live = self.live()?;
+        let queue = self.inner.declare_request_queue(&live, target).await.map_err(|e| AppError::unavailable(format!("broker: {e}")))?;
+        let corr = uuid::Uuid::new_v4().simple().to_string();
+        let (tx, rx) = oneshot::channel();
+        self.inner.pending.lock().insert(corr.clone(), tx);
+        let mut headers = FieldTable::default();
+        headers.insert("op".into(), AMQPValue::LongString(req.op.as_str().into()));
+        headers.insert("deadline-ms".into(), AMQPValue::LongLongInt(req.deadline_ms));
+        headers.insert("trace-id".into(), AMQPValue::LongString(req.trace_id.as_str().into()));
+        headers.insert(
+            "principal".into(),
+            AMQPValue::LongString(LongString::from(serde_json::to_vec(&req.principal).map_err(AppError::internal)?)),
+        );
+        let props = BasicProperties::default()
+            .with_correlation_id(corr.as_str().into())
+            .with_reply_to(REPLY_TO.into())
+            // The broker drops the request once nobody waits for it any more.
+            .with_expiration(ShortString::from(left.as_millis().max(1).to_string()))
+            .with_headers(headers);
+        let sent = live.requests.basic_publish("".into(), queue.into(), BasicPublishOptions::default(), &req.body, props).await;
+        if let Err(e) = sent {
+            self.inner.pending.lock().remove(&corr);
+            return Err(AppError::unavailable(format!("broker: {e}")));
+        }
+        match tokio::time::timeout(left, rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(AppError::unavailable(format!("{target}: reply channel closed"))),
+            Err(_) => {
+                self.inner.pending.lock().remove(&corr);
+                Err(AppError::unavailable(format!("{target} did not answer in time")))
+            }
+        }
+    }
+
+    async fn serve(&self, target: &str, handler: Arc<dyn RequestHandler>) -> anyhow::Result<()> {
+        self.inner.servers.lock().push((target.to_string(), handler.clone()));
+        let live = self.live().map_err(|e| anyhow::anyhow!(e))?;
+        self.inner.start_server(&live, target, handler).await
+    }
+
+    async fn publish(&self, event: EventEnvelope) -> Result<(), AppError> {
+        let live = self.live()?;
+        let mut headers = FieldTable::default();
+        headers.insert("trace-id".into(), AMQPValue::LongString(event.trace_id.as_str().into()));
+        let props = BasicProperties::default()
+            .with_message_id(event.id.as_str().into())
+            .with_delivery_mode(2)
+            .with_content_type("application/json".into())
+            .with_headers(headers);
+        let confirm = live
+            .events
+            .basic_publish(self.inner.x_events().into(), event.topic.as_str().into(), BasicPublishOptions::default(), &event.body, props)
+            .await
+            .map_err(|e| AppError::unavailable(format!("broker: {e}")))?
+            .await
+            .map_err(|e| AppError::unavailable(format!("broker: {e}")))?;
+        match confirm {
+            Confirmation::Nack(_) => Err(AppError::unavailable("broker refused the event")),
+            _ => Ok(()),
+        }
+    }
+
+    async fn subscribe(&self, group: &str, patterns: &[&str], handler: Arc<dyn EventHandler>) -> anyhow::Result<()> {
+        let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+        self.inner.subscribers.lock().push((group.to_string(), patterns.clone(), handler.clone()));
+        let live = self.live().map_err(|e| anyhow::anyhow!(e))?;
+        self.inner.start_subscriber(&live, group, &patterns, handler).await
+    }
+
+    fn is_ready(&self) -> bool {
+        self.inner.live.lock().as_ref().is_some_and(|l| l.conn.status().connected())
+    }
+
+    async fn shutdown(&self) {
+        self.inner.closing.store(true, Ordering::SeqCst);
+        let Some(live) = self.inner.live.lock().clone() else { return };
+        // Stop taking new work, let the handlers in flight finish and ack, then close.
+        let tags: Vec<(Channel, String)> = live.consumer_tags.lock().drain(..).collect();
+        for (ch, tag) in tags {
+            let _ = ch.basic_cancel(tag.as_str().into(), BasicCancelOptions::default()).await;
+        }
+        let drained = async {
+            while self.inner.in_flight.load(Ordering::SeqCst) > 0 {
+                let notified = self.inner.idle.notified();
+                if self.inner.in_flight.load(Ordering::SeqCst) == 0 {
+                    break;
+                }
+                notified.await;
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(10), drained).await;
+        let _ = live.conn.close(200, "shutdown".into()).await;
+        *self.inner.live.lock() = None;
+    }
+}
+
+fn durable_queue() -> QueueDeclareOptions {
+    QueueDeclareOptions { durable: true, ..Default::default() }
+}
+
+fn durable_exchange() -> ExchangeDeclareOptions {
+    ExchangeDeclareOptions { durable: true, ..Default::default() }
+}
+
+fn header_str(headers: &Option<FieldTable>, key: &str) -> Option<String> {
+    match headers.as_ref()?.inner().get(key)? {
+        AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
+        AMQPValue::ShortString(s) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+fn decode_request(props: &BasicProperties, data: &[u8]) -> Result<RequestEnvelope, AppError> {
+    let headers = props.headers();
+    let op = header_str(headers, "op").ok_or_else(|| AppError::invalid("op", "request without operation"))?;
+    let principal: Principal = header_str(headers, "principal")
+        .and_then(|p| serde_json::from_str(&p).ok())
+        .ok_or_else(|| AppError::invalid("principal", "request without principal"))?;
+    let deadline_ms = match headers.as_ref().and_then(|h| h.inner().get("deadline-ms")) {
+        Some(AMQPValue::LongLongInt(n)) => *n,
+        _ => now_ms(),
+    };
+    Ok(RequestEnvelope {
+        op,
+        principal,
+        deadline_ms,
+        trace_id: header_str(headers, "trace-id").unwrap_or_default(),
+        body: Bytes::copy_from_slice(data),
+    })
+}

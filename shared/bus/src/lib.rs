@@ -1,0 +1,126 @@
+//! The bus: request/reply and publish/subscribe behind one trait, with two transports chosen by URL:
+//! `memory:` (in-process) and `amqp://` (RabbitMQ via lapin).
+//!
+//! Service code only sees [`Bus`] (typed calls and events) and registers a [`RequestHandler`] /
+//! [`EventHandler`]; the composition root picks the transport with [`connect`].
+
+mod amqp;
+mod memory;
+mod typed;
+
+pub use amqp::AmqpTransport;
+pub use memory::MemoryTransport;
+pub use typed::{Bus, CallCtx, EventRouter, Router};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use ecl_kernel::{AppError, Principal};
+use serde::{Deserialize, Serialize};
+use std::{sync::Arc, time::Duration};
+
+/// A request as it travels: operation, caller, absolute deadline, trace context and a JSON body.
+#[derive(Debug, Clone)]
+pub struct RequestEnvelope {
+    pub op: String,
+    pub principal: Principal,
+    /// Milliseconds since the Unix epoch after which nobody waits for the answer any more.
+    pub deadline_ms: i64,
+    pub trace_id: String,
+    pub body: Bytes,
+}
+
+impl RequestEnvelope {
+    pub fn remaining(&self) -> Option<Duration> {
+        let left = self.deadline_ms - now_ms();
+        (left > 0).then(|| Duration::from_millis(left as u64))
+    }
+}
+
+/// An event as it travels. `id` makes consumers idempotent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    pub id: String,
+    pub topic: String,
+    pub trace_id: String,
+    pub body: Bytes,
+}
+
+#[async_trait]
+pub trait RequestHandler: Send + Sync + 'static {
+    async fn handle(&self, req: RequestEnvelope) -> Result<Bytes, AppError>;
+}
+
+#[async_trait]
+pub trait EventHandler: Send + Sync + 'static {
+    /// An error means "not processed": the transport redelivers (and dead-letters a poison message).
+    async fn handle(&self, event: EventEnvelope) -> Result<(), AppError>;
+}
+
+/// What both transports implement.
+#[async_trait]
+pub trait Transport: Send + Sync + 'static {
+    /// Sends a request to one replica of `target` and waits for its reply until the deadline; fails
+    /// with `UNAVAILABLE` when nobody answers in time.
+    async fn request(&self, target: &str, req: RequestEnvelope) -> Result<Bytes, AppError>;
+    /// Serves `target`'s requests with `handler` (one more competing consumer).
+    async fn serve(&self, target: &str, handler: Arc<dyn RequestHandler>) -> anyhow::Result<()>;
+    /// Publishes an event; returns once the transport has it safely (broker confirm).
+    async fn publish(&self, event: EventEnvelope) -> Result<(), AppError>;
+    /// Subscribes `group` (a target name: one durable queue per group, shared by its replicas) to
+    /// topics matching `patterns` (`*` one word, `#` any words).
+    async fn subscribe(&self, group: &str, patterns: &[&str], handler: Arc<dyn EventHandler>) -> anyhow::Result<()>;
+    /// True while the transport can carry traffic (readiness).
+    fn is_ready(&self) -> bool;
+    /// Stops consuming and lets in-flight handlers finish.
+    async fn shutdown(&self);
+}
+
+/// Picks the transport from the URL: `memory:` or `amqp://…` (`namespace` prefixes every queue and
+/// exchange so deployments or test runs can share a broker).
+pub async fn connect(url: &str, namespace: &str) -> anyhow::Result<Arc<dyn Transport>> {
+    if url == "memory:" {
+        Ok(Arc::new(MemoryTransport::default()))
+    } else if url.starts_with("amqp://") || url.starts_with("amqps://") {
+        Ok(Arc::new(AmqpTransport::connect(url, namespace).await?))
+    } else {
+        anyhow::bail!("unsupported bus URL {url:?} (expected memory: or amqp://…)")
+    }
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// AMQP-style topic matching: words separated by `.`, `*` matches one word, `#` zero or more.
+pub fn topic_matches(pattern: &str, topic: &str) -> bool {
+    fn go(p: &[&str], t: &[&str]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some(&"#"), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some(&"*"), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<&str> = pattern.split('.').collect();
+    let t: Vec<&str> = topic.split('.').collect();
+    go(&p, &t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::topic_matches;
+
+    #[test]
+    fn topic_patterns_follow_amqp_rules() {
+        assert!(topic_matches("contract.*", "contract.changed"));
+        assert!(!topic_matches("contract.*", "contract.changed.x"));
+        assert!(topic_matches("#", "a.b.c"));
+        assert!(topic_matches("contract.#", "contract"));
+        assert!(topic_matches("*.user_deleted", "identity.user_deleted"));
+        assert!(!topic_matches("identity.*", "contract.changed"));
+    }
+}

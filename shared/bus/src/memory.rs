@@ -1,0 +1,124 @@
+//! The in-process transport: the same semantics as AMQP (competing consumers per target, one
+//! delivery per subscribing group, deadlines), without a broker.
+
+use crate::{EventEnvelope, EventHandler, RequestEnvelope, RequestHandler, Transport, topic_matches};
+use async_trait::async_trait;
+use bytes::Bytes;
+use ecl_kernel::AppError;
+use parking_lot::RwLock;
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+#[derive(Default)]
+struct Replicas<H: ?Sized> {
+    handlers: Vec<Arc<H>>,
+    next: AtomicUsize,
+}
+
+impl<H: ?Sized> Replicas<H> {
+    fn pick(&self) -> Option<Arc<H>> {
+        if self.handlers.is_empty() {
+            return None;
+        }
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.handlers.len();
+        Some(self.handlers[i].clone())
+    }
+}
+
+struct Group {
+    patterns: Vec<String>,
+    replicas: Replicas<dyn EventHandler>,
+}
+
+#[derive(Default)]
+pub struct MemoryTransport {
+    servers: RwLock<HashMap<String, Arc<Replicas<dyn RequestHandler>>>>,
+    groups: RwLock<HashMap<String, Arc<Group>>>,
+}
+
+/// How often an in-process event handler is retried before the event is dead-lettered (logged).
+const EVENT_ATTEMPTS: u32 = 5;
+
+#[async_trait]
+impl Transport for MemoryTransport {
+    async fn request(&self, target: &str, req: RequestEnvelope) -> Result<Bytes, AppError> {
+        let handler = self.servers.read().get(target).and_then(|r| r.pick());
+        let Some(handler) = handler else {
+            return Err(AppError::unavailable(format!("no {target} service is running")));
+        };
+        let Some(left) = req.remaining() else {
+            return Err(AppError::unavailable(format!("deadline passed before {target} was called")));
+        };
+        match tokio::time::timeout(left, handler.handle(req)).await {
+            Ok(r) => r,
+            Err(_) => Err(AppError::unavailable(format!("{target} did not answer in time"))),
+        }
+    }
+
+    async fn serve(&self, target: &str, handler: Arc<dyn RequestHandler>) -> anyhow::Result<()> {
+        let mut servers = self.servers.write();
+        let old = servers.get(target).map(|r| r.handlers.clone()).unwrap_or_default();
+        let mut handlers = old;
+        handlers.push(handler);
+        servers.insert(target.to_string(), Arc::new(Replicas { handlers, next: AtomicUsize::new(0) }));
+        Ok(())
+    }
+
+    async fn publish(&self, event: EventEnvelope) -> Result<(), AppError> {
+        let groups: Vec<Arc<Group>> = self
+            .groups
+            .read()
+            .values()
+            .filter(|g| g.patterns.iter().any(|p| topic_matches(p, &event.topic)))
+            .cloned()
+            .collect();
+        for group in groups {
+            let Some(handler) = group.replicas.pick() else { continue };
+            let event = event.clone();
+            // Delivered asynchronously, like a broker: the publisher never waits for subscribers.
+            tokio::spawn(async move {
+                for attempt in 1..=EVENT_ATTEMPTS {
+                    match handler.handle(event.clone()).await {
+                        Ok(()) => return,
+                        Err(e) if attempt == EVENT_ATTEMPTS => {
+                            tracing::error!(topic = %event.topic, id = %event.id, "event dead-lettered: {e}")
+                        }
+                        Err(e) => {
+                            tracing::warn!(topic = %event.topic, attempt, "event handler failed, retrying: {e}");
+                            tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+                        }
+                    }
+                }
+            });
+        }
+        Ok(())
+    }
+
+    async fn subscribe(&self, group: &str, patterns: &[&str], handler: Arc<dyn EventHandler>) -> anyhow::Result<()> {
+        let mut groups = self.groups.write();
+        let mut handlers = groups.get(group).map(|g| g.replicas.handlers.clone()).unwrap_or_default();
+        handlers.push(handler);
+        let mut all: Vec<String> = groups.get(group).map(|g| g.patterns.clone()).unwrap_or_default();
+        all.extend(patterns.iter().map(|p| p.to_string()));
+        all.dedup();
+        groups.insert(
+            group.to_string(),
+            Arc::new(Group { patterns: all, replicas: Replicas { handlers, next: AtomicUsize::new(0) } }),
+        );
+        Ok(())
+    }
+
+    fn is_ready(&self) -> bool {
+        true
+    }
+
+    async fn shutdown(&self) {
+        self.servers.write().clear();
+        self.groups.write().clear();
+    }
+}

@@ -1,0 +1,138 @@
+//! Typed settings: defaults → optional `ecl.toml` (or the file named by `ECL_CONFIG`) → `ECL_*`
+//! environment. Every problem is reported at once at startup.
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+/// A string that never prints (config dumps, debug logs).
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Where this process listens (GraphQL on the gateway; health and metrics everywhere).
+    pub http_addr: SocketAddr,
+    /// Embedded mode keeps its SQLite files here.
+    pub data_dir: PathBuf,
+    /// `sqlite:…` or `postgres://…`; unset = one SQLite file per service under `data_dir`.
+    pub database_url: Option<String>,
+    /// `memory:` (in-process bus) or `amqp://…`.
+    pub amqp_url: String,
+    /// `memory:` or `redis://…`.
+    pub redis_url: String,
+    /// Prefix for queues, exchanges and cache keys, so several deployments (or test runs) can share
+    /// one broker and one Redis.
+    pub namespace: String,
+    /// Password of the `operator` account created on first start; random (printed once) when unset.
+    pub bootstrap_operator_password: Option<Secret>,
+    /// Deadline of a bus request issued by the gateway, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Largest accepted HTTP request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// Log as JSON lines (for log shippers) instead of human-readable text.
+    pub log_json: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            http_addr: "127.0.0.1:8080".parse().expect("valid default address"),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            amqp_url: "memory:".into(),
+            redis_url: "memory:".into(),
+            namespace: "ecl".into(),
+            bootstrap_operator_password: None,
+            request_timeout_ms: 5_000,
+            body_limit_bytes: 1 << 20,
+            log_json: false,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads and validates; on failure returns every problem found, one per line.
+    pub fn load() -> Result<Settings, String> {
+        let file = std::env::var("ECL_CONFIG").unwrap_or_else(|_| "ecl.toml".into());
+        Self::from_figment(
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(Toml::file(file))
+                .merge(Env::prefixed("ECL_").ignore(&["CONFIG"])),
+        )
+    }
+
+    pub fn from_figment(fig: Figment) -> Result<Settings, String> {
+        let settings: Settings = fig.extract().map_err(|e| {
+            e.into_iter().map(|e| format!("configuration: {e}")).collect::<Vec<_>>().join("\n")
+        })?;
+        let problems = settings.problems();
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(problems.join("\n"))
+        }
+    }
+
+    fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if let Some(db) = &self.database_url
+            && !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://"))
+        {
+            p.push(format!("configuration: ECL_DATABASE_URL must start with sqlite: or postgres://, got {db:?}"));
+        }
+        if !(self.amqp_url == "memory:" || self.amqp_url.starts_with("amqp://") || self.amqp_url.starts_with("amqps://")) {
+            p.push(format!("configuration: ECL_AMQP_URL must be memory: or amqp://…, got {:?}", self.amqp_url));
+        }
+        if !(self.redis_url == "memory:" || self.redis_url.starts_with("redis://") || self.redis_url.starts_with("rediss://")) {
+            p.push(format!("configuration: ECL_REDIS_URL must be memory: or redis://…, got {:?}", self.redis_url));
+        }
+        if self.namespace.is_empty() || !self.namespace.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            p.push(format!("configuration: ECL_NAMESPACE must be non-empty [A-Za-z0-9_-], got {:?}", self.namespace));
+        }
+        if self.request_timeout_ms == 0 {
+            p.push("configuration: ECL_REQUEST_TIMEOUT_MS must be positive".into());
+        }
+        p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_defaults_and_all_problems_are_reported() {
+        let fig = Figment::from(Serialized::defaults(Settings::default())).merge(Serialized::globals(
+            serde_json::json!({"amqp_url": "kafka://x", "redis_url": "mongo://", "namespace": ""}),
+        ));
+        let err = Settings::from_figment(fig).unwrap_err();
+        assert_eq!(err.lines().count(), 3, "{err}");
+        assert!(err.contains("ECL_AMQP_URL") && err.contains("ECL_REDIS_URL") && err.contains("ECL_NAMESPACE"));
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Settings { bootstrap_operator_password: Some(Secret::new("hunter2")), ..Default::default() };
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

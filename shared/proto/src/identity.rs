@@ -1,0 +1,80 @@
+//! Identity service: users, sign-in, token verification.
+
+use crate::{call, event};
+use chrono::{DateTime, Utc};
+use ecl_kernel::{Principal, Role};
+use serde::{Deserialize, Serialize};
+
+pub const TARGET: &str = "identity";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: String,
+    pub contract_id: Option<String>,
+    pub login_id: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Password sign-in. Anonymous callers only need this.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignIn {
+    pub login_id: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignInReply {
+    pub access_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+call!(SignIn => SignInReply, "identity", "identity.sign_in.v1");
+
+/// Turns a bearer token into the principal it stands for (the gateway caches the answer briefly).
+/// Fails with `UNAUTHENTICATED` for a bad signature, `alg: none`, an expired token or a user that no
+/// longer exists.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Authenticate {
+    pub token: String,
+}
+call!(Authenticate => Principal, "identity", "identity.authenticate.v1");
+
+/// Creates a user in a contract. Used by the contract service for a new contract's owner (caller is
+/// the contract service acting for the original principal).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateUser {
+    pub contract_id: String,
+    pub login_id: String,
+    pub email: String,
+    pub password: String,
+    pub role: Role,
+}
+call!(CreateUser => UserView, "identity", "identity.create_user.v1");
+
+/// Removes a user outright; the compensation step when contract creation fails after its owner was
+/// made.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeleteUser {
+    pub user_id: String,
+}
+call!(DeleteUser => (), "identity", "identity.delete_user.v1");
+
+/// The caller's own user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetMe;
+call!(GetMe => UserView, "identity", "identity.me.v1");
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserCreated {
+    pub user: UserView,
+}
+event!(UserCreated, "identity.user_created");
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserDeleted {
+    pub user_id: String,
+    pub contract_id: Option<String>,
+}
+event!(UserDeleted, "identity.user_deleted");

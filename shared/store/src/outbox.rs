@@ -1,0 +1,121 @@
+//! Transactional outbox: a service writes its events into its own `outbox` table in the same
+//! transaction as the change they announce; a relay publishes them afterwards and deletes them once
+//! the broker confirmed. So a committed change is never lost and never announced uncommitted.
+//!
+//! Event ids are fixed when written, so a row published twice (crash between confirm and delete, or
+//! two replicas relaying) is recognised by idempotent consumers.
+
+use ecl_bus::Bus;
+use ecl_kernel::{AppError, AppResult};
+use ecl_proto::Event;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    entity::prelude::*,
+};
+use sea_orm_migration::prelude::*;
+use std::{sync::Arc, time::Duration};
+use tokio::sync::Notify;
+
+pub mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub topic: String,
+        #[sea_orm(column_type = "Text")]
+        pub payload: String,
+        pub trace_id: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The migration that creates the outbox table; every service lists it in its migrator.
+pub struct CreateOutbox;
+
+impl MigrationName for CreateOutbox {
+    fn name(&self) -> &str {
+        "m0000_create_outbox"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateOutbox {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let schema = sea_orm::Schema::new(manager.get_database_backend());
+        manager.create_table(schema.create_table_from_entity(entity::Entity).if_not_exists().to_owned()).await
+    }
+}
+
+/// Handle to a service's outbox: write events in a transaction, then `wake` the relay.
+#[derive(Clone)]
+pub struct Outbox {
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    /// Starts the relay for `db` and returns the handle.
+    pub fn start(db: DatabaseConnection, bus: Bus, service: &'static str) -> Outbox {
+        let wake = Arc::new(Notify::new());
+        tokio::spawn(relay(db, bus, wake.clone(), service));
+        Outbox { wake }
+    }
+
+    /// Records `event` inside the caller's transaction.
+    pub async fn add<E: Event, C: ConnectionTrait>(&self, txn: &C, trace_id: &str, event: &E) -> AppResult<()> {
+        let row = entity::ActiveModel {
+            id: Set(uuid::Uuid::now_v7().to_string()),
+            topic: Set(E::TOPIC.to_string()),
+            payload: Set(serde_json::to_string(event).map_err(AppError::internal)?),
+            trace_id: Set(trace_id.to_string()),
+            created_at: Set(chrono::Utc::now().timestamp_micros()),
+        };
+        row.insert(txn).await?;
+        Ok(())
+    }
+
+    /// Tells the relay there is something to publish (call after commit).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+const BATCH: u64 = 200;
+
+/// Publishes outbox rows oldest first. Never gives up: a failure (broker down) is logged and retried
+/// with backoff, and rows stay in the table until confirmed.
+async fn relay(db: DatabaseConnection, bus: Bus, wake: Arc<Notify>, service: &'static str) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match relay_once(&db, &bus).await {
+            Ok(n) if n as u64 == BATCH => continue,
+            Ok(_) => {
+                backoff = Duration::from_millis(100);
+                // Poll now and then too: a row written by another replica has no one to wake us.
+                let _ = tokio::time::timeout(Duration::from_secs(1), wake.notified()).await;
+            }
+            Err(e) => {
+                tracing::warn!(service, "outbox relay: {e}; retrying in {backoff:?}");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+async fn relay_once(db: &DatabaseConnection, bus: &Bus) -> AppResult<usize> {
+    let rows = entity::Entity::find().order_by_asc(entity::Column::Id).limit(BATCH).all(db).await?;
+    let n = rows.len();
+    for row in rows {
+        bus.publish_raw(row.id.clone(), row.topic, row.trace_id, bytes::Bytes::from(row.payload)).await?;
+        entity::Entity::delete_many().filter(entity::Column::Id.eq(row.id)).exec(db).await?;
+    }
+    Ok(n)
+}

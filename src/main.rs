@@ -1,0 +1,87 @@
+//! `ecl`: the one binary of the ECL partner platform. See `ecl --help`.
+
+use clap::{Parser, Subcommand};
+use ecl::{App, bench, run_system, targets};
+use ecl_kernel::Settings;
+
+#[derive(Parser)]
+#[command(name = "ecl", version, about = "ECL partner platform: run any set of targets (default: all, embedded)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run targets (comma-separated or repeated; default `all`).
+    Serve {
+        #[arg(long, short, default_value = "all", value_delimiter = ',')]
+        target: Vec<String>,
+    },
+    /// Print every target and what it needs.
+    Targets,
+    /// Print the GraphQL schema (SDL).
+    Schema,
+    /// Run a benchmark and print its figures.
+    Bench {
+        #[command(subcommand)]
+        which: bench::Which,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve { target: vec!["all".into()] }) {
+        Command::Targets => {
+            print!("{}", targets::describe());
+            Ok(())
+        }
+        Command::Schema => {
+            println!("{}", ecl_gateway::sdl());
+            Ok(())
+        }
+        Command::Bench { which } => run_system(bench::run(which)),
+        Command::Serve { target } => {
+            let settings = match Settings::load() {
+                Ok(s) => s,
+                Err(problems) => {
+                    eprintln!("{problems}");
+                    std::process::exit(2);
+                }
+            };
+            ecl_kernel::telemetry::init_tracing(settings.log_json);
+            run_system(serve(settings, target))
+        }
+    }
+}
+
+async fn serve(settings: Settings, target: Vec<String>) -> anyhow::Result<()> {
+    let app = App::start(settings, &target).await?;
+    if app.targets.contains(&"gateway") {
+        println!("ECL is running: GraphiQL at http://{}/  (POST http://{}/graphql)", app.addr, app.addr);
+        println!(
+            "Sign in with: mutation {{ signIn(loginId: \"operator\", password: \"…\") {{ accessToken }} }} \
+             — then send `Authorization: Bearer <accessToken>`."
+        );
+    } else {
+        println!("ECL targets {} running; health at http://{}/healthz", app.targets.join(","), app.addr);
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down: draining in-flight messages");
+    app.stop().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,167 @@
+//! The bus against a real RabbitMQ (and the in-process bus): deadlines, competing consumers,
+//! events.
+
+mod common;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use ecl::bench::Echo;
+use ecl_bus::{Bus, CallCtx, EventEnvelope, EventHandler, RequestEnvelope, RequestHandler, Transport};
+use ecl_kernel::{AppError, ErrorCode, Principal};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+/// Counts what it executes and echoes the body.
+#[derive(Default)]
+struct Counting(AtomicUsize);
+
+#[async_trait]
+impl RequestHandler for Counting {
+    async fn handle(&self, req: RequestEnvelope) -> Result<Bytes, AppError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(req.body)
+    }
+}
+
+fn ctx(ms: u64) -> CallCtx {
+    CallCtx::new(Principal::system("test"), Duration::from_millis(ms))
+}
+
+#[actix_rt::test]
+async fn memory_bus_without_consumer_is_unavailable_at_once() {
+    let bus = Bus::new(ecl_bus::connect("memory:", "t").await.unwrap());
+    let t = Instant::now();
+    let e = bus.call(&ctx(500), &Echo(vec![1])).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Unavailable);
+    assert!(t.elapsed() < Duration::from_millis(100));
+}
+
+#[actix_rt::test]
+async fn amqp_request_without_consumer_fails_in_time_and_is_never_executed_later() {
+    let ns = format!("tb{}", std::process::id());
+    let client = Bus::new(ecl_bus::connect(&common::amqp_url(), &ns).await.expect("RabbitMQ reachable (run ./scripts/test)"));
+    let t = Instant::now();
+    let e = client.call(&ctx(300), &Echo(vec![1, 2, 3])).await.unwrap_err();
+    let waited = t.elapsed();
+    assert_eq!(e.code, ErrorCode::Unavailable);
+    assert!(waited >= Duration::from_millis(250) && waited < Duration::from_millis(1500), "{waited:?}");
+
+    // A consumer that comes back afterwards must not execute the stale request.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let server: Arc<dyn Transport> = ecl_bus::connect(&common::amqp_url(), &ns).await.unwrap();
+    let counting = Arc::new(Counting::default());
+    server.serve("bench", counting.clone()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(counting.0.load(Ordering::SeqCst), 0, "expired request executed late");
+
+    // …while a fresh request is served by it.
+    let reply = client.call(&ctx(2000), &Echo(vec![9])).await.unwrap();
+    assert_eq!(reply, vec![9]);
+    assert_eq!(counting.0.load(Ordering::SeqCst), 1);
+    server.shutdown().await;
+    client.transport().shutdown().await;
+    common::delete_amqp_namespace(&ns).await;
+}
+
+#[actix_rt::test]
+async fn amqp_competing_consumers_share_the_work_and_errors_travel() {
+    let ns = format!("tc{}", std::process::id());
+    let client = Bus::new(ecl_bus::connect(&common::amqp_url(), &ns).await.unwrap());
+    let a: Arc<dyn Transport> = ecl_bus::connect(&common::amqp_url(), &ns).await.unwrap();
+    let b: Arc<dyn Transport> = ecl_bus::connect(&common::amqp_url(), &ns).await.unwrap();
+    let (ca, cb) = (Arc::new(Counting::default()), Arc::new(Counting::default()));
+    a.serve("bench", ca.clone()).await.unwrap();
+    b.serve("bench", cb.clone()).await.unwrap();
+    let futs = (0..200u8).map(|i| {
+        let client = client.clone();
+        async move { client.call(&ctx(5000), &Echo(vec![i])).await }
+    });
+    let replies = futures::future::join_all(futs).await;
+    for (i, r) in replies.into_iter().enumerate() {
+        assert_eq!(r.unwrap(), vec![i as u8]);
+    }
+    let (na, nb) = (ca.0.load(Ordering::SeqCst), cb.0.load(Ordering::SeqCst));
+    assert_eq!(na + nb, 200);
+    assert!(na > 0 && nb > 0, "both replicas took work: {na}/{nb}");
+
+    // A typed error crosses the broker with its code intact.
+    struct Refuse;
+    #[async_trait]
+    impl RequestHandler for Refuse {
+        async fn handle(&self, _: RequestEnvelope) -> Result<Bytes, AppError> {
+            Err(AppError::invalid("x", "bad x"))
+        }
+    }
+    a.serve("nobody", Arc::new(Refuse)).await.unwrap();
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Ping;
+    ecl_proto::call!(Ping => (), "nobody", "nobody.ping.v1");
+    let e = client.call(&ctx(2000), &Ping).await.unwrap_err();
+    assert_eq!((e.code, e.field.as_deref()), (ErrorCode::InvalidInput, Some("x")));
+
+    for t in [&a, &b] {
+        t.shutdown().await;
+    }
+    client.transport().shutdown().await;
+    common::delete_amqp_namespace(&ns).await;
+}
+
+struct Collect(tokio::sync::mpsc::UnboundedSender<EventEnvelope>);
+
+#[async_trait]
+impl EventHandler for Collect {
+    async fn handle(&self, ev: EventEnvelope) -> Result<(), AppError> {
+        let _ = self.0.send(ev);
+        Ok(())
+    }
+}
+
+async fn recv(rx: &mut tokio::sync::mpsc::UnboundedReceiver<EventEnvelope>) -> Vec<String> {
+    let mut got = Vec::new();
+    while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_millis(700), rx.recv()).await {
+        got.push(ev.id);
+    }
+    got.sort();
+    got
+}
+
+async fn events_reach_each_group_once(url: &str, ns: &str) {
+    let bus = Bus::new(ecl_bus::connect(url, ns).await.unwrap());
+    let (tx1, mut rx1) = tokio::sync::mpsc::unbounded_channel();
+    let (tx2, mut rx2) = tokio::sync::mpsc::unbounded_channel();
+    let (tx3, mut rx3) = tokio::sync::mpsc::unbounded_channel();
+    // Group "tenant" has two replicas: each event reaches one of them. Group "sla" gets its own copy.
+    bus.transport().subscribe("tenant", &["contract.*"], Arc::new(Collect(tx1.clone()))).await.unwrap();
+    bus.transport().subscribe("tenant", &["contract.*"], Arc::new(Collect(tx1))).await.unwrap();
+    bus.transport().subscribe("sla", &["#"], Arc::new(Collect(tx2))).await.unwrap();
+    bus.transport().subscribe("billing", &["identity.*"], Arc::new(Collect(tx3))).await.unwrap();
+    for i in 0..10 {
+        bus.publish_raw(format!("ev-{i}"), "contract.changed".into(), "trace".into(), Bytes::from(format!("{i}"))).await.unwrap();
+    }
+    let expected: Vec<String> = {
+        let mut v: Vec<String> = (0..10).map(|i| format!("ev-{i}")).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(recv(&mut rx1).await, expected, "one delivery per group");
+    assert_eq!(recv(&mut rx2).await, expected);
+    assert!(recv(&mut rx3).await.is_empty(), "pattern does not match");
+    bus.transport().shutdown().await;
+}
+
+#[actix_rt::test]
+async fn events_in_process() {
+    events_reach_each_group_once("memory:", "m").await;
+}
+
+#[actix_rt::test]
+async fn events_over_amqp() {
+    let ns = format!("te{}", std::process::id());
+    events_reach_each_group_once(&common::amqp_url(), &ns).await;
+    common::delete_amqp_namespace(&ns).await;
+}

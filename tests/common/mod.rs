@@ -1,0 +1,230 @@
+//! Test harness: boots the platform embedded (one process, in-memory SQLite, in-process bus) or
+//! distributed (one `ecl serve --target …` process per target over the real RabbitMQ, PostgreSQL and
+//! Redis, isolated per run by its own database and namespace), and speaks GraphQL to it.
+#![allow(dead_code)]
+
+use ecl::App;
+use ecl_kernel::Settings;
+use serde_json::{Value, json};
+use std::{
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+pub const OPERATOR_PASSWORD: &str = "Operator-pass-1";
+
+pub fn amqp_url() -> String {
+    std::env::var("ECL_TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+pub fn redis_url() -> String {
+    std::env::var("ECL_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())
+}
+pub fn pg_url(db: &str) -> String {
+    let base = std::env::var("ECL_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    format!("{base}/{db}")
+}
+
+/// A GraphQL client for one running platform.
+pub struct Gql {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+/// One GraphQL response.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn data(&self) -> &Value {
+        assert!(self.body.get("errors").is_none(), "unexpected errors: {}", self.body);
+        &self.body["data"]
+    }
+    /// The `extensions.code` of the first error (panics if there is none).
+    pub fn code(&self) -> String {
+        self.body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expected an error with a code, got {}", self.body))
+            .to_string()
+    }
+}
+
+impl Gql {
+    pub fn new(addr: &str) -> Self {
+        Gql { base: format!("http://{addr}"), http: reqwest::Client::new() }
+    }
+
+    pub async fn raw(&self, token: Option<&str>, query: &str, vars: Value, headers: &[(&str, &str)]) -> Resp {
+        let mut req = self.http.post(format!("{}/graphql", self.base)).json(&json!({"query": query, "variables": vars}));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let r = req.send().await.expect("gateway reachable");
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.expect("JSON response");
+        Resp { status, body }
+    }
+
+    pub async fn q(&self, token: Option<&str>, query: &str, vars: Value) -> Resp {
+        self.raw(token, query, vars, &[]).await
+    }
+
+    pub async fn sign_in(&self, login_id: &str, password: &str) -> String {
+        let r = self
+            .q(None, "mutation($l:String!,$p:String!){ signIn(loginId:$l, password:$p){ accessToken } }", json!({"l": login_id, "p": password}))
+            .await;
+        r.data()["signIn"]["accessToken"].as_str().expect("token").to_string()
+    }
+
+    pub async fn operator(&self) -> String {
+        self.sign_in("operator", OPERATOR_PASSWORD).await
+    }
+}
+
+/// Input for a contract with its owner.
+pub fn contract_input(name: &str, external_id: Option<&str>, owner_login: &str) -> Value {
+    json!({
+        "name": name,
+        "externalId": external_id,
+        "customer": {"company": format!("{name} K.K."), "address": "1-1 Otemachi, Tokyo", "contactName": "Hanako Sato", "contactEmail": "contact@example.com"},
+        "owner": {"loginId": owner_login, "email": format!("{owner_login}@example.com"), "password": "Owner-pass-1"}
+    })
+}
+
+pub const OWNER_PASSWORD: &str = "Owner-pass-1";
+
+/// The platform, embedded: target `all` in this process on port 0.
+pub async fn spawn_embedded() -> (App, Gql) {
+    let settings = Settings {
+        http_addr: "127.0.0.1:0".parse().unwrap(),
+        database_url: Some("sqlite::memory:".into()),
+        amqp_url: "memory:".into(),
+        redis_url: "memory:".into(),
+        bootstrap_operator_password: Some(ecl_kernel::Secret::new(OPERATOR_PASSWORD)),
+        ..Settings::default()
+    };
+    let app = App::start(settings, &["all".to_string()]).await.expect("embedded platform starts");
+    let gql = Gql::new(&app.addr.to_string());
+    (app, gql)
+}
+
+/// One `ecl serve` process.
+pub struct Proc {
+    pub target: String,
+    pub addr: String,
+    pub child: Child,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The platform, distributed: one process per target, isolated by database and namespace.
+pub struct Distributed {
+    pub ns: String,
+    pub db: String,
+    pub procs: Vec<Proc>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Distributed {
+    pub async fn start(targets: &[&str]) -> Distributed {
+        let ns = format!("t{}", uuid::Uuid::new_v4().simple().to_string().get(..10).unwrap());
+        let db = format!("ecl_{ns}");
+        let admin = sea_orm::Database::connect(pg_url("postgres"))
+            .await
+            .expect("PostgreSQL reachable at ECL_TEST_PG_URL (run ./scripts/test, which starts it)");
+        use sea_orm::ConnectionTrait;
+        admin.execute_unprepared(&format!("CREATE DATABASE {db}")).await.expect("create test database");
+        admin.close().await.ok();
+        let mut d = Distributed { ns, db, procs: Vec::new() };
+        for t in targets {
+            d.spawn(t).await;
+        }
+        d
+    }
+
+    /// Starts one more process for `target` and waits until it is ready.
+    pub async fn spawn(&mut self, target: &str) -> &Proc {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let child = Command::new(env!("CARGO_BIN_EXE_ecl"))
+            .args(["serve", "--target", target])
+            .env("ECL_HTTP_ADDR", &addr)
+            .env("ECL_DATABASE_URL", pg_url(&self.db))
+            .env("ECL_AMQP_URL", amqp_url())
+            .env("ECL_REDIS_URL", redis_url())
+            .env("ECL_NAMESPACE", &self.ns)
+            .env("ECL_BOOTSTRAP_OPERATOR_PASSWORD", OPERATOR_PASSWORD)
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn ecl");
+        let proc = Proc { target: target.to_string(), addr: addr.clone(), child };
+        let http = reqwest::Client::new();
+        let started = Instant::now();
+        loop {
+            if let Ok(r) = http.get(format!("http://{addr}/readyz")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "{target} did not become ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.procs.push(proc);
+        self.procs.last().unwrap()
+    }
+
+    pub fn gateway(&self) -> Gql {
+        let p = self.procs.iter().find(|p| p.target == "gateway").expect("a gateway process");
+        Gql::new(&p.addr)
+    }
+
+    /// Kills (SIGKILL) the first process of `target`: a crash, not a graceful stop.
+    pub fn kill_one(&mut self, target: &str) {
+        let i = self.procs.iter().position(|p| p.target == target).expect("process of target");
+        let mut p = self.procs.remove(i);
+        p.child.kill().expect("kill");
+        let _ = p.child.wait();
+    }
+
+    /// Stops the processes and removes the run's database, queues and exchanges.
+    pub async fn cleanup(mut self) {
+        self.procs.clear();
+        if let Ok(admin) = sea_orm::Database::connect(pg_url("postgres")).await {
+            use sea_orm::ConnectionTrait;
+            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db)).await;
+        }
+        delete_amqp_namespace(&self.ns).await;
+    }
+}
+
+/// Deletes a namespace's queues and exchanges from the broker.
+pub async fn delete_amqp_namespace(ns: &str) {
+    use lapin::{Connection, ConnectionProperties};
+    let Ok(conn) = Connection::connect(&amqp_url(), ConnectionProperties::default()).await else { return };
+    let Ok(ch) = conn.create_channel().await else { return };
+    let targets = ["identity", "contract", "tenant", "metering", "billing", "notification", "sla", "gateway", "bench", "nobody"];
+    for t in targets {
+        for q in [format!("{ns}.req.{t}"), format!("{ns}.evt.{t}")] {
+            let _ = ch.queue_delete(q.as_str().into(), Default::default()).await;
+        }
+    }
+    let _ = ch.queue_delete(format!("{ns}.dead").as_str().into(), Default::default()).await;
+    for x in [format!("{ns}.events"), format!("{ns}.dlx")] {
+        let _ = ch.exchange_delete(x.as_str().into(), Default::default()).await;
+    }
+    let _ = conn.close(200, "bye".into()).await;
+}
