@@ -14,7 +14,11 @@ use std::{
 pub enum Which {
     /// Request/reply latency and throughput: in-process bus, AMQP bus, and a bare lapin loop.
     Bus {
-        #[arg(long, env = "ECL_AMQP_URL", default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
+        #[arg(
+            long,
+            env = "ECL_AMQP_URL",
+            default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
+        )]
         amqp_url: String,
         /// Sequential round-trips for the latency figures.
         #[arg(long, default_value_t = 3000)]
@@ -30,7 +34,12 @@ pub enum Which {
 
 pub async fn run(which: Which) -> anyhow::Result<()> {
     match which {
-        Which::Bus { amqp_url, sequential, seconds, in_flight } => bus(&amqp_url, sequential, seconds, in_flight).await,
+        Which::Bus {
+            amqp_url,
+            sequential,
+            seconds,
+            in_flight,
+        } => bus(&amqp_url, sequential, seconds, in_flight).await,
     }
 }
 
@@ -50,7 +59,13 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e6
 }
 
-async fn measure<F, Fut>(name: &str, sequential: usize, seconds: u64, in_flight: usize, one: F) -> anyhow::Result<Figures>
+async fn measure<F, Fut>(
+    name: &str,
+    sequential: usize,
+    seconds: u64,
+    in_flight: usize,
+    one: F,
+) -> anyhow::Result<Figures>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
@@ -80,18 +95,38 @@ where
         }
     }
     let rps = done as f64 / started.elapsed().as_secs_f64();
-    Ok(Figures { name: name.to_string(), p50_us: percentile(&lat, 0.5), p99_us: percentile(&lat, 0.99), rps })
+    Ok(Figures {
+        name: name.to_string(),
+        p50_us: percentile(&lat, 0.5),
+        p99_us: percentile(&lat, 0.99),
+        rps,
+    })
 }
 
 struct EchoSvc;
 
 async fn start_echo(bus: &Bus) -> anyhow::Result<()> {
-    let router = Router::default().route(|_: Arc<EchoSvc>, _ctx, req: Echo| async move { AppResult::Ok(req.0) });
-    ecl_runtime::serve(bus, "bench", Arc::new(EchoSvc), router, EventRouter::default()).await?;
+    let router = Router::default()
+        .route(|_: Arc<EchoSvc>, _ctx, req: Echo| async move { AppResult::Ok(req.0) });
+    ecl_runtime::serve(
+        bus,
+        "bench",
+        Arc::new(EchoSvc),
+        router,
+        EventRouter::default(),
+    )
+    .await?;
     Ok(())
 }
 
-async fn via_bus(name: &str, server: Bus, client: Bus, sequential: usize, seconds: u64, in_flight: usize) -> anyhow::Result<Figures> {
+async fn via_bus(
+    name: &str,
+    server: Bus,
+    client: Bus,
+    sequential: usize,
+    seconds: u64,
+    in_flight: usize,
+) -> anyhow::Result<Figures> {
     start_echo(&server).await?;
     let payload = vec![7u8; 64];
     let client = &client;
@@ -104,25 +139,58 @@ async fn via_bus(name: &str, server: Bus, client: Bus, sequential: usize, second
     .await
 }
 
-async fn bus(amqp_url: &str, sequential: usize, seconds: u64, in_flight: usize) -> anyhow::Result<()> {
+async fn bus(
+    amqp_url: &str,
+    sequential: usize,
+    seconds: u64,
+    in_flight: usize,
+) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     let mem = Bus::new(ecl_bus::connect("memory:", "bench").await?);
-    rows.push(via_bus("in-process bus (actor)", mem.clone(), mem, sequential, seconds, in_flight).await?);
+    rows.push(
+        via_bus(
+            "in-process bus (actor)",
+            mem.clone(),
+            mem,
+            sequential,
+            seconds,
+            in_flight,
+        )
+        .await?,
+    );
 
     let ns = format!("bench-{}", std::process::id());
     // Server and client on separate connections, as two processes would be.
     let server = Bus::new(ecl_bus::connect(amqp_url, &ns).await?);
     let client = Bus::new(ecl_bus::connect(amqp_url, &ns).await?);
-    rows.push(via_bus("AMQP bus (ecl)", server.clone(), client.clone(), sequential, seconds, in_flight).await?);
+    rows.push(
+        via_bus(
+            "AMQP bus (ecl)",
+            server.clone(),
+            client.clone(),
+            sequential,
+            seconds,
+            in_flight,
+        )
+        .await?,
+    );
     rows.push(floor::bare_lapin(amqp_url, &ns, sequential, seconds, in_flight).await?);
     server.transport().shutdown().await;
     client.transport().shutdown().await;
     floor::cleanup(amqp_url, &ns).await;
 
-    println!("\nbus request/reply, 64-byte payload ({sequential} sequential for latency; {in_flight} in flight for {seconds}s for throughput)");
-    println!("{:<26} {:>10} {:>10} {:>12}", "", "p50 µs", "p99 µs", "req/s");
+    println!(
+        "\nbus request/reply, 64-byte payload ({sequential} sequential for latency; {in_flight} in flight for {seconds}s for throughput)"
+    );
+    println!(
+        "{:<26} {:>10} {:>10} {:>12}",
+        "", "p50 µs", "p99 µs", "req/s"
+    );
     for r in &rows {
-        println!("{:<26} {:>10.0} {:>10.0} {:>12.0}", r.name, r.p50_us, r.p99_us, r.rps);
+        println!(
+            "{:<26} {:>10.0} {:>10.0} {:>12.0}",
+            r.name, r.p50_us, r.p99_us, r.rps
+        );
     }
     let (ecl, bare) = (&rows[1], &rows[2]);
     println!(
@@ -135,8 +203,15 @@ async fn bus(amqp_url: &str, sequential: usize, seconds: u64, in_flight: usize) 
 }
 
 pub fn print_rss(what: &str) {
-    let mb = |b: Option<u64>| b.map(|b| format!("{:.1} MB", b as f64 / 1_048_576.0)).unwrap_or_else(|| "n/a".into());
-    println!("peak RSS, {what}: {} (current {})", mb(ecl_kernel::telemetry::peak_rss_bytes()), mb(ecl_kernel::telemetry::current_rss_bytes()));
+    let mb = |b: Option<u64>| {
+        b.map(|b| format!("{:.1} MB", b as f64 / 1_048_576.0))
+            .unwrap_or_else(|| "n/a".into())
+    };
+    println!(
+        "peak RSS, {what}: {} (current {})",
+        mb(ecl_kernel::telemetry::peak_rss_bytes()),
+        mb(ecl_kernel::telemetry::current_rss_bytes())
+    );
 }
 
 /// The floor: request/reply with lapin and nothing else — direct reply-to, no framework, no actor.
@@ -145,29 +220,58 @@ mod floor {
     use futures::StreamExt;
     use lapin::{
         BasicProperties, Connection, ConnectionProperties,
-        options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, QueueDeclareOptions, QueueDeleteOptions},
+        options::{
+            BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
+            QueueDeclareOptions, QueueDeleteOptions,
+        },
         types::FieldTable,
     };
     use parking_lot::Mutex;
     use std::{collections::HashMap, sync::Arc};
     use tokio::sync::oneshot;
 
-    pub async fn bare_lapin(url: &str, ns: &str, sequential: usize, seconds: u64, in_flight: usize) -> anyhow::Result<Figures> {
+    pub async fn bare_lapin(
+        url: &str,
+        ns: &str,
+        sequential: usize,
+        seconds: u64,
+        in_flight: usize,
+    ) -> anyhow::Result<Figures> {
         let queue = format!("{ns}.floor");
         let server = Connection::connect(url, ConnectionProperties::default()).await?;
         let sch = server.create_channel().await?;
         sch.basic_qos(256, BasicQosOptions::default()).await?;
-        sch.queue_declare(queue.as_str().into(), QueueDeclareOptions::default(), FieldTable::default()).await?;
-        let mut consumer = sch.basic_consume(queue.as_str().into(), "floor-server".into(), BasicConsumeOptions::default(), FieldTable::default()).await?;
+        sch.queue_declare(
+            queue.as_str().into(),
+            QueueDeclareOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+        let mut consumer = sch
+            .basic_consume(
+                queue.as_str().into(),
+                "floor-server".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
         let reply_ch = sch.clone();
         tokio::spawn(async move {
             while let Some(Ok(d)) = consumer.next().await {
                 let ch = reply_ch.clone();
                 tokio::spawn(async move {
                     let p = d.properties.clone();
-                    if let (Some(to), Some(corr)) = (p.reply_to().clone(), p.correlation_id().clone()) {
+                    if let (Some(to), Some(corr)) =
+                        (p.reply_to().clone(), p.correlation_id().clone())
+                    {
                         let _ = ch
-                            .basic_publish("".into(), to, BasicPublishOptions::default(), &d.data, BasicProperties::default().with_correlation_id(corr))
+                            .basic_publish(
+                                "".into(),
+                                to,
+                                BasicPublishOptions::default(),
+                                &d.data,
+                                BasicProperties::default().with_correlation_id(corr),
+                            )
                             .await;
                     }
                     let _ = d.acker.ack(BasicAckOptions::default()).await;
@@ -179,7 +283,15 @@ mod floor {
         let cch = client.create_channel().await?;
         let pending: Arc<Mutex<HashMap<String, oneshot::Sender<Vec<u8>>>>> = Arc::default();
         let mut replies = cch
-            .basic_consume("amq.rabbitmq.reply-to".into(), "floor-client".into(), BasicConsumeOptions { no_ack: true, ..Default::default() }, FieldTable::default())
+            .basic_consume(
+                "amq.rabbitmq.reply-to".into(),
+                "floor-client".into(),
+                BasicConsumeOptions {
+                    no_ack: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
             .await?;
         let p2 = pending.clone();
         tokio::spawn(async move {
@@ -193,23 +305,33 @@ mod floor {
         });
         let payload = vec![7u8; 64];
         let (cch, pending, payload, queue) = (&cch, &pending, &payload, &queue);
-        let figures = measure("bare lapin loop (floor)", sequential, seconds, in_flight, || async move {
-            let corr = uuid::Uuid::new_v4().simple().to_string();
-            let (tx, rx) = oneshot::channel();
-            pending.lock().insert(corr.clone(), tx);
-            cch.basic_publish(
-                "".into(),
-                queue.as_str().into(),
-                BasicPublishOptions::default(),
-                payload,
-                BasicProperties::default().with_correlation_id(corr.as_str().into()).with_reply_to("amq.rabbitmq.reply-to".into()),
-            )
-            .await?;
-            rx.await?;
-            Ok(())
-        })
+        let figures = measure(
+            "bare lapin loop (floor)",
+            sequential,
+            seconds,
+            in_flight,
+            || async move {
+                let corr = uuid::Uuid::new_v4().simple().to_string();
+                let (tx, rx) = oneshot::channel();
+                pending.lock().insert(corr.clone(), tx);
+                cch.basic_publish(
+                    "".into(),
+                    queue.as_str().into(),
+                    BasicPublishOptions::default(),
+                    payload,
+                    BasicProperties::default()
+                        .with_correlation_id(corr.as_str().into())
+                        .with_reply_to("amq.rabbitmq.reply-to".into()),
+                )
+                .await?;
+                rx.await?;
+                Ok(())
+            },
+        )
         .await?;
-        let _ = cch.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await;
+        let _ = cch
+            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+            .await;
         let _ = client.close(200, "bye".into()).await;
         let _ = server.close(200, "bye".into()).await;
         Ok(figures)
@@ -217,13 +339,21 @@ mod floor {
 
     /// Removes the benchmark's queues and exchanges from the broker.
     pub async fn cleanup(url: &str, ns: &str) {
-        let Ok(conn) = Connection::connect(url, ConnectionProperties::default()).await else { return };
-        let Ok(ch) = conn.create_channel().await else { return };
+        let Ok(conn) = Connection::connect(url, ConnectionProperties::default()).await else {
+            return;
+        };
+        let Ok(ch) = conn.create_channel().await else {
+            return;
+        };
         for q in [format!("{ns}.req.bench"), format!("{ns}.dead")] {
-            let _ = ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default()).await;
+            let _ = ch
+                .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
+                .await;
         }
         for x in [format!("{ns}.events"), format!("{ns}.dlx")] {
-            let _ = ch.exchange_delete(x.as_str().into(), Default::default()).await;
+            let _ = ch
+                .exchange_delete(x.as_str().into(), Default::default())
+                .await;
         }
         let _ = conn.close(200, "bye".into()).await;
     }

@@ -29,28 +29,43 @@ impl App {
         Self::start_with_clock(settings, targets, Arc::new(SystemClock)).await
     }
 
-    pub async fn start_with_clock(settings: Settings, targets: &[String], clock: SharedClock) -> anyhow::Result<App> {
+    pub async fn start_with_clock(
+        settings: Settings,
+        targets: &[String],
+        clock: SharedClock,
+    ) -> anyhow::Result<App> {
         let modules = targets::resolve(targets).map_err(anyhow::Error::msg)?;
         let needs = |n: Need| modules.iter().any(|m| m.needs.contains(&n));
         let settings = Arc::new(settings);
 
         let transport = if needs(Need::Bus) {
-            ecl_bus::connect(&settings.amqp_url, &settings.namespace).await.context("connecting the bus (ECL_AMQP_URL)")?
+            ecl_bus::connect(&settings.amqp_url, &settings.namespace)
+                .await
+                .context("connecting the bus (ECL_AMQP_URL)")?
         } else {
             ecl_bus::connect("memory:", &settings.namespace).await?
         };
         let cache = if needs(Need::Cache) {
-            ecl_cache::connect(&settings.redis_url, &settings.namespace).await.context("connecting the cache (ECL_REDIS_URL)")?
+            ecl_cache::connect(&settings.redis_url, &settings.namespace)
+                .await
+                .context("connecting the cache (ECL_REDIS_URL)")?
         } else {
             ecl_cache::connect("memory:", &settings.namespace).await?
         };
         let bus = Bus::new(transport.clone());
-        let ctx = Ctx { settings: settings.clone(), bus: bus.clone(), cache: cache.clone(), clock };
+        let ctx = Ctx {
+            settings: settings.clone(),
+            bus: bus.clone(),
+            cache: cache.clone(),
+            clock,
+        };
 
         let mut http = Router::new();
         let mut ready: Vec<ReadyCheck> = Vec::new();
         for m in &modules {
-            let started = (m.init)(ctx.clone()).await.with_context(|| format!("starting target {}", m.name))?;
+            let started = (m.init)(ctx.clone())
+                .await
+                .with_context(|| format!("starting target {}", m.name))?;
             if let Some(r) = started.http {
                 http = http.merge(r);
             }
@@ -72,7 +87,10 @@ impl App {
 
         let app = ops_routes(Arc::new(ready))
             .merge(http)
-            .layer(axum::extract::DefaultBodyLimit::max(settings.body_limit_bytes))
+            // Enforced on the body stream itself, so every extractor (GraphQL's too) is bounded.
+            .layer(tower_http::limit::RequestBodyLimitLayer::new(
+                settings.body_limit_bytes,
+            ))
             .layer(axum::middleware::from_fn(count_http));
         let listener = tokio::net::TcpListener::bind(settings.http_addr)
             .await
@@ -83,11 +101,20 @@ impl App {
             let shutdown = async move {
                 let _ = stopped.wait_for(|s| *s).await;
             };
-            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
                 tracing::error!("http server: {e}");
             }
         });
-        Ok(App { addr, targets: modules.iter().map(|m| m.name).collect(), bus, stop, server })
+        Ok(App {
+            addr,
+            targets: modules.iter().map(|m| m.name).collect(),
+            bus,
+            stop,
+            server,
+        })
     }
 
     /// Graceful stop: stop consuming, let in-flight messages finish, close HTTP.
@@ -102,7 +129,10 @@ fn ops_routes(ready: Arc<Vec<ReadyCheck>>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz).with_state(ready))
-        .route("/metrics", get(|| async { ecl_kernel::telemetry::metrics().render() }))
+        .route(
+            "/metrics",
+            get(|| async { ecl_kernel::telemetry::metrics().render() }),
+        )
 }
 
 async fn readyz(State(checks): State<Arc<Vec<ReadyCheck>>>) -> (StatusCode, &'static str) {
@@ -114,14 +144,18 @@ async fn readyz(State(checks): State<Arc<Vec<ReadyCheck>>>) -> (StatusCode, &'st
     (StatusCode::OK, "ready")
 }
 
-async fn count_http(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn count_http(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let path = match req.uri().path() {
         p @ ("/graphql" | "/healthz" | "/readyz" | "/metrics" | "/") => p.to_string(),
         _ => "other".to_string(),
     };
     let started = std::time::Instant::now();
     let resp = next.run(req).await;
-    metrics::histogram!("ecl_http_request_seconds", "path" => path.clone()).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("ecl_http_request_seconds", "path" => path.clone())
+        .record(started.elapsed().as_secs_f64());
     metrics::counter!("ecl_http_requests_total", "path" => path, "status" => resp.status().as_u16().to_string()).increment(1);
     resp
 }
@@ -133,7 +167,10 @@ where
     F: std::future::Future<Output = T>,
 {
     actix_rt::System::with_tokio_rt(|| {
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime")
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
     })
     .block_on(f)
 }

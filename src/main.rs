@@ -5,7 +5,11 @@ use ecl::{App, bench, run_system, targets};
 use ecl_kernel::Settings;
 
 #[derive(Parser)]
-#[command(name = "ecl", version, about = "ECL partner platform: run any set of targets (default: all, embedded)")]
+#[command(
+    name = "ecl",
+    version,
+    about = "ECL partner platform: run any set of targets (default: all, embedded)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -31,7 +35,9 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Serve { target: vec!["all".into()] }) {
+    match cli.command.unwrap_or(Command::Serve {
+        target: vec!["all".into()],
+    }) {
         Command::Targets => {
             print!("{}", targets::describe());
             Ok(())
@@ -58,13 +64,20 @@ fn main() -> anyhow::Result<()> {
 async fn serve(settings: Settings, target: Vec<String>) -> anyhow::Result<()> {
     let app = App::start(settings, &target).await?;
     if app.targets.contains(&"gateway") {
-        println!("ECL is running: GraphiQL at http://{}/  (POST http://{}/graphql)", app.addr, app.addr);
+        println!(
+            "ECL is running: GraphiQL at http://{}/  (POST http://{}/graphql)",
+            app.addr, app.addr
+        );
         println!(
             "Sign in with: mutation {{ signIn(loginId: \"operator\", password: \"…\") {{ accessToken }} }} \
              — then send `Authorization: Bearer <accessToken>`."
         );
     } else {
-        println!("ECL targets {} running; health at http://{}/healthz", app.targets.join(","), app.addr);
+        println!(
+            "ECL targets {} running; health at http://{}/healthz",
+            app.targets.join(","),
+            app.addr
+        );
     }
     shutdown_signal().await;
     tracing::info!("shutting down: draining in-flight messages");
@@ -76,7 +89,8 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

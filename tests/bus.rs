@@ -6,7 +6,9 @@ mod common;
 use async_trait::async_trait;
 use bytes::Bytes;
 use ecl::bench::Echo;
-use ecl_bus::{Bus, CallCtx, EventEnvelope, EventHandler, RequestEnvelope, RequestHandler, Transport};
+use ecl_bus::{
+    Bus, CallCtx, EventEnvelope, EventHandler, RequestEnvelope, RequestHandler, Transport,
+};
 use ecl_kernel::{AppError, ErrorCode, Principal};
 use std::{
     sync::{
@@ -44,12 +46,22 @@ async fn memory_bus_without_consumer_is_unavailable_at_once() {
 #[actix_rt::test]
 async fn amqp_request_without_consumer_fails_in_time_and_is_never_executed_later() {
     let ns = format!("tb{}", std::process::id());
-    let client = Bus::new(ecl_bus::connect(&common::amqp_url(), &ns).await.expect("RabbitMQ reachable (run ./scripts/test)"));
+    let client = Bus::new(
+        ecl_bus::connect(&common::amqp_url(), &ns)
+            .await
+            .expect("RabbitMQ reachable (run ./scripts/test)"),
+    );
     let t = Instant::now();
-    let e = client.call(&ctx(300), &Echo(vec![1, 2, 3])).await.unwrap_err();
+    let e = client
+        .call(&ctx(300), &Echo(vec![1, 2, 3]))
+        .await
+        .unwrap_err();
     let waited = t.elapsed();
     assert_eq!(e.code, ErrorCode::Unavailable);
-    assert!(waited >= Duration::from_millis(250) && waited < Duration::from_millis(1500), "{waited:?}");
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_millis(1500),
+        "{waited:?}"
+    );
 
     // A consumer that comes back afterwards must not execute the stale request.
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -57,7 +69,11 @@ async fn amqp_request_without_consumer_fails_in_time_and_is_never_executed_later
     let counting = Arc::new(Counting::default());
     server.serve("bench", counting.clone()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(counting.0.load(Ordering::SeqCst), 0, "expired request executed late");
+    assert_eq!(
+        counting.0.load(Ordering::SeqCst),
+        0,
+        "expired request executed late"
+    );
 
     // …while a fresh request is served by it.
     let reply = client.call(&ctx(2000), &Echo(vec![9])).await.unwrap();
@@ -102,7 +118,10 @@ async fn amqp_competing_consumers_share_the_work_and_errors_travel() {
     struct Ping;
     ecl_proto::call!(Ping => (), "nobody", "nobody.ping.v1");
     let e = client.call(&ctx(2000), &Ping).await.unwrap_err();
-    assert_eq!((e.code, e.field.as_deref()), (ErrorCode::InvalidInput, Some("x")));
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::InvalidInput, Some("x"))
+    );
 
     for t in [&a, &b] {
         t.shutdown().await;
@@ -136,12 +155,31 @@ async fn events_reach_each_group_once(url: &str, ns: &str) {
     let (tx2, mut rx2) = tokio::sync::mpsc::unbounded_channel();
     let (tx3, mut rx3) = tokio::sync::mpsc::unbounded_channel();
     // Group "tenant" has two replicas: each event reaches one of them. Group "sla" gets its own copy.
-    bus.transport().subscribe("tenant", &["contract.*"], Arc::new(Collect(tx1.clone()))).await.unwrap();
-    bus.transport().subscribe("tenant", &["contract.*"], Arc::new(Collect(tx1))).await.unwrap();
-    bus.transport().subscribe("sla", &["#"], Arc::new(Collect(tx2))).await.unwrap();
-    bus.transport().subscribe("billing", &["identity.*"], Arc::new(Collect(tx3))).await.unwrap();
+    bus.transport()
+        .subscribe("tenant", &["contract.*"], Arc::new(Collect(tx1.clone())))
+        .await
+        .unwrap();
+    bus.transport()
+        .subscribe("tenant", &["contract.*"], Arc::new(Collect(tx1)))
+        .await
+        .unwrap();
+    bus.transport()
+        .subscribe("sla", &["#"], Arc::new(Collect(tx2)))
+        .await
+        .unwrap();
+    bus.transport()
+        .subscribe("billing", &["identity.*"], Arc::new(Collect(tx3)))
+        .await
+        .unwrap();
     for i in 0..10 {
-        bus.publish_raw(format!("ev-{i}"), "contract.changed".into(), "trace".into(), Bytes::from(format!("{i}"))).await.unwrap();
+        bus.publish_raw(
+            format!("ev-{i}"),
+            "contract.changed".into(),
+            "trace".into(),
+            Bytes::from(format!("{i}")),
+        )
+        .await
+        .unwrap();
     }
     let expected: Vec<String> = {
         let mut v: Vec<String> = (0..10).map(|i| format!("ev-{i}")).collect();

@@ -9,10 +9,16 @@ use serde_json::{Value, json};
 const CREATE_PARTNER: &str = "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id kind status name externalId customer{ company contactEmail } ownerUserId } }";
 const CREATE_CHILD: &str = "mutation($p: ID!, $i: ContractInput!){ createChildContract(parentId:$p, input:$i){ id kind parentId name externalId status } }";
 const SEARCH: &str = "query($f: ContractFilter, $n: Int, $a: String){ contracts(filter:$f, first:$n, after:$a){ totalCount edges{ cursor node{ id name externalId status } } pageInfo{ hasNextPage endCursor } } }";
-const GET: &str = "query($id: ID!){ contract(id:$id){ id name kind parentId status customer{ company } } }";
+const GET: &str =
+    "query($id: ID!){ contract(id:$id){ id name kind parentId status customer{ company } } }";
 
 fn names(r: &Resp) -> Vec<String> {
-    r.data()["contracts"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["name"].as_str().unwrap().to_string()).collect()
+    r.data()["contracts"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn total(r: &Resp) -> u64 {
@@ -23,39 +29,88 @@ fn total(r: &Resp) -> u64 {
 pub async fn contract_flow(gql: &Gql) {
     // Operator creates a partner with its owner.
     let op = gql.operator().await;
-    let p = gql.q(Some(&op), CREATE_PARTNER, json!({"i": contract_input("Acme Partner", Some("P-1"), "acme-owner")})).await;
+    let p = gql
+        .q(
+            Some(&op),
+            CREATE_PARTNER,
+            json!({"i": contract_input("Acme Partner", Some("P-1"), "acme-owner")}),
+        )
+        .await;
     let partner = p.data()["createPartnerContract"].clone();
     let pid = partner["id"].as_str().unwrap().to_string();
-    assert!(pid.starts_with("econ") && pid.len() == 14 && pid[4..].bytes().all(|b| b.is_ascii_digit()), "{pid}");
+    assert!(
+        pid.starts_with("econ") && pid.len() == 14 && pid[4..].bytes().all(|b| b.is_ascii_digit()),
+        "{pid}"
+    );
     assert_eq!(partner["kind"], "PARTNER");
     assert_eq!(partner["status"], "ACTIVE");
     assert_eq!(partner["customer"]["company"], "Acme Partner K.K.");
 
     // The partner's owner signs in and creates three children.
     let owner = gql.sign_in("acme-owner", OWNER_PASSWORD).await;
-    let me = gql.q(Some(&owner), "{ me { loginId role contractId } }", json!({})).await;
-    assert_eq!(me.data()["me"], json!({"loginId": "acme-owner", "role": "OWNER", "contractId": pid}));
+    let me = gql
+        .q(
+            Some(&owner),
+            "{ me { loginId role contractId } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        me.data()["me"],
+        json!({"loginId": "acme-owner", "role": "OWNER", "contractId": pid})
+    );
     let mut children = Vec::new();
-    for (name, ext, login) in [("Child Alpha", "C-001", "alpha-owner"), ("Child Beta", "C-002", "beta-owner"), ("Gamma Shop", "C-003", "gamma-owner")] {
-        let r = gql.q(Some(&owner), CREATE_CHILD, json!({"p": pid, "i": contract_input(name, Some(ext), login)})).await;
+    for (name, ext, login) in [
+        ("Child Alpha", "C-001", "alpha-owner"),
+        ("Child Beta", "C-002", "beta-owner"),
+        ("Gamma Shop", "C-003", "gamma-owner"),
+    ] {
+        let r = gql
+            .q(
+                Some(&owner),
+                CREATE_CHILD,
+                json!({"p": pid, "i": contract_input(name, Some(ext), login)}),
+            )
+            .await;
         let c = r.data()["createChildContract"].clone();
         assert_eq!(c["kind"], "CHILD");
         assert_eq!(c["parentId"], pid.as_str());
         children.push(c["id"].as_str().unwrap().to_string());
     }
-    let (alpha, beta, gamma) = (children[0].clone(), children[1].clone(), children[2].clone());
+    let (alpha, beta, gamma) = (
+        children[0].clone(),
+        children[1].clone(),
+        children[2].clone(),
+    );
 
     // Search by name, paginated one at a time.
-    let page1 = gql.q(Some(&owner), SEARCH, json!({"f": {"name": "child"}, "n": 1})).await;
+    let page1 = gql
+        .q(
+            Some(&owner),
+            SEARCH,
+            json!({"f": {"name": "child"}, "n": 1}),
+        )
+        .await;
     assert_eq!(total(&page1), 2);
     assert_eq!(names(&page1), ["Child Alpha"]);
     assert_eq!(page1.data()["contracts"]["pageInfo"]["hasNextPage"], true);
-    let cursor = page1.data()["contracts"]["pageInfo"]["endCursor"].as_str().unwrap().to_string();
-    let page2 = gql.q(Some(&owner), SEARCH, json!({"f": {"name": "CHILD"}, "n": 1, "a": cursor})).await;
+    let cursor = page1.data()["contracts"]["pageInfo"]["endCursor"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page2 = gql
+        .q(
+            Some(&owner),
+            SEARCH,
+            json!({"f": {"name": "CHILD"}, "n": 1, "a": cursor}),
+        )
+        .await;
     assert_eq!(names(&page2), ["Child Beta"]);
     assert_eq!(page2.data()["contracts"]["pageInfo"]["hasNextPage"], false);
     // By external id.
-    let by_ext = gql.q(Some(&owner), SEARCH, json!({"f": {"externalId": "C-003"}})).await;
+    let by_ext = gql
+        .q(Some(&owner), SEARCH, json!({"f": {"externalId": "C-003"}}))
+        .await;
     assert_eq!(names(&by_ext), ["Gamma Shop"]);
     // The owner sees its own contract and its three children.
     assert_eq!(total(&gql.q(Some(&owner), SEARCH, json!({})).await), 4);
@@ -68,14 +123,35 @@ pub async fn contract_flow(gql: &Gql) {
             json!({"id": beta}),
         )
         .await;
-    assert_eq!(upd.data()["updateContract"], json!({"name": "Child Beta Renamed", "externalId": "C-002b"}));
-    assert_eq!(names(&gql.q(Some(&owner), SEARCH, json!({"f": {"name": "renamed"}})).await), ["Child Beta Renamed"]);
+    assert_eq!(
+        upd.data()["updateContract"],
+        json!({"name": "Child Beta Renamed", "externalId": "C-002b"})
+    );
+    assert_eq!(
+        names(
+            &gql.q(Some(&owner), SEARCH, json!({"f": {"name": "renamed"}}))
+                .await
+        ),
+        ["Child Beta Renamed"]
+    );
 
     // Abolish one.
-    let ab = gql.q(Some(&owner), "mutation($id: ID!){ abolishContract(id:$id){ status abolishedAt } }", json!({"id": gamma})).await;
+    let ab = gql
+        .q(
+            Some(&owner),
+            "mutation($id: ID!){ abolishContract(id:$id){ status abolishedAt } }",
+            json!({"id": gamma}),
+        )
+        .await;
     assert_eq!(ab.data()["abolishContract"]["status"], "ABOLISHED");
     assert!(ab.data()["abolishContract"]["abolishedAt"].is_string());
-    let active = gql.q(Some(&owner), SEARCH, json!({"f": {"status": "ACTIVE", "kind": "CHILD"}})).await;
+    let active = gql
+        .q(
+            Some(&owner),
+            SEARCH,
+            json!({"f": {"status": "ACTIVE", "kind": "CHILD"}}),
+        )
+        .await;
     assert_eq!(total(&active), 2);
 
     // The partner's tree through Contract.children.
@@ -88,63 +164,150 @@ pub async fn contract_flow(gql: &Gql) {
     let alpha_owner = gql.sign_in("alpha-owner", OWNER_PASSWORD).await;
     let own = gql.q(Some(&alpha_owner), GET, json!({"id": alpha})).await;
     assert_eq!(own.data()["contract"]["name"], "Child Alpha");
-    assert_eq!(own.data()["contract"]["customer"]["company"], "Child Alpha K.K.", "the owner sees customer information");
+    assert_eq!(
+        own.data()["contract"]["customer"]["company"],
+        "Child Alpha K.K.",
+        "the owner sees customer information"
+    );
     for other in [&pid, &beta, &gamma] {
         let r = gql.q(Some(&alpha_owner), GET, json!({"id": other})).await;
-        assert!(["NOT_FOUND", "FORBIDDEN"].contains(&r.code().as_str()), "{}", r.body);
+        assert!(
+            ["NOT_FOUND", "FORBIDDEN"].contains(&r.code().as_str()),
+            "{}",
+            r.body
+        );
         assert!(r.body["data"].is_null() || r.body["data"]["contract"].is_null());
     }
-    assert_eq!(total(&gql.q(Some(&alpha_owner), SEARCH, json!({})).await), 1);
-    let kids = gql.q(Some(&alpha_owner), "query($id: ID!){ contract(id:$id){ children{ totalCount } } }", json!({"id": alpha})).await;
+    assert_eq!(
+        total(&gql.q(Some(&alpha_owner), SEARCH, json!({})).await),
+        1
+    );
+    let kids = gql
+        .q(
+            Some(&alpha_owner),
+            "query($id: ID!){ contract(id:$id){ children{ totalCount } } }",
+            json!({"id": alpha}),
+        )
+        .await;
     assert_eq!(kids.data()["contract"]["children"]["totalCount"], 0);
 
     // Bad input gets the right code and changes nothing.
     let before = total(&gql.q(Some(&owner), SEARCH, json!({})).await);
     let malformed = gql.q(Some(&owner), GET, json!({"id": "xyz"})).await;
     assert_eq!(malformed.code(), "INVALID_INPUT");
-    let unknown = gql.q(Some(&owner), GET, json!({"id": "econ0000000000"})).await;
+    let unknown = gql
+        .q(Some(&owner), GET, json!({"id": "econ0000000000"}))
+        .await;
     assert_eq!(unknown.code(), "NOT_FOUND");
-    let empty = gql.q(Some(&owner), CREATE_CHILD, json!({"p": pid, "i": contract_input("   ", None, "empty-owner")})).await;
+    let empty = gql
+        .q(
+            Some(&owner),
+            CREATE_CHILD,
+            json!({"p": pid, "i": contract_input("   ", None, "empty-owner")}),
+        )
+        .await;
     assert_eq!(empty.code(), "INVALID_INPUT");
     assert_eq!(empty.body["errors"][0]["extensions"]["field"], "name");
     let bad_mail = gql.q(Some(&owner), CREATE_CHILD, json!({"p": pid, "i": {"name": "X", "customer": {"company": "X", "contactEmail": "nope"}, "owner": {"loginId": "x-owner", "email": "x@example.com", "password": OWNER_PASSWORD}}})).await;
     assert_eq!(bad_mail.code(), "INVALID_INPUT");
     let weak = gql.q(Some(&owner), CREATE_CHILD, json!({"p": pid, "i": {"name": "X", "customer": {"company": "X", "contactEmail": "c@example.com"}, "owner": {"loginId": "x-owner", "email": "x@example.com", "password": "short"}}})).await;
     assert_eq!(weak.code(), "INVALID_INPUT");
-    assert_eq!(weak.body["errors"][0]["extensions"]["field"], "owner.password");
-    let taken = gql.q(Some(&owner), CREATE_CHILD, json!({"p": pid, "i": contract_input("Dup", None, "alpha-owner")})).await;
+    assert_eq!(
+        weak.body["errors"][0]["extensions"]["field"],
+        "owner.password"
+    );
+    let taken = gql
+        .q(
+            Some(&owner),
+            CREATE_CHILD,
+            json!({"p": pid, "i": contract_input("Dup", None, "alpha-owner")}),
+        )
+        .await;
     assert_eq!(taken.code(), "CONFLICT");
-    let dup_ext = gql.q(Some(&owner), CREATE_CHILD, json!({"p": pid, "i": contract_input("Dup", Some("C-001"), "dup-owner")})).await;
+    let dup_ext = gql
+        .q(
+            Some(&owner),
+            CREATE_CHILD,
+            json!({"p": pid, "i": contract_input("Dup", Some("C-001"), "dup-owner")}),
+        )
+        .await;
     assert_eq!(dup_ext.code(), "CONFLICT");
-    let unknown_parent = gql.q(Some(&owner), CREATE_CHILD, json!({"p": "econ0000000001", "i": contract_input("Orphan", None, "orphan-owner")})).await;
+    let unknown_parent = gql
+        .q(
+            Some(&owner),
+            CREATE_CHILD,
+            json!({"p": "econ0000000001", "i": contract_input("Orphan", None, "orphan-owner")}),
+        )
+        .await;
     assert_eq!(unknown_parent.code(), "NOT_FOUND");
-    let not_operator = gql.q(Some(&owner), CREATE_PARTNER, json!({"i": contract_input("Rogue", None, "rogue-owner")})).await;
+    let not_operator = gql
+        .q(
+            Some(&owner),
+            CREATE_PARTNER,
+            json!({"i": contract_input("Rogue", None, "rogue-owner")}),
+        )
+        .await;
     assert_eq!(not_operator.code(), "FORBIDDEN");
-    let child_creates = gql.q(Some(&alpha_owner), CREATE_CHILD, json!({"p": pid, "i": contract_input("Sneaky", None, "sneaky-owner")})).await;
+    let child_creates = gql
+        .q(
+            Some(&alpha_owner),
+            CREATE_CHILD,
+            json!({"p": pid, "i": contract_input("Sneaky", None, "sneaky-owner")}),
+        )
+        .await;
     assert!(["NOT_FOUND", "FORBIDDEN"].contains(&child_creates.code().as_str()));
     let bad_page = gql.q(Some(&owner), SEARCH, json!({"n": 1000})).await;
     assert_eq!(bad_page.code(), "INVALID_INPUT");
     let bad_cursor = gql.q(Some(&owner), SEARCH, json!({"a": "garbage!"})).await;
     assert_eq!(bad_cursor.code(), "INVALID_INPUT");
-    let syntax = gql.q(Some(&owner), "{ contracts { nope } }", json!({})).await;
+    let syntax = gql
+        .q(Some(&owner), "{ contracts { nope } }", json!({}))
+        .await;
     assert_eq!(syntax.code(), "INVALID_INPUT");
     let missing = gql.q(None, SEARCH, json!({})).await;
     assert_eq!(missing.code(), "UNAUTHENTICATED");
     let garbage = gql.q(Some("not-a-jwt"), SEARCH, json!({})).await;
     assert_eq!(garbage.code(), "UNAUTHENTICATED");
     assert_eq!(garbage.status, 401);
-    let wrong_password = gql.q(None, "mutation{ signIn(loginId:\"acme-owner\", password:\"Wrong-pass-1\"){ accessToken } }", json!({})).await;
+    let wrong_password = gql
+        .q(
+            None,
+            "mutation{ signIn(loginId:\"acme-owner\", password:\"Wrong-pass-1\"){ accessToken } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(wrong_password.code(), "UNAUTHENTICATED");
-    let no_such_user = gql.q(None, "mutation{ signIn(loginId:\"nobody-here\", password:\"Wrong-pass-1\"){ accessToken } }", json!({})).await;
+    let no_such_user = gql
+        .q(
+            None,
+            "mutation{ signIn(loginId:\"nobody-here\", password:\"Wrong-pass-1\"){ accessToken } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(no_such_user.code(), "UNAUTHENTICATED");
-    assert_eq!(wrong_password.body["errors"][0]["message"], no_such_user.body["errors"][0]["message"], "never tells which");
+    assert_eq!(
+        wrong_password.body["errors"][0]["message"], no_such_user.body["errors"][0]["message"],
+        "never tells which"
+    );
     // Nothing above created anything, and the refused owners' login ids are still free.
     assert_eq!(total(&gql.q(Some(&owner), SEARCH, json!({})).await), before);
-    let weak_retry = gql.q(Some(&owner), CREATE_CHILD, json!({"p": pid, "i": contract_input("Delta", None, "x-owner")})).await;
+    let weak_retry = gql
+        .q(
+            Some(&owner),
+            CREATE_CHILD,
+            json!({"p": pid, "i": contract_input("Delta", None, "x-owner")}),
+        )
+        .await;
     assert_eq!(weak_retry.data()["createChildContract"]["name"], "Delta");
 
     // Abolishing the partner while it has active children is refused.
-    let refuse = gql.q(Some(&op), "mutation($id: ID!){ abolishContract(id:$id){ status } }", json!({"id": pid})).await;
+    let refuse = gql
+        .q(
+            Some(&op),
+            "mutation($id: ID!){ abolishContract(id:$id){ status } }",
+            json!({"id": pid}),
+        )
+        .await;
     assert_eq!(refuse.code(), "CONFLICT");
 
     // The walk over children costs one bus request per level, not per node.
@@ -157,7 +320,11 @@ pub async fn contract_flow(gql: &Gql) {
         )
         .await;
     let _ = walk.data();
-    assert_eq!(walk.body["extensions"]["busRequests"], 3, "contract + children + grandchildren: {}", walk.body);
+    assert_eq!(
+        walk.body["extensions"]["busRequests"], 3,
+        "contract + children + grandchildren: {}",
+        walk.body
+    );
 }
 
 pub async fn health(base: &str) {
@@ -166,9 +333,23 @@ pub async fn health(base: &str) {
         let r = http.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
     }
-    let metrics = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("ecl_http_requests_total"), "{metrics}");
-    let gi = http.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
+    let gi = http
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(gi.to_lowercase().contains("graphiql"));
 }
 
@@ -179,7 +360,13 @@ async fn contracts_embedded() {
     health(&gql.base).await;
     // Request body limit: a 2 MiB query is refused before it is parsed.
     let big = "x".repeat(2 << 20);
-    let r = gql.http.post(format!("{}/graphql", gql.base)).json(&json!({"query": big})).send().await.unwrap();
+    let r = gql
+        .http
+        .post(format!("{}/graphql", gql.base))
+        .json(&json!({"query": big}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
     app.stop().await;
 }
@@ -191,7 +378,9 @@ async fn contracts_distributed() {
     contract_flow(&gql).await;
     health(&gql.base).await;
     for p in &d.procs {
-        let r = reqwest::get(format!("http://{}/readyz", p.addr)).await.unwrap();
+        let r = reqwest::get(format!("http://{}/readyz", p.addr))
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200, "{} ready", p.target);
     }
 
@@ -199,19 +388,39 @@ async fn contracts_distributed() {
     // answered (the broker redelivers what the dead replica had not acknowledged).
     d.spawn("contract").await;
     let op = gql.operator().await;
-    let ids: Vec<Value> = gql.q(Some(&op), "{ contracts(first: 5){ edges{ node{ id } } } }", json!({})).await.data()["contracts"]["edges"]
+    let ids: Vec<Value> = gql
+        .q(
+            Some(&op),
+            "{ contracts(first: 5){ edges{ node{ id } } } }",
+            json!({}),
+        )
+        .await
+        .data()["contracts"]["edges"]
         .as_array()
         .unwrap()
         .clone();
     let id = ids[0]["node"]["id"].as_str().unwrap().to_string();
     let mut ok = 0;
     for round in 0..40 {
-        if round == 10 {
-            d.kill_one("contract");
-        }
-        let futs = (0..8).map(|_| gql.q(Some(&op), GET, json!({"id": id})));
-        for r in futures::future::join_all(futs).await {
-            assert_eq!(r.data()["contract"]["id"], id.as_str(), "round {round}: {}", r.body);
+        let futs =
+            futures::future::join_all((0..8).map(|_| gql.q(Some(&op), GET, json!({"id": id}))));
+        let results = if round == 10 {
+            // Crash one replica while this batch is in flight.
+            let crash = async {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                d.kill_one("contract");
+            };
+            futures::future::join(futs, crash).await.0
+        } else {
+            futs.await
+        };
+        for r in results {
+            assert_eq!(
+                r.data()["contract"]["id"],
+                id.as_str(),
+                "round {round}: {}",
+                r.body
+            );
             ok += 1;
         }
     }

@@ -13,8 +13,15 @@ use std::{sync::Arc, time::Duration};
 /// takes effect within this time.
 const PRINCIPAL_TTL: Duration = Duration::from_secs(5);
 
-pub async fn resolve(bus: &Bus, cache: &Arc<dyn Cache>, authorization: Option<&str>, timeout: Duration) -> AppResult<Principal> {
-    let Some(header) = authorization else { return Ok(Principal::Anonymous) };
+pub async fn resolve(
+    bus: &Bus,
+    cache: &Arc<dyn Cache>,
+    authorization: Option<&str>,
+    timeout: Duration,
+) -> AppResult<Principal> {
+    let Some(header) = authorization else {
+        return Ok(Principal::Anonymous);
+    };
     let token = header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
@@ -27,7 +34,14 @@ pub async fn resolve(bus: &Bus, cache: &Arc<dyn Cache>, authorization: Option<&s
     {
         return Ok(p);
     }
-    let principal = bus.call(&CallCtx::new(Principal::Anonymous, timeout), &Authenticate { token: token.to_string() }).await?;
+    let principal = bus
+        .call(
+            &CallCtx::new(Principal::Anonymous, timeout),
+            &Authenticate {
+                token: token.to_string(),
+            },
+        )
+        .await?;
     if let Ok(bytes) = serde_json::to_vec(&principal) {
         let _ = cache.set(&key, &bytes, PRINCIPAL_TTL).await;
     }

@@ -39,41 +39,70 @@ pub fn router(ctx: Ctx) -> Router {
         cache: ctx.cache.clone(),
         timeout: Duration::from_millis(ctx.settings.request_timeout_ms),
     };
-    Router::new().route("/graphql", get(graphiql).post(graphql)).route("/", get(graphiql)).with_state(gw)
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/", get(graphiql))
+        .with_state(gw)
 }
 
 async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").plugins(&[graphiql_plugin_explorer()]).title("ECL partner platform").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .plugins(&[graphiql_plugin_explorer()])
+            .title("ECL partner platform")
+            .finish(),
+    )
 }
 
-async fn graphql(State(gw): State<Gw>, headers: HeaderMap, req: GraphQLRequest) -> axum::response::Response {
+async fn graphql(
+    State(gw): State<Gw>,
+    headers: HeaderMap,
+    req: GraphQLRequest,
+) -> axum::response::Response {
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
     let principal = match auth::resolve(&gw.bus, &gw.cache, authorization, gw.timeout).await {
         Ok(p) => p,
         // Bad credentials fail the whole request: no field should run as someone else or anonymous.
         Err(e) => {
-            let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            let status =
+                StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
             let body = Response::from_errors(vec![server_error(e)]);
             return (status, GraphQLResponse::from(body)).into_response();
         }
     };
-    let trace = headers.get("x-ecl-trace").is_some_and(|v| v.as_bytes() == b"1");
+    let trace = headers
+        .get("x-ecl-trace")
+        .is_some_and(|v| v.as_bytes() == b"1");
     let counter = Arc::new(AtomicU64::new(0));
     let mut call = CallCtx::new(principal, gw.timeout);
-    if let Some(t) = headers.get("traceparent").and_then(|v| v.to_str().ok()).and_then(|t| t.split('-').nth(1)) {
+    if let Some(t) = headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.split('-').nth(1))
+    {
         call.trace_id = t.to_string();
     }
     call.counter = Some(counter.clone());
-    let state = RequestState { bus: gw.bus.clone(), call };
-    let children = DataLoader::new(ChildrenLoader(state.clone()), tokio::spawn).delay(Duration::from_millis(1));
+    let state = RequestState {
+        bus: gw.bus.clone(),
+        call,
+    };
+    let children = DataLoader::new(ChildrenLoader(state.clone()), tokio::spawn)
+        .delay(Duration::from_millis(1));
     let request = req.into_inner().data(state).data(children);
     let mut resp = gw.schema.execute(request).await;
     // Parse and validation errors (syntax, unknown fields, depth/complexity limits) come from
     // async-graphql without a code: they are the client's input.
     for e in &mut resp.errors {
-        let has_code = e.extensions.as_ref().is_some_and(|x| x.get("code").is_some());
+        let has_code = e
+            .extensions
+            .as_ref()
+            .is_some_and(|x| x.get("code").is_some());
         if !has_code {
-            e.extensions.get_or_insert_with(Default::default).set("code", ErrorCode::InvalidInput.as_str());
+            e.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", ErrorCode::InvalidInput.as_str());
         }
     }
     let n = counter.load(std::sync::atomic::Ordering::Relaxed);

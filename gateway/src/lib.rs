@@ -21,7 +21,10 @@ pub fn module() -> Module {
 }
 
 async fn init(ctx: Ctx) -> anyhow::Result<Started> {
-    Ok(Started { http: Some(http::router(ctx)), ready: vec![] })
+    Ok(Started {
+        http: Some(http::router(ctx)),
+        ready: vec![],
+    })
 }
 
 /// The SDL of the public schema (`ecl schema`).

@@ -14,13 +14,15 @@ use std::{
 pub const OPERATOR_PASSWORD: &str = "Operator-pass-1";
 
 pub fn amqp_url() -> String {
-    std::env::var("ECL_TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+    std::env::var("ECL_TEST_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
 }
 pub fn redis_url() -> String {
     std::env::var("ECL_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())
 }
 pub fn pg_url(db: &str) -> String {
-    let base = std::env::var("ECL_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let base = std::env::var("ECL_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
     format!("{base}/{db}")
 }
 
@@ -39,7 +41,11 @@ pub struct Resp {
 
 impl Resp {
     pub fn data(&self) -> &Value {
-        assert!(self.body.get("errors").is_none(), "unexpected errors: {}", self.body);
+        assert!(
+            self.body.get("errors").is_none(),
+            "unexpected errors: {}",
+            self.body
+        );
         &self.body["data"]
     }
     /// The `extensions.code` of the first error (panics if there is none).
@@ -53,11 +59,23 @@ impl Resp {
 
 impl Gql {
     pub fn new(addr: &str) -> Self {
-        Gql { base: format!("http://{addr}"), http: reqwest::Client::new() }
+        Gql {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+        }
     }
 
-    pub async fn raw(&self, token: Option<&str>, query: &str, vars: Value, headers: &[(&str, &str)]) -> Resp {
-        let mut req = self.http.post(format!("{}/graphql", self.base)).json(&json!({"query": query, "variables": vars}));
+    pub async fn raw(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        vars: Value,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({"query": query, "variables": vars}));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -76,9 +94,16 @@ impl Gql {
 
     pub async fn sign_in(&self, login_id: &str, password: &str) -> String {
         let r = self
-            .q(None, "mutation($l:String!,$p:String!){ signIn(loginId:$l, password:$p){ accessToken } }", json!({"l": login_id, "p": password}))
+            .q(
+                None,
+                "mutation($l:String!,$p:String!){ signIn(loginId:$l, password:$p){ accessToken } }",
+                json!({"l": login_id, "p": password}),
+            )
             .await;
-        r.data()["signIn"]["accessToken"].as_str().expect("token").to_string()
+        r.data()["signIn"]["accessToken"]
+            .as_str()
+            .expect("token")
+            .to_string()
     }
 
     pub async fn operator(&self) -> String {
@@ -108,7 +133,9 @@ pub async fn spawn_embedded() -> (App, Gql) {
         bootstrap_operator_password: Some(ecl_kernel::Secret::new(OPERATOR_PASSWORD)),
         ..Settings::default()
     };
-    let app = App::start(settings, &["all".to_string()]).await.expect("embedded platform starts");
+    let app = App::start(settings, &["all".to_string()])
+        .await
+        .expect("embedded platform starts");
     let gql = Gql::new(&app.addr.to_string());
     (app, gql)
 }
@@ -135,20 +162,34 @@ pub struct Distributed {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Distributed {
     pub async fn start(targets: &[&str]) -> Distributed {
-        let ns = format!("t{}", uuid::Uuid::new_v4().simple().to_string().get(..10).unwrap());
+        let ns = format!(
+            "t{}",
+            uuid::Uuid::new_v4().simple().to_string().get(..10).unwrap()
+        );
         let db = format!("ecl_{ns}");
-        let admin = sea_orm::Database::connect(pg_url("postgres"))
-            .await
-            .expect("PostgreSQL reachable at ECL_TEST_PG_URL (run ./scripts/test, which starts it)");
+        let admin = sea_orm::Database::connect(pg_url("postgres")).await.expect(
+            "PostgreSQL reachable at ECL_TEST_PG_URL (run ./scripts/test, which starts it)",
+        );
         use sea_orm::ConnectionTrait;
-        admin.execute_unprepared(&format!("CREATE DATABASE {db}")).await.expect("create test database");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {db}"))
+            .await
+            .expect("create test database");
         admin.close().await.ok();
-        let mut d = Distributed { ns, db, procs: Vec::new() };
+        let mut d = Distributed {
+            ns,
+            db,
+            procs: Vec::new(),
+        };
         for t in targets {
             d.spawn(t).await;
         }
@@ -166,12 +207,19 @@ impl Distributed {
             .env("ECL_REDIS_URL", redis_url())
             .env("ECL_NAMESPACE", &self.ns)
             .env("ECL_BOOTSTRAP_OPERATOR_PASSWORD", OPERATOR_PASSWORD)
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn ecl");
-        let proc = Proc { target: target.to_string(), addr: addr.clone(), child };
+        let proc = Proc {
+            target: target.to_string(),
+            addr: addr.clone(),
+            child,
+        };
         let http = reqwest::Client::new();
         let started = Instant::now();
         loop {
@@ -180,7 +228,10 @@ impl Distributed {
             {
                 break;
             }
-            assert!(started.elapsed() < Duration::from_secs(60), "{target} did not become ready");
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{target} did not become ready"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         self.procs.push(proc);
@@ -188,13 +239,21 @@ impl Distributed {
     }
 
     pub fn gateway(&self) -> Gql {
-        let p = self.procs.iter().find(|p| p.target == "gateway").expect("a gateway process");
+        let p = self
+            .procs
+            .iter()
+            .find(|p| p.target == "gateway")
+            .expect("a gateway process");
         Gql::new(&p.addr)
     }
 
     /// Kills (SIGKILL) the first process of `target`: a crash, not a graceful stop.
     pub fn kill_one(&mut self, target: &str) {
-        let i = self.procs.iter().position(|p| p.target == target).expect("process of target");
+        let i = self
+            .procs
+            .iter()
+            .position(|p| p.target == target)
+            .expect("process of target");
         let mut p = self.procs.remove(i);
         p.child.kill().expect("kill");
         let _ = p.child.wait();
@@ -205,7 +264,9 @@ impl Distributed {
         self.procs.clear();
         if let Ok(admin) = sea_orm::Database::connect(pg_url("postgres")).await {
             use sea_orm::ConnectionTrait;
-            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db)).await;
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db))
+                .await;
         }
         delete_amqp_namespace(&self.ns).await;
     }
@@ -214,17 +275,36 @@ impl Distributed {
 /// Deletes a namespace's queues and exchanges from the broker.
 pub async fn delete_amqp_namespace(ns: &str) {
     use lapin::{Connection, ConnectionProperties};
-    let Ok(conn) = Connection::connect(&amqp_url(), ConnectionProperties::default()).await else { return };
-    let Ok(ch) = conn.create_channel().await else { return };
-    let targets = ["identity", "contract", "tenant", "metering", "billing", "notification", "sla", "gateway", "bench", "nobody"];
+    let Ok(conn) = Connection::connect(&amqp_url(), ConnectionProperties::default()).await else {
+        return;
+    };
+    let Ok(ch) = conn.create_channel().await else {
+        return;
+    };
+    let targets = [
+        "identity",
+        "contract",
+        "tenant",
+        "metering",
+        "billing",
+        "notification",
+        "sla",
+        "gateway",
+        "bench",
+        "nobody",
+    ];
     for t in targets {
         for q in [format!("{ns}.req.{t}"), format!("{ns}.evt.{t}")] {
             let _ = ch.queue_delete(q.as_str().into(), Default::default()).await;
         }
     }
-    let _ = ch.queue_delete(format!("{ns}.dead").as_str().into(), Default::default()).await;
+    let _ = ch
+        .queue_delete(format!("{ns}.dead").as_str().into(), Default::default())
+        .await;
     for x in [format!("{ns}.events"), format!("{ns}.dlx")] {
-        let _ = ch.exchange_delete(x.as_str().into(), Default::default()).await;
+        let _ = ch
+            .exchange_delete(x.as_str().into(), Default::default())
+            .await;
     }
     let _ = conn.close(200, "bye".into()).await;
 }

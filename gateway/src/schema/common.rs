@@ -25,7 +25,10 @@ impl RequestState {
     /// For operations that need a signed-in caller.
     pub fn require_auth(&self) -> async_graphql::Result<&Principal> {
         match &self.call.principal {
-            Principal::Anonymous => Err(crate::errors::gql(AppError::new(ecl_kernel::ErrorCode::Unauthenticated, "sign in first"))),
+            Principal::Anonymous => Err(crate::errors::gql(AppError::new(
+                ecl_kernel::ErrorCode::Unauthenticated,
+                "sign in first",
+            ))),
             p => Ok(p),
         }
     }
@@ -64,7 +67,11 @@ macro_rules! connection {
                     end_cursor: page.end_cursor().map(str::to_string),
                 };
                 $conn {
-                    edges: page.edges.into_iter().map(|(cursor, v)| $edge { cursor, node: f(v) }).collect(),
+                    edges: page
+                        .edges
+                        .into_iter()
+                        .map(|(cursor, v)| $edge { cursor, node: f(v) })
+                        .collect(),
                     page_info,
                     total_count: page.total_count,
                 }

@@ -10,8 +10,8 @@ use ecl_kernel::AppError;
 use ecl_proto::{
     PageArgs,
     contract::{
-        self as proto, AbolishContract, ContractFilter as ProtoFilter, ContractView, CreateContract, GetContract, ListChildren,
-        SearchContracts, UpdateContract,
+        self as proto, AbolishContract, ContractFilter as ProtoFilter, ContractView,
+        CreateContract, GetContract, ListChildren, SearchContracts, UpdateContract,
     },
 };
 use std::collections::HashMap;
@@ -45,7 +45,12 @@ pub struct Customer {
 
 impl From<Customer> for proto::Customer {
     fn from(c: Customer) -> Self {
-        proto::Customer { company: c.company, address: c.address, contact_name: c.contact_name, contact_email: c.contact_email }
+        proto::Customer {
+            company: c.company,
+            address: c.address,
+            contact_name: c.contact_name,
+            contact_email: c.contact_email,
+        }
     }
 }
 
@@ -150,9 +155,20 @@ impl Contract {
         first: Option<u32>,
         after: Option<String>,
     ) -> async_graphql::Result<ContractConnection> {
-        let key = ChildrenKey { parent_id: self.0.id.clone(), filter: filter.unwrap_or_default().into(), page: PageArgs { first, after } };
-        let page = ctx.data_unchecked::<DataLoader<ChildrenLoader>>().load_one(key).await.map_err(gql)?;
-        Ok(ContractConnection::from_page(page.unwrap_or_else(ecl_proto::Page::empty), Contract))
+        let key = ChildrenKey {
+            parent_id: self.0.id.clone(),
+            filter: filter.unwrap_or_default().into(),
+            page: PageArgs { first, after },
+        };
+        let page = ctx
+            .data_unchecked::<DataLoader<ChildrenLoader>>()
+            .load_one(key)
+            .await
+            .map_err(gql)?;
+        Ok(ContractConnection::from_page(
+            page.unwrap_or_else(ecl_proto::Page::empty),
+            Contract,
+        ))
     }
 }
 
@@ -171,16 +187,33 @@ impl Loader<ChildrenKey> for ChildrenLoader {
     type Value = ecl_proto::Page<ContractView>;
     type Error = AppError;
 
-    async fn load(&self, keys: &[ChildrenKey]) -> Result<HashMap<ChildrenKey, Self::Value>, AppError> {
+    async fn load(
+        &self,
+        keys: &[ChildrenKey],
+    ) -> Result<HashMap<ChildrenKey, Self::Value>, AppError> {
         let mut groups: HashMap<(ProtoFilter, PageArgs), Vec<String>> = HashMap::new();
         for k in keys {
-            groups.entry((k.filter.clone(), k.page.clone())).or_default().push(k.parent_id.clone());
+            groups
+                .entry((k.filter.clone(), k.page.clone()))
+                .or_default()
+                .push(k.parent_id.clone());
         }
         let mut out = HashMap::new();
         for ((filter, page), parent_ids) in groups {
-            let req = ListChildren { parent_ids, filter: filter.clone(), page: page.clone() };
+            let req = ListChildren {
+                parent_ids,
+                filter: filter.clone(),
+                page: page.clone(),
+            };
             for (parent_id, p) in self.0.bus.call(&self.0.call, &req).await? {
-                out.insert(ChildrenKey { parent_id, filter: filter.clone(), page: page.clone() }, p);
+                out.insert(
+                    ChildrenKey {
+                        parent_id,
+                        filter: filter.clone(),
+                        page: page.clone(),
+                    },
+                    p,
+                );
             }
         }
         Ok(out)
@@ -193,7 +226,11 @@ pub struct ContractQuery;
 #[Object]
 impl ContractQuery {
     /// One contract. `NOT_FOUND` also for contracts outside the caller's tree.
-    async fn contract(&self, ctx: &Context<'_>, id: async_graphql::ID) -> async_graphql::Result<Contract> {
+    async fn contract(
+        &self,
+        ctx: &Context<'_>,
+        id: async_graphql::ID,
+    ) -> async_graphql::Result<Contract> {
         let s = RequestState::of(ctx);
         s.require_auth()?;
         Ok(Contract(s.call(&GetContract { id: id.to_string() }).await?))
@@ -211,7 +248,12 @@ impl ContractQuery {
     ) -> async_graphql::Result<ContractConnection> {
         let s = RequestState::of(ctx);
         s.require_auth()?;
-        let page = s.call(&SearchContracts { filter: filter.unwrap_or_default().into(), page: PageArgs { first, after } }).await?;
+        let page = s
+            .call(&SearchContracts {
+                filter: filter.unwrap_or_default().into(),
+                page: PageArgs { first, after },
+            })
+            .await?;
         Ok(ContractConnection::from_page(page, Contract))
     }
 }
@@ -219,31 +261,53 @@ impl ContractQuery {
 #[derive(Default)]
 pub struct ContractMutation;
 
-fn create(kind: proto::ContractKind, parent_id: Option<String>, input: ContractInput) -> CreateContract {
+fn create(
+    kind: proto::ContractKind,
+    parent_id: Option<String>,
+    input: ContractInput,
+) -> CreateContract {
     CreateContract {
         kind,
         parent_id,
         name: input.name,
         external_id: input.external_id,
         customer: input.customer.into(),
-        owner: proto::OwnerInput { login_id: input.owner.login_id, email: input.owner.email, password: input.owner.password },
+        owner: proto::OwnerInput {
+            login_id: input.owner.login_id,
+            email: input.owner.email,
+            password: input.owner.password,
+        },
     }
 }
 
 #[Object]
 impl ContractMutation {
     /// Operator only: a partner (reseller) parent contract and its owner account.
-    async fn create_partner_contract(&self, ctx: &Context<'_>, input: ContractInput) -> async_graphql::Result<Contract> {
+    async fn create_partner_contract(
+        &self,
+        ctx: &Context<'_>,
+        input: ContractInput,
+    ) -> async_graphql::Result<Contract> {
         let s = RequestState::of(ctx);
         s.require_auth()?;
-        Ok(Contract(s.call(&create(proto::ContractKind::Partner, None, input)).await?))
+        Ok(Contract(
+            s.call(&create(proto::ContractKind::Partner, None, input))
+                .await?,
+        ))
     }
 
     /// Operator only: a direct contract and its owner account.
-    async fn create_direct_contract(&self, ctx: &Context<'_>, input: ContractInput) -> async_graphql::Result<Contract> {
+    async fn create_direct_contract(
+        &self,
+        ctx: &Context<'_>,
+        input: ContractInput,
+    ) -> async_graphql::Result<Contract> {
         let s = RequestState::of(ctx);
         s.require_auth()?;
-        Ok(Contract(s.call(&create(proto::ContractKind::Direct, None, input)).await?))
+        Ok(Contract(
+            s.call(&create(proto::ContractKind::Direct, None, input))
+                .await?,
+        ))
     }
 
     /// The partner's owner and admins: a child contract under `parentId` and its owner account.
@@ -255,10 +319,22 @@ impl ContractMutation {
     ) -> async_graphql::Result<Contract> {
         let s = RequestState::of(ctx);
         s.require_auth()?;
-        Ok(Contract(s.call(&create(proto::ContractKind::Child, Some(parent_id.to_string()), input)).await?))
+        Ok(Contract(
+            s.call(&create(
+                proto::ContractKind::Child,
+                Some(parent_id.to_string()),
+                input,
+            ))
+            .await?,
+        ))
     }
 
-    async fn update_contract(&self, ctx: &Context<'_>, id: async_graphql::ID, input: UpdateContractInput) -> async_graphql::Result<Contract> {
+    async fn update_contract(
+        &self,
+        ctx: &Context<'_>,
+        id: async_graphql::ID,
+        input: UpdateContractInput,
+    ) -> async_graphql::Result<Contract> {
         let s = RequestState::of(ctx);
         s.require_auth()?;
         let req = UpdateContract {
@@ -272,9 +348,20 @@ impl ContractMutation {
 
     /// Abolishes a contract. Refused (`CONFLICT`) while it still has tenants, unless `force`, which
     /// deletes them and revokes the contract's users. Bills and history are kept.
-    async fn abolish_contract(&self, ctx: &Context<'_>, id: async_graphql::ID, force: Option<bool>) -> async_graphql::Result<Contract> {
+    async fn abolish_contract(
+        &self,
+        ctx: &Context<'_>,
+        id: async_graphql::ID,
+        force: Option<bool>,
+    ) -> async_graphql::Result<Contract> {
         let s = RequestState::of(ctx);
         s.require_auth()?;
-        Ok(Contract(s.call(&AbolishContract { id: id.to_string(), force: force.unwrap_or(false) }).await?))
+        Ok(Contract(
+            s.call(&AbolishContract {
+                id: id.to_string(),
+                force: force.unwrap_or(false),
+            })
+            .await?,
+        ))
     }
 }

@@ -65,8 +65,18 @@ pub struct IdentityMutation;
 #[Object]
 impl IdentityMutation {
     /// Password sign-in. Failures never say whether the login id exists.
-    async fn sign_in(&self, ctx: &Context<'_>, login_id: String, password: String) -> async_graphql::Result<SignInPayload> {
-        let r = RequestState::of(ctx).call(&SignIn { login_id, password }).await?;
-        Ok(SignInPayload { access_token: r.access_token, expires_in: r.expires_in })
+    async fn sign_in(
+        &self,
+        ctx: &Context<'_>,
+        login_id: String,
+        password: String,
+    ) -> async_graphql::Result<SignInPayload> {
+        let r = RequestState::of(ctx)
+            .call(&SignIn { login_id, password })
+            .await?;
+        Ok(SignInPayload {
+            access_token: r.access_token,
+            expires_in: r.expires_in,
+        })
     }
 }

@@ -40,12 +40,15 @@ impl<'a> Access<'a> {
     /// Customer information: the operator, the contract's own owner, and the owner of its parent
     /// (who entered it when creating the child).
     pub fn sees_customer(&self, c: &contract::Model) -> bool {
-        self.who.is_operator() || (self.who.role() == Some(Role::Owner) && (self.own(c) || self.is_parent_of(c)))
+        self.who.is_operator()
+            || (self.who.role() == Some(Role::Owner) && (self.own(c) || self.is_parent_of(c)))
     }
 
     /// May change name / external id: the operator, the parent's managers for a child, and the
     /// contract's own owner.
     pub fn may_change(&self, c: &contract::Model) -> bool {
-        self.who.is_operator() || self.manages_child(c) || (self.own(c) && self.who.role() == Some(Role::Owner))
+        self.who.is_operator()
+            || self.manages_child(c)
+            || (self.own(c) && self.who.role() == Some(Role::Owner))
     }
 }

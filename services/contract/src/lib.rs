@@ -20,8 +20,8 @@ use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
 use ecl_store::Outbox;
 use entity::contract;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use std::sync::Arc;
@@ -50,9 +50,17 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
     let db = ctx.store(NAME).await?;
     migration::Migrator::up(&db, None).await?;
     let outbox = Outbox::start(db.clone(), ctx.bus.clone(), NAME);
-    let svc = Arc::new(Contracts { db: db.clone(), bus: ctx.bus.clone(), clock: ctx.clock.clone(), outbox });
+    let svc = Arc::new(Contracts {
+        db: db.clone(),
+        bus: ctx.bus.clone(),
+        clock: ctx.clock.clone(),
+        outbox,
+    });
     ecl_runtime::serve(&ctx.bus, NAME, svc, router(), EventRouter::default()).await?;
-    Ok(Started { http: None, ready: vec![db_ready(db)] })
+    Ok(Started {
+        http: None,
+        ready: vec![db_ready(db)],
+    })
 }
 
 fn router() -> Router<Contracts> {
@@ -94,7 +102,11 @@ fn view(c: &contract::Model, who: &Principal) -> ContractView {
         parent_id: c.parent_id.clone(),
         name: c.name.clone(),
         external_id: c.external_id.clone(),
-        status: if c.status == ABOLISHED { ContractStatus::Abolished } else { ContractStatus::Active },
+        status: if c.status == ABOLISHED {
+            ContractStatus::Abolished
+        } else {
+            ContractStatus::Active
+        },
         customer: Access::of(who).sees_customer(c).then(|| Customer {
             company: c.company.clone(),
             address: c.address.clone(),
@@ -112,7 +124,10 @@ fn customer_input(c: &Customer) -> AppResult<Customer> {
     let optional = |field: &str, v: &str, max: usize| -> AppResult<String> {
         let v = v.trim();
         if v.chars().count() > max {
-            return Err(AppError::invalid(field, format!("{field} must be at most {max} characters")));
+            return Err(AppError::invalid(
+                field,
+                format!("{field} must be at most {max} characters"),
+            ));
         }
         Ok(v.to_string())
     };
@@ -129,8 +144,15 @@ fn external_id_input(v: &str) -> AppResult<Option<String>> {
     if v.is_empty() {
         return Ok(None);
     }
-    if v.chars().count() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)) {
-        return Err(AppError::invalid("externalId", "external id must be up to 64 letters, digits or - _ . /"));
+    if v.chars().count() > 64
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    {
+        return Err(AppError::invalid(
+            "externalId",
+            "external id must be up to 64 letters, digits or - _ . /",
+        ));
     }
     Ok(Some(v.to_string()))
 }
@@ -138,7 +160,9 @@ fn external_id_input(v: &str) -> AppResult<Option<String>> {
 impl Contracts {
     async fn find(&self, id: &str) -> AppResult<Option<contract::Model>> {
         ContractId::parse(id)?;
-        Ok(contract::Entity::find_by_id(id.to_string()).one(&self.db).await?)
+        Ok(contract::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await?)
     }
 
     /// The contract if the caller may see it; `NOT_FOUND` otherwise, so ids outside one's tree
@@ -159,21 +183,38 @@ impl Contracts {
             (ContractKind::Child, Some(pid)) => {
                 let parent = self.visible(who, pid).await?;
                 if parent.kind != "PARTNER" {
-                    return Err(AppError::invalid("parentId", "child contracts belong to a partner contract"));
+                    return Err(AppError::invalid(
+                        "parentId",
+                        "child contracts belong to a partner contract",
+                    ));
                 }
                 if parent.status != ACTIVE {
                     return Err(AppError::conflict("the partner contract is abolished"));
                 }
                 if !Access::of(who).manages_children_of(&parent) {
-                    return Err(AppError::forbidden("only the partner's owner and admins create child contracts"));
+                    return Err(AppError::forbidden(
+                        "only the partner's owner and admins create child contracts",
+                    ));
                 }
                 Some(parent)
             }
-            (ContractKind::Child, None) => return Err(AppError::invalid("parentId", "a child contract needs its parent")),
-            (_, Some(_)) => return Err(AppError::invalid("parentId", "only child contracts have a parent")),
+            (ContractKind::Child, None) => {
+                return Err(AppError::invalid(
+                    "parentId",
+                    "a child contract needs its parent",
+                ));
+            }
+            (_, Some(_)) => {
+                return Err(AppError::invalid(
+                    "parentId",
+                    "only child contracts have a parent",
+                ));
+            }
             (_, None) => {
                 if !who.is_operator() {
-                    return Err(AppError::forbidden("only the operator creates partner and direct contracts"));
+                    return Err(AppError::forbidden(
+                        "only the operator creates partner and direct contracts",
+                    ));
                 }
                 None
             }
@@ -185,7 +226,9 @@ impl Contracts {
                 .count(&self.db)
                 .await?;
             if taken > 0 {
-                return Err(AppError::conflict(format!("external id {ext} is already used by another child")));
+                return Err(AppError::conflict(format!(
+                    "external id {ext} is already used by another child"
+                )));
             }
         }
 
@@ -208,7 +251,10 @@ impl Contracts {
             .await
             .map_err(|e| match e.field.as_deref() {
                 // Point the client at the owner input it sent.
-                Some(f) => AppError { field: Some(format!("owner.{f}")), ..e },
+                Some(f) => AppError {
+                    field: Some(format!("owner.{f}")),
+                    ..e
+                },
                 None => e,
             })?;
 
@@ -232,7 +278,16 @@ impl Contracts {
             let txn = self.db.begin().await?;
             let c = row.insert(&txn).await?;
             let v = view(&c, who);
-            self.outbox.add(&txn, &ctx.trace_id, &ContractChanged { contract: v.clone(), change: "created".into() }).await?;
+            self.outbox
+                .add(
+                    &txn,
+                    &ctx.trace_id,
+                    &ContractChanged {
+                        contract: v.clone(),
+                        change: "created".into(),
+                    },
+                )
+                .await?;
             txn.commit().await?;
             Ok::<_, AppError>(v)
         }
@@ -244,7 +299,11 @@ impl Contracts {
             }
             Err(e) => {
                 // Compensate: the owner must not outlive a contract that was never stored.
-                if let Err(ce) = self.bus.call(&system, &DeleteUser { user_id: owner.id }).await {
+                if let Err(ce) = self
+                    .bus
+                    .call(&system, &DeleteUser { user_id: owner.id })
+                    .await
+                {
                     tracing::error!("compensation failed, orphan owner user left: {ce}");
                 }
                 Err(e)
@@ -272,7 +331,9 @@ impl Contracts {
         }
         if let Some(cust) = &req.customer {
             if !Access::of(who).sees_customer(&c) {
-                return Err(AppError::forbidden("only the owner changes customer information"));
+                return Err(AppError::forbidden(
+                    "only the owner changes customer information",
+                ));
             }
             let cust = customer_input(cust)?;
             am.company = Set(cust.company);
@@ -283,7 +344,16 @@ impl Contracts {
         let txn = self.db.begin().await?;
         let c = am.update(&txn).await?;
         let v = view(&c, who);
-        self.outbox.add(&txn, &ctx.trace_id, &ContractChanged { contract: v.clone(), change: "updated".into() }).await?;
+        self.outbox
+            .add(
+                &txn,
+                &ctx.trace_id,
+                &ContractChanged {
+                    contract: v.clone(),
+                    change: "updated".into(),
+                },
+            )
+            .await?;
         txn.commit().await?;
         self.outbox.wake();
         Ok(v)
@@ -308,12 +378,24 @@ impl Contracts {
             .count(&self.db)
             .await?;
         if active_children > 0 {
-            return Err(AppError::conflict(format!("the contract still has {active_children} active child contracts")));
+            return Err(AppError::conflict(format!(
+                "the contract still has {active_children} active child contracts"
+            )));
         }
-        let counts = self.bus.call(ctx, &CountTenants { contract_ids: vec![c.id.clone()] }).await?;
+        let counts = self
+            .bus
+            .call(
+                ctx,
+                &CountTenants {
+                    contract_ids: vec![c.id.clone()],
+                },
+            )
+            .await?;
         let tenants: u64 = counts.iter().map(|(_, n)| n).sum();
         if tenants > 0 && !req.force {
-            return Err(AppError::conflict(format!("the contract still has {tenants} tenants; abolish with force to delete them")));
+            return Err(AppError::conflict(format!(
+                "the contract still has {tenants} tenants; abolish with force to delete them"
+            )));
         }
         let mut am: contract::ActiveModel = c.into();
         am.status = Set(ABOLISHED.into());
@@ -323,7 +405,14 @@ impl Contracts {
         let v = view(&c, who);
         // Tenant and identity services react to this event (delete tenants, revoke users).
         self.outbox
-            .add(&txn, &ctx.trace_id, &ContractChanged { contract: v.clone(), change: "abolished".into() })
+            .add(
+                &txn,
+                &ctx.trace_id,
+                &ContractChanged {
+                    contract: v.clone(),
+                    change: "abolished".into(),
+                },
+            )
             .await?;
         txn.commit().await?;
         self.outbox.wake();
@@ -331,17 +420,34 @@ impl Contracts {
     }
 
     pub async fn get(&self, ctx: &CallCtx, id: &str) -> AppResult<ContractView> {
-        Ok(view(&self.visible(&ctx.principal, id).await?, &ctx.principal))
+        Ok(view(
+            &self.visible(&ctx.principal, id).await?,
+            &ctx.principal,
+        ))
     }
 
     pub async fn get_many(&self, ctx: &CallCtx, ids: Vec<String>) -> AppResult<Vec<ContractView>> {
-        let ids: Vec<String> = ids.into_iter().filter(|id| ContractId::parse(id).is_ok()).collect();
-        let rows = contract::Entity::find().filter(contract::Column::Id.is_in(ids)).all(&self.db).await?;
+        let ids: Vec<String> = ids
+            .into_iter()
+            .filter(|id| ContractId::parse(id).is_ok())
+            .collect();
+        let rows = contract::Entity::find()
+            .filter(contract::Column::Id.is_in(ids))
+            .all(&self.db)
+            .await?;
         let access = Access::of(&ctx.principal);
-        Ok(rows.iter().filter(|c| access.sees(c)).map(|c| view(c, &ctx.principal)).collect())
+        Ok(rows
+            .iter()
+            .filter(|c| access.sees(c))
+            .map(|c| view(c, &ctx.principal))
+            .collect())
     }
 
-    pub async fn search(&self, ctx: &CallCtx, req: SearchContracts) -> AppResult<Page<ContractView>> {
+    pub async fn search(
+        &self,
+        ctx: &CallCtx,
+        req: SearchContracts,
+    ) -> AppResult<Page<ContractView>> {
         let who = &ctx.principal;
         let scope = match (who.is_operator(), who.contract_id()) {
             (true, _) => Condition::all(),
@@ -354,10 +460,17 @@ impl Contracts {
         self.page(who, scope, &req.filter, &req.page).await
     }
 
-    pub async fn children(&self, ctx: &CallCtx, req: ListChildren) -> AppResult<Vec<(String, Page<ContractView>)>> {
+    pub async fn children(
+        &self,
+        ctx: &CallCtx,
+        req: ListChildren,
+    ) -> AppResult<Vec<(String, Page<ContractView>)>> {
         let who = &ctx.principal;
         let access = Access::of(who);
-        let parents = contract::Entity::find().filter(contract::Column::Id.is_in(req.parent_ids.clone())).all(&self.db).await?;
+        let parents = contract::Entity::find()
+            .filter(contract::Column::Id.is_in(req.parent_ids.clone()))
+            .all(&self.db)
+            .await?;
         let mut out = Vec::with_capacity(req.parent_ids.len());
         for pid in req.parent_ids {
             let page = match parents.iter().find(|p| p.id == pid) {
@@ -373,18 +486,40 @@ impl Contracts {
     }
 
     /// One page of contracts within `scope` matching `filter`, ordered by (created_at, id).
-    async fn page(&self, who: &Principal, scope: Condition, filter: &ContractFilter, args: &PageArgs) -> AppResult<Page<ContractView>> {
+    async fn page(
+        &self,
+        who: &Principal,
+        scope: Condition,
+        filter: &ContractFilter,
+        args: &PageArgs,
+    ) -> AppResult<Page<ContractView>> {
         let limit = args.limit()?;
         let after = args.after_key()?;
         let mut cond = Condition::all().add(scope);
-        if let Some(name) = filter.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        if let Some(name) = filter
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
             cond = cond.add(contract::Column::NameLower.contains(name.to_lowercase()));
         }
-        if let Some(ext) = filter.external_id.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        if let Some(ext) = filter
+            .external_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
             cond = cond.add(contract::Column::ExternalId.eq(ext));
         }
         if let Some(st) = filter.status {
-            cond = cond.add(contract::Column::Status.eq(if st == ContractStatus::Active { ACTIVE } else { ABOLISHED }));
+            cond = cond.add(
+                contract::Column::Status.eq(if st == ContractStatus::Active {
+                    ACTIVE
+                } else {
+                    ABOLISHED
+                }),
+            );
         }
         if let Some(k) = filter.kind {
             cond = cond.add(contract::Column::Kind.eq(kind_str(k)));
@@ -395,12 +530,19 @@ impl Contracts {
         if let Some(to) = filter.created_to {
             cond = cond.add(contract::Column::CreatedAt.lt(to.timestamp_micros()));
         }
-        let total = contract::Entity::find().filter(cond.clone()).count(&self.db).await?;
+        let total = contract::Entity::find()
+            .filter(cond.clone())
+            .count(&self.db)
+            .await?;
         if let Some(Cursor { created_at_us, id }) = after {
             cond = cond.add(
-                Condition::any().add(contract::Column::CreatedAt.gt(created_at_us)).add(
-                    Condition::all().add(contract::Column::CreatedAt.eq(created_at_us)).add(contract::Column::Id.gt(id)),
-                ),
+                Condition::any()
+                    .add(contract::Column::CreatedAt.gt(created_at_us))
+                    .add(
+                        Condition::all()
+                            .add(contract::Column::CreatedAt.eq(created_at_us))
+                            .add(contract::Column::Id.gt(id)),
+                    ),
             );
         }
         let mut rows = contract::Entity::find()
@@ -414,8 +556,21 @@ impl Contracts {
         rows.truncate(limit as usize);
         let edges = rows
             .iter()
-            .map(|c| (Cursor { created_at_us: c.created_at, id: c.id.clone() }.encode(), view(c, who)))
+            .map(|c| {
+                (
+                    Cursor {
+                        created_at_us: c.created_at,
+                        id: c.id.clone(),
+                    }
+                    .encode(),
+                    view(c, who),
+                )
+            })
             .collect();
-        Ok(Page { edges, has_next_page, total_count: total })
+        Ok(Page {
+            edges,
+            has_next_page,
+            total_count: total,
+        })
     }
 }

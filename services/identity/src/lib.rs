@@ -7,11 +7,17 @@ mod tokens;
 
 use ecl_bus::{CallCtx, EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, Principal, Role, SharedClock, validate};
-use ecl_proto::identity::{Authenticate, CreateUser, DeleteUser, GetMe, SignIn, SignInReply, UserCreated, UserDeleted, UserView};
+use ecl_proto::identity::{
+    Authenticate, CreateUser, DeleteUser, GetMe, SignIn, SignInReply, UserCreated, UserDeleted,
+    UserView,
+};
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
 use ecl_store::Outbox;
 use entity::user;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 use std::sync::Arc;
 use tokens::{Claims, Keys};
@@ -43,18 +49,38 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
     migration::Migrator::up(&db, None).await?;
     let keys = Keys::load(db.clone(), ctx.clock.now().timestamp()).await?;
     let outbox = Outbox::start(db.clone(), ctx.bus.clone(), NAME);
-    let svc = Arc::new(Identity { db: db.clone(), keys, clock: ctx.clock.clone(), outbox });
-    svc.bootstrap_operator(ctx.settings.bootstrap_operator_password.as_ref().map(|s| s.expose().to_string())).await?;
+    let svc = Arc::new(Identity {
+        db: db.clone(),
+        keys,
+        clock: ctx.clock.clone(),
+        outbox,
+    });
+    svc.bootstrap_operator(
+        ctx.settings
+            .bootstrap_operator_password
+            .as_ref()
+            .map(|s| s.expose().to_string()),
+    )
+    .await?;
     ecl_runtime::serve(&ctx.bus, NAME, svc, router(), EventRouter::default()).await?;
-    Ok(Started { http: None, ready: vec![db_ready(db)] })
+    Ok(Started {
+        http: None,
+        ready: vec![db_ready(db)],
+    })
 }
 
 fn router() -> Router<Identity> {
     Router::default()
         .route(|s: Arc<Identity>, _ctx, req: SignIn| async move { s.sign_in(req).await })
-        .route(|s: Arc<Identity>, _ctx, req: Authenticate| async move { s.authenticate(&req.token).await })
-        .route(|s: Arc<Identity>, ctx, req: CreateUser| async move { s.create_user(&ctx, req).await })
-        .route(|s: Arc<Identity>, ctx, req: DeleteUser| async move { s.delete_user(&ctx, &req.user_id).await })
+        .route(|s: Arc<Identity>, _ctx, req: Authenticate| async move {
+            s.authenticate(&req.token).await
+        })
+        .route(
+            |s: Arc<Identity>, ctx, req: CreateUser| async move { s.create_user(&ctx, req).await },
+        )
+        .route(|s: Arc<Identity>, ctx, req: DeleteUser| async move {
+            s.delete_user(&ctx, &req.user_id).await
+        })
         .route(|s: Arc<Identity>, ctx, _: GetMe| async move { s.me(&ctx).await })
 }
 
@@ -71,13 +97,27 @@ fn view(u: &user::Model) -> UserView {
 
 fn valid_login_id(login_id: &str) -> AppResult<String> {
     let v = login_id.trim();
-    let ok = (3..=64).contains(&v.len()) && v.chars().all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
-    if ok { Ok(v.to_string()) } else { Err(AppError::invalid("loginId", "login id must be 3–64 characters of letters, digits, . _ @ -")) }
+    let ok = (3..=64).contains(&v.len())
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err(AppError::invalid(
+            "loginId",
+            "login id must be 3–64 characters of letters, digits, . _ @ -",
+        ))
+    }
 }
 
 impl Identity {
     async fn bootstrap_operator(&self, password: Option<String>) -> anyhow::Result<()> {
-        if user::Entity::find().filter(user::Column::LoginId.eq("operator")).one(&self.db).await?.is_some() {
+        if user::Entity::find()
+            .filter(user::Column::LoginId.eq("operator"))
+            .one(&self.db)
+            .await?
+            .is_some()
+        {
             return Ok(());
         }
         let (password, generated) = match password {
@@ -99,7 +139,9 @@ impl Identity {
         if row.insert(&self.db).await.is_ok() {
             if generated {
                 // Printed once, on the very first start, so the operator can sign in.
-                println!("ECL bootstrap: created login id `operator` with password `{password}` (shown once)");
+                println!(
+                    "ECL bootstrap: created login id `operator` with password `{password}` (shown once)"
+                );
             } else {
                 tracing::info!("created the bootstrap operator account");
             }
@@ -113,7 +155,10 @@ impl Identity {
             .filter(user::Column::Status.eq(ACTIVE))
             .one(&self.db)
             .await?;
-        let hash = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| password::dummy_hash().to_string());
+        let hash = found
+            .as_ref()
+            .map(|u| u.password_hash.clone())
+            .unwrap_or_else(|| password::dummy_hash().to_string());
         let ok = password::verify(req.password, hash).await?;
         let user = match (found, ok) {
             (Some(u), true) => u,
@@ -128,28 +173,46 @@ impl Identity {
             exp: now + ACCESS_TTL_SECS,
             jti: uuid::Uuid::new_v4().simple().to_string(),
         };
-        Ok(SignInReply { access_token: self.keys.sign(&claims)?, expires_in: ACCESS_TTL_SECS as u64 })
+        Ok(SignInReply {
+            access_token: self.keys.sign(&claims)?,
+            expires_in: ACCESS_TTL_SECS as u64,
+        })
     }
 
     pub async fn authenticate(&self, token: &str) -> AppResult<Principal> {
-        let claims = self.keys.verify(token, self.clock.now().timestamp()).await?;
-        let user = user::Entity::find_by_id(claims.sub.clone()).one(&self.db).await?.ok_or_else(AppError::unauthenticated)?;
+        let claims = self
+            .keys
+            .verify(token, self.clock.now().timestamp())
+            .await?;
+        let user = user::Entity::find_by_id(claims.sub.clone())
+            .one(&self.db)
+            .await?
+            .ok_or_else(AppError::unauthenticated)?;
         if user.status != ACTIVE || claims.iat < user.sessions_valid_after {
             return Err(AppError::unauthenticated());
         }
-        Ok(Principal::User { user_id: user.id, contract_id: user.contract_id, role: Role::parse(&user.role).unwrap_or(Role::User) })
+        Ok(Principal::User {
+            user_id: user.id,
+            contract_id: user.contract_id,
+            role: Role::parse(&user.role).unwrap_or(Role::User),
+        })
     }
 
     pub async fn create_user(&self, ctx: &CallCtx, req: CreateUser) -> AppResult<UserView> {
         // Contract owners are made by the contract service, which has already checked the caller.
         if !matches!(ctx.principal, Principal::System { .. }) {
-            return Err(AppError::forbidden("users are created through their contract"));
+            return Err(AppError::forbidden(
+                "users are created through their contract",
+            ));
         }
         let login_id = valid_login_id(&req.login_id)?;
         let email = validate::email("email", &req.email)?;
         password::check_policy(&req.password, &login_id)?;
         if req.role == Role::Operator {
-            return Err(AppError::invalid("role", "operators cannot be created in a contract"));
+            return Err(AppError::invalid(
+                "role",
+                "operators cannot be created in a contract",
+            ));
         }
         ecl_kernel::ContractId::parse(&req.contract_id)?;
         let row = user::ActiveModel {
@@ -164,12 +227,19 @@ impl Identity {
             created_at: Set(self.clock.now().timestamp_micros()),
         };
         let txn = self.db.begin().await?;
-        let u = row.insert(&txn).await.map_err(|e| match AppError::from(e) {
-            e if e.code == ecl_kernel::ErrorCode::Conflict => AppError::conflict("login id already taken"),
-            e => e,
-        })?;
+        let u = row
+            .insert(&txn)
+            .await
+            .map_err(|e| match AppError::from(e) {
+                e if e.code == ecl_kernel::ErrorCode::Conflict => {
+                    AppError::conflict("login id already taken")
+                }
+                e => e,
+            })?;
         let v = view(&u);
-        self.outbox.add(&txn, &ctx.trace_id, &UserCreated { user: v.clone() }).await?;
+        self.outbox
+            .add(&txn, &ctx.trace_id, &UserCreated { user: v.clone() })
+            .await?;
         txn.commit().await?;
         self.outbox.wake();
         Ok(v)
@@ -179,22 +249,42 @@ impl Identity {
         if !matches!(ctx.principal, Principal::System { .. }) {
             return Err(AppError::forbidden("not allowed"));
         }
-        let Some(u) = user::Entity::find_by_id(user_id.to_string()).one(&self.db).await? else { return Ok(()) };
+        let Some(u) = user::Entity::find_by_id(user_id.to_string())
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(());
+        };
         let txn = self.db.begin().await?;
         let mut am: user::ActiveModel = u.clone().into();
         am.status = Set(DELETED.into());
         // Free the login id for reuse; the row stays so old tokens are recognisably dead.
         am.login_id = Set(format!("deleted:{}:{}", u.id, u.login_id));
         am.update(&txn).await?;
-        self.outbox.add(&txn, &ctx.trace_id, &UserDeleted { user_id: u.id.clone(), contract_id: u.contract_id.clone() }).await?;
+        self.outbox
+            .add(
+                &txn,
+                &ctx.trace_id,
+                &UserDeleted {
+                    user_id: u.id.clone(),
+                    contract_id: u.contract_id.clone(),
+                },
+            )
+            .await?;
         txn.commit().await?;
         self.outbox.wake();
         Ok(())
     }
 
     pub async fn me(&self, ctx: &CallCtx) -> AppResult<UserView> {
-        let id = ctx.principal.user_id().ok_or_else(AppError::unauthenticated)?;
-        let u = user::Entity::find_by_id(id.to_string()).one(&self.db).await?.ok_or_else(AppError::unauthenticated)?;
+        let id = ctx
+            .principal
+            .user_id()
+            .ok_or_else(AppError::unauthenticated)?;
+        let u = user::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await?
+            .ok_or_else(AppError::unauthenticated)?;
         Ok(view(&u))
     }
 }

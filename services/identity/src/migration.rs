@@ -7,7 +7,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(ecl_store::outbox::CreateOutbox), Box::new(M0001Users)]
+        vec![
+            Box::new(ecl_store::outbox::CreateOutbox),
+            Box::new(M0001Users),
+        ]
     }
     fn migration_table_name() -> DynIden {
         "identity_migrations".into_iden()
@@ -26,10 +29,24 @@ impl MigrationName for M0001Users {
 impl MigrationTrait for M0001Users {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let schema = Schema::new(manager.get_database_backend());
-        manager.create_table(schema.create_table_from_entity(user::Entity).if_not_exists().to_owned()).await?;
+        manager
+            .create_table(
+                schema
+                    .create_table_from_entity(user::Entity)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
         for mut idx in schema.create_index_from_entity(user::Entity) {
             manager.create_index(idx.if_not_exists().to_owned()).await?;
         }
-        manager.create_table(schema.create_table_from_entity(signing_key::Entity).if_not_exists().to_owned()).await
+        manager
+            .create_table(
+                schema
+                    .create_table_from_entity(signing_key::Entity)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await
     }
 }

@@ -12,24 +12,42 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::Semaphore;
 
 fn argon2() -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19 * 1024, 2, 1, None).expect("valid argon2 params"))
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(19 * 1024, 2, 1, None).expect("valid argon2 params"),
+    )
 }
 
 fn permits() -> Arc<Semaphore> {
     static S: OnceLock<Arc<Semaphore>> = OnceLock::new();
-    S.get_or_init(|| Arc::new(Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))))
-        .clone()
+    S.get_or_init(|| {
+        Arc::new(Semaphore::new(
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+        ))
+    })
+    .clone()
 }
 
 async fn off_reactor<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
-    let _permit = permits().acquire_owned().await.map_err(AppError::internal)?;
-    tokio::task::spawn_blocking(f).await.map_err(AppError::internal)
+    let _permit = permits()
+        .acquire_owned()
+        .await
+        .map_err(AppError::internal)?;
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(AppError::internal)
 }
 
 pub async fn hash(password: String) -> AppResult<String> {
     off_reactor(move || {
         let salt = SaltString::generate(&mut OsRng);
-        argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(AppError::internal)
+        argon2()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(AppError::internal)
     })
     .await?
 }
@@ -37,7 +55,9 @@ pub async fn hash(password: String) -> AppResult<String> {
 pub async fn verify(password: String, hash: String) -> AppResult<bool> {
     off_reactor(move || {
         let parsed = PasswordHash::new(&hash).map_err(AppError::internal)?;
-        Ok(argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        Ok(argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
     })
     .await?
 }
@@ -48,7 +68,10 @@ pub fn dummy_hash() -> &'static str {
     static H: OnceLock<String> = OnceLock::new();
     H.get_or_init(|| {
         let salt = SaltString::generate(&mut OsRng);
-        argon2().hash_password(uuid::Uuid::new_v4().as_bytes(), &salt).expect("hash").to_string()
+        argon2()
+            .hash_password(uuid::Uuid::new_v4().as_bytes(), &salt)
+            .expect("hash")
+            .to_string()
     })
 }
 
@@ -56,7 +79,10 @@ pub fn dummy_hash() -> &'static str {
 pub fn check_policy(password: &str, login_id: &str) -> AppResult<()> {
     let n = password.chars().count();
     if !(10..=128).contains(&n) {
-        return Err(AppError::invalid("password", "password must be 10 to 128 characters long"));
+        return Err(AppError::invalid(
+            "password",
+            "password must be 10 to 128 characters long",
+        ));
     }
     let classes = [
         password.chars().any(|c| c.is_ascii_lowercase()),
@@ -68,10 +94,16 @@ pub fn check_policy(password: &str, login_id: &str) -> AppResult<()> {
     .filter(|b| **b)
     .count();
     if classes < 2 {
-        return Err(AppError::invalid("password", "password must mix at least two of: lower case, upper case, digits, symbols"));
+        return Err(AppError::invalid(
+            "password",
+            "password must mix at least two of: lower case, upper case, digits, symbols",
+        ));
     }
     if password.eq_ignore_ascii_case(login_id) {
-        return Err(AppError::invalid("password", "password must differ from the login id"));
+        return Err(AppError::invalid(
+            "password",
+            "password must differ from the login id",
+        ));
     }
     Ok(())
 }

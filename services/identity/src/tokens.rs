@@ -42,19 +42,32 @@ impl Keys {
             // Two replicas starting at once may both insert; both keys stay valid (looked up by kid).
             let _ = row.insert(&db).await;
         }
-        let rows = signing_key::Entity::find().order_by_desc(signing_key::Column::CreatedAt).all(&db).await?;
+        let rows = signing_key::Entity::find()
+            .order_by_desc(signing_key::Column::CreatedAt)
+            .all(&db)
+            .await?;
         let mut known = HashMap::new();
         for r in &rows {
             known.insert(r.kid.clone(), STANDARD.decode(&r.secret)?);
         }
-        let newest = rows.first().ok_or_else(|| anyhow::anyhow!("no signing key"))?;
+        let newest = rows
+            .first()
+            .ok_or_else(|| anyhow::anyhow!("no signing key"))?;
         let current = (newest.kid.clone(), STANDARD.decode(&newest.secret)?);
-        Ok(Keys { db, current, known: RwLock::new(known) })
+        Ok(Keys {
+            db,
+            current,
+            known: RwLock::new(known),
+        })
     }
 
     pub fn sign(&self, claims: &Claims) -> AppResult<String> {
-        let header = Header { kid: Some(self.current.0.clone()), ..Header::new(Algorithm::HS256) };
-        jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(&self.current.1)).map_err(AppError::internal)
+        let header = Header {
+            kid: Some(self.current.0.clone()),
+            ..Header::new(Algorithm::HS256)
+        };
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(&self.current.1))
+            .map_err(AppError::internal)
     }
 
     /// Verifies signature and expiry (against `now`); anything wrong is `UNAUTHENTICATED`.
@@ -65,15 +78,15 @@ impl Keys {
             return Err(AppError::unauthenticated());
         }
         let kid = header.kid.ok_or_else(AppError::unauthenticated)?;
-        let secret = match self.known.read().get(&kid).cloned() {
-            Some(s) => Some(s),
-            None => None,
-        };
-        let secret = match secret {
+        let cached = self.known.read().get(&kid).cloned();
+        let secret = match cached {
             Some(s) => s,
             None => {
                 // Maybe another replica created a key since we loaded.
-                let row = signing_key::Entity::find_by_id(kid.clone()).one(&self.db).await?.ok_or_else(AppError::unauthenticated)?;
+                let row = signing_key::Entity::find_by_id(kid.clone())
+                    .one(&self.db)
+                    .await?
+                    .ok_or_else(AppError::unauthenticated)?;
                 let s = STANDARD.decode(&row.secret).map_err(AppError::internal)?;
                 self.known.write().insert(kid, s.clone());
                 s
@@ -82,8 +95,9 @@ impl Keys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.validate_exp = false; // checked below against the injectable clock
         validation.required_spec_claims = ["exp", "sub"].iter().map(|s| s.to_string()).collect();
-        let data = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&secret), &validation)
-            .map_err(|_| AppError::unauthenticated())?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&secret), &validation)
+                .map_err(|_| AppError::unauthenticated())?;
         if data.claims.exp <= now {
             return Err(AppError::unauthenticated());
         }

@@ -8,5 +8,10 @@ use ecl_runtime::{Module, Started};
 pub const NAME: &str = "metering";
 
 pub fn module() -> Module {
-    Module { name: NAME, about: "usage events, per-resource usage intervals (not built yet)", needs: &[], init: |_| Box::pin(async { Ok(Started::default()) }) }
+    Module {
+        name: NAME,
+        about: "usage events, per-resource usage intervals (not built yet)",
+        needs: &[],
+        init: |_| Box::pin(async { Ok(Started::default()) }),
+    }
 }

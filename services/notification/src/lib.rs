@@ -8,5 +8,10 @@ use ecl_runtime::{Module, Started};
 pub const NAME: &str = "notification";
 
 pub fn module() -> Module {
-    Module { name: NAME, about: "notices by e-mail and subscription, opt-outs (not built yet)", needs: &[], init: |_| Box::pin(async { Ok(Started::default()) }) }
+    Module {
+        name: NAME,
+        about: "notices by e-mail and subscription, opt-outs (not built yet)",
+        needs: &[],
+        init: |_| Box::pin(async { Ok(Started::default()) }),
+    }
 }

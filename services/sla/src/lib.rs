@@ -8,5 +8,10 @@ use ecl_runtime::{Module, Started};
 pub const NAME: &str = "sla";
 
 pub fn module() -> Module {
-    Module { name: NAME, about: "incidents, uptime, service credits and claims (not built yet)", needs: &[], init: |_| Box::pin(async { Ok(Started::default()) }) }
+    Module {
+        name: NAME,
+        about: "incidents, uptime, service credits and claims (not built yet)",
+        needs: &[],
+        init: |_| Box::pin(async { Ok(Started::default()) }),
+    }
 }

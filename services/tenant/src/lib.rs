@@ -13,7 +13,12 @@ use std::sync::Arc;
 pub const NAME: &str = "tenant";
 
 pub fn module() -> Module {
-    Module { name: NAME, about: "tenants, workspaces and access rights", needs: &[Need::Store, Need::Bus], init: |ctx| Box::pin(init(ctx)) }
+    Module {
+        name: NAME,
+        about: "tenants, workspaces and access rights",
+        needs: &[Need::Store, Need::Bus],
+        init: |ctx| Box::pin(init(ctx)),
+    }
 }
 
 pub mod entity {
@@ -46,7 +51,10 @@ struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(ecl_store::outbox::CreateOutbox), Box::new(M0001Tenants)]
+        vec![
+            Box::new(ecl_store::outbox::CreateOutbox),
+            Box::new(M0001Tenants),
+        ]
     }
     fn migration_table_name() -> DynIden {
         "tenant_migrations".into_iden()
@@ -65,7 +73,14 @@ impl MigrationName for M0001Tenants {
 impl MigrationTrait for M0001Tenants {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let schema = Schema::new(manager.get_database_backend());
-        manager.create_table(schema.create_table_from_entity(tenant::Entity).if_not_exists().to_owned()).await?;
+        manager
+            .create_table(
+                schema
+                    .create_table_from_entity(tenant::Entity)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
         for mut idx in schema.create_index_from_entity(tenant::Entity) {
             manager.create_index(idx.if_not_exists().to_owned()).await?;
         }
@@ -81,9 +96,13 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
     let db = ctx.store(NAME).await?;
     Migrator::up(&db, None).await?;
     let svc = Arc::new(Tenants { db: db.clone() });
-    let router = Router::default().route(|s: Arc<Tenants>, ctx, req: CountTenants| async move { s.count(&ctx, req).await });
+    let router = Router::default()
+        .route(|s: Arc<Tenants>, ctx, req: CountTenants| async move { s.count(&ctx, req).await });
     ecl_runtime::serve(&ctx.bus, NAME, svc, router, EventRouter::default()).await?;
-    Ok(Started { http: None, ready: vec![db_ready(db)] })
+    Ok(Started {
+        http: None,
+        ready: vec![db_ready(db)],
+    })
 }
 
 impl Tenants {
@@ -93,7 +112,10 @@ impl Tenants {
         }
         let mut out = Vec::with_capacity(req.contract_ids.len());
         for id in req.contract_ids {
-            let n = tenant::Entity::find().filter(tenant::Column::ContractId.eq(id.clone())).count(&self.db).await?;
+            let n = tenant::Entity::find()
+                .filter(tenant::Column::ContractId.eq(id.clone()))
+                .count(&self.db)
+                .await?;
             out.push((id, n));
         }
         Ok(out)

@@ -22,8 +22,9 @@ use futures::StreamExt;
 use lapin::{
     BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind,
     options::{
-        BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions,
-        BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+        BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions,
+        BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions,
+        QueueBindOptions, QueueDeclareOptions,
     },
     types::{AMQPValue, FieldTable, LongString, ShortString},
 };
@@ -45,6 +46,8 @@ const REQUEST_PREFETCH: u16 = 256;
 const EVENT_PREFETCH: u16 = 64;
 
 type Pending = Mutex<HashMap<String, oneshot::Sender<Result<Bytes, AppError>>>>;
+/// (group, patterns, handler) of every subscription, re-attached after a reconnect.
+type Subscriptions = Mutex<Vec<(String, Vec<String>, Arc<dyn EventHandler>)>>;
 
 /// One live connection and its channels; replaced as a whole on reconnect.
 struct Live {
@@ -64,7 +67,7 @@ struct Inner {
     live: Mutex<Option<Arc<Live>>>,
     pending: Pending,
     servers: Mutex<Vec<(String, Arc<dyn RequestHandler>)>>,
-    subscribers: Mutex<Vec<(String, Vec<String>, Arc<dyn EventHandler>)>>,
+    subscribers: Subscriptions,
     in_flight: AtomicUsize,
     idle: Notify,
     closing: AtomicBool,
@@ -94,7 +97,11 @@ impl AmqpTransport {
     }
 
     fn live(&self) -> Result<Arc<Live>, AppError> {
-        self.inner.live.lock().clone().ok_or_else(|| AppError::unavailable("message broker unreachable"))
+        self.inner
+            .live
+            .lock()
+            .clone()
+            .ok_or_else(|| AppError::unavailable("message broker unreachable"))
     }
 }
 
@@ -110,7 +117,10 @@ impl Inner {
     }
     fn queue_args(&self) -> FieldTable {
         let mut args = FieldTable::default();
-        args.insert("x-dead-letter-exchange".into(), AMQPValue::LongString(self.x_dead().into()));
+        args.insert(
+            "x-dead-letter-exchange".into(),
+            AMQPValue::LongString(self.x_dead().into()),
+        );
         args
     }
 
@@ -118,17 +128,37 @@ impl Inner {
         let conn = Connection::connect(&self.url, ConnectionProperties::default()).await?;
         let requests = conn.create_channel().await?;
         let events = conn.create_channel().await?;
-        events.confirm_select(ConfirmSelectOptions::default()).await?;
         events
-            .exchange_declare(self.x_events().into(), ExchangeKind::Topic, durable_exchange(), FieldTable::default())
+            .confirm_select(ConfirmSelectOptions::default())
             .await?;
         events
-            .exchange_declare(self.x_dead().into(), ExchangeKind::Fanout, durable_exchange(), FieldTable::default())
+            .exchange_declare(
+                self.x_events().into(),
+                ExchangeKind::Topic,
+                durable_exchange(),
+                FieldTable::default(),
+            )
+            .await?;
+        events
+            .exchange_declare(
+                self.x_dead().into(),
+                ExchangeKind::Fanout,
+                durable_exchange(),
+                FieldTable::default(),
+            )
             .await?;
         let dead = format!("{}.dead", self.ns);
-        events.queue_declare(dead.as_str().into(), durable_queue(), FieldTable::default()).await?;
         events
-            .queue_bind(dead.as_str().into(), self.x_dead().into(), "".into(), QueueBindOptions::default(), FieldTable::default())
+            .queue_declare(dead.as_str().into(), durable_queue(), FieldTable::default())
+            .await?;
+        events
+            .queue_bind(
+                dead.as_str().into(),
+                self.x_dead().into(),
+                "".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
             .await?;
 
         // Replies to this process's requests.
@@ -136,21 +166,35 @@ impl Inner {
             .basic_consume(
                 REPLY_TO.into(),
                 format!("replies-{}", uuid::Uuid::new_v4().simple()).into(),
-                BasicConsumeOptions { no_ack: true, ..Default::default() },
+                BasicConsumeOptions {
+                    no_ack: true,
+                    ..Default::default()
+                },
                 FieldTable::default(),
             )
             .await?;
         let me = self.clone();
         tokio::spawn(async move {
             while let Some(Ok(delivery)) = replies.next().await {
-                let Some(corr) = delivery.properties.correlation_id().as_ref().map(|c| c.to_string()) else { continue };
-                let Some(tx) = me.pending.lock().remove(&corr) else { continue };
-                let ok = header_str(delivery.properties.headers(), "status").as_deref() == Some("ok");
+                let Some(corr) = delivery
+                    .properties
+                    .correlation_id()
+                    .as_ref()
+                    .map(|c| c.to_string())
+                else {
+                    continue;
+                };
+                let Some(tx) = me.pending.lock().remove(&corr) else {
+                    continue;
+                };
+                let ok =
+                    header_str(delivery.properties.headers(), "status").as_deref() == Some("ok");
                 let body = Bytes::from(delivery.data);
                 let result = if ok {
                     Ok(body)
                 } else {
-                    Err(serde_json::from_slice::<AppError>(&body).unwrap_or_else(AppError::internal))
+                    Err(serde_json::from_slice::<AppError>(&body)
+                        .unwrap_or_else(AppError::internal))
                 };
                 let _ = tx.send(result);
             }
@@ -170,7 +214,8 @@ impl Inner {
         }
         let subscribers = self.subscribers.lock().clone();
         for (group, patterns, handler) in subscribers {
-            self.start_subscriber(&live, &group, &patterns, handler).await?;
+            self.start_subscriber(&live, &group, &patterns, handler)
+                .await?;
         }
         *self.live.lock() = Some(live.clone());
         Ok(live)
@@ -215,23 +260,43 @@ impl Inner {
         }
     }
 
-    async fn declare_request_queue(&self, live: &Live, target: &str) -> Result<String, lapin::Error> {
+    async fn declare_request_queue(
+        &self,
+        live: &Live,
+        target: &str,
+    ) -> Result<String, lapin::Error> {
         let q = self.q_request(target);
         if !live.declared.lock().contains(&q) {
-            live.requests.queue_declare(q.as_str().into(), durable_queue(), self.queue_args()).await?;
+            live.requests
+                .queue_declare(q.as_str().into(), durable_queue(), self.queue_args())
+                .await?;
             live.declared.lock().insert(q.clone());
         }
         Ok(q)
     }
 
-    async fn start_server(self: &Arc<Self>, live: &Arc<Live>, target: &str, handler: Arc<dyn RequestHandler>) -> anyhow::Result<()> {
+    async fn start_server(
+        self: &Arc<Self>,
+        live: &Arc<Live>,
+        target: &str,
+        handler: Arc<dyn RequestHandler>,
+    ) -> anyhow::Result<()> {
         // Each consumer gets its own channel so its prefetch window is its own.
         let ch = live.conn.create_channel().await?;
-        ch.basic_qos(REQUEST_PREFETCH, BasicQosOptions::default()).await?;
+        ch.basic_qos(REQUEST_PREFETCH, BasicQosOptions::default())
+            .await?;
         let q = self.q_request(target);
-        ch.queue_declare(q.as_str().into(), durable_queue(), self.queue_args()).await?;
+        ch.queue_declare(q.as_str().into(), durable_queue(), self.queue_args())
+            .await?;
         let tag = format!("{target}-{}", uuid::Uuid::new_v4().simple());
-        let mut consumer = ch.basic_consume(q.as_str().into(), tag.as_str().into(), BasicConsumeOptions::default(), FieldTable::default()).await?;
+        let mut consumer = ch
+            .basic_consume(
+                q.as_str().into(),
+                tag.as_str().into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
         live.consumer_tags.lock().push((ch.clone(), tag));
         let me = self.clone();
         let reply_ch = live.events.clone();
@@ -266,7 +331,16 @@ impl Inner {
                             p = p.with_correlation_id(c);
                         }
                         // Replies are not confirmed: the caller's deadline covers a lost reply.
-                        if let Err(e) = reply_ch.basic_publish("".into(), reply_to.into(), BasicPublishOptions::default(), &body, p).await {
+                        if let Err(e) = reply_ch
+                            .basic_publish(
+                                "".into(),
+                                reply_to.into(),
+                                BasicPublishOptions::default(),
+                                &body,
+                                p,
+                            )
+                            .await
+                        {
                             tracing::warn!("reply not sent: {e}");
                         }
                     }
@@ -290,15 +364,30 @@ impl Inner {
         handler: Arc<dyn EventHandler>,
     ) -> anyhow::Result<()> {
         let ch = live.conn.create_channel().await?;
-        ch.basic_qos(EVENT_PREFETCH, BasicQosOptions::default()).await?;
+        ch.basic_qos(EVENT_PREFETCH, BasicQosOptions::default())
+            .await?;
         let q = format!("{}.evt.{group}", self.ns);
-        ch.queue_declare(q.as_str().into(), durable_queue(), self.queue_args()).await?;
+        ch.queue_declare(q.as_str().into(), durable_queue(), self.queue_args())
+            .await?;
         for p in patterns {
-            ch.queue_bind(q.as_str().into(), self.x_events().into(), p.as_str().into(), QueueBindOptions::default(), FieldTable::default())
-                .await?;
+            ch.queue_bind(
+                q.as_str().into(),
+                self.x_events().into(),
+                p.as_str().into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
         }
         let tag = format!("{group}-evt-{}", uuid::Uuid::new_v4().simple());
-        let mut consumer = ch.basic_consume(q.as_str().into(), tag.as_str().into(), BasicConsumeOptions::default(), FieldTable::default()).await?;
+        let mut consumer = ch
+            .basic_consume(
+                q.as_str().into(),
+                tag.as_str().into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
         live.consumer_tags.lock().push((ch.clone(), tag));
         let me = self.clone();
         tokio::spawn(async move {
@@ -309,7 +398,11 @@ impl Inner {
                 tokio::spawn(async move {
                     let props = &delivery.properties;
                     let event = EventEnvelope {
-                        id: props.message_id().as_ref().map(|s| s.to_string()).unwrap_or_default(),
+                        id: props
+                            .message_id()
+                            .as_ref()
+                            .map(|s| s.to_string())
+                            .unwrap_or_default(),
                         topic: delivery.routing_key.to_string(),
                         trace_id: header_str(props.headers(), "trace-id").unwrap_or_default(),
                         body: Bytes::from(delivery.data.clone()),
@@ -325,7 +418,13 @@ impl Inner {
                             if requeue {
                                 tokio::time::sleep(Duration::from_millis(200)).await;
                             }
-                            let _ = delivery.acker.nack(BasicNackOptions { requeue, ..Default::default() }).await;
+                            let _ = delivery
+                                .acker
+                                .nack(BasicNackOptions {
+                                    requeue,
+                                    ..Default::default()
+                                })
+                                .await;
                         }
                     }
                     if me.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
@@ -342,20 +441,34 @@ impl Inner {
 impl Transport for AmqpTransport {
     async fn request(&self, target: &str, req: RequestEnvelope) -> Result<Bytes, AppError> {
         let Some(left) = req.remaining() else {
-            return Err(AppError::unavailable(format!("deadline passed before {target} was called")));
+            return Err(AppError::unavailable(format!(
+                "deadline passed before {target} was called"
+            )));
         };
         let live = self.live()?;
-        let queue = self.inner.declare_request_queue(&live, target).await.map_err(|e| AppError::unavailable(format!("broker: {e}")))?;
+        let queue = self
+            .inner
+            .declare_request_queue(&live, target)
+            .await
+            .map_err(|e| AppError::unavailable(format!("broker: {e}")))?;
         let corr = uuid::Uuid::new_v4().simple().to_string();
         let (tx, rx) = oneshot::channel();
         self.inner.pending.lock().insert(corr.clone(), tx);
         let mut headers = FieldTable::default();
         headers.insert("op".into(), AMQPValue::LongString(req.op.as_str().into()));
-        headers.insert("deadline-ms".into(), AMQPValue::LongLongInt(req.deadline_ms));
-        headers.insert("trace-id".into(), AMQPValue::LongString(req.trace_id.as_str().into()));
+        headers.insert(
+            "deadline-ms".into(),
+            AMQPValue::LongLongInt(req.deadline_ms),
+        );
+        headers.insert(
+            "trace-id".into(),
+            AMQPValue::LongString(req.trace_id.as_str().into()),
+        );
         headers.insert(
             "principal".into(),
-            AMQPValue::LongString(LongString::from(serde_json::to_vec(&req.principal).map_err(AppError::internal)?)),
+            AMQPValue::LongString(LongString::from(
+                serde_json::to_vec(&req.principal).map_err(AppError::internal)?,
+            )),
         );
         let props = BasicProperties::default()
             .with_correlation_id(corr.as_str().into())
@@ -363,23 +476,39 @@ impl Transport for AmqpTransport {
             // The broker drops the request once nobody waits for it any more.
             .with_expiration(ShortString::from(left.as_millis().max(1).to_string()))
             .with_headers(headers);
-        let sent = live.requests.basic_publish("".into(), queue.into(), BasicPublishOptions::default(), &req.body, props).await;
+        let sent = live
+            .requests
+            .basic_publish(
+                "".into(),
+                queue.into(),
+                BasicPublishOptions::default(),
+                &req.body,
+                props,
+            )
+            .await;
         if let Err(e) = sent {
             self.inner.pending.lock().remove(&corr);
             return Err(AppError::unavailable(format!("broker: {e}")));
         }
         match tokio::time::timeout(left, rx).await {
             Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(AppError::unavailable(format!("{target}: reply channel closed"))),
+            Ok(Err(_)) => Err(AppError::unavailable(format!(
+                "{target}: reply channel closed"
+            ))),
             Err(_) => {
                 self.inner.pending.lock().remove(&corr);
-                Err(AppError::unavailable(format!("{target} did not answer in time")))
+                Err(AppError::unavailable(format!(
+                    "{target} did not answer in time"
+                )))
             }
         }
     }
 
     async fn serve(&self, target: &str, handler: Arc<dyn RequestHandler>) -> anyhow::Result<()> {
-        self.inner.servers.lock().push((target.to_string(), handler.clone()));
+        self.inner
+            .servers
+            .lock()
+            .push((target.to_string(), handler.clone()));
         let live = self.live().map_err(|e| anyhow::anyhow!(e))?;
         self.inner.start_server(&live, target, handler).await
     }
@@ -387,7 +516,10 @@ impl Transport for AmqpTransport {
     async fn publish(&self, event: EventEnvelope) -> Result<(), AppError> {
         let live = self.live()?;
         let mut headers = FieldTable::default();
-        headers.insert("trace-id".into(), AMQPValue::LongString(event.trace_id.as_str().into()));
+        headers.insert(
+            "trace-id".into(),
+            AMQPValue::LongString(event.trace_id.as_str().into()),
+        );
         let props = BasicProperties::default()
             .with_message_id(event.id.as_str().into())
             .with_delivery_mode(2)
@@ -395,7 +527,13 @@ impl Transport for AmqpTransport {
             .with_headers(headers);
         let confirm = live
             .events
-            .basic_publish(self.inner.x_events().into(), event.topic.as_str().into(), BasicPublishOptions::default(), &event.body, props)
+            .basic_publish(
+                self.inner.x_events().into(),
+                event.topic.as_str().into(),
+                BasicPublishOptions::default(),
+                &event.body,
+                props,
+            )
             .await
             .map_err(|e| AppError::unavailable(format!("broker: {e}")))?
             .await
@@ -406,24 +544,42 @@ impl Transport for AmqpTransport {
         }
     }
 
-    async fn subscribe(&self, group: &str, patterns: &[&str], handler: Arc<dyn EventHandler>) -> anyhow::Result<()> {
+    async fn subscribe(
+        &self,
+        group: &str,
+        patterns: &[&str],
+        handler: Arc<dyn EventHandler>,
+    ) -> anyhow::Result<()> {
         let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
-        self.inner.subscribers.lock().push((group.to_string(), patterns.clone(), handler.clone()));
+        self.inner
+            .subscribers
+            .lock()
+            .push((group.to_string(), patterns.clone(), handler.clone()));
         let live = self.live().map_err(|e| anyhow::anyhow!(e))?;
-        self.inner.start_subscriber(&live, group, &patterns, handler).await
+        self.inner
+            .start_subscriber(&live, group, &patterns, handler)
+            .await
     }
 
     fn is_ready(&self) -> bool {
-        self.inner.live.lock().as_ref().is_some_and(|l| l.conn.status().connected())
+        self.inner
+            .live
+            .lock()
+            .as_ref()
+            .is_some_and(|l| l.conn.status().connected())
     }
 
     async fn shutdown(&self) {
         self.inner.closing.store(true, Ordering::SeqCst);
-        let Some(live) = self.inner.live.lock().clone() else { return };
+        let Some(live) = self.inner.live.lock().clone() else {
+            return;
+        };
         // Stop taking new work, let the handlers in flight finish and ack, then close.
         let tags: Vec<(Channel, String)> = live.consumer_tags.lock().drain(..).collect();
         for (ch, tag) in tags {
-            let _ = ch.basic_cancel(tag.as_str().into(), BasicCancelOptions::default()).await;
+            let _ = ch
+                .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
+                .await;
         }
         let drained = async {
             while self.inner.in_flight.load(Ordering::SeqCst) > 0 {
@@ -441,11 +597,17 @@ impl Transport for AmqpTransport {
 }
 
 fn durable_queue() -> QueueDeclareOptions {
-    QueueDeclareOptions { durable: true, ..Default::default() }
+    QueueDeclareOptions {
+        durable: true,
+        ..Default::default()
+    }
 }
 
 fn durable_exchange() -> ExchangeDeclareOptions {
-    ExchangeDeclareOptions { durable: true, ..Default::default() }
+    ExchangeDeclareOptions {
+        durable: true,
+        ..Default::default()
+    }
 }
 
 fn header_str(headers: &Option<FieldTable>, key: &str) -> Option<String> {
@@ -458,7 +620,8 @@ fn header_str(headers: &Option<FieldTable>, key: &str) -> Option<String> {
 
 fn decode_request(props: &BasicProperties, data: &[u8]) -> Result<RequestEnvelope, AppError> {
     let headers = props.headers();
-    let op = header_str(headers, "op").ok_or_else(|| AppError::invalid("op", "request without operation"))?;
+    let op = header_str(headers, "op")
+        .ok_or_else(|| AppError::invalid("op", "request without operation"))?;
     let principal: Principal = header_str(headers, "principal")
         .and_then(|p| serde_json::from_str(&p).ok())
         .ok_or_else(|| AppError::invalid("principal", "request without principal"))?;

@@ -68,7 +68,12 @@ pub trait Transport: Send + Sync + 'static {
     async fn publish(&self, event: EventEnvelope) -> Result<(), AppError>;
     /// Subscribes `group` (a target name: one durable queue per group, shared by its replicas) to
     /// topics matching `patterns` (`*` one word, `#` any words).
-    async fn subscribe(&self, group: &str, patterns: &[&str], handler: Arc<dyn EventHandler>) -> anyhow::Result<()>;
+    async fn subscribe(
+        &self,
+        group: &str,
+        patterns: &[&str],
+        handler: Arc<dyn EventHandler>,
+    ) -> anyhow::Result<()>;
     /// True while the transport can carry traffic (readiness).
     fn is_ready(&self) -> bool;
     /// Stops consuming and lets in-flight handlers finish.

@@ -1,7 +1,9 @@
 //! The in-process transport: the same semantics as AMQP (competing consumers per target, one
 //! delivery per subscribing group, deadlines), without a broker.
 
-use crate::{EventEnvelope, EventHandler, RequestEnvelope, RequestHandler, Transport, topic_matches};
+use crate::{
+    EventEnvelope, EventHandler, RequestEnvelope, RequestHandler, Transport, topic_matches,
+};
 use async_trait::async_trait;
 use bytes::Bytes;
 use ecl_kernel::AppError;
@@ -49,23 +51,38 @@ impl Transport for MemoryTransport {
     async fn request(&self, target: &str, req: RequestEnvelope) -> Result<Bytes, AppError> {
         let handler = self.servers.read().get(target).and_then(|r| r.pick());
         let Some(handler) = handler else {
-            return Err(AppError::unavailable(format!("no {target} service is running")));
+            return Err(AppError::unavailable(format!(
+                "no {target} service is running"
+            )));
         };
         let Some(left) = req.remaining() else {
-            return Err(AppError::unavailable(format!("deadline passed before {target} was called")));
+            return Err(AppError::unavailable(format!(
+                "deadline passed before {target} was called"
+            )));
         };
         match tokio::time::timeout(left, handler.handle(req)).await {
             Ok(r) => r,
-            Err(_) => Err(AppError::unavailable(format!("{target} did not answer in time"))),
+            Err(_) => Err(AppError::unavailable(format!(
+                "{target} did not answer in time"
+            ))),
         }
     }
 
     async fn serve(&self, target: &str, handler: Arc<dyn RequestHandler>) -> anyhow::Result<()> {
         let mut servers = self.servers.write();
-        let old = servers.get(target).map(|r| r.handlers.clone()).unwrap_or_default();
+        let old = servers
+            .get(target)
+            .map(|r| r.handlers.clone())
+            .unwrap_or_default();
         let mut handlers = old;
         handlers.push(handler);
-        servers.insert(target.to_string(), Arc::new(Replicas { handlers, next: AtomicUsize::new(0) }));
+        servers.insert(
+            target.to_string(),
+            Arc::new(Replicas {
+                handlers,
+                next: AtomicUsize::new(0),
+            }),
+        );
         Ok(())
     }
 
@@ -78,7 +95,9 @@ impl Transport for MemoryTransport {
             .cloned()
             .collect();
         for group in groups {
-            let Some(handler) = group.replicas.pick() else { continue };
+            let Some(handler) = group.replicas.pick() else {
+                continue;
+            };
             let event = event.clone();
             // Delivered asynchronously, like a broker: the publisher never waits for subscribers.
             tokio::spawn(async move {
@@ -90,7 +109,8 @@ impl Transport for MemoryTransport {
                         }
                         Err(e) => {
                             tracing::warn!(topic = %event.topic, attempt, "event handler failed, retrying: {e}");
-                            tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+                            tokio::time::sleep(std::time::Duration::from_millis(50 << attempt))
+                                .await;
                         }
                     }
                 }
@@ -99,16 +119,33 @@ impl Transport for MemoryTransport {
         Ok(())
     }
 
-    async fn subscribe(&self, group: &str, patterns: &[&str], handler: Arc<dyn EventHandler>) -> anyhow::Result<()> {
+    async fn subscribe(
+        &self,
+        group: &str,
+        patterns: &[&str],
+        handler: Arc<dyn EventHandler>,
+    ) -> anyhow::Result<()> {
         let mut groups = self.groups.write();
-        let mut handlers = groups.get(group).map(|g| g.replicas.handlers.clone()).unwrap_or_default();
+        let mut handlers = groups
+            .get(group)
+            .map(|g| g.replicas.handlers.clone())
+            .unwrap_or_default();
         handlers.push(handler);
-        let mut all: Vec<String> = groups.get(group).map(|g| g.patterns.clone()).unwrap_or_default();
+        let mut all: Vec<String> = groups
+            .get(group)
+            .map(|g| g.patterns.clone())
+            .unwrap_or_default();
         all.extend(patterns.iter().map(|p| p.to_string()));
         all.dedup();
         groups.insert(
             group.to_string(),
-            Arc::new(Group { patterns: all, replicas: Replicas { handlers, next: AtomicUsize::new(0) } }),
+            Arc::new(Group {
+                patterns: all,
+                replicas: Replicas {
+                    handlers,
+                    next: AtomicUsize::new(0),
+                },
+            }),
         );
         Ok(())
     }

@@ -38,7 +38,10 @@ impl CallCtx {
     }
     /// The same deadline and trace, acting as `principal` (e.g. the system reacting to an event).
     pub fn as_principal(&self, principal: Principal) -> Self {
-        CallCtx { principal, ..self.clone() }
+        CallCtx {
+            principal,
+            ..self.clone()
+        }
     }
 }
 
@@ -76,8 +79,10 @@ impl Bus {
             Ok(_) => "ok",
             Err(e) => e.code.as_str(),
         };
-        metrics::histogram!("ecl_bus_request_seconds", "op" => C::OP).record(started.elapsed().as_secs_f64());
-        metrics::counter!("ecl_bus_requests_total", "op" => C::OP, "outcome" => outcome).increment(1);
+        metrics::histogram!("ecl_bus_request_seconds", "op" => C::OP)
+            .record(started.elapsed().as_secs_f64());
+        metrics::counter!("ecl_bus_requests_total", "op" => C::OP, "outcome" => outcome)
+            .increment(1);
         let bytes = result?;
         serde_json::from_slice(&bytes).map_err(AppError::internal)
     }
@@ -85,17 +90,36 @@ impl Bus {
     /// Publishes `event` with a fresh id.
     pub async fn publish<E: Event>(&self, trace_id: &str, event: &E) -> AppResult<()> {
         let body = serde_json::to_vec(event).map_err(AppError::internal)?;
-        self.publish_raw(uuid::Uuid::now_v7().to_string(), E::TOPIC.to_string(), trace_id.to_string(), Bytes::from(body))
-            .await
+        self.publish_raw(
+            uuid::Uuid::now_v7().to_string(),
+            E::TOPIC.to_string(),
+            trace_id.to_string(),
+            Bytes::from(body),
+        )
+        .await
     }
 
     /// Publishes an already-encoded event (the outbox relay keeps ids stable across retries).
-    pub async fn publish_raw(&self, id: String, topic: String, trace_id: String, body: Bytes) -> AppResult<()> {
-        self.transport.publish(EventEnvelope { id, topic, trace_id, body }).await
+    pub async fn publish_raw(
+        &self,
+        id: String,
+        topic: String,
+        trace_id: String,
+        body: Bytes,
+    ) -> AppResult<()> {
+        self.transport
+            .publish(EventEnvelope {
+                id,
+                topic,
+                trace_id,
+                body,
+            })
+            .await
     }
 }
 
-type Handler<S> = Box<dyn Fn(Arc<S>, CallCtx, Bytes) -> BoxFuture<'static, AppResult<Bytes>> + Send + Sync>;
+type Handler<S> =
+    Box<dyn Fn(Arc<S>, CallCtx, Bytes) -> BoxFuture<'static, AppResult<Bytes>> + Send + Sync>;
 
 /// Operation name → typed handler, for one service's state `S`.
 pub struct Router<S> {
@@ -104,7 +128,9 @@ pub struct Router<S> {
 
 impl<S: Send + Sync + 'static> Default for Router<S> {
     fn default() -> Self {
-        Router { routes: HashMap::new() }
+        Router {
+            routes: HashMap::new(),
+        }
     }
 }
 
@@ -123,10 +149,13 @@ impl<S: Send + Sync + 'static> Router<S> {
             Box::new(move |state, ctx, body| {
                 let f = f.clone();
                 Box::pin(async move {
-                    let req: C = serde_json::from_slice(&body)
-                        .map_err(|e| AppError::invalid("request", format!("malformed {} request: {e}", C::OP)))?;
+                    let req: C = serde_json::from_slice(&body).map_err(|e| {
+                        AppError::invalid("request", format!("malformed {} request: {e}", C::OP))
+                    })?;
                     let reply = f(state, ctx, req).await?;
-                    serde_json::to_vec(&reply).map(Bytes::from).map_err(AppError::internal)
+                    serde_json::to_vec(&reply)
+                        .map(Bytes::from)
+                        .map_err(AppError::internal)
                 })
             }),
         );
@@ -138,19 +167,31 @@ impl<S: Send + Sync + 'static> Router<S> {
     }
 
     /// Runs the handler for `req`.
-    pub fn dispatch(&self, state: Arc<S>, req: RequestEnvelope) -> BoxFuture<'static, AppResult<Bytes>> {
-        let ctx = CallCtx { principal: req.principal, deadline_ms: req.deadline_ms, trace_id: req.trace_id, counter: None };
+    pub fn dispatch(
+        &self,
+        state: Arc<S>,
+        req: RequestEnvelope,
+    ) -> BoxFuture<'static, AppResult<Bytes>> {
+        let ctx = CallCtx {
+            principal: req.principal,
+            deadline_ms: req.deadline_ms,
+            trace_id: req.trace_id,
+            counter: None,
+        };
         match self.routes.get(req.op.as_str()) {
             Some(h) => h(state, ctx, req.body),
             None => {
                 let op = req.op;
-                Box::pin(async move { Err(AppError::invalid("op", format!("unknown operation {op}"))) })
+                Box::pin(
+                    async move { Err(AppError::invalid("op", format!("unknown operation {op}"))) },
+                )
             }
         }
     }
 }
 
-type EvHandler<S> = Box<dyn Fn(Arc<S>, CallCtx, String, Bytes) -> BoxFuture<'static, AppResult<()>> + Send + Sync>;
+type EvHandler<S> =
+    Box<dyn Fn(Arc<S>, CallCtx, String, Bytes) -> BoxFuture<'static, AppResult<()>> + Send + Sync>;
 
 /// Topic → typed event handler, for one service's state `S`.
 pub struct EventRouter<S> {
@@ -159,7 +200,9 @@ pub struct EventRouter<S> {
 
 impl<S: Send + Sync + 'static> Default for EventRouter<S> {
     fn default() -> Self {
-        EventRouter { routes: HashMap::new() }
+        EventRouter {
+            routes: HashMap::new(),
+        }
     }
 }
 
@@ -177,8 +220,9 @@ impl<S: Send + Sync + 'static> EventRouter<S> {
             Box::new(move |state, ctx, id, body| {
                 let f = f.clone();
                 Box::pin(async move {
-                    let ev: E = serde_json::from_slice(&body)
-                        .map_err(|e| AppError::invalid("event", format!("malformed {} event: {e}", E::TOPIC)))?;
+                    let ev: E = serde_json::from_slice(&body).map_err(|e| {
+                        AppError::invalid("event", format!("malformed {} event: {e}", E::TOPIC))
+                    })?;
                     f(state, ctx, id, ev).await
                 })
             }),
@@ -190,7 +234,12 @@ impl<S: Send + Sync + 'static> EventRouter<S> {
         self.routes.keys().copied().collect()
     }
 
-    pub fn dispatch(&self, state: Arc<S>, ev: EventEnvelope, timeout: Duration) -> BoxFuture<'static, AppResult<()>> {
+    pub fn dispatch(
+        &self,
+        state: Arc<S>,
+        ev: EventEnvelope,
+        timeout: Duration,
+    ) -> BoxFuture<'static, AppResult<()>> {
         let mut ctx = CallCtx::new(Principal::system("event"), timeout);
         ctx.trace_id = ev.trace_id;
         match self.routes.get(ev.topic.as_str()) {

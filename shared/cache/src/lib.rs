@@ -89,11 +89,17 @@ impl Cache for MemoryCache {
     async fn incr(&self, key: &str, ttl: Duration) -> AppResult<i64> {
         let mut map = self.map.lock();
         let now = Instant::now();
-        let entry = map.entry(key.to_string()).or_insert_with(|| (b"0".to_vec(), now + ttl));
+        let entry = map
+            .entry(key.to_string())
+            .or_insert_with(|| (b"0".to_vec(), now + ttl));
         if entry.1 <= now {
             *entry = (b"0".to_vec(), now + ttl);
         }
-        let n: i64 = std::str::from_utf8(&entry.0).ok().and_then(|s| s.parse().ok()).unwrap_or(0) + 1;
+        let n: i64 = std::str::from_utf8(&entry.0)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+            + 1;
         entry.0 = n.to_string().into_bytes();
         Ok(n)
     }
@@ -117,7 +123,10 @@ impl RedisCache {
     pub async fn connect(url: &str, namespace: &str) -> anyhow::Result<RedisCache> {
         let client = redis::Client::open(url)?;
         let conn = client.get_connection_manager().await?;
-        Ok(RedisCache { conn, prefix: format!("{namespace}:") })
+        Ok(RedisCache {
+            conn,
+            prefix: format!("{namespace}:"),
+        })
     }
     fn key(&self, k: &str) -> String {
         format!("{}{k}", self.prefix)
@@ -137,11 +146,22 @@ fn ttl_ms(ttl: Duration) -> u64 {
 impl Cache for RedisCache {
     async fn get(&self, key: &str) -> AppResult<Option<Vec<u8>>> {
         let mut c = self.conn.clone();
-        redis::cmd("GET").arg(self.key(key)).query_async(&mut c).await.map_err(redis_err)
+        redis::cmd("GET")
+            .arg(self.key(key))
+            .query_async(&mut c)
+            .await
+            .map_err(redis_err)
     }
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> AppResult<()> {
         let mut c = self.conn.clone();
-        redis::cmd("SET").arg(self.key(key)).arg(value).arg("PX").arg(ttl_ms(ttl)).query_async(&mut c).await.map_err(redis_err)
+        redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("PX")
+            .arg(ttl_ms(ttl))
+            .query_async(&mut c)
+            .await
+            .map_err(redis_err)
     }
     async fn set_nx(&self, key: &str, value: &[u8], ttl: Duration) -> AppResult<bool> {
         let mut c = self.conn.clone();
@@ -176,11 +196,18 @@ impl Cache for RedisCache {
     }
     async fn del(&self, key: &str) -> AppResult<()> {
         let mut c = self.conn.clone();
-        redis::cmd("DEL").arg(self.key(key)).query_async(&mut c).await.map_err(redis_err)
+        redis::cmd("DEL")
+            .arg(self.key(key))
+            .query_async(&mut c)
+            .await
+            .map_err(redis_err)
     }
     async fn ping(&self) -> bool {
         let mut c = self.conn.clone();
-        redis::cmd("PING").query_async::<String>(&mut c).await.is_ok()
+        redis::cmd("PING")
+            .query_async::<String>(&mut c)
+            .await
+            .is_ok()
     }
 }
 
@@ -192,14 +219,27 @@ mod tests {
         let k = format!("t-{}", std::process::id());
         cache.del(&k).await.unwrap();
         assert_eq!(cache.get(&k).await.unwrap(), None);
-        assert!(cache.set_nx(&k, b"a", Duration::from_secs(5)).await.unwrap());
-        assert!(!cache.set_nx(&k, b"b", Duration::from_secs(5)).await.unwrap());
+        assert!(
+            cache
+                .set_nx(&k, b"a", Duration::from_secs(5))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !cache
+                .set_nx(&k, b"b", Duration::from_secs(5))
+                .await
+                .unwrap()
+        );
         assert_eq!(cache.get(&k).await.unwrap().as_deref(), Some(&b"a"[..]));
         let c = format!("{k}-n");
         cache.del(&c).await.unwrap();
         assert_eq!(cache.incr(&c, Duration::from_secs(5)).await.unwrap(), 1);
         assert_eq!(cache.incr(&c, Duration::from_secs(5)).await.unwrap(), 2);
-        cache.set(&k, b"x", Duration::from_millis(30)).await.unwrap();
+        cache
+            .set(&k, b"x", Duration::from_millis(30))
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(80)).await;
         assert_eq!(cache.get(&k).await.unwrap(), None, "expired");
         cache.del(&c).await.unwrap();
@@ -217,7 +257,9 @@ mod tests {
             eprintln!("ECL_TEST_REDIS_URL unset: the distributed suite (scripts/test) runs this");
             return;
         };
-        let cache = RedisCache::connect(&url, "ecl-cache-test").await.expect("redis reachable");
+        let cache = RedisCache::connect(&url, "ecl-cache-test")
+            .await
+            .expect("redis reachable");
         assert!(cache.ping().await);
         exercise(&cache).await;
     }

@@ -83,7 +83,10 @@ impl Settings {
 
     pub fn from_figment(fig: Figment) -> Result<Settings, String> {
         let settings: Settings = fig.extract().map_err(|e| {
-            e.into_iter().map(|e| format!("configuration: {e}")).collect::<Vec<_>>().join("\n")
+            e.into_iter()
+                .map(|e| format!("configuration: {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
         })?;
         let problems = settings.problems();
         if problems.is_empty() {
@@ -96,18 +99,42 @@ impl Settings {
     fn problems(&self) -> Vec<String> {
         let mut p = Vec::new();
         if let Some(db) = &self.database_url
-            && !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://"))
+            && !(db.starts_with("sqlite:")
+                || db.starts_with("postgres://")
+                || db.starts_with("postgresql://"))
         {
-            p.push(format!("configuration: ECL_DATABASE_URL must start with sqlite: or postgres://, got {db:?}"));
+            p.push(format!(
+                "configuration: ECL_DATABASE_URL must start with sqlite: or postgres://, got {db:?}"
+            ));
         }
-        if !(self.amqp_url == "memory:" || self.amqp_url.starts_with("amqp://") || self.amqp_url.starts_with("amqps://")) {
-            p.push(format!("configuration: ECL_AMQP_URL must be memory: or amqp://…, got {:?}", self.amqp_url));
+        if !(self.amqp_url == "memory:"
+            || self.amqp_url.starts_with("amqp://")
+            || self.amqp_url.starts_with("amqps://"))
+        {
+            p.push(format!(
+                "configuration: ECL_AMQP_URL must be memory: or amqp://…, got {:?}",
+                self.amqp_url
+            ));
         }
-        if !(self.redis_url == "memory:" || self.redis_url.starts_with("redis://") || self.redis_url.starts_with("rediss://")) {
-            p.push(format!("configuration: ECL_REDIS_URL must be memory: or redis://…, got {:?}", self.redis_url));
+        if !(self.redis_url == "memory:"
+            || self.redis_url.starts_with("redis://")
+            || self.redis_url.starts_with("rediss://"))
+        {
+            p.push(format!(
+                "configuration: ECL_REDIS_URL must be memory: or redis://…, got {:?}",
+                self.redis_url
+            ));
         }
-        if self.namespace.is_empty() || !self.namespace.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            p.push(format!("configuration: ECL_NAMESPACE must be non-empty [A-Za-z0-9_-], got {:?}", self.namespace));
+        if self.namespace.is_empty()
+            || !self
+                .namespace
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            p.push(format!(
+                "configuration: ECL_NAMESPACE must be non-empty [A-Za-z0-9_-], got {:?}",
+                self.namespace
+            ));
         }
         if self.request_timeout_ms == 0 {
             p.push("configuration: ECL_REQUEST_TIMEOUT_MS must be positive".into());
@@ -127,12 +154,19 @@ mod tests {
         ));
         let err = Settings::from_figment(fig).unwrap_err();
         assert_eq!(err.lines().count(), 3, "{err}");
-        assert!(err.contains("ECL_AMQP_URL") && err.contains("ECL_REDIS_URL") && err.contains("ECL_NAMESPACE"));
+        assert!(
+            err.contains("ECL_AMQP_URL")
+                && err.contains("ECL_REDIS_URL")
+                && err.contains("ECL_NAMESPACE")
+        );
     }
 
     #[test]
     fn secrets_never_print() {
-        let s = Settings { bootstrap_operator_password: Some(Secret::new("hunter2")), ..Default::default() };
+        let s = Settings {
+            bootstrap_operator_password: Some(Secret::new("hunter2")),
+            ..Default::default()
+        };
         assert!(!format!("{s:?}").contains("hunter2"));
     }
 }

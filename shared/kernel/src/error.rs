@@ -72,7 +72,12 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        AppError { code, message: message.into(), field: None, retry_after: None }
+        AppError {
+            code,
+            message: message.into(),
+            field: None,
+            retry_after: None,
+        }
     }
     pub fn unauthenticated() -> Self {
         // Deliberately vague: never say which factor failed or whether the login id exists.
@@ -85,7 +90,10 @@ impl AppError {
         Self::new(ErrorCode::NotFound, format!("{what} not found"))
     }
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        AppError { field: Some(field.to_string()), ..Self::new(ErrorCode::InvalidInput, message) }
+        AppError {
+            field: Some(field.to_string()),
+            ..Self::new(ErrorCode::InvalidInput, message)
+        }
     }
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Conflict, message)
@@ -103,7 +111,10 @@ impl AppError {
     pub fn internal(cause: impl fmt::Display) -> Self {
         let id = uuid::Uuid::new_v4();
         tracing::error!(error_id = %id, "internal error: {cause}");
-        Self::new(ErrorCode::Internal, format!("internal error (reference {id})"))
+        Self::new(
+            ErrorCode::Internal,
+            format!("internal error (reference {id})"),
+        )
     }
 }
 

@@ -18,7 +18,10 @@ impl ContractId {
         if digits.len() == 10 && digits.bytes().all(|b| b.is_ascii_digit()) {
             Ok(ContractId(s.to_string()))
         } else {
-            Err(AppError::invalid("id", format!("malformed contract id {s:?}: expected econ + 10 digits")))
+            Err(AppError::invalid(
+                "id",
+                format!("malformed contract id {s:?}: expected econ + 10 digits"),
+            ))
         }
     }
 
@@ -62,7 +65,11 @@ pub fn parse_id(field: &str, prefix: &str, s: &str) -> Result<String, AppError> 
         .strip_prefix(prefix)
         .and_then(|r| r.strip_prefix('_'))
         .is_some_and(|r| r.len() == 32 && r.bytes().all(|b| b.is_ascii_hexdigit()));
-    if ok { Ok(s.to_string()) } else { Err(AppError::invalid(field, format!("malformed {field} {s:?}"))) }
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(AppError::invalid(field, format!("malformed {field} {s:?}")))
+    }
 }
 
 #[cfg(test)]
@@ -72,7 +79,14 @@ mod tests {
     #[test]
     fn contract_ids_are_econ_and_ten_digits() {
         assert!(ContractId::parse("econ0123456789").is_ok());
-        for bad in ["econ123", "econ01234567890", "ECON0123456789", "econ012345678x", "", "0123456789"] {
+        for bad in [
+            "econ123",
+            "econ01234567890",
+            "ECON0123456789",
+            "econ012345678x",
+            "",
+            "0123456789",
+        ] {
             let e = ContractId::parse(bad).unwrap_err();
             assert_eq!(e.code, crate::ErrorCode::InvalidInput, "{bad}");
         }

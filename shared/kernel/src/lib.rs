@@ -22,10 +22,16 @@ pub mod validate {
     pub fn text(field: &str, value: &str, max: usize) -> Result<String, AppError> {
         let v = value.trim();
         if v.is_empty() {
-            return Err(AppError::invalid(field, format!("{field} must not be empty")));
+            return Err(AppError::invalid(
+                field,
+                format!("{field} must not be empty"),
+            ));
         }
         if v.chars().count() > max {
-            return Err(AppError::invalid(field, format!("{field} must be at most {max} characters")));
+            return Err(AppError::invalid(
+                field,
+                format!("{field} must be at most {max} characters"),
+            ));
         }
         Ok(v.to_string())
     }
@@ -36,9 +42,20 @@ pub mod validate {
         let ok = v.len() <= 254
             && !v.contains(char::is_whitespace)
             && v.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
             });
-        if ok { Ok(v.to_string()) } else { Err(AppError::invalid(field, format!("{field} is not a valid e-mail address"))) }
+        if ok {
+            Ok(v.to_string())
+        } else {
+            Err(AppError::invalid(
+                field,
+                format!("{field} is not a valid e-mail address"),
+            ))
+        }
     }
 
     #[cfg(test)]

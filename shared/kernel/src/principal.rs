@@ -39,17 +39,29 @@ pub enum Principal {
     /// Nobody signed in (only sign-in style operations accept this).
     Anonymous,
     /// A signed-in user. Operators have no contract.
-    User { user_id: String, contract_id: Option<String>, role: Role },
+    User {
+        user_id: String,
+        contract_id: Option<String>,
+        role: Role,
+    },
     /// A platform component acting on its own behalf (bootstrap, event reactions).
     System { component: String },
 }
 
 impl Principal {
     pub fn system(component: &str) -> Self {
-        Principal::System { component: component.to_string() }
+        Principal::System {
+            component: component.to_string(),
+        }
     }
     pub fn is_operator(&self) -> bool {
-        matches!(self, Principal::User { role: Role::Operator, .. } | Principal::System { .. })
+        matches!(
+            self,
+            Principal::User {
+                role: Role::Operator,
+                ..
+            } | Principal::System { .. }
+        )
     }
     pub fn user_id(&self) -> Option<&str> {
         match self {

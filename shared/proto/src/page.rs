@@ -19,7 +19,10 @@ impl PageArgs {
         match self.first {
             None => Ok(DEFAULT_PAGE),
             Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-            Some(n) => Err(AppError::invalid("first", format!("first must be between 1 and {MAX_PAGE}, got {n}"))),
+            Some(n) => Err(AppError::invalid(
+                "first",
+                format!("first must be between 1 and {MAX_PAGE}, got {n}"),
+            )),
         }
     }
 
@@ -45,7 +48,10 @@ impl Cursor {
         let raw = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
         let raw = String::from_utf8(raw).map_err(|_| bad())?;
         let (ts, id) = raw.split_once(':').ok_or_else(bad)?;
-        Ok(Cursor { created_at_us: ts.parse().map_err(|_| bad())?, id: id.to_string() })
+        Ok(Cursor {
+            created_at_us: ts.parse().map_err(|_| bad())?,
+            id: id.to_string(),
+        })
     }
 }
 
@@ -60,7 +66,11 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn empty() -> Self {
-        Page { edges: Vec::new(), has_next_page: false, total_count: 0 }
+        Page {
+            edges: Vec::new(),
+            has_next_page: false,
+            total_count: 0,
+        }
     }
     pub fn end_cursor(&self) -> Option<&str> {
         self.edges.last().map(|(c, _)| c.as_str())
@@ -73,18 +83,46 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_garbage_is_invalid_input() {
-        let c = Cursor { created_at_us: 1_700_000_000_000_000, id: "econ0000000001".into() };
+        let c = Cursor {
+            created_at_us: 1_700_000_000_000_000,
+            id: "econ0000000001".into(),
+        };
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
         for bad in ["!!", "bm9jb2xvbg", ""] {
-            assert_eq!(Cursor::decode(bad).unwrap_err().code, ecl_kernel::ErrorCode::InvalidInput);
+            assert_eq!(
+                Cursor::decode(bad).unwrap_err().code,
+                ecl_kernel::ErrorCode::InvalidInput
+            );
         }
     }
 
     #[test]
     fn page_size_is_bounded() {
         assert_eq!(PageArgs::default().limit().unwrap(), DEFAULT_PAGE);
-        assert!(PageArgs { first: Some(0), after: None }.limit().is_err());
-        assert!(PageArgs { first: Some(101), after: None }.limit().is_err());
-        assert_eq!(PageArgs { first: Some(100), after: None }.limit().unwrap(), 100);
+        assert!(
+            PageArgs {
+                first: Some(0),
+                after: None
+            }
+            .limit()
+            .is_err()
+        );
+        assert!(
+            PageArgs {
+                first: Some(101),
+                after: None
+            }
+            .limit()
+            .is_err()
+        );
+        assert_eq!(
+            PageArgs {
+                first: Some(100),
+                after: None
+            }
+            .limit()
+            .unwrap(),
+            100
+        );
     }
 }

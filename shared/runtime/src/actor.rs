@@ -8,7 +8,9 @@
 use actix::prelude::*;
 use async_trait::async_trait;
 use bytes::Bytes;
-use ecl_bus::{Bus, EventEnvelope, EventHandler, EventRouter, RequestEnvelope, RequestHandler, Router};
+use ecl_bus::{
+    Bus, EventEnvelope, EventHandler, EventRouter, RequestEnvelope, RequestHandler, Router,
+};
 use ecl_kernel::{AppError, AppResult};
 use std::{sync::Arc, time::Duration};
 
@@ -45,7 +47,11 @@ fn join<T: Send + 'static>(
     fut: futures::future::BoxFuture<'static, AppResult<T>>,
 ) -> ResponseFuture<AppResult<T>> {
     let handle = tokio::spawn(fut);
-    Box::pin(async move { handle.await.unwrap_or_else(|e| Err(AppError::internal(format!("handler panicked: {e}")))) })
+    Box::pin(async move {
+        handle
+            .await
+            .unwrap_or_else(|e| Err(AppError::internal(format!("handler panicked: {e}"))))
+    })
 }
 
 impl<S: Send + Sync + 'static> Handler<Deliver> for ServiceActor<S> {
@@ -60,7 +66,10 @@ impl<S: Send + Sync + 'static> Handler<DeliverEvent> for ServiceActor<S> {
     type Result = ResponseFuture<AppResult<()>>;
 
     fn handle(&mut self, msg: DeliverEvent, _: &mut Self::Context) -> Self::Result {
-        join(self.events.dispatch(self.state.clone(), msg.0, Duration::from_secs(30)))
+        join(
+            self.events
+                .dispatch(self.state.clone(), msg.0, Duration::from_secs(30)),
+        )
     }
 }
 
@@ -96,10 +105,20 @@ pub async fn serve<S: Send + Sync + 'static>(
     events: EventRouter<S>,
 ) -> anyhow::Result<Addr<ServiceActor<S>>> {
     let topics = events.topics();
-    let addr = ServiceActor { name, state, requests: Arc::new(requests), events: Arc::new(events) }.start();
-    bus.transport().serve(name, Arc::new(ToActor(addr.clone()))).await?;
+    let addr = ServiceActor {
+        name,
+        state,
+        requests: Arc::new(requests),
+        events: Arc::new(events),
+    }
+    .start();
+    bus.transport()
+        .serve(name, Arc::new(ToActor(addr.clone())))
+        .await?;
     if !topics.is_empty() {
-        bus.transport().subscribe(name, &topics, Arc::new(ToActor(addr.clone()))).await?;
+        bus.transport()
+            .subscribe(name, &topics, Arc::new(ToActor(addr.clone())))
+            .await?;
     }
     Ok(addr)
 }

@@ -8,7 +8,7 @@ pub use actor::{ServiceActor, serve};
 
 use ecl_bus::Bus;
 use ecl_cache::Cache;
-use ecl_kernel::{SharedClock, Settings};
+use ecl_kernel::{Settings, SharedClock};
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 use std::{fmt, sync::Arc};
@@ -61,7 +61,10 @@ pub struct Module {
 
 impl fmt::Debug for Module {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Module").field("name", &self.name).field("needs", &self.needs).finish()
+        f.debug_struct("Module")
+            .field("name", &self.name)
+            .field("needs", &self.needs)
+            .finish()
     }
 }
 

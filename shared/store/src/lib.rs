@@ -16,7 +16,10 @@ pub use outbox::Outbox;
 /// Where a service's data lives, derived from the settings.
 pub fn url_for(settings: &Settings, service: &str) -> String {
     match settings.database_url.as_deref() {
-        None => format!("sqlite://{}/{service}.db?mode=rwc", settings.data_dir.display()),
+        None => format!(
+            "sqlite://{}/{service}.db?mode=rwc",
+            settings.data_dir.display()
+        ),
         Some(url) if url.starts_with("sqlite::memory:") => url.to_string(),
         Some(url) if url.starts_with("sqlite:") => {
             // One file per service beside the one named: data/ecl.db → data/ecl-billing.db.
@@ -36,30 +39,46 @@ pub async fn connect(settings: &Settings, service: &str) -> anyhow::Result<Datab
             .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
     }
     let mut opts = ConnectOptions::new(url.clone());
-    opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    opts.sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite::memory:") {
         // Every connection to `:memory:` is a different database: keep exactly one.
-        opts.max_connections(1).min_connections(1).idle_timeout(None::<Duration>).max_lifetime(None::<Duration>);
+        opts.max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None::<Duration>)
+            .max_lifetime(None::<Duration>);
     } else if url.starts_with("sqlite:") {
         opts.max_connections(8).min_connections(1);
     } else {
-        let admin = Database::connect(ConnectOptions::new(url.clone()).sqlx_logging(false).to_owned())
-            .await
-            .with_context(|| format!("connecting to PostgreSQL for service {service}"))?;
+        let admin = Database::connect(
+            ConnectOptions::new(url.clone())
+                .sqlx_logging(false)
+                .to_owned(),
+        )
+        .await
+        .with_context(|| format!("connecting to PostgreSQL for service {service}"))?;
         // Two replicas starting together can race on CREATE SCHEMA even with IF NOT EXISTS.
-        if let Err(e) = admin.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{service}\"")).await {
+        if let Err(e) = admin
+            .execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{service}\""))
+            .await
+        {
             let msg = e.to_string();
             if !(msg.contains("already exists") || msg.contains("duplicate key")) {
                 return Err(e.into());
             }
         }
         admin.close().await?;
-        opts.max_connections(16).min_connections(1).set_schema_search_path(service.to_string());
+        opts.max_connections(16)
+            .min_connections(1)
+            .set_schema_search_path(service.to_string());
     }
-    let db = Database::connect(opts).await.with_context(|| format!("opening the {service} store"))?;
+    let db = Database::connect(opts)
+        .await
+        .with_context(|| format!("opening the {service} store"))?;
     if url.starts_with("sqlite:") && !url.starts_with("sqlite::memory:") {
         // WAL lets readers proceed while a writer commits.
-        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;").await?;
+        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+            .await?;
     }
     Ok(db)
 }
@@ -76,9 +95,15 @@ mod tests {
     #[test]
     fn each_service_gets_its_own_sqlite_file() {
         let mut s = Settings::default();
-        assert_eq!(url_for(&s, "billing"), "sqlite://./data/billing.db?mode=rwc");
+        assert_eq!(
+            url_for(&s, "billing"),
+            "sqlite://./data/billing.db?mode=rwc"
+        );
         s.database_url = Some("sqlite://data/ecl.db".into());
-        assert_eq!(url_for(&s, "billing"), "sqlite://data/ecl-billing.db?mode=rwc");
+        assert_eq!(
+            url_for(&s, "billing"),
+            "sqlite://data/ecl-billing.db?mode=rwc"
+        );
         s.database_url = Some("sqlite::memory:".into());
         assert_eq!(url_for(&s, "billing"), "sqlite::memory:");
         s.database_url = Some("postgres://u@h/db".into());

@@ -9,8 +9,8 @@ use ecl_bus::Bus;
 use ecl_kernel::{AppError, AppResult};
 use ecl_proto::Event;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    entity::prelude::*,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, entity::prelude::*,
 };
 use sea_orm_migration::prelude::*;
 use std::{sync::Arc, time::Duration};
@@ -50,7 +50,14 @@ impl MigrationName for CreateOutbox {
 impl MigrationTrait for CreateOutbox {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let schema = sea_orm::Schema::new(manager.get_database_backend());
-        manager.create_table(schema.create_table_from_entity(entity::Entity).if_not_exists().to_owned()).await
+        manager
+            .create_table(
+                schema
+                    .create_table_from_entity(entity::Entity)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await
     }
 }
 
@@ -69,7 +76,12 @@ impl Outbox {
     }
 
     /// Records `event` inside the caller's transaction.
-    pub async fn add<E: Event, C: ConnectionTrait>(&self, txn: &C, trace_id: &str, event: &E) -> AppResult<()> {
+    pub async fn add<E: Event, C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        trace_id: &str,
+        event: &E,
+    ) -> AppResult<()> {
         let row = entity::ActiveModel {
             id: Set(uuid::Uuid::now_v7().to_string()),
             topic: Set(E::TOPIC.to_string()),
@@ -111,11 +123,24 @@ async fn relay(db: DatabaseConnection, bus: Bus, wake: Arc<Notify>, service: &'s
 }
 
 async fn relay_once(db: &DatabaseConnection, bus: &Bus) -> AppResult<usize> {
-    let rows = entity::Entity::find().order_by_asc(entity::Column::Id).limit(BATCH).all(db).await?;
+    let rows = entity::Entity::find()
+        .order_by_asc(entity::Column::Id)
+        .limit(BATCH)
+        .all(db)
+        .await?;
     let n = rows.len();
     for row in rows {
-        bus.publish_raw(row.id.clone(), row.topic, row.trace_id, bytes::Bytes::from(row.payload)).await?;
-        entity::Entity::delete_many().filter(entity::Column::Id.eq(row.id)).exec(db).await?;
+        bus.publish_raw(
+            row.id.clone(),
+            row.topic,
+            row.trace_id,
+            bytes::Bytes::from(row.payload),
+        )
+        .await?;
+        entity::Entity::delete_many()
+            .filter(entity::Column::Id.eq(row.id))
+            .exec(db)
+            .await?;
     }
     Ok(n)
 }
