@@ -30,6 +30,20 @@ pub enum Which {
         #[arg(long, default_value_t = 64)]
         in_flight: usize,
     },
+    /// Memory of idle service processes: starts one `ecl serve --target X` per target with this
+    /// process's environment (set ECL_DATABASE_URL, ECL_AMQP_URL, ECL_REDIS_URL for the distributed
+    /// topology), waits until each is ready and idle, and prints its RSS.
+    Idle {
+        #[arg(
+            long,
+            default_value = "identity,contract,tenant,metering,billing,notification,sla,gateway",
+            value_delimiter = ','
+        )]
+        targets: Vec<String>,
+        /// Seconds to let the processes settle before reading their memory.
+        #[arg(long, default_value_t = 3)]
+        settle: u64,
+    },
 }
 
 pub async fn run(which: Which) -> anyhow::Result<()> {
@@ -40,6 +54,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
             seconds,
             in_flight,
         } => bus(&amqp_url, sequential, seconds, in_flight).await,
+        Which::Idle { targets, settle } => idle(&targets, settle).await,
     }
 }
 
@@ -357,4 +372,72 @@ mod floor {
         }
         let _ = conn.close(200, "bye".into()).await;
     }
+}
+
+async fn ready(addr: &str) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else {
+        return false;
+    };
+    if s.write_all(b"GET /readyz HTTP/1.0\r\n\r\n").await.is_err() {
+        return false;
+    }
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf).await;
+    buf.starts_with(b"HTTP/1.0 200") || buf.starts_with(b"HTTP/1.1 200")
+}
+
+fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+async fn idle(targets: &[String], settle: u64) -> anyhow::Result<()> {
+    let exe = std::env::current_exe()?;
+    let mut children = Vec::new();
+    for t in targets {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let child = std::process::Command::new(&exe)
+            .args(["serve", "--target", t])
+            .env("ECL_HTTP_ADDR", &addr)
+            .stdout(std::process::Stdio::null())
+            .spawn()?;
+        let started = Instant::now();
+        while !ready(&addr).await {
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(60),
+                "{t} did not become ready"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        children.push((t.clone(), child));
+    }
+    tokio::time::sleep(Duration::from_secs(settle)).await;
+    println!("\nidle processes (ready, no traffic for {settle}s)");
+    println!("{:<14} {:>12} {:>12}", "target", "RSS MB", "peak RSS MB");
+    for (t, child) in &mut children {
+        let mb = |kb: Option<u64>| {
+            kb.map(|k| format!("{:.1}", k as f64 / 1024.0))
+                .unwrap_or_else(|| "n/a".into())
+        };
+        println!(
+            "{:<14} {:>12} {:>12}",
+            t,
+            mb(proc_status_kb(child.id(), "VmRSS:")),
+            mb(proc_status_kb(child.id(), "VmHWM:"))
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    print_rss("bench driver");
+    Ok(())
 }

@@ -310,21 +310,151 @@ pub async fn contract_flow(gql: &Gql) {
         .await;
     assert_eq!(refuse.code(), "CONFLICT");
 
-    // The walk over children costs one bus request per level, not per node.
+    // Tenants: the partner's owner creates them in its children; the child's owner in its own.
+    const CREATE_TENANT: &str = "mutation($c: ID!, $n: String!, $r: String!){ createTenant(contractId:$c, input:{name:$n, region:$r}){ id contractId region workspaceId } }";
+    let t1 = gql
+        .q(
+            Some(&owner),
+            CREATE_TENANT,
+            json!({"c": alpha, "n": "alpha-prod", "r": "jp1"}),
+        )
+        .await;
+    assert_eq!(t1.data()["createTenant"]["workspaceId"], "default");
+    let t2 = gql
+        .q(
+            Some(&alpha_owner),
+            CREATE_TENANT,
+            json!({"c": alpha, "n": "alpha-dev", "r": "US1"}),
+        )
+        .await;
+    assert_eq!(t2.data()["createTenant"]["region"], "us1");
+    gql.q(
+        Some(&owner),
+        CREATE_TENANT,
+        json!({"c": beta, "n": "beta-prod", "r": "jp2"}),
+    )
+    .await
+    .data();
+    assert_eq!(
+        gql.q(
+            Some(&owner),
+            CREATE_TENANT,
+            json!({"c": alpha, "n": "x", "r": "mars"})
+        )
+        .await
+        .code(),
+        "INVALID_INPUT"
+    );
+    assert_eq!(
+        gql.q(
+            Some(&owner),
+            CREATE_TENANT,
+            json!({"c": alpha, "n": " ", "r": "jp1"})
+        )
+        .await
+        .code(),
+        "INVALID_INPUT"
+    );
+    let sibling = gql
+        .q(
+            Some(&alpha_owner),
+            CREATE_TENANT,
+            json!({"c": beta, "n": "sneaky", "r": "jp1"}),
+        )
+        .await;
+    assert_eq!(sibling.code(), "NOT_FOUND");
+    assert_eq!(
+        gql.q(
+            Some(&owner),
+            CREATE_TENANT,
+            json!({"c": gamma, "n": "late", "r": "jp1"})
+        )
+        .await
+        .code(),
+        "CONFLICT",
+        "abolished"
+    );
+
+    // The walk: contract → children → tenants, one bus request per level, not per node.
+    const WALK: &str = "query($id: ID!){ contract(id:$id){ name children(first: 10, filter:{status: ACTIVE}){ edges{ node{ name tenants{ totalCount edges{ node{ name region } } } } } } } }";
     let walk = gql
         .raw(
             Some(&owner),
-            "query($id: ID!){ contract(id:$id){ name children(first: 10){ edges{ node{ name children{ totalCount } } } } } }",
+            WALK,
             json!({"id": pid}),
             &[("X-Ecl-Trace", "1")],
         )
         .await;
-    let _ = walk.data();
+    let kids = walk.data()["contract"]["children"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let tenants_of = |name: &str| {
+        kids.iter().find(|k| k["node"]["name"] == name).unwrap()["node"]["tenants"]["totalCount"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            tenants_of("Child Alpha"),
+            tenants_of("Child Beta Renamed"),
+            tenants_of("Delta")
+        ),
+        (2, 1, 0)
+    );
     assert_eq!(
         walk.body["extensions"]["busRequests"], 3,
-        "contract + children + grandchildren: {}",
+        "contract + children + tenants: {}",
         walk.body
     );
+
+    // Abolishing a child with tenants is refused unless forced; forced, its tenants go and its
+    // users are revoked.
+    let refused = gql
+        .q(
+            Some(&owner),
+            "mutation($id: ID!){ abolishContract(id:$id){ status } }",
+            json!({"id": alpha}),
+        )
+        .await;
+    assert_eq!(refused.code(), "CONFLICT");
+    let still = gql.q(Some(&owner), GET, json!({"id": alpha})).await;
+    assert_eq!(still.data()["contract"]["status"], "ACTIVE");
+    let forced = gql
+        .q(
+            Some(&owner),
+            "mutation($id: ID!){ abolishContract(id:$id, force:true){ status } }",
+            json!({"id": alpha}),
+        )
+        .await;
+    assert_eq!(forced.data()["abolishContract"]["status"], "ABOLISHED");
+    let tenants_q = "query($id: ID!){ contract(id:$id){ tenants{ totalCount } } }";
+    let mut cleaned = false;
+    for _ in 0..100 {
+        let left = gql.q(Some(&op), tenants_q, json!({"id": alpha})).await;
+        if left.data()["contract"]["tenants"]["totalCount"] == 0 {
+            cleaned = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(cleaned, "force-abolish deletes the child's tenants");
+    let beta_left = gql.q(Some(&op), tenants_q, json!({"id": beta})).await;
+    assert_eq!(
+        beta_left.data()["contract"]["tenants"]["totalCount"],
+        1,
+        "other children untouched"
+    );
+    let mut revoked = false;
+    for _ in 0..100 {
+        let r = gql.q(None, "mutation{ signIn(loginId:\"alpha-owner\", password:\"Owner-pass-1\"){ accessToken } }", json!({})).await;
+        if r.body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED" {
+            revoked = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(revoked, "the abolished child's users are revoked");
 }
 
 pub async fn health(base: &str) {

@@ -109,14 +109,14 @@ crate::connection!(ContractConnection, ContractEdge, Contract);
 
 #[Object]
 impl Contract {
-    async fn id(&self) -> &str {
-        &self.0.id
+    async fn id(&self) -> async_graphql::ID {
+        self.0.id.clone().into()
     }
     async fn kind(&self) -> ContractKind {
         self.0.kind.into()
     }
-    async fn parent_id(&self) -> Option<&str> {
-        self.0.parent_id.as_deref()
+    async fn parent_id(&self) -> Option<async_graphql::ID> {
+        self.0.parent_id.clone().map(Into::into)
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -136,14 +136,25 @@ impl Contract {
             contact_email: c.contact_email,
         })
     }
-    async fn owner_user_id(&self) -> Option<&str> {
-        self.0.owner_user_id.as_deref()
+    async fn owner_user_id(&self) -> Option<async_graphql::ID> {
+        self.0.owner_user_id.clone().map(Into::into)
     }
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
     async fn abolished_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.abolished_at
+    }
+    /// Tenants of this contract (all for its owner/admins and the partner's), loaded for every
+    /// contract on the page in one bus request.
+    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    async fn tenants(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<u32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<super::tenant::TenantConnection> {
+        super::tenant::tenants_of(ctx, &self.0.id, PageArgs { first, after }).await
     }
     /// Child contracts of a partner (empty for others), loaded for every contract on the page in
     /// one bus request.

@@ -17,8 +17,8 @@ pub struct User(pub UserView);
 
 #[Object]
 impl User {
-    async fn id(&self) -> &str {
-        &self.0.id
+    async fn id(&self) -> async_graphql::ID {
+        self.0.id.clone().into()
     }
     async fn login_id(&self) -> &str {
         &self.0.login_id
@@ -30,8 +30,8 @@ impl User {
         self.0.role.into()
     }
     /// The contract the user belongs to (none for the provider's operators).
-    async fn contract_id(&self) -> Option<&str> {
-        self.0.contract_id.as_deref()
+    async fn contract_id(&self) -> Option<async_graphql::ID> {
+        self.0.contract_id.clone().map(Into::into)
     }
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at

@@ -4,6 +4,7 @@ pub(crate) mod common;
 pub(crate) mod contract;
 
 mod identity;
+pub(crate) mod tenant;
 
 pub use common::RequestState;
 
@@ -13,7 +14,11 @@ use async_graphql::{EmptySubscription, MergedObject, Schema};
 pub struct Query(identity::IdentityQuery, contract::ContractQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(identity::IdentityMutation, contract::ContractMutation);
+pub struct Mutation(
+    identity::IdentityMutation,
+    contract::ContractMutation,
+    tenant::TenantMutation,
+);
 
 pub type EclSchema = Schema<Query, Mutation, EmptySubscription>;
 

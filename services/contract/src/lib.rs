@@ -13,7 +13,6 @@ use ecl_proto::{
     Page, PageArgs,
     contract::*,
     identity::{CreateUser, DeleteUser},
-    page::Cursor,
     tenant::CountTenants,
 };
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
@@ -21,7 +20,7 @@ use ecl_store::Outbox;
 use entity::contract;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, Set, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use std::sync::Arc;
@@ -493,8 +492,6 @@ impl Contracts {
         filter: &ContractFilter,
         args: &PageArgs,
     ) -> AppResult<Page<ContractView>> {
-        let limit = args.limit()?;
-        let after = args.after_key()?;
         let mut cond = Condition::all().add(scope);
         if let Some(name) = filter
             .name
@@ -530,47 +527,14 @@ impl Contracts {
         if let Some(to) = filter.created_to {
             cond = cond.add(contract::Column::CreatedAt.lt(to.timestamp_micros()));
         }
-        let total = contract::Entity::find()
-            .filter(cond.clone())
-            .count(&self.db)
-            .await?;
-        if let Some(Cursor { created_at_us, id }) = after {
-            cond = cond.add(
-                Condition::any()
-                    .add(contract::Column::CreatedAt.gt(created_at_us))
-                    .add(
-                        Condition::all()
-                            .add(contract::Column::CreatedAt.eq(created_at_us))
-                            .add(contract::Column::Id.gt(id)),
-                    ),
-            );
-        }
-        let mut rows = contract::Entity::find()
-            .filter(cond)
-            .order_by_asc(contract::Column::CreatedAt)
-            .order_by_asc(contract::Column::Id)
-            .limit(limit as u64 + 1)
-            .all(&self.db)
-            .await?;
-        let has_next_page = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let edges = rows
-            .iter()
-            .map(|c| {
-                (
-                    Cursor {
-                        created_at_us: c.created_at,
-                        id: c.id.clone(),
-                    }
-                    .encode(),
-                    view(c, who),
-                )
-            })
-            .collect();
-        Ok(Page {
-            edges,
-            has_next_page,
-            total_count: total,
-        })
+        ecl_store::paging::page::<contract::Entity, _, _>(
+            &self.db,
+            cond,
+            args,
+            (contract::Column::CreatedAt, contract::Column::Id),
+            |c| (c.created_at, c.id.clone()),
+            |c| view(c, who),
+        )
+        .await
     }
 }

@@ -7,6 +7,7 @@ mod tokens;
 
 use ecl_bus::{CallCtx, EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, Principal, Role, SharedClock, validate};
+use ecl_proto::contract::ContractChanged;
 use ecl_proto::identity::{
     Authenticate, CreateUser, DeleteUser, GetMe, SignIn, SignInReply, UserCreated, UserDeleted,
     UserView,
@@ -27,6 +28,7 @@ pub const NAME: &str = "identity";
 pub const ACCESS_TTL_SECS: i64 = 15 * 60;
 const ACTIVE: &str = "ACTIVE";
 const DELETED: &str = "DELETED";
+const REVOKED: &str = "REVOKED";
 
 pub fn module() -> Module {
     Module {
@@ -62,7 +64,17 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
             .map(|s| s.expose().to_string()),
     )
     .await?;
-    ecl_runtime::serve(&ctx.bus, NAME, svc, router(), EventRouter::default()).await?;
+    // An abolished contract's users are revoked: they can no longer sign in, and their tokens die.
+    let events = EventRouter::default().on(
+        |s: Arc<Identity>, _ctx, _id, ev: ContractChanged| async move {
+            if ev.change == "abolished" {
+                s.revoke_contract(&ev.contract.id).await
+            } else {
+                Ok(())
+            }
+        },
+    );
+    ecl_runtime::serve(&ctx.bus, NAME, svc, router(), events).await?;
     Ok(Started {
         http: None,
         ready: vec![db_ready(db)],
@@ -286,5 +298,23 @@ impl Identity {
             .await?
             .ok_or_else(AppError::unauthenticated)?;
         Ok(view(&u))
+    }
+
+    /// Revokes every user of a contract (idempotent).
+    pub async fn revoke_contract(&self, contract_id: &str) -> AppResult<()> {
+        user::Entity::update_many()
+            .col_expr(
+                user::Column::Status,
+                sea_orm::sea_query::Expr::value(REVOKED),
+            )
+            .col_expr(
+                user::Column::SessionsValidAfter,
+                sea_orm::sea_query::Expr::value(self.clock.now().timestamp() + 1),
+            )
+            .filter(user::Column::ContractId.eq(contract_id))
+            .filter(user::Column::Status.eq(ACTIVE))
+            .exec(&self.db)
+            .await?;
+        Ok(())
     }
 }

@@ -5,6 +5,7 @@
 //! own file (or its own in-memory database), and its own migration table.
 
 pub mod outbox;
+pub mod paging;
 
 use anyhow::Context;
 use ecl_kernel::Settings;
