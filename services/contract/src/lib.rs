@@ -344,8 +344,8 @@ impl Contracts {
         let c = am.update(&txn).await?;
         let v = view(&c, who);
         self.outbox
-            .add(
-                &txn,
+            .commit_with(
+                txn,
                 &ctx.trace_id,
                 &ContractChanged {
                     contract: v.clone(),
@@ -353,8 +353,6 @@ impl Contracts {
                 },
             )
             .await?;
-        txn.commit().await?;
-        self.outbox.wake();
         Ok(v)
     }
 
@@ -404,8 +402,8 @@ impl Contracts {
         let v = view(&c, who);
         // Tenant and identity services react to this event (delete tenants, revoke users).
         self.outbox
-            .add(
-                &txn,
+            .commit_with(
+                txn,
                 &ctx.trace_id,
                 &ContractChanged {
                     contract: v.clone(),
@@ -413,8 +411,6 @@ impl Contracts {
                 },
             )
             .await?;
-        txn.commit().await?;
-        self.outbox.wake();
         Ok(v)
     }
 

@@ -1,5 +1,4 @@
 use crate::entity::contract;
-use sea_orm::Schema;
 use sea_orm_migration::prelude::*;
 
 pub struct Migrator;
@@ -28,18 +27,7 @@ impl MigrationName for M0001Contracts {
 #[async_trait::async_trait]
 impl MigrationTrait for M0001Contracts {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let schema = Schema::new(manager.get_database_backend());
-        manager
-            .create_table(
-                schema
-                    .create_table_from_entity(contract::Entity)
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
-        for mut idx in schema.create_index_from_entity(contract::Entity) {
-            manager.create_index(idx.if_not_exists().to_owned()).await?;
-        }
+        ecl_store::create_entity_table(manager, contract::Entity).await?;
         Ok(())
     }
 }

@@ -250,10 +250,8 @@ impl Identity {
             })?;
         let v = view(&u);
         self.outbox
-            .add(&txn, &ctx.trace_id, &UserCreated { user: v.clone() })
+            .commit_with(txn, &ctx.trace_id, &UserCreated { user: v.clone() })
             .await?;
-        txn.commit().await?;
-        self.outbox.wake();
         Ok(v)
     }
 
@@ -274,8 +272,8 @@ impl Identity {
         am.login_id = Set(format!("deleted:{}:{}", u.id, u.login_id));
         am.update(&txn).await?;
         self.outbox
-            .add(
-                &txn,
+            .commit_with(
+                txn,
                 &ctx.trace_id,
                 &UserDeleted {
                     user_id: u.id.clone(),
@@ -283,8 +281,6 @@ impl Identity {
                 },
             )
             .await?;
-        txn.commit().await?;
-        self.outbox.wake();
         Ok(())
     }
 

@@ -1,5 +1,4 @@
 use crate::entity::{signing_key, user};
-use sea_orm::Schema;
 use sea_orm_migration::prelude::*;
 
 pub struct Migrator;
@@ -28,25 +27,8 @@ impl MigrationName for M0001Users {
 #[async_trait::async_trait]
 impl MigrationTrait for M0001Users {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let schema = Schema::new(manager.get_database_backend());
-        manager
-            .create_table(
-                schema
-                    .create_table_from_entity(user::Entity)
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
-        for mut idx in schema.create_index_from_entity(user::Entity) {
-            manager.create_index(idx.if_not_exists().to_owned()).await?;
-        }
-        manager
-            .create_table(
-                schema
-                    .create_table_from_entity(signing_key::Entity)
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await
+        ecl_store::create_entity_table(manager, user::Entity).await?;
+        ecl_store::create_entity_table(manager, signing_key::Entity).await?;
+        Ok(())
     }
 }

@@ -13,7 +13,7 @@ use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
 use ecl_store::Outbox;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, Schema, Set, TransactionTrait,
+    QueryFilter, Set, TransactionTrait,
 };
 use sea_orm_migration::prelude::*;
 use std::sync::Arc;
@@ -82,19 +82,7 @@ impl MigrationName for M0001Tenants {
 #[async_trait::async_trait]
 impl MigrationTrait for M0001Tenants {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let schema = Schema::new(manager.get_database_backend());
-        manager
-            .create_table(
-                schema
-                    .create_table_from_entity(tenant::Entity)
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
-        for mut idx in schema.create_index_from_entity(tenant::Entity) {
-            manager.create_index(idx.if_not_exists().to_owned()).await?;
-        }
-        Ok(())
+        ecl_store::create_entity_table(manager, tenant::Entity).await
     }
 }
 
@@ -212,8 +200,8 @@ impl Tenants {
         let txn = self.db.begin().await?;
         let t = view(&row.insert(&txn).await?);
         self.outbox
-            .add(
-                &txn,
+            .commit_with(
+                txn,
                 &ctx.trace_id,
                 &TenantChanged {
                     tenant: t.clone(),
@@ -221,8 +209,6 @@ impl Tenants {
                 },
             )
             .await?;
-        txn.commit().await?;
-        self.outbox.wake();
         Ok(t)
     }
 
@@ -245,8 +231,8 @@ impl Tenants {
         tenant::Entity::delete_by_id(id).exec(&txn).await?;
         let v = view(&t);
         self.outbox
-            .add(
-                &txn,
+            .commit_with(
+                txn,
                 &ctx.trace_id,
                 &TenantChanged {
                     tenant: v.clone(),
@@ -254,8 +240,6 @@ impl Tenants {
                 },
             )
             .await?;
-        txn.commit().await?;
-        self.outbox.wake();
         Ok(v)
     }
 

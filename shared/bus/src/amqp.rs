@@ -299,7 +299,9 @@ impl Inner {
             .await?;
         live.consumer_tags.lock().push((ch.clone(), tag));
         let me = self.clone();
-        let reply_ch = live.events.clone();
+        // Replies leave on the consumer's own channel: not in confirm mode (the caller's deadline
+        // covers a lost reply), so no broker round-trip per reply.
+        let reply_ch = ch.clone();
         tokio::spawn(async move {
             while let Some(Ok(delivery)) = consumer.next().await {
                 let me = me.clone();

@@ -84,6 +84,27 @@ pub async fn connect(settings: &Settings, service: &str) -> anyhow::Result<Datab
     Ok(db)
 }
 
+/// Creates `entity`'s table and its indexes if missing — the body of most services' migrations,
+/// written once so every backend gets the same DDL from the entity definition.
+pub async fn create_entity_table<E: sea_orm::EntityTrait>(
+    manager: &sea_orm_migration::SchemaManager<'_>,
+    entity: E,
+) -> Result<(), sea_orm::DbErr> {
+    let schema = sea_orm::Schema::new(manager.get_database_backend());
+    manager
+        .create_table(
+            schema
+                .create_table_from_entity(entity)
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+    for mut idx in schema.create_index_from_entity(entity) {
+        manager.create_index(idx.if_not_exists().to_owned()).await?;
+    }
+    Ok(())
+}
+
 /// Is the database answering? (readiness)
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()

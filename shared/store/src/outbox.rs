@@ -93,6 +93,19 @@ impl Outbox {
         Ok(())
     }
 
+    /// Records `event` in `txn`, commits, and wakes the relay: the usual end of a change.
+    pub async fn commit_with<E: Event>(
+        &self,
+        txn: sea_orm::DatabaseTransaction,
+        trace_id: &str,
+        event: &E,
+    ) -> AppResult<()> {
+        self.add(&txn, trace_id, event).await?;
+        txn.commit().await?;
+        self.wake();
+        Ok(())
+    }
+
     /// Tells the relay there is something to publish (call after commit).
     pub fn wake(&self) {
         self.wake.notify_one();
