@@ -74,8 +74,25 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e6
 }
 
+/// Runs the load on the multi-threaded worker pool, as a separate client process would: the
+/// launcher's own thread (where actix actors live) is left to the server side.
 async fn measure<F, Fut>(
     name: &str,
+    sequential: usize,
+    seconds: u64,
+    in_flight: usize,
+    one: F,
+) -> anyhow::Result<Figures>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let name = name.to_string();
+    tokio::spawn(async move { load(name, sequential, seconds, in_flight, one).await }).await?
+}
+
+async fn load<F, Fut>(
+    name: String,
     sequential: usize,
     seconds: u64,
     in_flight: usize,
@@ -111,7 +128,7 @@ where
     }
     let rps = done as f64 / started.elapsed().as_secs_f64();
     Ok(Figures {
-        name: name.to_string(),
+        name,
         p50_us: percentile(&lat, 0.5),
         p99_us: percentile(&lat, 0.99),
         rps,
@@ -144,12 +161,13 @@ async fn via_bus(
 ) -> anyhow::Result<Figures> {
     start_echo(&server).await?;
     let payload = vec![7u8; 64];
-    let client = &client;
-    let payload = &payload;
-    measure(name, sequential, seconds, in_flight, || async move {
-        let ctx = CallCtx::new(Principal::system("bench"), Duration::from_secs(5));
-        client.call(&ctx, &Echo(payload.clone())).await?;
-        Ok(())
+    measure(name, sequential, seconds, in_flight, move || {
+        let (client, payload) = (client.clone(), payload.clone());
+        async move {
+            let ctx = CallCtx::new(Principal::system("bench"), Duration::from_secs(5));
+            client.call(&ctx, &Echo(payload)).await?;
+            Ok(())
+        }
     })
     .await
 }
@@ -318,29 +336,33 @@ mod floor {
                 }
             }
         });
-        let payload = vec![7u8; 64];
-        let (cch, pending, payload, queue) = (&cch, &pending, &payload, &queue);
+        let payload = Arc::new(vec![7u8; 64]);
+        let (c2, q2) = (cch.clone(), queue.clone());
         let figures = measure(
             "bare lapin loop (floor)",
             sequential,
             seconds,
             in_flight,
-            || async move {
-                let corr = uuid::Uuid::new_v4().simple().to_string();
-                let (tx, rx) = oneshot::channel();
-                pending.lock().insert(corr.clone(), tx);
-                cch.basic_publish(
-                    "".into(),
-                    queue.as_str().into(),
-                    BasicPublishOptions::default(),
-                    payload,
-                    BasicProperties::default()
-                        .with_correlation_id(corr.as_str().into())
-                        .with_reply_to("amq.rabbitmq.reply-to".into()),
-                )
-                .await?;
-                rx.await?;
-                Ok(())
+            move || {
+                let (cch, pending, payload, queue) =
+                    (c2.clone(), pending.clone(), payload.clone(), q2.clone());
+                async move {
+                    let corr = uuid::Uuid::new_v4().simple().to_string();
+                    let (tx, rx) = oneshot::channel();
+                    pending.lock().insert(corr.clone(), tx);
+                    cch.basic_publish(
+                        "".into(),
+                        queue.as_str().into(),
+                        BasicPublishOptions::default(),
+                        &payload,
+                        BasicProperties::default()
+                            .with_correlation_id(corr.as_str().into())
+                            .with_reply_to("amq.rabbitmq.reply-to".into()),
+                    )
+                    .await?;
+                    rx.await?;
+                    Ok(())
+                }
             },
         )
         .await?;

@@ -7,7 +7,7 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 /// Installs the global tracing subscriber once (later calls are no-ops, which keeps tests simple).
 pub fn init_tracing(json: bool) {
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,lapin=warn"));
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,lapin=warn,sea_orm_migration=warn"));
     let registry = tracing_subscriber::registry().with(filter);
     let _ = if json {
         registry
