@@ -125,6 +125,11 @@ pub const OWNER_PASSWORD: &str = "Owner-pass-1";
 
 /// The platform, embedded: target `all` in this process on port 0.
 pub async fn spawn_embedded() -> (App, Gql) {
+    spawn_embedded_with_clock(std::sync::Arc::new(ecl_kernel::SystemClock)).await
+}
+
+/// The same, on a clock the test moves (lockouts, token expiry) instead of sleeping.
+pub async fn spawn_embedded_with_clock(clock: ecl_kernel::SharedClock) -> (App, Gql) {
     let settings = Settings {
         http_addr: "127.0.0.1:0".parse().unwrap(),
         database_url: Some("sqlite::memory:".into()),
@@ -133,7 +138,7 @@ pub async fn spawn_embedded() -> (App, Gql) {
         bootstrap_operator_password: Some(ecl_kernel::Secret::new(OPERATOR_PASSWORD)),
         ..Settings::default()
     };
-    let app = App::start(settings, &["all".to_string()])
+    let app = App::start_with_clock(settings, &["all".to_string()], clock)
         .await
         .expect("embedded platform starts");
     let gql = Gql::new(&app.addr.to_string());

@@ -2,7 +2,9 @@
 
 use super::common::RequestState;
 use async_graphql::{Context, Enum, Object, SimpleObject};
-use ecl_proto::identity::{GetMe, SignIn, UserView};
+use ecl_proto::identity::{
+    ConfirmTotp, DisableTotp, EnrollTotp, GetMe, SignIn, SignInReply, UserView, VerifyTfa,
+};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "ecl_kernel::Role")]
@@ -40,10 +42,34 @@ impl User {
 
 #[derive(SimpleObject)]
 pub struct SignInPayload {
-    /// Send as `Authorization: Bearer <accessToken>`.
-    pub access_token: String,
+    /// Send as `Authorization: Bearer <accessToken>`. Null while a second factor is required.
+    pub access_token: Option<String>,
     /// Seconds until the access token expires.
     pub expires_in: u64,
+    /// True when the user has two-factor authentication: answer `challenge` with `verifyTfa`.
+    pub tfa_required: bool,
+    pub challenge: Option<String>,
+}
+
+impl From<SignInReply> for SignInPayload {
+    fn from(r: SignInReply) -> Self {
+        SignInPayload {
+            access_token: r.access_token,
+            expires_in: r.expires_in,
+            tfa_required: r.tfa_required,
+            challenge: r.challenge,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct TotpEnrollment {
+    /// Base32 secret, for typing into an authenticator app.
+    pub secret: String,
+    /// `otpauth://` URI (issuer and account set, as Google Authenticator shows them).
+    pub otpauth_uri: String,
+    /// The URI as a QR code (`data:image/png;base64,…`).
+    pub qr_code: String,
 }
 
 #[derive(Default)]
@@ -71,12 +97,54 @@ impl IdentityMutation {
         login_id: String,
         password: String,
     ) -> async_graphql::Result<SignInPayload> {
-        let r = RequestState::of(ctx)
+        Ok(RequestState::of(ctx)
             .call(&SignIn { login_id, password })
-            .await?;
-        Ok(SignInPayload {
-            access_token: r.access_token,
-            expires_in: r.expires_in,
+            .await?
+            .into())
+    }
+
+    /// Second step of a two-factor sign-in: a current TOTP code (each accepted once) or an unused
+    /// recovery code.
+    async fn verify_tfa(
+        &self,
+        ctx: &Context<'_>,
+        challenge: String,
+        code: String,
+    ) -> async_graphql::Result<SignInPayload> {
+        Ok(RequestState::of(ctx)
+            .call(&VerifyTfa { challenge, code })
+            .await?
+            .into())
+    }
+
+    /// Starts TOTP enrolment; two-factor sign-in is on once `confirmTotp` accepted a first code.
+    async fn enroll_totp(&self, ctx: &Context<'_>) -> async_graphql::Result<TotpEnrollment> {
+        let s = RequestState::of(ctx);
+        s.require_auth()?;
+        let e = s.call(&EnrollTotp).await?;
+        Ok(TotpEnrollment {
+            secret: e.secret,
+            otpauth_uri: e.otpauth_uri,
+            qr_code: e.qr_code,
         })
+    }
+
+    /// Confirms enrolment with a first code; returns ten one-time recovery codes, shown only now.
+    async fn confirm_totp(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+    ) -> async_graphql::Result<Vec<String>> {
+        let s = RequestState::of(ctx);
+        s.require_auth()?;
+        s.call(&ConfirmTotp { code }).await
+    }
+
+    /// Switches two-factor authentication off (needs a current code).
+    async fn disable_totp(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<bool> {
+        let s = RequestState::of(ctx);
+        s.require_auth()?;
+        s.call(&DisableTotp { code }).await?;
+        Ok(true)
     }
 }

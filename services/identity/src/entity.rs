@@ -19,6 +19,12 @@ pub mod user {
         pub status: String,
         /// Tokens issued before this instant (unix seconds) are no longer accepted.
         pub sessions_valid_after: i64,
+        /// Failed sign-ins in the current window (lockout).
+        pub failed_attempts: i32,
+        /// Unix seconds when the current failure window opened.
+        pub failures_since: i64,
+        /// Unix seconds until which sign-in is refused (0: not locked).
+        pub locked_until: i64,
         pub created_at: i64,
     }
 
@@ -39,6 +45,29 @@ pub mod signing_key {
         #[sea_orm(primary_key, auto_increment = false)]
         pub kid: String,
         pub secret: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod totp {
+    use sea_orm::entity::prelude::*;
+
+    /// A user's TOTP enrolment. `enabled` only after the first code confirmed it.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "totp")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: String,
+        pub secret: String,
+        pub enabled: bool,
+        /// JSON array of SHA-256 hashes of the unused recovery codes.
+        #[sea_orm(column_type = "Text")]
+        pub recovery_hashes: String,
         pub created_at: i64,
     }
 

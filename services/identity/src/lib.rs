@@ -3,18 +3,19 @@
 mod entity;
 mod migration;
 pub mod password;
+mod tfa;
 mod tokens;
 
 use ecl_bus::{CallCtx, EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, Principal, Role, SharedClock, validate};
 use ecl_proto::contract::ContractChanged;
 use ecl_proto::identity::{
-    Authenticate, CreateUser, DeleteUser, GetMe, SignIn, SignInReply, UserCreated, UserDeleted,
-    UserView,
+    Authenticate, ConfirmTotp, CreateUser, DeleteUser, DisableTotp, EnrollTotp, GetMe, SignIn,
+    SignInReply, TotpEnrollment, UserCreated, UserDeleted, UserView, VerifyTfa,
 };
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
 use ecl_store::Outbox;
-use entity::user;
+use entity::{totp, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
     TransactionTrait,
@@ -39,8 +40,19 @@ pub fn module() -> Module {
     }
 }
 
+/// Lockout policy (SPEC §4): after `threshold` failures within `window` seconds the account is
+/// locked for `period` seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Lockout {
+    pub threshold: u32,
+    pub window: i64,
+    pub period: i64,
+}
+
 pub struct Identity {
     db: DatabaseConnection,
+    cache: Arc<dyn ecl_cache::Cache>,
+    lockout: Lockout,
     keys: Keys,
     clock: SharedClock,
     outbox: Outbox,
@@ -51,8 +63,15 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
     migration::Migrator::up(&db, None).await?;
     let keys = Keys::load(db.clone(), ctx.clock.now().timestamp()).await?;
     let outbox = Outbox::start(db.clone(), ctx.bus.clone(), NAME);
+    let lockout = Lockout {
+        threshold: ctx.settings.lockout_threshold,
+        window: ctx.settings.lockout_window_secs as i64,
+        period: ctx.settings.lockout_secs as i64,
+    };
     let svc = Arc::new(Identity {
         db: db.clone(),
+        cache: ctx.cache.clone(),
+        lockout,
         keys,
         clock: ctx.clock.clone(),
         outbox,
@@ -83,6 +102,14 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
 
 fn router() -> Router<Identity> {
     Router::default()
+        .route(|s: Arc<Identity>, _ctx, req: VerifyTfa| async move { s.verify_tfa(req).await })
+        .route(|s: Arc<Identity>, ctx, _: EnrollTotp| async move { s.enroll_totp(&ctx).await })
+        .route(|s: Arc<Identity>, ctx, req: ConfirmTotp| async move {
+            s.confirm_totp(&ctx, &req.code).await
+        })
+        .route(|s: Arc<Identity>, ctx, req: DisableTotp| async move {
+            s.disable_totp(&ctx, &req.code).await
+        })
         .route(|s: Arc<Identity>, _ctx, req: SignIn| async move { s.sign_in(req).await })
         .route(|s: Arc<Identity>, _ctx, req: Authenticate| async move {
             s.authenticate(&req.token).await
@@ -145,6 +172,9 @@ impl Identity {
             role: Set(Role::Operator.as_str().into()),
             status: Set(ACTIVE.into()),
             sessions_valid_after: Set(0),
+            failed_attempts: Set(0),
+            failures_since: Set(0),
+            locked_until: Set(0),
             created_at: Set(self.clock.now().timestamp_micros()),
         };
         // Another replica may have won the race: that is fine.
@@ -171,12 +201,49 @@ impl Identity {
             .as_ref()
             .map(|u| u.password_hash.clone())
             .unwrap_or_else(|| password::dummy_hash().to_string());
-        let ok = password::verify(req.password, hash).await?;
-        let user = match (found, ok) {
-            (Some(u), true) => u,
-            _ => return Err(AppError::unauthenticated()),
-        };
         let now = self.clock.now().timestamp();
+        // A locked account is refused exactly like a wrong password — after the same hashing work,
+        // so neither the message nor the timing tells the caller which it was.
+        let ok = password::verify(req.password, hash).await?;
+        let user = match found {
+            Some(u) if u.locked_until > now => return Err(AppError::unauthenticated()),
+            Some(u) if ok => u,
+            Some(u) => {
+                self.record_failure(u, now).await?;
+                return Err(AppError::unauthenticated());
+            }
+            None => return Err(AppError::unauthenticated()),
+        };
+        if user.failed_attempts != 0 || user.locked_until != 0 {
+            let mut am: user::ActiveModel = user.clone().into();
+            am.failed_attempts = Set(0);
+            am.failures_since = Set(0);
+            am.locked_until = Set(0);
+            am.update(&self.db).await?;
+        }
+        if self.totp_row(&user.id).await?.is_some_and(|t| t.enabled) {
+            // Second factor required: no tokens yet, a short-lived challenge instead.
+            let challenge = tfa::challenge_id();
+            let exp = now + tfa::CHALLENGE_TTL_SECS;
+            let value = format!("{}:{exp}", user.id);
+            self.cache
+                .set(
+                    &format!("tfa-challenge:{challenge}"),
+                    value.as_bytes(),
+                    std::time::Duration::from_secs(tfa::CHALLENGE_TTL_SECS as u64),
+                )
+                .await?;
+            return Ok(SignInReply {
+                access_token: None,
+                expires_in: 0,
+                tfa_required: true,
+                challenge: Some(challenge),
+            });
+        }
+        self.issue(&user, now)
+    }
+
+    fn issue(&self, user: &user::Model, now: i64) -> AppResult<SignInReply> {
         let claims = Claims {
             sub: user.id.clone(),
             cid: user.contract_id.clone(),
@@ -186,9 +253,211 @@ impl Identity {
             jti: uuid::Uuid::new_v4().simple().to_string(),
         };
         Ok(SignInReply {
-            access_token: self.keys.sign(&claims)?,
+            access_token: Some(self.keys.sign(&claims)?),
             expires_in: ACCESS_TTL_SECS as u64,
+            tfa_required: false,
+            challenge: None,
         })
+    }
+
+    async fn totp_row(&self, user_id: &str) -> AppResult<Option<totp::Model>> {
+        Ok(totp::Entity::find_by_id(user_id.to_string())
+            .one(&self.db)
+            .await?)
+    }
+
+    async fn current_user(&self, ctx: &CallCtx) -> AppResult<user::Model> {
+        let id = ctx
+            .principal
+            .user_id()
+            .ok_or_else(AppError::unauthenticated)?;
+        user::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await?
+            .ok_or_else(AppError::unauthenticated)
+    }
+
+    /// Accepts a TOTP code once: the matched step is claimed in the shared cache, so the same
+    /// code is refused the second time on any replica.
+    async fn accept_code(
+        &self,
+        user: &user::Model,
+        row: &totp::Model,
+        code: &str,
+    ) -> AppResult<bool> {
+        let Some(step) =
+            tfa::matching_step(row, &user.login_id, code, self.clock.now().timestamp())?
+        else {
+            return Ok(false);
+        };
+        // Three steps of validity (±1) bound how long a step can be replayed.
+        self.cache
+            .set_nx(
+                &format!("totp-used:{}:{step}", user.id),
+                b"1",
+                std::time::Duration::from_secs(120),
+            )
+            .await
+    }
+
+    pub async fn verify_tfa(&self, req: VerifyTfa) -> AppResult<SignInReply> {
+        let key = format!("tfa-challenge:{}", req.challenge.trim());
+        let stored = self
+            .cache
+            .get(&key)
+            .await?
+            .ok_or_else(AppError::unauthenticated)?;
+        let stored = String::from_utf8(stored).map_err(|_| AppError::unauthenticated())?;
+        let (user_id, exp) = stored
+            .rsplit_once(':')
+            .ok_or_else(AppError::unauthenticated)?;
+        let now = self.clock.now().timestamp();
+        if exp.parse::<i64>().unwrap_or(0) < now {
+            self.cache.del(&key).await?;
+            return Err(AppError::unauthenticated());
+        }
+        let user = user::Entity::find_by_id(user_id.to_string())
+            .one(&self.db)
+            .await?
+            .ok_or_else(AppError::unauthenticated)?;
+        let row = self
+            .totp_row(&user.id)
+            .await?
+            .filter(|t| t.enabled)
+            .ok_or_else(AppError::unauthenticated)?;
+        if user.status != ACTIVE || user.locked_until > now {
+            return Err(AppError::unauthenticated());
+        }
+        let accepted = if self.accept_code(&user, &row, &req.code).await? {
+            true
+        } else {
+            self.use_recovery_code(&row, &req.code).await?
+        };
+        if !accepted {
+            self.record_failure(user, now).await?;
+            return Err(AppError::unauthenticated());
+        }
+        // One answer per challenge.
+        self.cache.del(&key).await?;
+        self.issue(&user, now)
+    }
+
+    /// Consumes a recovery code if it is one of the user's unused ones.
+    async fn use_recovery_code(&self, row: &totp::Model, code: &str) -> AppResult<bool> {
+        let mut hashes: Vec<String> =
+            serde_json::from_str(&row.recovery_hashes).unwrap_or_default();
+        let h = tfa::hash_code(code);
+        let Some(i) = hashes.iter().position(|x| *x == h) else {
+            return Ok(false);
+        };
+        hashes.remove(i);
+        // Conditional on the list we read: two concurrent uses of one code cannot both succeed.
+        let res = totp::Entity::update_many()
+            .col_expr(
+                totp::Column::RecoveryHashes,
+                sea_orm::sea_query::Expr::value(
+                    serde_json::to_string(&hashes).map_err(AppError::internal)?,
+                ),
+            )
+            .filter(totp::Column::UserId.eq(row.user_id.clone()))
+            .filter(totp::Column::RecoveryHashes.eq(row.recovery_hashes.clone()))
+            .exec(&self.db)
+            .await?;
+        Ok(res.rows_affected == 1)
+    }
+
+    pub async fn enroll_totp(&self, ctx: &CallCtx) -> AppResult<TotpEnrollment> {
+        let user = self.current_user(ctx).await?;
+        if self.totp_row(&user.id).await?.is_some_and(|t| t.enabled) {
+            return Err(AppError::conflict(
+                "two-factor authentication is already on; disable it first",
+            ));
+        }
+        let secret = tfa::new_secret();
+        let t = tfa::totp_for(&secret, &user.login_id)?;
+        let row = totp::ActiveModel {
+            user_id: Set(user.id.clone()),
+            secret: Set(secret.clone()),
+            enabled: Set(false),
+            recovery_hashes: Set("[]".into()),
+            created_at: Set(self.clock.now().timestamp_micros()),
+        };
+        totp::Entity::delete_by_id(user.id.clone())
+            .exec(&self.db)
+            .await?;
+        row.insert(&self.db).await?;
+        Ok(TotpEnrollment {
+            secret,
+            otpauth_uri: t.to_url().map_err(AppError::internal)?,
+            qr_code: format!(
+                "data:image/png;base64,{}",
+                t.to_qr_base64().map_err(AppError::internal)?
+            ),
+        })
+    }
+
+    pub async fn confirm_totp(&self, ctx: &CallCtx, code: &str) -> AppResult<Vec<String>> {
+        let user = self.current_user(ctx).await?;
+        let row = self
+            .totp_row(&user.id)
+            .await?
+            .ok_or_else(|| AppError::conflict("enrol first (enrollTotp)"))?;
+        if row.enabled {
+            return Err(AppError::conflict(
+                "two-factor authentication is already on",
+            ));
+        }
+        if !self.accept_code(&user, &row, code).await? {
+            return Err(AppError::invalid(
+                "code",
+                "the code does not match; check the authenticator's time",
+            ));
+        }
+        let (codes, hashes) = tfa::recovery_codes();
+        let mut am: totp::ActiveModel = row.into();
+        am.enabled = Set(true);
+        am.recovery_hashes = Set(serde_json::to_string(&hashes).map_err(AppError::internal)?);
+        am.update(&self.db).await?;
+        Ok(codes)
+    }
+
+    pub async fn disable_totp(&self, ctx: &CallCtx, code: &str) -> AppResult<()> {
+        let user = self.current_user(ctx).await?;
+        let row = self
+            .totp_row(&user.id)
+            .await?
+            .filter(|t| t.enabled)
+            .ok_or_else(|| AppError::conflict("two-factor authentication is off"))?;
+        if !self.accept_code(&user, &row, code).await? {
+            return Err(AppError::invalid("code", "the code does not match"));
+        }
+        totp::Entity::delete_by_id(user.id).exec(&self.db).await?;
+        Ok(())
+    }
+
+    /// Counts a failed sign-in; the `threshold`-th failure within the window locks the account.
+    /// (Counted in the database every identity replica shares, so failures add up across replicas.)
+    async fn record_failure(&self, u: user::Model, now: i64) -> AppResult<()> {
+        let fresh_window = now - u.failures_since >= self.lockout.window;
+        let failures = if fresh_window {
+            1
+        } else {
+            u.failed_attempts + 1
+        };
+        let mut am: user::ActiveModel = u.into();
+        if fresh_window {
+            am.failures_since = Set(now);
+        }
+        if failures as u32 >= self.lockout.threshold {
+            am.failed_attempts = Set(0);
+            am.failures_since = Set(0);
+            am.locked_until = Set(now + self.lockout.period);
+            tracing::warn!("account locked after {failures} failed sign-ins");
+        } else {
+            am.failed_attempts = Set(failures);
+        }
+        am.update(&self.db).await?;
+        Ok(())
     }
 
     pub async fn authenticate(&self, token: &str) -> AppResult<Principal> {
@@ -236,6 +505,9 @@ impl Identity {
             role: Set(req.role.as_str().into()),
             status: Set(ACTIVE.into()),
             sessions_valid_after: Set(0),
+            failed_attempts: Set(0),
+            failures_since: Set(0),
+            locked_until: Set(0),
             created_at: Set(self.clock.now().timestamp_micros()),
         };
         let txn = self.db.begin().await?;

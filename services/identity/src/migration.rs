@@ -1,4 +1,4 @@
-use crate::entity::{signing_key, user};
+use crate::entity::{signing_key, totp, user};
 use sea_orm_migration::prelude::*;
 
 pub struct Migrator;
@@ -9,6 +9,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(ecl_store::outbox::CreateOutbox),
             Box::new(M0001Users),
+            Box::new(M0002Lockout),
+            Box::new(M0003Totp),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -30,5 +32,56 @@ impl MigrationTrait for M0001Users {
         ecl_store::create_entity_table(manager, user::Entity).await?;
         ecl_store::create_entity_table(manager, signing_key::Entity).await?;
         Ok(())
+    }
+}
+
+/// Lockout counters. A database created after this change already has them (m0001 creates the
+/// table from the entity), so each column is added only where missing.
+struct M0002Lockout;
+
+impl MigrationName for M0002Lockout {
+    fn name(&self) -> &str {
+        "m0002_lockout"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002Lockout {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for col in ["failed_attempts", "failures_since", "locked_until"] {
+            if !manager.has_column("users", col).await? {
+                let mut def = ColumnDef::new(Alias::new(col));
+                if col == "failed_attempts" {
+                    def.integer();
+                } else {
+                    def.big_integer();
+                }
+                def.not_null().default(0);
+                manager
+                    .alter_table(
+                        Table::alter()
+                            .table(Alias::new("users"))
+                            .add_column(def)
+                            .to_owned(),
+                    )
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+struct M0003Totp;
+
+impl MigrationName for M0003Totp {
+    fn name(&self) -> &str {
+        "m0003_totp"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003Totp {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        ecl_store::create_entity_table(manager, totp::Entity).await
     }
 }

@@ -51,6 +51,11 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// Log as JSON lines (for log shippers) instead of human-readable text.
     pub log_json: bool,
+    /// Failed sign-ins within `lockout_window_secs` that lock an account.
+    pub lockout_threshold: u32,
+    pub lockout_window_secs: u64,
+    /// How long a locked account stays locked.
+    pub lockout_secs: u64,
 }
 
 impl Default for Settings {
@@ -66,6 +71,9 @@ impl Default for Settings {
             request_timeout_ms: 5_000,
             body_limit_bytes: 1 << 20,
             log_json: false,
+            lockout_threshold: 5,
+            lockout_window_secs: 15 * 60,
+            lockout_secs: 15 * 60,
         }
     }
 }
@@ -135,6 +143,9 @@ impl Settings {
                 "configuration: ECL_NAMESPACE must be non-empty [A-Za-z0-9_-], got {:?}",
                 self.namespace
             ));
+        }
+        if self.lockout_threshold == 0 {
+            p.push("configuration: ECL_LOCKOUT_THRESHOLD must be positive".into());
         }
         if self.request_timeout_ms == 0 {
             p.push("configuration: ECL_REQUEST_TIMEOUT_MS must be positive".into());

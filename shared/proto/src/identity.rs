@@ -24,11 +24,15 @@ pub struct SignIn {
     pub password: String,
 }
 
+/// Either tokens, or — for a user with two-factor authentication — a challenge to answer with
+/// [`VerifyTfa`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SignInReply {
-    pub access_token: String,
+    pub access_token: Option<String>,
     /// Seconds until the access token expires.
     pub expires_in: u64,
+    pub tfa_required: bool,
+    pub challenge: Option<String>,
 }
 call!(SignIn => SignInReply, "identity", "identity.sign_in.v1");
 
@@ -78,3 +82,42 @@ pub struct UserDeleted {
     pub contract_id: Option<String>,
 }
 event!(UserDeleted, "identity.user_deleted");
+
+/// Second step of a two-factor sign-in: the challenge from [`SignIn`] and a TOTP code or an unused
+/// recovery code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerifyTfa {
+    pub challenge: String,
+    pub code: String,
+}
+call!(VerifyTfa => SignInReply, "identity", "identity.verify_tfa.v1");
+
+/// Starts TOTP enrolment for the caller (TFA stays off until confirmed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrollTotp;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TotpEnrollment {
+    /// Base32 secret, for typing into an authenticator.
+    pub secret: String,
+    /// `otpauth://totp/ECL:<login>?secret=…&issuer=ECL…` for authenticator apps.
+    pub otpauth_uri: String,
+    /// The same URI as a QR code, `data:image/png;base64,…`.
+    pub qr_code: String,
+}
+call!(EnrollTotp => TotpEnrollment, "identity", "identity.enroll_totp.v1");
+
+/// Confirms enrolment with a first code; switches TFA on and returns ten one-time recovery codes
+/// (shown this once, stored hashed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConfirmTotp {
+    pub code: String,
+}
+call!(ConfirmTotp => Vec<String>, "identity", "identity.confirm_totp.v1");
+
+/// Switches TFA off (needs a current code).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DisableTotp {
+    pub code: String,
+}
+call!(DisableTotp => (), "identity", "identity.disable_totp.v1");
