@@ -372,3 +372,99 @@ async fn totp_two_step_sign_in_distributed() {
     );
     d.cleanup().await;
 }
+
+const REFRESH: &str =
+    "mutation($r:String!){ refreshSession(refreshToken:$r){ accessToken refreshToken } }";
+
+/// Refresh tokens rotate; a reused one revokes its whole family; signing out ends the session.
+async fn session_flow(gql: &Gql) {
+    let first = gql
+        .q(None, "mutation{ signIn(loginId:\"operator\", password:\"Operator-pass-1\"){ accessToken refreshToken } }", json!({}))
+        .await;
+    let r1 = first.data()["signIn"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rotated = gql.q(None, REFRESH, json!({"r": r1})).await;
+    let a2 = rotated.data()["refreshSession"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r2 = rotated.data()["refreshSession"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(r1, r2);
+    assert_eq!(
+        gql.q(Some(&a2), "{ me { loginId } }", json!({}))
+            .await
+            .data()["me"]["loginId"],
+        "operator"
+    );
+    // r1 again: someone copied it. Refused, and the family (r2, a2) dies with it.
+    assert_eq!(
+        gql.q(None, REFRESH, json!({"r": r1})).await.code(),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        gql.q(None, REFRESH, json!({"r": r2})).await.code(),
+        "UNAUTHENTICATED",
+        "family revoked"
+    );
+    assert_eq!(
+        gql.q(None, REFRESH, json!({"r": "ecl_rt_garbage"}))
+            .await
+            .code(),
+        "UNAUTHENTICATED"
+    );
+
+    // Sign out: the access token and the refresh token of that session stop at once; another
+    // session of the same user is untouched.
+    let s = gql
+        .q(None, "mutation{ signIn(loginId:\"operator\", password:\"Operator-pass-1\"){ accessToken refreshToken } }", json!({}))
+        .await;
+    let (a, r) = (
+        s.data()["signIn"]["accessToken"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        s.data()["signIn"]["refreshToken"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    let other = gql.operator().await;
+    assert_eq!(
+        gql.q(Some(&a), "mutation{ signOut }", json!({}))
+            .await
+            .data()["signOut"],
+        true
+    );
+    assert_eq!(
+        gql.q(Some(&a), "{ me { loginId } }", json!({}))
+            .await
+            .code(),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        gql.q(None, REFRESH, json!({"r": r})).await.code(),
+        "UNAUTHENTICATED"
+    );
+    gql.q(Some(&other), "{ me { loginId } }", json!({}))
+        .await
+        .data();
+}
+
+#[actix_rt::test]
+async fn refresh_tokens_rotate_and_sign_out_ends_the_session_embedded() {
+    let (app, gql) = spawn_embedded().await;
+    session_flow(&gql).await;
+    app.stop().await;
+}
+
+#[actix_rt::test]
+async fn refresh_tokens_rotate_and_sign_out_ends_the_session_distributed() {
+    let d = Distributed::start(&["identity", "gateway"]).await;
+    session_flow(&d.gateway()).await;
+    d.cleanup().await;
+}

@@ -28,7 +28,7 @@ pub async fn resolve(
         .map(str::trim)
         .filter(|t| !t.is_empty() && t.len() < 4096)
         .ok_or_else(AppError::unauthenticated)?;
-    let key = format!("principal:{}", hex(&Sha256::digest(token.as_bytes())));
+    let key = cache_key(token);
     if let Ok(Some(bytes)) = cache.get(&key).await
         && let Ok(p) = serde_json::from_slice::<Principal>(&bytes)
     {
@@ -46,6 +46,19 @@ pub async fn resolve(
         let _ = cache.set(&key, &bytes, PRINCIPAL_TTL).await;
     }
     Ok(principal)
+}
+
+/// Where the principal of `token` is cached (signing out drops it at once).
+pub fn cache_key(token: &str) -> String {
+    format!("principal:{}", hex(&Sha256::digest(token.as_bytes())))
+}
+
+/// The bearer token of an `Authorization` header value.
+pub fn bearer(header: &str) -> Option<&str> {
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
 }
 
 fn hex(bytes: &[u8]) -> String {

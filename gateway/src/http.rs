@@ -84,9 +84,12 @@ async fn graphql(
         call.trace_id = t.to_string();
     }
     call.counter = Some(counter.clone());
+    let bearer = authorization.and_then(auth::bearer).map(str::to_string);
     let state = RequestState {
         bus: gw.bus.clone(),
         call,
+        bearer,
+        cache: gw.cache.clone(),
     };
     let children = DataLoader::new(ChildrenLoader(state.clone()), tokio::spawn)
         .delay(Duration::from_millis(1));

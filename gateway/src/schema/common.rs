@@ -11,6 +11,9 @@ use ecl_proto::Call;
 pub struct RequestState {
     pub bus: Bus,
     pub call: CallCtx,
+    /// The caller's bearer token, if any (signing out ends its session).
+    pub bearer: Option<String>,
+    pub cache: std::sync::Arc<dyn ecl_cache::Cache>,
 }
 
 impl RequestState {

@@ -3,7 +3,8 @@
 use super::common::RequestState;
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use ecl_proto::identity::{
-    ConfirmTotp, DisableTotp, EnrollTotp, GetMe, SignIn, SignInReply, UserView, VerifyTfa,
+    ConfirmTotp, DisableTotp, EnrollTotp, GetMe, RefreshSession, SignIn, SignInReply, SignOut,
+    UserView, VerifyTfa,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -44,6 +45,8 @@ impl User {
 pub struct SignInPayload {
     /// Send as `Authorization: Bearer <accessToken>`. Null while a second factor is required.
     pub access_token: Option<String>,
+    /// Single use: `refreshSession` exchanges it for new tokens (and a new refresh token).
+    pub refresh_token: Option<String>,
     /// Seconds until the access token expires.
     pub expires_in: u64,
     /// True when the user has two-factor authentication: answer `challenge` with `verifyTfa`.
@@ -55,6 +58,7 @@ impl From<SignInReply> for SignInPayload {
     fn from(r: SignInReply) -> Self {
         SignInPayload {
             access_token: r.access_token,
+            refresh_token: r.refresh_token,
             expires_in: r.expires_in,
             tfa_required: r.tfa_required,
             challenge: r.challenge,
@@ -115,6 +119,32 @@ impl IdentityMutation {
             .call(&VerifyTfa { challenge, code })
             .await?
             .into())
+    }
+
+    /// New tokens for a refresh token (rotated: the old one is spent; presenting a spent one
+    /// again revokes the whole session).
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> async_graphql::Result<SignInPayload> {
+        Ok(RequestState::of(ctx)
+            .call(&RefreshSession { refresh_token })
+            .await?
+            .into())
+    }
+
+    /// Ends this session: its refresh token and access tokens stop working.
+    async fn sign_out(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let s = RequestState::of(ctx);
+        s.require_auth()?;
+        let token = s.bearer.clone().unwrap_or_default();
+        s.call(&SignOut {
+            access_token: token.clone(),
+        })
+        .await?;
+        let _ = s.cache.del(&crate::auth::cache_key(&token)).await;
+        Ok(true)
     }
 
     /// Starts TOTP enrolment; two-factor sign-in is on once `confirmTotp` accepted a first code.

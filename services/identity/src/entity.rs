@@ -76,3 +76,28 @@ pub mod totp {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod refresh_token {
+    use sea_orm::entity::prelude::*;
+
+    /// A refresh token (stored as its SHA-256). Tokens of one sign-in form a family; each use
+    /// rotates to a new member, and a reused member revokes the whole family.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "refresh_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub token_hash: String,
+        #[sea_orm(indexed)]
+        pub family_id: String,
+        pub user_id: String,
+        pub issued_at: i64,
+        pub expires_at: i64,
+        pub used: bool,
+        pub revoked: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

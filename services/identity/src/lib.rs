@@ -10,12 +10,13 @@ use ecl_bus::{CallCtx, EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, Principal, Role, SharedClock, validate};
 use ecl_proto::contract::ContractChanged;
 use ecl_proto::identity::{
-    Authenticate, ConfirmTotp, CreateUser, DeleteUser, DisableTotp, EnrollTotp, GetMe, SignIn,
-    SignInReply, TotpEnrollment, UserCreated, UserDeleted, UserView, VerifyTfa,
+    Authenticate, ConfirmTotp, CreateUser, DeleteUser, DisableTotp, EnrollTotp, GetMe,
+    RefreshSession, SignIn, SignInReply, SignOut, TotpEnrollment, UserCreated, UserDeleted,
+    UserView, VerifyTfa,
 };
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
 use ecl_store::Outbox;
-use entity::{totp, user};
+use entity::{refresh_token, totp, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
     TransactionTrait,
@@ -27,6 +28,8 @@ use tokens::{Claims, Keys};
 pub const NAME: &str = "identity";
 /// Access tokens live 15 minutes.
 pub const ACCESS_TTL_SECS: i64 = 15 * 60;
+/// Refresh tokens live 30 days (each use rotates to a fresh one).
+pub const REFRESH_TTL_SECS: i64 = 30 * 24 * 3600;
 const ACTIVE: &str = "ACTIVE";
 const DELETED: &str = "DELETED";
 const REVOKED: &str = "REVOKED";
@@ -102,6 +105,10 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
 
 fn router() -> Router<Identity> {
     Router::default()
+        .route(|s: Arc<Identity>, _ctx, req: RefreshSession| async move { s.refresh(req).await })
+        .route(|s: Arc<Identity>, ctx, req: SignOut| async move {
+            s.sign_out(&ctx, &req.access_token).await
+        })
         .route(|s: Arc<Identity>, _ctx, req: VerifyTfa| async move { s.verify_tfa(req).await })
         .route(|s: Arc<Identity>, ctx, _: EnrollTotp| async move { s.enroll_totp(&ctx).await })
         .route(|s: Arc<Identity>, ctx, req: ConfirmTotp| async move {
@@ -235,15 +242,35 @@ impl Identity {
                 .await?;
             return Ok(SignInReply {
                 access_token: None,
+                refresh_token: None,
                 expires_in: 0,
                 tfa_required: true,
                 challenge: Some(challenge),
             });
         }
-        self.issue(&user, now)
+        self.issue(&user, now, None).await
     }
 
-    fn issue(&self, user: &user::Model, now: i64) -> AppResult<SignInReply> {
+    /// Access and refresh tokens for `user`; `family` continues a rotated session.
+    async fn issue(
+        &self,
+        user: &user::Model,
+        now: i64,
+        family: Option<String>,
+    ) -> AppResult<SignInReply> {
+        let family = family.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        let refresh = format!("ecl_rt_{}", tfa::challenge_id());
+        refresh_token::ActiveModel {
+            token_hash: Set(tfa::hash_code(&refresh)),
+            family_id: Set(family.clone()),
+            user_id: Set(user.id.clone()),
+            issued_at: Set(now),
+            expires_at: Set(now + REFRESH_TTL_SECS),
+            used: Set(false),
+            revoked: Set(false),
+        }
+        .insert(&self.db)
+        .await?;
         let claims = Claims {
             sub: user.id.clone(),
             cid: user.contract_id.clone(),
@@ -251,13 +278,78 @@ impl Identity {
             iat: now,
             exp: now + ACCESS_TTL_SECS,
             jti: uuid::Uuid::new_v4().simple().to_string(),
+            fam: Some(family),
         };
         Ok(SignInReply {
             access_token: Some(self.keys.sign(&claims)?),
+            refresh_token: Some(refresh),
             expires_in: ACCESS_TTL_SECS as u64,
             tfa_required: false,
             challenge: None,
         })
+    }
+
+    async fn revoke_family(&self, family: &str) -> AppResult<()> {
+        refresh_token::Entity::update_many()
+            .col_expr(
+                refresh_token::Column::Revoked,
+                sea_orm::sea_query::Expr::value(true),
+            )
+            .filter(refresh_token::Column::FamilyId.eq(family))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn refresh(&self, req: RefreshSession) -> AppResult<SignInReply> {
+        let now = self.clock.now().timestamp();
+        let row = refresh_token::Entity::find_by_id(tfa::hash_code(req.refresh_token.trim()))
+            .one(&self.db)
+            .await?
+            .ok_or_else(AppError::unauthenticated)?;
+        if row.revoked || row.expires_at <= now {
+            return Err(AppError::unauthenticated());
+        }
+        // Claim it: only one presentation of a refresh token can ever win.
+        let claimed = refresh_token::Entity::update_many()
+            .col_expr(
+                refresh_token::Column::Used,
+                sea_orm::sea_query::Expr::value(true),
+            )
+            .filter(refresh_token::Column::TokenHash.eq(row.token_hash.clone()))
+            .filter(refresh_token::Column::Used.eq(false))
+            .exec(&self.db)
+            .await?;
+        if claimed.rows_affected != 1 {
+            tracing::warn!("refresh token reused: revoking its family");
+            self.revoke_family(&row.family_id).await?;
+            return Err(AppError::unauthenticated());
+        }
+        let user = user::Entity::find_by_id(row.user_id.clone())
+            .one(&self.db)
+            .await?
+            .ok_or_else(AppError::unauthenticated)?;
+        if user.status != ACTIVE
+            || row.issued_at < user.sessions_valid_after
+            || user.locked_until > now
+        {
+            return Err(AppError::unauthenticated());
+        }
+        self.issue(&user, now, Some(row.family_id)).await
+    }
+
+    pub async fn sign_out(&self, ctx: &CallCtx, access_token: &str) -> AppResult<()> {
+        let claims = self
+            .keys
+            .verify(access_token, self.clock.now().timestamp())
+            .await?;
+        if ctx.principal.user_id() != Some(claims.sub.as_str()) {
+            return Err(AppError::forbidden("only your own session"));
+        }
+        if let Some(fam) = claims.fam {
+            self.revoke_family(&fam).await?;
+        }
+        Ok(())
     }
 
     async fn totp_row(&self, user_id: &str) -> AppResult<Option<totp::Model>> {
@@ -339,7 +431,7 @@ impl Identity {
         }
         // One answer per challenge.
         self.cache.del(&key).await?;
-        self.issue(&user, now)
+        self.issue(&user, now, None).await
     }
 
     /// Consumes a recovery code if it is one of the user's unused ones.
@@ -471,6 +563,16 @@ impl Identity {
             .ok_or_else(AppError::unauthenticated)?;
         if user.status != ACTIVE || claims.iat < user.sessions_valid_after {
             return Err(AppError::unauthenticated());
+        }
+        if let Some(fam) = &claims.fam {
+            let revoked = refresh_token::Entity::find()
+                .filter(refresh_token::Column::FamilyId.eq(fam.clone()))
+                .filter(refresh_token::Column::Revoked.eq(true))
+                .one(&self.db)
+                .await?;
+            if revoked.is_some() {
+                return Err(AppError::unauthenticated());
+            }
         }
         Ok(Principal::User {
             user_id: user.id,

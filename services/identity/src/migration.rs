@@ -1,4 +1,4 @@
-use crate::entity::{signing_key, totp, user};
+use crate::entity::{refresh_token, signing_key, totp, user};
 use sea_orm_migration::prelude::*;
 
 pub struct Migrator;
@@ -11,6 +11,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Users),
             Box::new(M0002Lockout),
             Box::new(M0003Totp),
+            Box::new(M0004Refresh),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -83,5 +84,20 @@ impl MigrationName for M0003Totp {
 impl MigrationTrait for M0003Totp {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         ecl_store::create_entity_table(manager, totp::Entity).await
+    }
+}
+
+struct M0004Refresh;
+
+impl MigrationName for M0004Refresh {
+    fn name(&self) -> &str {
+        "m0004_refresh_tokens"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0004Refresh {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        ecl_store::create_entity_table(manager, refresh_token::Entity).await
     }
 }

@@ -20,6 +20,9 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
+    /// The refresh-token family this access token belongs to (signing out revokes it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fam: Option<String>,
 }
 
 pub struct Keys {

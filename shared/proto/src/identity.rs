@@ -29,6 +29,8 @@ pub struct SignIn {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SignInReply {
     pub access_token: Option<String>,
+    /// Exchange for new tokens with [`RefreshSession`]; single use (rotated).
+    pub refresh_token: Option<String>,
     /// Seconds until the access token expires.
     pub expires_in: u64,
     pub tfa_required: bool,
@@ -121,3 +123,19 @@ pub struct DisableTotp {
     pub code: String,
 }
 call!(DisableTotp => (), "identity", "identity.disable_totp.v1");
+
+/// New tokens for a refresh token. Each refresh token works once; presenting a used one again
+/// revokes its whole family (someone copied it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshSession {
+    pub refresh_token: String,
+}
+call!(RefreshSession => SignInReply, "identity", "identity.refresh.v1");
+
+/// Ends the session of `access_token` (the caller's own): its refresh-token family and every
+/// access token issued with it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignOut {
+    pub access_token: String,
+}
+call!(SignOut => (), "identity", "identity.sign_out.v1");
