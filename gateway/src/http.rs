@@ -18,7 +18,9 @@ use ecl_bus::{Bus, CallCtx};
 use ecl_cache::Cache;
 use ecl_kernel::ErrorCode;
 use ecl_runtime::Ctx;
-use schema::{EclSchema, RequestState, contract::ChildrenLoader, tenant::TenantLoader};
+use schema::{
+    EclSchema, RequestState, contract::ChildrenLoader, tenant::TenantLoader, users::UserLoader,
+};
 use std::{
     sync::{Arc, atomic::AtomicU64},
     time::Duration,
@@ -95,7 +97,14 @@ async fn graphql(
         .delay(Duration::from_millis(1));
     let tenants =
         DataLoader::new(TenantLoader(state.clone()), tokio::spawn).delay(Duration::from_millis(1));
-    let request = req.into_inner().data(state).data(children).data(tenants);
+    let users =
+        DataLoader::new(UserLoader(state.clone()), tokio::spawn).delay(Duration::from_millis(1));
+    let request = req
+        .into_inner()
+        .data(state)
+        .data(children)
+        .data(tenants)
+        .data(users);
     let mut resp = gw.schema.execute(request).await;
     // Parse and validation errors (syntax, unknown fields, depth/complexity limits) come from
     // async-graphql without a code: they are the client's input.

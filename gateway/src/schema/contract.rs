@@ -145,6 +145,17 @@ impl Contract {
     async fn abolished_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.0.abolished_at
     }
+    /// Users of this contract (all for its owner/admins and the partner's; general users see
+    /// themselves), loaded for every contract on the page in one bus request.
+    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<u32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<super::users::UserConnection> {
+        super::users::users_of(ctx, &self.0.id, PageArgs { first, after }).await
+    }
     /// Tenants of this contract (all for its owner/admins and the partner's), loaded for every
     /// contract on the page in one bus request.
     #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]

@@ -36,6 +36,10 @@ impl User {
     async fn contract_id(&self) -> Option<async_graphql::ID> {
         self.0.contract_id.clone().map(Into::into)
     }
+    /// False when bills and usage are hidden from this admin.
+    async fn can_view_usage(&self) -> bool {
+        self.0.can_view_usage
+    }
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }

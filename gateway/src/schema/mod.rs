@@ -3,8 +3,9 @@
 pub(crate) mod common;
 pub(crate) mod contract;
 
-mod identity;
+pub(crate) mod identity;
 pub(crate) mod tenant;
+pub(crate) mod users;
 
 pub use common::RequestState;
 
@@ -18,6 +19,7 @@ pub struct Mutation(
     identity::IdentityMutation,
     contract::ContractMutation,
     tenant::TenantMutation,
+    users::UserMutation,
 );
 
 pub type EclSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -25,6 +25,8 @@ pub mod user {
         pub failures_since: i64,
         /// Unix seconds until which sign-in is refused (0: not locked).
         pub locked_until: i64,
+        /// When false, an admin does not see bills and usage (SPEC §1).
+        pub can_view_usage: bool,
         pub created_at: i64,
     }
 

@@ -5,14 +5,15 @@ mod migration;
 pub mod password;
 mod tfa;
 mod tokens;
+mod users;
 
 use ecl_bus::{CallCtx, EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, Principal, Role, SharedClock, validate};
 use ecl_proto::contract::ContractChanged;
 use ecl_proto::identity::{
-    Authenticate, ConfirmTotp, CreateUser, DeleteUser, DisableTotp, EnrollTotp, GetMe,
-    RefreshSession, SignIn, SignInReply, SignOut, TotpEnrollment, UserCreated, UserDeleted,
-    UserView, VerifyTfa,
+    Authenticate, ChangePassword, ConfirmTotp, CreateUser, DeleteUser, DisableTotp, EnrollTotp,
+    GetMe, ListUsers, RefreshSession, SignIn, SignInReply, SignOut, TotpEnrollment, UpdateUser,
+    UserCreated, UserDeleted, UserView, VerifyTfa,
 };
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
 use ecl_store::Outbox;
@@ -54,6 +55,7 @@ pub struct Lockout {
 
 pub struct Identity {
     db: DatabaseConnection,
+    bus: ecl_bus::Bus,
     cache: Arc<dyn ecl_cache::Cache>,
     lockout: Lockout,
     keys: Keys,
@@ -73,6 +75,7 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
     };
     let svc = Arc::new(Identity {
         db: db.clone(),
+        bus: ctx.bus.clone(),
         cache: ctx.cache.clone(),
         lockout,
         keys,
@@ -128,6 +131,13 @@ fn router() -> Router<Identity> {
             s.delete_user(&ctx, &req.user_id).await
         })
         .route(|s: Arc<Identity>, ctx, _: GetMe| async move { s.me(&ctx).await })
+        .route(
+            |s: Arc<Identity>, ctx, req: UpdateUser| async move { s.update_user(&ctx, req).await },
+        )
+        .route(|s: Arc<Identity>, ctx, req: ListUsers| async move { s.list_users(&ctx, req).await })
+        .route(|s: Arc<Identity>, ctx, req: ChangePassword| async move {
+            s.change_password(&ctx, req).await
+        })
 }
 
 fn view(u: &user::Model) -> UserView {
@@ -137,6 +147,7 @@ fn view(u: &user::Model) -> UserView {
         login_id: u.login_id.clone(),
         email: u.email.clone(),
         role: Role::parse(&u.role).unwrap_or(Role::User),
+        can_view_usage: u.can_view_usage,
         created_at: chrono::DateTime::from_timestamp_micros(u.created_at).unwrap_or_default(),
     }
 }
@@ -182,6 +193,7 @@ impl Identity {
             failed_attempts: Set(0),
             failures_since: Set(0),
             locked_until: Set(0),
+            can_view_usage: Set(true),
             created_at: Set(self.clock.now().timestamp_micros()),
         };
         // Another replica may have won the race: that is fine.
@@ -582,11 +594,16 @@ impl Identity {
     }
 
     pub async fn create_user(&self, ctx: &CallCtx, req: CreateUser) -> AppResult<UserView> {
-        // Contract owners are made by the contract service, which has already checked the caller.
+        // Contract owners are made by the contract service (acting as the system), which has
+        // already checked the caller; everyone else needs to manage the contract.
         if !matches!(ctx.principal, Principal::System { .. }) {
-            return Err(AppError::forbidden(
-                "users are created through their contract",
-            ));
+            if req.role == Role::Owner {
+                return Err(AppError::invalid(
+                    "role",
+                    "a contract has exactly one owner, created with the contract",
+                ));
+            }
+            self.authorize_manage(ctx, &req.contract_id).await?;
         }
         let login_id = valid_login_id(&req.login_id)?;
         let email = validate::email("email", &req.email)?;
@@ -610,6 +627,7 @@ impl Identity {
             failed_attempts: Set(0),
             failures_since: Set(0),
             locked_until: Set(0),
+            can_view_usage: Set(true),
             created_at: Set(self.clock.now().timestamp_micros()),
         };
         let txn = self.db.begin().await?;
@@ -630,15 +648,27 @@ impl Identity {
     }
 
     pub async fn delete_user(&self, ctx: &CallCtx, user_id: &str) -> AppResult<()> {
-        if !matches!(ctx.principal, Principal::System { .. }) {
-            return Err(AppError::forbidden("not allowed"));
-        }
         let Some(u) = user::Entity::find_by_id(user_id.to_string())
             .one(&self.db)
             .await?
         else {
-            return Ok(());
+            return Err(AppError::not_found(format!("user {user_id}")));
         };
+        if !matches!(ctx.principal, Principal::System { .. }) {
+            let cid = u
+                .contract_id
+                .clone()
+                .ok_or_else(|| AppError::not_found(format!("user {user_id}")))?;
+            self.authorize_manage(ctx, &cid)
+                .await
+                .map_err(|_| AppError::not_found(format!("user {user_id}")))?;
+            if u.role == Role::Owner.as_str() {
+                return Err(AppError::conflict("the contract's owner cannot be deleted"));
+            }
+            if u.status != ACTIVE {
+                return Err(AppError::not_found(format!("user {user_id}")));
+            }
+        }
         let txn = self.db.begin().await?;
         let mut am: user::ActiveModel = u.clone().into();
         am.status = Set(DELETED.into());

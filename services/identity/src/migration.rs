@@ -49,15 +49,19 @@ impl MigrationName for M0002Lockout {
 #[async_trait::async_trait]
 impl MigrationTrait for M0002Lockout {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for col in ["failed_attempts", "failures_since", "locked_until"] {
+        for col in [
+            "failed_attempts",
+            "failures_since",
+            "locked_until",
+            "can_view_usage",
+        ] {
             if !manager.has_column("users", col).await? {
                 let mut def = ColumnDef::new(Alias::new(col));
-                if col == "failed_attempts" {
-                    def.integer();
-                } else {
-                    def.big_integer();
-                }
-                def.not_null().default(0);
+                match col {
+                    "failed_attempts" => def.integer().not_null().default(0),
+                    "can_view_usage" => def.boolean().not_null().default(true),
+                    _ => def.big_integer().not_null().default(0),
+                };
                 manager
                     .alter_table(
                         Table::alter()

@@ -1,6 +1,6 @@
 //! Identity service: users, sign-in, token verification.
 
-use crate::{call, event};
+use crate::{Page, PageArgs, call, event};
 use chrono::{DateTime, Utc};
 use ecl_kernel::{Principal, Role};
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,8 @@ pub struct UserView {
     pub login_id: String,
     pub email: String,
     pub role: Role,
+    /// When false, this admin does not see bills and usage.
+    pub can_view_usage: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -139,3 +141,31 @@ pub struct SignOut {
     pub access_token: String,
 }
 call!(SignOut => (), "identity", "identity.sign_out.v1");
+
+/// Changes a user's e-mail, role (not to or from `OWNER`) or usage visibility. Fields left `None`
+/// are unchanged. Changing the role revokes the user's sessions.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UpdateUser {
+    pub id: String,
+    pub email: Option<String>,
+    pub role: Option<Role>,
+    pub can_view_usage: Option<bool>,
+}
+call!(UpdateUser => UserView, "identity", "identity.update_user.v1");
+
+/// Users of several contracts at once, one page each (DataLoader batch). Owners and admins of a
+/// contract (and of its partner) see all its users; general users see themselves.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListUsers {
+    pub contract_ids: Vec<String>,
+    pub page: PageArgs,
+}
+call!(ListUsers => Vec<(String, Page<UserView>)>, "identity", "identity.list_users.v1");
+
+/// The caller's own password; revokes every session of the user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangePassword {
+    pub old_password: String,
+    pub new_password: String,
+}
+call!(ChangePassword => (), "identity", "identity.change_password.v1");

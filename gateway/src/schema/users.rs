@@ -1,0 +1,178 @@
+//! Users of a contract.
+
+use super::{
+    common::RequestState,
+    identity::{Role, User},
+};
+use crate::errors::gql;
+use async_graphql::{
+    Context, ID, InputObject, Object,
+    dataloader::{DataLoader, Loader},
+};
+use ecl_kernel::AppError;
+use ecl_proto::{
+    Page, PageArgs,
+    identity::{ChangePassword, CreateUser, DeleteUser, ListUsers, UpdateUser, UserView},
+};
+use std::collections::HashMap;
+
+crate::connection!(UserConnection, UserEdge, User);
+
+#[derive(InputObject)]
+pub struct UserInput {
+    pub login_id: String,
+    pub email: String,
+    pub password: String,
+    /// `ADMIN` or `USER` (the owner is created with the contract).
+    pub role: Role,
+}
+
+#[derive(InputObject, Default)]
+pub struct UpdateUserInput {
+    pub email: Option<String>,
+    pub role: Option<Role>,
+    /// Hide bills and usage from this admin.
+    pub can_view_usage: Option<bool>,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct UsersKey {
+    pub contract_id: String,
+    pub page: PageArgs,
+}
+
+/// Batches `Contract.users` of every contract at one level into one `ListUsers` request.
+pub struct UserLoader(pub RequestState);
+
+impl Loader<UsersKey> for UserLoader {
+    type Value = Page<UserView>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[UsersKey]) -> Result<HashMap<UsersKey, Self::Value>, AppError> {
+        let mut groups: HashMap<PageArgs, Vec<String>> = HashMap::new();
+        for k in keys {
+            groups
+                .entry(k.page.clone())
+                .or_default()
+                .push(k.contract_id.clone());
+        }
+        let mut out = HashMap::new();
+        for (page, contract_ids) in groups {
+            for (contract_id, p) in self
+                .0
+                .bus
+                .call(
+                    &self.0.call,
+                    &ListUsers {
+                        contract_ids,
+                        page: page.clone(),
+                    },
+                )
+                .await?
+            {
+                out.insert(
+                    UsersKey {
+                        contract_id,
+                        page: page.clone(),
+                    },
+                    p,
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `Contract.users`, resolved through the loader.
+pub async fn users_of(
+    ctx: &Context<'_>,
+    contract_id: &str,
+    page: PageArgs,
+) -> async_graphql::Result<UserConnection> {
+    let key = UsersKey {
+        contract_id: contract_id.to_string(),
+        page,
+    };
+    let page = ctx
+        .data_unchecked::<DataLoader<UserLoader>>()
+        .load_one(key)
+        .await
+        .map_err(gql)?;
+    Ok(UserConnection::from_page(
+        page.unwrap_or_else(Page::empty),
+        User,
+    ))
+}
+
+#[derive(Default)]
+pub struct UserMutation;
+
+#[Object]
+impl UserMutation {
+    /// A user in a contract: its owner/admins, or the partner's owner/admins for a child.
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        contract_id: ID,
+        input: UserInput,
+    ) -> async_graphql::Result<User> {
+        let s = RequestState::of(ctx);
+        s.require_auth()?;
+        let req = CreateUser {
+            contract_id: contract_id.to_string(),
+            login_id: input.login_id,
+            email: input.email,
+            password: input.password,
+            role: input.role.into(),
+        };
+        Ok(User(s.call(&req).await?))
+    }
+
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateUserInput,
+    ) -> async_graphql::Result<User> {
+        let s = RequestState::of(ctx);
+        s.require_auth()?;
+        let req = UpdateUser {
+            id: id.to_string(),
+            email: input.email,
+            role: input.role.map(Into::into),
+            can_view_usage: input.can_view_usage,
+        };
+        Ok(User(s.call(&req).await?))
+    }
+
+    /// Deletes a user (not the owner); their sessions end.
+    async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
+        let s = RequestState::of(ctx);
+        s.require_auth()?;
+        s.call(&DeleteUser {
+            user_id: id.to_string(),
+        })
+        .await?;
+        Ok(true)
+    }
+
+    /// The caller's own password (the current one is required); ends every session of the user.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        old_password: String,
+        new_password: String,
+    ) -> async_graphql::Result<bool> {
+        let s = RequestState::of(ctx);
+        s.require_auth()?;
+        s.call(&ChangePassword {
+            old_password,
+            new_password,
+        })
+        .await?;
+        if let Some(t) = &s.bearer {
+            let _ = s.cache.del(&crate::auth::cache_key(t)).await;
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,154 @@
+//! User management within contracts: who may manage which contract's users is decided from the
+//! contract tree, which the contract service owns — so this service asks it (with the caller's own
+//! principal, so it only ever learns what the caller may see).
+
+use crate::{ACTIVE, Identity, entity::user, password, view};
+use ecl_bus::CallCtx;
+use ecl_kernel::{AppError, AppResult, Principal, Role, validate};
+use ecl_proto::{
+    Page,
+    contract::{ContractView, GetContract, GetContracts},
+    identity::{ChangePassword, ListUsers, UpdateUser, UserView},
+};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, Set};
+
+/// Owners and admins manage their contract's users, and the partner's owners and admins those of
+/// its children.
+pub fn manages(who: &Principal, c: &ContractView) -> bool {
+    who.is_operator()
+        || (who.is_manager()
+            && (who.contract_id() == Some(c.id.as_str())
+                || who.contract_id() == c.parent_id.as_deref()))
+}
+
+impl Identity {
+    /// Fails unless the caller manages `contract_id` (`NOT_FOUND` when they cannot even see it).
+    pub(crate) async fn authorize_manage(
+        &self,
+        ctx: &CallCtx,
+        contract_id: &str,
+    ) -> AppResult<ContractView> {
+        let c = self
+            .bus
+            .call(
+                ctx,
+                &GetContract {
+                    id: contract_id.to_string(),
+                },
+            )
+            .await?;
+        if manages(&ctx.principal, &c) {
+            Ok(c)
+        } else {
+            Err(AppError::forbidden(
+                "only the contract's owner and admins (or its partner's) manage its users",
+            ))
+        }
+    }
+
+    pub async fn update_user(&self, ctx: &CallCtx, req: UpdateUser) -> AppResult<UserView> {
+        let id = ecl_kernel::ids::parse_id("id", "usr", &req.id)?;
+        let u = user::Entity::find_by_id(id.clone())
+            .one(&self.db)
+            .await?
+            .filter(|u| u.status == ACTIVE)
+            .ok_or_else(|| AppError::not_found(format!("user {id}")))?;
+        let cid = u
+            .contract_id
+            .clone()
+            .ok_or_else(|| AppError::forbidden("operators are managed by the provider"))?;
+        self.authorize_manage(ctx, &cid)
+            .await
+            .map_err(|e| match e.code {
+                ecl_kernel::ErrorCode::Forbidden => e,
+                _ => AppError::not_found(format!("user {id}")),
+            })?;
+        let mut am: user::ActiveModel = u.clone().into();
+        if let Some(email) = &req.email {
+            am.email = Set(validate::email("email", email)?);
+        }
+        if let Some(role) = req.role {
+            let was_owner = u.role == Role::Owner.as_str();
+            if role == Role::Owner || role == Role::Operator || was_owner {
+                return Err(AppError::invalid(
+                    "role",
+                    "the owner stays the owner; other users are ADMIN or USER",
+                ));
+            }
+            if role.as_str() != u.role {
+                am.role = Set(role.as_str().into());
+                // Tokens carry the role: make the user sign in again.
+                am.sessions_valid_after = Set(self.clock.now().timestamp() + 1);
+            }
+        }
+        if let Some(v) = req.can_view_usage {
+            am.can_view_usage = Set(v);
+        }
+        Ok(view(&am.update(&self.db).await?))
+    }
+
+    pub async fn list_users(
+        &self,
+        ctx: &CallCtx,
+        req: ListUsers,
+    ) -> AppResult<Vec<(String, Page<UserView>)>> {
+        req.page.limit()?;
+        let visible = self
+            .bus
+            .call(
+                ctx,
+                &GetContracts {
+                    ids: req.contract_ids.clone(),
+                },
+            )
+            .await?;
+        let mut out = Vec::with_capacity(req.contract_ids.len());
+        for cid in req.contract_ids {
+            let scope = match visible.iter().find(|c| c.id == cid) {
+                Some(c) if manages(&ctx.principal, c) => Some(Condition::all()),
+                // General users see themselves only.
+                Some(_) => ctx
+                    .principal
+                    .user_id()
+                    .map(|me| Condition::all().add(user::Column::Id.eq(me))),
+                None => None,
+            };
+            let page = match scope {
+                Some(scope) => {
+                    let cond = scope
+                        .add(user::Column::ContractId.eq(cid.clone()))
+                        .add(user::Column::Status.eq(ACTIVE));
+                    ecl_store::paging::page::<user::Entity, _, _>(
+                        &self.db,
+                        cond,
+                        &req.page,
+                        (user::Column::CreatedAt, user::Column::Id),
+                        |u| (u.created_at, u.id.clone()),
+                        view,
+                    )
+                    .await?
+                }
+                None => Page::empty(),
+            };
+            out.push((cid, page));
+        }
+        Ok(out)
+    }
+
+    pub async fn change_password(&self, ctx: &CallCtx, req: ChangePassword) -> AppResult<()> {
+        let u = self.current_user(ctx).await?;
+        if !password::verify(req.old_password, u.password_hash.clone()).await? {
+            return Err(AppError::invalid(
+                "oldPassword",
+                "the current password is wrong",
+            ));
+        }
+        password::check_policy(&req.new_password, &u.login_id)?;
+        let mut am: user::ActiveModel = u.into();
+        am.password_hash = Set(password::hash(req.new_password).await?);
+        // Every session of the user ends, this one included.
+        am.sessions_valid_after = Set(self.clock.now().timestamp() + 1);
+        am.update(&self.db).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,285 @@
+//! User management through the GraphQL API, embedded and distributed.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+const CREATE_USER: &str = "mutation($c: ID!, $l: String!, $r: Role!){ createUser(contractId:$c, input:{loginId:$l, email:\"u@example.com\", password:\"User-pass-123\", role:$r}){ id loginId role canViewUsage contractId } }";
+const UPDATE_USER: &str =
+    "mutation($id: ID!, $i: UpdateUserInput!){ updateUser(id:$id, input:$i){ role canViewUsage } }";
+
+async fn users_flow(gql: &Gql) {
+    let op = gql.operator().await;
+    let partner = gql
+        .q(
+            Some(&op),
+            "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }",
+            json!({"i": contract_input("Users Partner", None, "up-owner")}),
+        )
+        .await;
+    let pid = partner.data()["createPartnerContract"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let owner = gql.sign_in("up-owner", OWNER_PASSWORD).await;
+    let child = gql
+        .q(Some(&owner), "mutation($p: ID!, $i: ContractInput!){ createChildContract(parentId:$p, input:$i){ id } }", json!({"p": pid, "i": contract_input("Users Child", None, "uc-owner")}))
+        .await;
+    let cid = child.data()["createChildContract"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The partner's owner creates users in its own contract and in its child.
+    let admin = gql
+        .q(
+            Some(&owner),
+            CREATE_USER,
+            json!({"c": pid, "l": "up-admin", "r": "ADMIN"}),
+        )
+        .await;
+    assert_eq!(admin.data()["createUser"]["role"], "ADMIN");
+    assert_eq!(admin.data()["createUser"]["canViewUsage"], true);
+    let cuser = gql
+        .q(
+            Some(&owner),
+            CREATE_USER,
+            json!({"c": cid, "l": "uc-user", "r": "USER"}),
+        )
+        .await;
+    let cuser_id = cuser.data()["createUser"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(cuser.data()["createUser"]["contractId"], cid.as_str());
+
+    // Refusals change nothing.
+    let c_owner = gql.sign_in("uc-owner", OWNER_PASSWORD).await;
+    assert_eq!(
+        gql.q(
+            Some(&c_owner),
+            CREATE_USER,
+            json!({"c": pid, "l": "sneaky", "r": "ADMIN"})
+        )
+        .await
+        .code(),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        gql.q(
+            Some(&owner),
+            CREATE_USER,
+            json!({"c": cid, "l": "second-owner", "r": "OWNER"})
+        )
+        .await
+        .code(),
+        "INVALID_INPUT"
+    );
+    assert_eq!(
+        gql.q(
+            Some(&owner),
+            CREATE_USER,
+            json!({"c": cid, "l": "uc-user", "r": "USER"})
+        )
+        .await
+        .code(),
+        "CONFLICT"
+    );
+    assert_eq!(
+        gql.q(
+            Some(&owner),
+            CREATE_USER,
+            json!({"c": cid, "l": "x", "r": "USER"})
+        )
+        .await
+        .code(),
+        "INVALID_INPUT"
+    );
+    let general = gql.sign_in("uc-user", "User-pass-123").await;
+    assert_eq!(
+        gql.q(
+            Some(&general),
+            CREATE_USER,
+            json!({"c": cid, "l": "by-general", "r": "USER"})
+        )
+        .await
+        .code(),
+        "FORBIDDEN"
+    );
+
+    // The walk to users: one bus request per level.
+    let walk = gql
+        .raw(
+            Some(&owner),
+            "query($id: ID!){ contract(id:$id){ children{ edges{ node{ users{ totalCount edges{ node{ loginId role } } } } } } } }",
+            json!({"id": pid}),
+            &[("X-Ecl-Trace", "1")],
+        )
+        .await;
+    let users = &walk.data()["contract"]["children"]["edges"][0]["node"]["users"];
+    assert_eq!(users["totalCount"], 2, "{}", walk.body);
+    assert_eq!(walk.body["extensions"]["busRequests"], 3);
+    // A general user sees only themselves.
+    let own = gql
+        .q(
+            Some(&general),
+            "query($id: ID!){ contract(id:$id){ users{ totalCount edges{ node{ loginId } } } } }",
+            json!({"id": cid}),
+        )
+        .await;
+    assert_eq!(own.data()["contract"]["users"]["totalCount"], 1);
+    assert_eq!(
+        own.data()["contract"]["users"]["edges"][0]["node"]["loginId"],
+        "uc-user"
+    );
+
+    // Changes: usage visibility and role; a role change ends the user's sessions.
+    let unused = gql.sign_in("uc-user", "User-pass-123").await;
+    let upd = gql
+        .q(
+            Some(&owner),
+            UPDATE_USER,
+            json!({"id": cuser_id, "i": {"canViewUsage": false, "role": "ADMIN"}}),
+        )
+        .await;
+    assert_eq!(
+        upd.data()["updateUser"],
+        json!({"role": "ADMIN", "canViewUsage": false})
+    );
+    assert_eq!(
+        gql.q(Some(&unused), "{ me { role } }", json!({}))
+            .await
+            .code(),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        gql.q(
+            Some(&owner),
+            UPDATE_USER,
+            json!({"id": cuser_id, "i": {"role": "OWNER"}})
+        )
+        .await
+        .code(),
+        "INVALID_INPUT"
+    );
+    assert_eq!(
+        gql.q(Some(&owner), UPDATE_USER, json!({"id": "usr_bad", "i": {}}))
+            .await
+            .code(),
+        "INVALID_INPUT"
+    );
+
+    // Delete: the owner cannot be deleted; a deleted user cannot sign in.
+    let c_owner_id = gql
+        .q(Some(&c_owner), "{ me { id } }", json!({}))
+        .await
+        .data()["me"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        gql.q(
+            Some(&owner),
+            "mutation($id: ID!){ deleteUser(id:$id) }",
+            json!({"id": c_owner_id})
+        )
+        .await
+        .code(),
+        "CONFLICT"
+    );
+    let before_delete = gql.sign_in("uc-user", "User-pass-123").await;
+    assert_eq!(
+        gql.q(
+            Some(&owner),
+            "mutation($id: ID!){ deleteUser(id:$id) }",
+            json!({"id": cuser_id})
+        )
+        .await
+        .data()["deleteUser"],
+        true
+    );
+    assert_eq!(
+        gql.q(Some(&before_delete), "{ me { id } }", json!({}))
+            .await
+            .code(),
+        "UNAUTHENTICATED",
+        "token of a deleted user"
+    );
+    let again = gql
+        .q(
+            None,
+            "mutation{ signIn(loginId:\"uc-user\", password:\"User-pass-123\"){ accessToken } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.code(), "UNAUTHENTICATED");
+    assert_eq!(
+        gql.q(
+            Some(&owner),
+            "mutation($id: ID!){ deleteUser(id:$id) }",
+            json!({"id": cuser_id})
+        )
+        .await
+        .code(),
+        "NOT_FOUND"
+    );
+
+    // Own password: the current one is required, the policy applies, old sessions end.
+    let a = gql.sign_in("up-admin", "User-pass-123").await;
+    let chg = "mutation($o:String!,$n:String!){ changePassword(oldPassword:$o, newPassword:$n) }";
+    assert_eq!(
+        gql.q(
+            Some(&a),
+            chg,
+            json!({"o": "Wrong-pass-1", "n": "New-pass-4567"})
+        )
+        .await
+        .code(),
+        "INVALID_INPUT"
+    );
+    assert_eq!(
+        gql.q(Some(&a), chg, json!({"o": "User-pass-123", "n": "short"}))
+            .await
+            .code(),
+        "INVALID_INPUT"
+    );
+    assert_eq!(
+        gql.q(
+            Some(&a),
+            chg,
+            json!({"o": "User-pass-123", "n": "New-pass-4567"})
+        )
+        .await
+        .data()["changePassword"],
+        true
+    );
+    assert_eq!(
+        gql.q(Some(&a), "{ me { id } }", json!({})).await.code(),
+        "UNAUTHENTICATED",
+        "sessions end"
+    );
+    let old = gql
+        .q(
+            None,
+            "mutation{ signIn(loginId:\"up-admin\", password:\"User-pass-123\"){ accessToken } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(old.code(), "UNAUTHENTICATED");
+    gql.sign_in("up-admin", "New-pass-4567").await;
+}
+
+#[actix_rt::test]
+async fn users_embedded() {
+    let (app, gql) = spawn_embedded().await;
+    users_flow(&gql).await;
+    app.stop().await;
+}
+
+#[actix_rt::test]
+async fn users_distributed() {
+    let d = Distributed::start(&["identity", "contract", "tenant", "gateway"]).await;
+    users_flow(&d.gateway()).await;
+    d.cleanup().await;
+}
