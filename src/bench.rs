@@ -30,6 +30,16 @@ pub enum Which {
         #[arg(long, default_value_t = 64)]
         in_flight: usize,
     },
+    /// Sign-in throughput with argon2id (OWASP parameters) against cores ÷ hash time, and the p99
+    /// of ordinary queries before and during a sign-in storm. Embedded platform, over HTTP.
+    SignIn {
+        /// Seconds of each measured phase.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Concurrent sign-in clients in the storm.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+    },
     /// Memory of idle service processes: starts one `ecl serve --target X` per target with this
     /// process's environment (set ECL_DATABASE_URL, ECL_AMQP_URL, ECL_REDIS_URL for the distributed
     /// topology), waits until each is ready and idle, and prints its RSS.
@@ -55,6 +65,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
             in_flight,
         } => bus(&amqp_url, sequential, seconds, in_flight).await,
         Which::Idle { targets, settle } => idle(&targets, settle).await,
+        Which::SignIn { seconds, clients } => sign_in(seconds, clients).await,
     }
 }
 
@@ -461,5 +472,133 @@ async fn idle(targets: &[String], settle: u64) -> anyhow::Result<()> {
         let _ = child.wait();
     }
     print_rss("bench driver");
+    Ok(())
+}
+
+async fn gql(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+) -> anyhow::Result<serde_json::Value> {
+    let mut req = http.post(url).json(&serde_json::json!({ "query": query }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let v: serde_json::Value = req.send().await?.json().await?;
+    anyhow::ensure!(v.get("errors").is_none(), "query failed: {v}");
+    Ok(v)
+}
+
+/// p99 (µs) and count of `query` issued back to back by 4 clients for `seconds`.
+async fn query_p99(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    seconds: u64,
+) -> anyhow::Result<(f64, usize)> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (http, url, token) = (http.clone(), url.to_string(), token.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                gql(
+                    &http,
+                    &url,
+                    Some(&token),
+                    "{ me { loginId } contracts(first: 5) { totalCount } }",
+                )
+                .await?;
+                lat.push(t.elapsed());
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    all.sort();
+    Ok((percentile(&all, 0.99), all.len()))
+}
+
+async fn sign_in(seconds: u64, clients: usize) -> anyhow::Result<()> {
+    let password = "Bench-pass-123";
+    let settings = ecl_kernel::Settings {
+        http_addr: "127.0.0.1:0".parse()?,
+        database_url: Some("sqlite::memory:".into()),
+        bootstrap_operator_password: Some(ecl_kernel::Secret::new(password)),
+        // The storm signs in with the right password: nothing to lock.
+        ..Default::default()
+    };
+    let app = crate::App::start(settings, &["all".to_string()]).await?;
+    let url = format!("http://{}/graphql", app.addr);
+    let http = reqwest::Client::new();
+    let sign_in_q = format!(
+        "mutation {{ signIn(loginId: \"operator\", password: \"{password}\") {{ accessToken }} }}"
+    );
+    let token = gql(&http, &url, None, &sign_in_q).await?["data"]["signIn"]["accessToken"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    // One argon2id hash, alone, on this machine.
+    let mut hash_times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        ecl_identity::password::hash("Some-password-1".into()).await?;
+        hash_times.push(t.elapsed().as_secs_f64());
+    }
+    hash_times.sort_by(f64::total_cmp);
+    let hash_s = hash_times[2];
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let ceiling = cores as f64 / hash_s;
+
+    let (base_p99, base_n) = query_p99(&http, &url, &token, seconds).await?;
+
+    // The storm: `clients` sign in back to back while the ordinary queries run again.
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut storm = Vec::new();
+    for _ in 0..clients {
+        let (http, url, q) = (http.clone(), url.clone(), sign_in_q.clone());
+        storm.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                gql(&http, &url, None, &q).await?;
+                n += 1;
+            }
+            anyhow::Ok(n)
+        }));
+    }
+    let started = Instant::now();
+    let (storm_p99, storm_n) = query_p99(&http, &url, &token, seconds).await?;
+    let mut sign_ins = 0;
+    for t in storm {
+        sign_ins += t.await??;
+    }
+    let rate = sign_ins as f64 / started.elapsed().as_secs_f64();
+    app.stop().await;
+
+    println!("\nsign-in with argon2id (m=19 MiB, t=2, p=1), embedded, over HTTP");
+    println!(
+        "one hash alone: {:.1} ms; ceiling = {cores} cores ÷ hash time = {ceiling:.1} sign-ins/s",
+        hash_s * 1e3
+    );
+    println!(
+        "sign-in throughput with {clients} clients: {rate:.1}/s = {:.0} % of the ceiling",
+        rate / ceiling * 100.0
+    );
+    println!(
+        "ordinary query p99 (me + contracts, 4 clients): {:.2} ms alone ({base_n} queries), {:.2} ms during the storm ({storm_n}) = {:.2}× (aim ≤ 2×)",
+        base_p99 / 1e3,
+        storm_p99 / 1e3,
+        storm_p99 / base_p99
+    );
+    print_rss("embedded all + bench clients");
     Ok(())
 }
