@@ -1,0 +1,347 @@
+//! The authorization matrix of what exists so far, walked completely through the GraphQL API:
+//! every principal kind × every relation to the target contract × every operation, expected vs
+//! actual. (API keys join the matrix when they are built.)
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Who {
+    Operator,
+    PartnerOwner,
+    PartnerAdmin,
+    PartnerUser,
+    ChildOwner,
+    ChildAdmin,
+    ChildUser,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Target {
+    Partner,
+    Child,
+    Sibling,
+    Unrelated,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    ReadContract,
+    SeeCustomer,
+    UpdateContract,
+    ListChildren,
+    CreateTenant,
+    ListTenants,
+    CreateUser,
+    ListUsers,
+}
+
+/// Expected outcome: `Ok` (allowed), an error code, or `Empty` (allowed but shows nothing).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Want {
+    Ok,
+    Empty,
+    Null,
+    Code(&'static str),
+}
+
+/// THE matrix (SPEC §1): who may do what to which contract.
+fn expected(who: Who, target: Target, op: Op) -> Want {
+    use Op::*;
+    use Target::*;
+    use Want::*;
+    use Who::*;
+    let nf = Code("NOT_FOUND");
+    let forbidden = Code("FORBIDDEN");
+    // Visibility: the operator sees all; members their own contract; partner owner/admins also the
+    // children; child members never the parent or siblings; nobody the unrelated contract.
+    let visible = matches!(
+        (who, target),
+        (Operator, _)
+            | (PartnerOwner | PartnerAdmin, Partner | Child | Sibling)
+            | (PartnerUser, Partner)
+            | (ChildOwner | ChildAdmin | ChildUser, Child)
+    );
+    if !visible {
+        return match op {
+            // Lists of a contract one cannot see are empty, not errors (they are fields of a
+            // contract the caller could not have fetched), except for the direct calls.
+            ReadContract | SeeCustomer | UpdateContract | CreateTenant | CreateUser => nf,
+            ListChildren | ListTenants | ListUsers => nf,
+        };
+    }
+    let manager = matches!(
+        (who, target),
+        (Operator, _) | (PartnerOwner | PartnerAdmin, _) | (ChildOwner | ChildAdmin, Child)
+    );
+    match op {
+        ReadContract => Ok,
+        SeeCustomer => {
+            let sees = matches!(
+                (who, target),
+                (Operator, _) | (PartnerOwner, Partner | Child | Sibling) | (ChildOwner, Child)
+            );
+            if sees { Ok } else { Null }
+        }
+        UpdateContract => {
+            let may = matches!(
+                (who, target),
+                (Operator, _)
+                    | (PartnerOwner | PartnerAdmin, Child | Sibling)
+                    | (PartnerOwner, Partner)
+                    | (ChildOwner, Child)
+            );
+            if may { Ok } else { forbidden }
+        }
+        ListChildren => {
+            if manager && matches!(target, Partner) {
+                Ok
+            } else {
+                Empty
+            }
+        }
+        CreateTenant | CreateUser => {
+            if manager {
+                Ok
+            } else {
+                forbidden
+            }
+        }
+        ListTenants => {
+            if manager {
+                Ok
+            } else {
+                Empty
+            }
+        }
+        // General users see themselves in their own contract.
+        ListUsers => Ok,
+    }
+}
+
+struct World {
+    ids: std::collections::HashMap<&'static str, String>,
+    tokens: Vec<(Who, String)>,
+}
+
+async fn build(gql: &Gql) -> World {
+    let op = gql.operator().await;
+    let mut ids = std::collections::HashMap::new();
+    let mk_partner = |name: &'static str, login: &'static str| {
+        let op = op.clone();
+        async move {
+            gql.q(
+                Some(&op),
+                "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }",
+                json!({"i": contract_input(name, None, login)}),
+            )
+            .await
+            .data()["createPartnerContract"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let partner = mk_partner("Matrix Partner", "mx-p-owner").await;
+    let unrelated = mk_partner("Other Partner", "mx-o-owner").await;
+    let p_owner = gql.sign_in("mx-p-owner", OWNER_PASSWORD).await;
+    let child_of = |name: &'static str, login: &'static str| {
+        let (p_owner, partner) = (p_owner.clone(), partner.clone());
+        async move {
+            gql.q(Some(&p_owner), "mutation($p: ID!, $i: ContractInput!){ createChildContract(parentId:$p, input:$i){ id } }", json!({"p": partner, "i": contract_input(name, None, login)}))
+                .await
+                .data()["createChildContract"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let child = child_of("Matrix Child", "mx-c-owner").await;
+    let sibling = child_of("Matrix Sibling", "mx-s-owner").await;
+    let user = |c: String, login: &'static str, role: &'static str| {
+        let p_owner = p_owner.clone();
+        async move {
+            gql.q(
+                Some(&p_owner),
+                "mutation($c: ID!, $l: String!, $r: Role!){ createUser(contractId:$c, input:{loginId:$l, email:\"m@example.com\", password:\"User-pass-123\", role:$r}){ id } }",
+                json!({"c": c, "l": login, "r": role}),
+            )
+            .await
+            .data();
+        }
+    };
+    user(partner.clone(), "mx-p-admin", "ADMIN").await;
+    user(partner.clone(), "mx-p-user", "USER").await;
+    user(child.clone(), "mx-c-admin", "ADMIN").await;
+    user(child.clone(), "mx-c-user", "USER").await;
+    ids.insert("partner", partner);
+    ids.insert("child", child);
+    ids.insert("sibling", sibling);
+    ids.insert("unrelated", unrelated);
+    let tokens = vec![
+        (Who::Operator, op),
+        (Who::PartnerOwner, p_owner.clone()),
+        (
+            Who::PartnerAdmin,
+            gql.sign_in("mx-p-admin", "User-pass-123").await,
+        ),
+        (
+            Who::PartnerUser,
+            gql.sign_in("mx-p-user", "User-pass-123").await,
+        ),
+        (
+            Who::ChildOwner,
+            gql.sign_in("mx-c-owner", OWNER_PASSWORD).await,
+        ),
+        (
+            Who::ChildAdmin,
+            gql.sign_in("mx-c-admin", "User-pass-123").await,
+        ),
+        (
+            Who::ChildUser,
+            gql.sign_in("mx-c-user", "User-pass-123").await,
+        ),
+    ];
+    World { ids, tokens }
+}
+
+fn outcome(r: &Resp, path: &[&str], list: bool) -> Want {
+    if let Some(code) = r.body["errors"][0]["extensions"]["code"].as_str() {
+        return Want::Code(match code {
+            "NOT_FOUND" => "NOT_FOUND",
+            "FORBIDDEN" => "FORBIDDEN",
+            "INVALID_INPUT" => "INVALID_INPUT",
+            "UNAUTHENTICATED" => "UNAUTHENTICATED",
+            "CONFLICT" => "CONFLICT",
+            _ => "OTHER",
+        });
+    }
+    let mut v: &Value = &r.body["data"];
+    for p in path {
+        v = &v[*p];
+    }
+    if list {
+        if v["totalCount"].as_u64().unwrap_or(0) == 0 {
+            Want::Empty
+        } else {
+            Want::Ok
+        }
+    } else if v.is_null() {
+        Want::Null
+    } else {
+        Want::Ok
+    }
+}
+
+async fn run(
+    gql: &Gql,
+    w: &World,
+    who: Who,
+    token: &str,
+    target: Target,
+    op: Op,
+    n: usize,
+) -> Want {
+    let id = w.ids[match target {
+        Target::Partner => "partner",
+        Target::Child => "child",
+        Target::Sibling => "sibling",
+        Target::Unrelated => "unrelated",
+    }]
+    .clone();
+    let t = Some(token);
+    let v = json!({"id": id});
+    match op {
+        Op::ReadContract => outcome(&gql.q(t, "query($id: ID!){ contract(id:$id){ id } }", v).await, &["contract"], false),
+        Op::SeeCustomer => outcome(&gql.q(t, "query($id: ID!){ contract(id:$id){ customer{ company } } }", v).await, &["contract", "customer"], false),
+        Op::UpdateContract => outcome(
+            &gql.q(t, "mutation($id: ID!, $n: String!){ updateContract(id:$id, input:{name:$n}){ id } }", json!({"id": id, "n": format!("Renamed {who:?} {n}")})).await,
+            &["updateContract"],
+            false,
+        ),
+        Op::ListChildren => outcome(&gql.q(t, "query($id: ID!){ contract(id:$id){ children{ totalCount } } }", v).await, &["contract", "children"], true),
+        Op::CreateTenant => outcome(
+            &gql.q(t, "mutation($id: ID!, $n: String!){ createTenant(contractId:$id, input:{name:$n, region:\"jp1\"}){ id } }", json!({"id": id, "n": format!("t{n}")})).await,
+            &["createTenant"],
+            false,
+        ),
+        Op::ListTenants => outcome(&gql.q(t, "query($id: ID!){ contract(id:$id){ tenants{ totalCount } } }", v).await, &["contract", "tenants"], true),
+        Op::CreateUser => outcome(
+            &gql.q(
+                t,
+                "mutation($id: ID!, $l: String!){ createUser(contractId:$id, input:{loginId:$l, email:\"n@example.com\", password:\"User-pass-123\", role:USER}){ id } }",
+                json!({"id": id, "l": format!("mx-new-{n}")}),
+            )
+            .await,
+            &["createUser"],
+            false,
+        ),
+        Op::ListUsers => outcome(&gql.q(t, "query($id: ID!){ contract(id:$id){ users{ totalCount } } }", v).await, &["contract", "users"], true),
+    }
+}
+
+async fn walk(gql: &Gql) {
+    let w = build(gql).await;
+    // Give every contract a tenant first, so "empty" means hidden, not absent.
+    for key in ["partner", "child", "sibling", "unrelated"] {
+        let op = &w.tokens[0].1;
+        gql.q(Some(op), "mutation($id: ID!){ createTenant(contractId:$id, input:{name:\"seed\", region:\"jp1\"}){ id } }", json!({"id": w.ids[key]}))
+            .await
+            .data();
+    }
+    let ops = [
+        Op::ReadContract,
+        Op::SeeCustomer,
+        Op::ListChildren,
+        Op::ListTenants,
+        Op::ListUsers,
+        Op::UpdateContract,
+        Op::CreateTenant,
+        Op::CreateUser,
+    ];
+    let targets = [
+        Target::Partner,
+        Target::Child,
+        Target::Sibling,
+        Target::Unrelated,
+    ];
+    let mut mismatches = Vec::new();
+    let mut cells = 0;
+    for (who, token) in &w.tokens {
+        for target in targets {
+            for op in ops {
+                cells += 1;
+                let want = expected(*who, target, op);
+                let got = run(gql, &w, *who, token, target, op, cells).await;
+                if want != got {
+                    mismatches.push(format!(
+                        "{who:?} × {target:?} × {op:?}: expected {want:?}, got {got:?}"
+                    ));
+                }
+            }
+        }
+    }
+    assert_eq!(cells, 7 * 4 * 8);
+    assert!(
+        mismatches.is_empty(),
+        "{} of {cells} cells differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+#[actix_rt::test]
+async fn authorization_matrix_embedded() {
+    let (app, gql) = spawn_embedded().await;
+    walk(&gql).await;
+    app.stop().await;
+}
+
+#[actix_rt::test]
+async fn authorization_matrix_distributed() {
+    let d = Distributed::start(&["identity", "contract", "tenant", "gateway"]).await;
+    walk(&d.gateway()).await;
+    d.cleanup().await;
+}
