@@ -17,10 +17,9 @@ use axum::{
 use ecl_bus::{Bus, CallCtx};
 use ecl_cache::Cache;
 use ecl_kernel::ErrorCode;
+use ecl_proto::{identity::ListUsers, tenant::ListTenants};
 use ecl_runtime::Ctx;
-use schema::{
-    EclSchema, RequestState, contract::ChildrenLoader, tenant::TenantLoader, users::UserLoader,
-};
+use schema::{EclSchema, RequestState, common::PagedLoader, contract::ChildrenLoader};
 use std::{
     sync::{Arc, atomic::AtomicU64},
     time::Duration,
@@ -95,10 +94,10 @@ async fn graphql(
     };
     let children = DataLoader::new(ChildrenLoader(state.clone()), tokio::spawn)
         .delay(Duration::from_millis(1));
-    let tenants =
-        DataLoader::new(TenantLoader(state.clone()), tokio::spawn).delay(Duration::from_millis(1));
-    let users =
-        DataLoader::new(UserLoader(state.clone()), tokio::spawn).delay(Duration::from_millis(1));
+    let tenants = DataLoader::new(PagedLoader::<ListTenants>::new(state.clone()), tokio::spawn)
+        .delay(Duration::from_millis(1));
+    let users = DataLoader::new(PagedLoader::<ListUsers>::new(state.clone()), tokio::spawn)
+        .delay(Duration::from_millis(1));
     let request = req
         .into_inner()
         .data(state)

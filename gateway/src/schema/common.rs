@@ -82,3 +82,94 @@ macro_rules! connection {
         }
     };
 }
+
+/// A batch request "one page of X for each of these contracts" (`ListTenants`, `ListUsers`, …).
+pub trait PagedBatch: Call<Reply = Vec<(String, ecl_proto::Page<Self::Item>)>> {
+    type Item: Clone + Send + Sync + 'static;
+    fn new(contract_ids: Vec<String>, page: ecl_proto::PageArgs) -> Self;
+}
+
+impl PagedBatch for ecl_proto::tenant::ListTenants {
+    type Item = ecl_proto::tenant::TenantView;
+    fn new(contract_ids: Vec<String>, page: ecl_proto::PageArgs) -> Self {
+        Self { contract_ids, page }
+    }
+}
+
+impl PagedBatch for ecl_proto::identity::ListUsers {
+    type Item = ecl_proto::identity::UserView;
+    fn new(contract_ids: Vec<String>, page: ecl_proto::PageArgs) -> Self {
+        Self { contract_ids, page }
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PagedKey {
+    pub contract_id: String,
+    pub page: ecl_proto::PageArgs,
+}
+
+/// Batches one list field of every contract at one query level into one bus request per distinct
+/// page argument — in practice one per level, however many contracts are on screen.
+pub struct PagedLoader<C>(pub RequestState, std::marker::PhantomData<fn() -> C>);
+
+impl<C> PagedLoader<C> {
+    pub fn new(state: RequestState) -> Self {
+        PagedLoader(state, std::marker::PhantomData)
+    }
+}
+
+impl<C: PagedBatch> async_graphql::dataloader::Loader<PagedKey> for PagedLoader<C> {
+    type Value = ecl_proto::Page<C::Item>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[PagedKey],
+    ) -> Result<std::collections::HashMap<PagedKey, Self::Value>, AppError> {
+        let mut groups: std::collections::HashMap<ecl_proto::PageArgs, Vec<String>> =
+            std::collections::HashMap::new();
+        for k in keys {
+            groups
+                .entry(k.page.clone())
+                .or_default()
+                .push(k.contract_id.clone());
+        }
+        let mut out = std::collections::HashMap::new();
+        for (page, contract_ids) in groups {
+            for (contract_id, p) in self
+                .0
+                .bus
+                .call(&self.0.call, &C::new(contract_ids, page.clone()))
+                .await?
+            {
+                out.insert(
+                    PagedKey {
+                        contract_id,
+                        page: page.clone(),
+                    },
+                    p,
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Loads one contract's page of `C` through the request's loader.
+pub async fn load_page<C: PagedBatch>(
+    ctx: &Context<'_>,
+    contract_id: &str,
+    page: ecl_proto::PageArgs,
+) -> async_graphql::Result<ecl_proto::Page<C::Item>> {
+    let key = PagedKey {
+        contract_id: contract_id.to_string(),
+        page,
+    };
+    let loader = ctx.data_unchecked::<async_graphql::dataloader::DataLoader<PagedLoader<C>>>();
+    Ok(loader
+        .load_one(key)
+        .await
+        .map_err(crate::errors::gql)?
+        .unwrap_or_else(ecl_proto::Page::empty))
+}

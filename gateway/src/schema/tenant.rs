@@ -1,17 +1,11 @@
 //! Tenants of a contract.
 
 use super::common::RequestState;
-use crate::errors::gql;
-use async_graphql::{
-    Context, ID, InputObject, Object,
-    dataloader::{DataLoader, Loader},
-};
-use ecl_kernel::AppError;
+use async_graphql::{Context, ID, InputObject, Object};
 use ecl_proto::{
-    Page, PageArgs,
+    PageArgs,
     tenant::{CreateTenant, DeleteTenant, ListTenants, TenantView},
 };
-use std::collections::HashMap;
 
 pub struct Tenant(pub TenantView);
 
@@ -48,76 +42,14 @@ pub struct TenantInput {
     pub workspace_id: Option<String>,
 }
 
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct TenantsKey {
-    pub contract_id: String,
-    pub page: PageArgs,
-}
-
-/// Batches `Contract.tenants` of every contract at one level into one `ListTenants` request.
-pub struct TenantLoader(pub RequestState);
-
-impl Loader<TenantsKey> for TenantLoader {
-    type Value = Page<TenantView>;
-    type Error = AppError;
-
-    async fn load(
-        &self,
-        keys: &[TenantsKey],
-    ) -> Result<HashMap<TenantsKey, Self::Value>, AppError> {
-        let mut groups: HashMap<PageArgs, Vec<String>> = HashMap::new();
-        for k in keys {
-            groups
-                .entry(k.page.clone())
-                .or_default()
-                .push(k.contract_id.clone());
-        }
-        let mut out = HashMap::new();
-        for (page, contract_ids) in groups {
-            for (contract_id, p) in self
-                .0
-                .bus
-                .call(
-                    &self.0.call,
-                    &ListTenants {
-                        contract_ids,
-                        page: page.clone(),
-                    },
-                )
-                .await?
-            {
-                out.insert(
-                    TenantsKey {
-                        contract_id,
-                        page: page.clone(),
-                    },
-                    p,
-                );
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// `Contract.tenants`, resolved through the loader.
+/// `Contract.tenants`, resolved through the request's batching loader.
 pub async fn tenants_of(
     ctx: &Context<'_>,
     contract_id: &str,
     page: PageArgs,
 ) -> async_graphql::Result<TenantConnection> {
-    let key = TenantsKey {
-        contract_id: contract_id.to_string(),
-        page,
-    };
-    let page = ctx
-        .data_unchecked::<DataLoader<TenantLoader>>()
-        .load_one(key)
-        .await
-        .map_err(gql)?;
-    Ok(TenantConnection::from_page(
-        page.unwrap_or_else(Page::empty),
-        Tenant,
-    ))
+    let page = super::common::load_page::<ListTenants>(ctx, contract_id, page).await?;
+    Ok(TenantConnection::from_page(page, Tenant))
 }
 
 #[derive(Default)]

@@ -4,17 +4,11 @@ use super::{
     common::RequestState,
     identity::{Role, User},
 };
-use crate::errors::gql;
-use async_graphql::{
-    Context, ID, InputObject, Object,
-    dataloader::{DataLoader, Loader},
-};
-use ecl_kernel::AppError;
+use async_graphql::{Context, ID, InputObject, Object};
 use ecl_proto::{
-    Page, PageArgs,
-    identity::{ChangePassword, CreateUser, DeleteUser, ListUsers, UpdateUser, UserView},
+    PageArgs,
+    identity::{ChangePassword, CreateUser, DeleteUser, ListUsers, UpdateUser},
 };
-use std::collections::HashMap;
 
 crate::connection!(UserConnection, UserEdge, User);
 
@@ -35,73 +29,14 @@ pub struct UpdateUserInput {
     pub can_view_usage: Option<bool>,
 }
 
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct UsersKey {
-    pub contract_id: String,
-    pub page: PageArgs,
-}
-
-/// Batches `Contract.users` of every contract at one level into one `ListUsers` request.
-pub struct UserLoader(pub RequestState);
-
-impl Loader<UsersKey> for UserLoader {
-    type Value = Page<UserView>;
-    type Error = AppError;
-
-    async fn load(&self, keys: &[UsersKey]) -> Result<HashMap<UsersKey, Self::Value>, AppError> {
-        let mut groups: HashMap<PageArgs, Vec<String>> = HashMap::new();
-        for k in keys {
-            groups
-                .entry(k.page.clone())
-                .or_default()
-                .push(k.contract_id.clone());
-        }
-        let mut out = HashMap::new();
-        for (page, contract_ids) in groups {
-            for (contract_id, p) in self
-                .0
-                .bus
-                .call(
-                    &self.0.call,
-                    &ListUsers {
-                        contract_ids,
-                        page: page.clone(),
-                    },
-                )
-                .await?
-            {
-                out.insert(
-                    UsersKey {
-                        contract_id,
-                        page: page.clone(),
-                    },
-                    p,
-                );
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// `Contract.users`, resolved through the loader.
+/// `Contract.users`, resolved through the request's batching loader.
 pub async fn users_of(
     ctx: &Context<'_>,
     contract_id: &str,
     page: PageArgs,
 ) -> async_graphql::Result<UserConnection> {
-    let key = UsersKey {
-        contract_id: contract_id.to_string(),
-        page,
-    };
-    let page = ctx
-        .data_unchecked::<DataLoader<UserLoader>>()
-        .load_one(key)
-        .await
-        .map_err(gql)?;
-    Ok(UserConnection::from_page(
-        page.unwrap_or_else(Page::empty),
-        User,
-    ))
+    let page = super::common::load_page::<ListUsers>(ctx, contract_id, page).await?;
+    Ok(UserConnection::from_page(page, User))
 }
 
 #[derive(Default)]

@@ -4,22 +4,13 @@
 
 use crate::{ACTIVE, Identity, entity::user, password, view};
 use ecl_bus::CallCtx;
-use ecl_kernel::{AppError, AppResult, Principal, Role, validate};
+use ecl_kernel::{AppError, AppResult, Role, validate};
 use ecl_proto::{
     Page,
     contract::{ContractView, GetContract, GetContracts},
     identity::{ChangePassword, ListUsers, UpdateUser, UserView},
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, Set};
-
-/// Owners and admins manage their contract's users, and the partner's owners and admins those of
-/// its children.
-pub fn manages(who: &Principal, c: &ContractView) -> bool {
-    who.is_operator()
-        || (who.is_manager()
-            && (who.contract_id() == Some(c.id.as_str())
-                || who.contract_id() == c.parent_id.as_deref()))
-}
 
 impl Identity {
     /// Fails unless the caller manages `contract_id` (`NOT_FOUND` when they cannot even see it).
@@ -37,7 +28,7 @@ impl Identity {
                 },
             )
             .await?;
-        if manages(&ctx.principal, &c) {
+        if c.managed_by(&ctx.principal) {
             Ok(c)
         } else {
             Err(AppError::forbidden(
@@ -105,7 +96,7 @@ impl Identity {
         let mut out = Vec::with_capacity(req.contract_ids.len());
         for cid in req.contract_ids {
             let scope = match visible.iter().find(|c| c.id == cid) {
-                Some(c) if manages(&ctx.principal, c) => Some(Condition::all()),
+                Some(c) if c.managed_by(&ctx.principal) => Some(Condition::all()),
                 // General users see themselves only.
                 Some(_) => ctx
                     .principal

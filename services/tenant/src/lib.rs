@@ -157,14 +157,6 @@ fn region(r: &str) -> AppResult<String> {
     }
 }
 
-/// May `who` create and delete tenants of contract `c` (as the contract service showed it to them)?
-fn manages(who: &Principal, c: &ContractView) -> bool {
-    who.is_operator()
-        || (who.is_manager()
-            && (who.contract_id() == Some(c.id.as_str())
-                || who.contract_id() == c.parent_id.as_deref()))
-}
-
 impl Tenants {
     /// The contract as the caller may see it (the contract service decides visibility).
     async fn contract(&self, ctx: &CallCtx, id: &str) -> AppResult<ContractView> {
@@ -181,7 +173,7 @@ impl Tenants {
             Some(w) => validate::text("workspaceId", w, 64)?,
         };
         let c = self.contract(ctx, &req.contract_id).await?;
-        if !manages(&ctx.principal, &c) {
+        if !c.managed_by(&ctx.principal) {
             return Err(AppError::forbidden(
                 "only the contract's owner and admins (or its partner's) create tenants",
             ));
@@ -222,7 +214,7 @@ impl Tenants {
             .contract(ctx, &t.contract_id)
             .await
             .map_err(|_| AppError::not_found(format!("tenant {id}")))?;
-        if !manages(&ctx.principal, &c) {
+        if !c.managed_by(&ctx.principal) {
             return Err(AppError::forbidden(
                 "only the contract's owner and admins (or its partner's) delete tenants",
             ));
@@ -263,7 +255,7 @@ impl Tenants {
         let mut out = Vec::with_capacity(req.contract_ids.len());
         for cid in req.contract_ids {
             let page = match visible.iter().find(|c| c.id == cid) {
-                Some(c) if manages(&ctx.principal, c) => {
+                Some(c) if c.managed_by(&ctx.principal) => {
                     let cond = Condition::all().add(tenant::Column::ContractId.eq(cid.clone()));
                     ecl_store::paging::page::<tenant::Entity, _, _>(
                         &self.db,

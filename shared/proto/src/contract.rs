@@ -45,6 +45,18 @@ pub struct ContractView {
     pub abolished_at: Option<DateTime<Utc>>,
 }
 
+impl ContractView {
+    /// May `who` manage this contract's tenants and users? The operator; the contract's own
+    /// owner and admins; and, for a child, its partner's owner and admins (SPEC §1). Services that
+    /// hold a view the contract service showed the caller decide with this one rule.
+    pub fn managed_by(&self, who: &ecl_kernel::Principal) -> bool {
+        who.is_operator()
+            || (who.is_manager()
+                && (who.contract_id() == Some(self.id.as_str())
+                    || who.contract_id() == self.parent_id.as_deref()))
+    }
+}
+
 /// The owner account created with a contract.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OwnerInput {
