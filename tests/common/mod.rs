@@ -164,6 +164,37 @@ pub struct Distributed {
     pub ns: String,
     pub db: String,
     pub procs: Vec<Proc>,
+    cleaned: bool,
+}
+
+/// A run that failed half-way still removes its database, queues and exchanges.
+impl Drop for Distributed {
+    fn drop(&mut self) {
+        if self.cleaned {
+            return;
+        }
+        self.procs.clear();
+        let (db, ns) = (self.db.clone(), self.ns.clone());
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                rt.block_on(purge(&db, &ns));
+            }
+        })
+        .join();
+    }
+}
+
+async fn purge(db: &str, ns: &str) {
+    if let Ok(admin) = sea_orm::Database::connect(pg_url("postgres")).await {
+        use sea_orm::ConnectionTrait;
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+            .await;
+    }
+    delete_amqp_namespace(ns).await;
 }
 
 fn free_port() -> u16 {
@@ -194,6 +225,7 @@ impl Distributed {
             ns,
             db,
             procs: Vec::new(),
+            cleaned: false,
         };
         for t in targets {
             d.spawn(t).await;
@@ -267,13 +299,8 @@ impl Distributed {
     /// Stops the processes and removes the run's database, queues and exchanges.
     pub async fn cleanup(mut self) {
         self.procs.clear();
-        if let Ok(admin) = sea_orm::Database::connect(pg_url("postgres")).await {
-            use sea_orm::ConnectionTrait;
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db))
-                .await;
-        }
-        delete_amqp_namespace(&self.ns).await;
+        purge(&self.db, &self.ns).await;
+        self.cleaned = true;
     }
 }
 
