@@ -313,18 +313,9 @@ pub async fn delete_amqp_namespace(ns: &str) {
     let Ok(ch) = conn.create_channel().await else {
         return;
     };
-    let targets = [
-        "identity",
-        "contract",
-        "tenant",
-        "metering",
-        "billing",
-        "notification",
-        "sla",
-        "gateway",
-        "bench",
-        "nobody",
-    ];
+    // Every target of the launcher's table, plus the bus tests' own.
+    let mut targets: Vec<&str> = ecl::targets::modules().iter().map(|m| m.name).collect();
+    targets.extend(["bench", "nobody"]);
     for t in targets {
         for q in [format!("{ns}.req.{t}"), format!("{ns}.evt.{t}")] {
             let _ = ch.queue_delete(q.as_str().into(), Default::default()).await;

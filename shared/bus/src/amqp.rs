@@ -304,11 +304,11 @@ impl Inner {
         let reply_ch = ch.clone();
         tokio::spawn(async move {
             while let Some(Ok(delivery)) = consumer.next().await {
-                let me = me.clone();
                 let handler = handler.clone();
                 let reply_ch = reply_ch.clone();
-                me.in_flight.fetch_add(1, Ordering::SeqCst);
+                let working = InFlight::enter(&me);
                 tokio::spawn(async move {
+                    let _working = working;
                     let props = &delivery.properties;
                     let reply_to = props.reply_to().as_ref().map(|s| s.to_string());
                     let corr = props.correlation_id().clone();
@@ -348,9 +348,6 @@ impl Inner {
                     }
                     if let Err(e) = delivery.acker.ack(BasicAckOptions::default()).await {
                         tracing::warn!("request ack failed (will be redelivered): {e}");
-                    }
-                    if me.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
-                        me.idle.notify_waiters();
                     }
                 });
             }
@@ -394,10 +391,10 @@ impl Inner {
         let me = self.clone();
         tokio::spawn(async move {
             while let Some(Ok(delivery)) = consumer.next().await {
-                let me = me.clone();
                 let handler = handler.clone();
-                me.in_flight.fetch_add(1, Ordering::SeqCst);
+                let working = InFlight::enter(&me);
                 tokio::spawn(async move {
+                    let _working = working;
                     let props = &delivery.properties;
                     let event = EventEnvelope {
                         id: props
@@ -428,9 +425,6 @@ impl Inner {
                                 })
                                 .await;
                         }
-                    }
-                    if me.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
-                        me.idle.notify_waiters();
                     }
                 });
             }
@@ -595,6 +589,25 @@ impl Transport for AmqpTransport {
         let _ = tokio::time::timeout(Duration::from_secs(10), drained).await;
         let _ = live.conn.close(200, "shutdown".into()).await;
         *self.inner.live.lock() = None;
+    }
+}
+
+/// Counts a delivery as in flight until dropped — also when its handler panics — so a graceful
+/// shutdown waits for exactly the work that is really running.
+struct InFlight(Arc<Inner>);
+
+impl InFlight {
+    fn enter(inner: &Arc<Inner>) -> InFlight {
+        inner.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(inner.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
     }
 }
 
