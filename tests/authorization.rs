@@ -1,6 +1,6 @@
 //! The authorization matrix of what exists so far, walked completely through the GraphQL API:
 //! every principal kind × every relation to the target contract × every operation, expected vs
-//! actual. (API keys join the matrix when they are built.)
+//! actual. API keys are rows too: one key of the partner for each of the twelve scopes.
 
 mod common;
 
@@ -16,7 +16,24 @@ enum Who {
     ChildOwner,
     ChildAdmin,
     ChildUser,
+    /// A key of the partner contract holding exactly this scope (GraphQL `ApiScope` name).
+    PartnerKey(&'static str),
 }
+
+const SCOPES: [&str; 12] = [
+    "CONTRACTS_READ",
+    "CONTRACTS_WRITE",
+    "TENANTS_READ",
+    "TENANTS_WRITE",
+    "USERS_READ",
+    "USERS_WRITE",
+    "BILLING_READ",
+    "BILLING_WRITE",
+    "NOTIFICATIONS_READ",
+    "NOTIFICATIONS_WRITE",
+    "SLA_READ",
+    "SLA_WRITE",
+];
 
 #[derive(Clone, Copy, Debug)]
 enum Target {
@@ -55,6 +72,73 @@ fn expected(who: Who, target: Target, op: Op) -> Want {
     use Who::*;
     let nf = Code("NOT_FOUND");
     let forbidden = Code("FORBIDDEN");
+    if let PartnerKey(scope) = who {
+        // A key acts as an admin of the partner within its scopes (write includes read); every
+        // key reads the contract tree; the scope is checked before anything else.
+        let has = |area: &str, write: bool| {
+            scope.starts_with(area) && (!write || scope.ends_with("_WRITE"))
+        };
+        let visible = !matches!(target, Unrelated);
+        return match op {
+            ReadContract => {
+                if visible {
+                    Ok
+                } else {
+                    nf
+                }
+            }
+            SeeCustomer if !visible => nf,
+            SeeCustomer => {
+                if has("CONTRACTS", false) {
+                    Ok
+                } else {
+                    Null
+                }
+            }
+            ListChildren if !visible => nf,
+            ListChildren => {
+                if matches!(target, Partner) {
+                    Ok
+                } else {
+                    Empty
+                }
+            }
+            UpdateContract if !has("CONTRACTS", true) => forbidden,
+            UpdateContract => match target {
+                Unrelated => nf,
+                Partner => forbidden, // the partner's own name: its owner only
+                _ => Ok,
+            },
+            CreateTenant | CreateUser => {
+                let area = if matches!(op, CreateTenant) {
+                    "TENANTS"
+                } else {
+                    "USERS"
+                };
+                if !has(area, true) {
+                    forbidden
+                } else if visible {
+                    Ok
+                } else {
+                    nf
+                }
+            }
+            ListTenants | ListUsers => {
+                let area = if matches!(op, ListTenants) {
+                    "TENANTS"
+                } else {
+                    "USERS"
+                };
+                if !visible {
+                    nf
+                } else if has(area, false) {
+                    Ok
+                } else {
+                    forbidden
+                }
+            }
+        };
+    }
     // Visibility: the operator sees all; members their own contract; partner owner/admins also the
     // children; child members never the parent or siblings; nobody the unrelated contract.
     let visible = matches!(
@@ -204,7 +288,30 @@ async fn build(gql: &Gql) -> World {
             gql.sign_in("mx-c-user", "User-pass-123").await,
         ),
     ];
+    let mut tokens = tokens;
+    for scope in SCOPES {
+        let r = gql
+            .q(
+                Some(&p_owner),
+                "mutation($s: ApiScope!){ createApiKey(input:{name:\"matrix\", scopes:[$s]}){ secret } }",
+                json!({"s": scope}),
+            )
+            .await;
+        let secret = r.data()["createApiKey"]["secret"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        tokens.push((Who::PartnerKey(scope), secret));
+    }
     World { ids, tokens }
+}
+
+/// Sends with the row's credential: a bearer token, or an API key.
+async fn send(gql: &Gql, who: Who, credential: &str, query: &str, vars: Value) -> Resp {
+    match who {
+        Who::PartnerKey(_) => gql.key_q(credential, query, vars).await,
+        _ => gql.q(Some(credential), query, vars).await,
+    }
 }
 
 fn outcome(r: &Resp, path: &[&str], list: bool) -> Want {
@@ -251,26 +358,27 @@ async fn run(
         Target::Unrelated => "unrelated",
     }]
     .clone();
-    let t = Some(token);
     let v = json!({"id": id});
     match op {
-        Op::ReadContract => outcome(&gql.q(t, "query($id: ID!){ contract(id:$id){ id } }", v).await, &["contract"], false),
-        Op::SeeCustomer => outcome(&gql.q(t, "query($id: ID!){ contract(id:$id){ customer{ company } } }", v).await, &["contract", "customer"], false),
+        Op::ReadContract => outcome(&send(gql, who, token, "query($id: ID!){ contract(id:$id){ id } }", v).await, &["contract"], false),
+        Op::SeeCustomer => outcome(&send(gql, who, token, "query($id: ID!){ contract(id:$id){ customer{ company } } }", v).await, &["contract", "customer"], false),
         Op::UpdateContract => outcome(
-            &gql.q(t, "mutation($id: ID!, $n: String!){ updateContract(id:$id, input:{name:$n}){ id } }", json!({"id": id, "n": format!("Renamed {who:?} {n}")})).await,
+            &send(gql, who, token, "mutation($id: ID!, $n: String!){ updateContract(id:$id, input:{name:$n}){ id } }", json!({"id": id, "n": format!("Renamed {who:?} {n}")})).await,
             &["updateContract"],
             false,
         ),
-        Op::ListChildren => outcome(&gql.q(t, "query($id: ID!){ contract(id:$id){ children{ totalCount } } }", v).await, &["contract", "children"], true),
+        Op::ListChildren => outcome(&send(gql, who, token, "query($id: ID!){ contract(id:$id){ children{ totalCount } } }", v).await, &["contract", "children"], true),
         Op::CreateTenant => outcome(
-            &gql.q(t, "mutation($id: ID!, $n: String!){ createTenant(contractId:$id, input:{name:$n, region:\"jp1\"}){ id } }", json!({"id": id, "n": format!("t{n}")})).await,
+            &send(gql, who, token, "mutation($id: ID!, $n: String!){ createTenant(contractId:$id, input:{name:$n, region:\"jp1\"}){ id } }", json!({"id": id, "n": format!("t{n}")})).await,
             &["createTenant"],
             false,
         ),
-        Op::ListTenants => outcome(&gql.q(t, "query($id: ID!){ contract(id:$id){ tenants{ totalCount } } }", v).await, &["contract", "tenants"], true),
+        Op::ListTenants => outcome(&send(gql, who, token, "query($id: ID!){ contract(id:$id){ tenants{ totalCount } } }", v).await, &["contract", "tenants"], true),
         Op::CreateUser => outcome(
-            &gql.q(
-                t,
+            &send(
+                gql,
+                who,
+                token,
                 "mutation($id: ID!, $l: String!){ createUser(contractId:$id, input:{loginId:$l, email:\"n@example.com\", password:\"User-pass-123\", role:USER}){ id } }",
                 json!({"id": id, "l": format!("mx-new-{n}")}),
             )
@@ -278,7 +386,7 @@ async fn run(
             &["createUser"],
             false,
         ),
-        Op::ListUsers => outcome(&gql.q(t, "query($id: ID!){ contract(id:$id){ users{ totalCount } } }", v).await, &["contract", "users"], true),
+        Op::ListUsers => outcome(&send(gql, who, token, "query($id: ID!){ contract(id:$id){ users{ totalCount } } }", v).await, &["contract", "users"], true),
     }
 }
 
@@ -323,7 +431,7 @@ async fn walk(gql: &Gql) {
             }
         }
     }
-    assert_eq!(cells, 7 * 4 * 8);
+    assert_eq!(cells, (7 + SCOPES.len()) * 4 * 8);
     assert!(
         mismatches.is_empty(),
         "{} of {cells} cells differ:\n{}",

@@ -17,7 +17,10 @@ use axum::{
 use ecl_bus::{Bus, CallCtx};
 use ecl_cache::Cache;
 use ecl_kernel::ErrorCode;
-use ecl_proto::{identity::ListUsers, tenant::ListTenants};
+use ecl_proto::{
+    identity::{ListApiKeys, ListUsers},
+    tenant::ListTenants,
+};
 use ecl_runtime::Ctx;
 use schema::{EclSchema, RequestState, common::PagedLoader, contract::ChildrenLoader};
 use std::{
@@ -31,14 +34,25 @@ struct Gw {
     bus: Bus,
     cache: Arc<dyn Cache>,
     timeout: Duration,
+    auth: Arc<auth::Auth>,
 }
 
 pub fn router(ctx: Ctx) -> Router {
+    let timeout = Duration::from_millis(ctx.settings.request_timeout_ms);
     let gw = Gw {
         schema: schema::build(),
         bus: ctx.bus.clone(),
         cache: ctx.cache.clone(),
-        timeout: Duration::from_millis(ctx.settings.request_timeout_ms),
+        timeout,
+        auth: Arc::new(auth::Auth {
+            bus: ctx.bus.clone(),
+            cache: ctx.cache.clone(),
+            timeout,
+            key_limit: auth::KeyLimit {
+                rate_per_sec: ctx.settings.api_key_rate_per_sec,
+                burst: ctx.settings.api_key_burst,
+            },
+        }),
     };
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
@@ -62,14 +76,20 @@ async fn graphql(
     req: GraphQLRequest,
 ) -> axum::response::Response {
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
-    let principal = match auth::resolve(&gw.bus, &gw.cache, authorization, gw.timeout).await {
+    let principal = match gw.auth.resolve(&headers).await {
         Ok(p) => p,
         // Bad credentials fail the whole request: no field should run as someone else or anonymous.
         Err(e) => {
             let status =
                 StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            let retry_after = e.retry_after;
             let body = Response::from_errors(vec![server_error(e)]);
-            return (status, GraphQLResponse::from(body)).into_response();
+            let mut resp = (status, GraphQLResponse::from(body)).into_response();
+            if let Some(secs) = retry_after {
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, secs.into());
+            }
+            return resp;
         }
     };
     let trace = headers
@@ -98,12 +118,15 @@ async fn graphql(
         .delay(Duration::from_millis(1));
     let users = DataLoader::new(PagedLoader::<ListUsers>::new(state.clone()), tokio::spawn)
         .delay(Duration::from_millis(1));
+    let api_keys = DataLoader::new(PagedLoader::<ListApiKeys>::new(state.clone()), tokio::spawn)
+        .delay(Duration::from_millis(1));
     let request = req
         .into_inner()
         .data(state)
         .data(children)
         .data(tenants)
-        .data(users);
+        .data(users)
+        .data(api_keys);
     let mut resp = gw.schema.execute(request).await;
     // Parse and validation errors (syntax, unknown fields, depth/complexity limits) come from
     // async-graphql without a code: they are the client's input.

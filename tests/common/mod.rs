@@ -37,6 +37,8 @@ pub struct Gql {
 pub struct Resp {
     pub status: u16,
     pub body: Value,
+    /// The `Retry-After` header, if any.
+    pub retry_after: Option<String>,
 }
 
 impl Resp {
@@ -84,8 +86,17 @@ impl Gql {
         }
         let r = req.send().await.expect("gateway reachable");
         let status = r.status().as_u16();
+        let retry_after = r
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body: Value = r.json().await.expect("JSON response");
-        Resp { status, body }
+        Resp {
+            status,
+            body,
+            retry_after,
+        }
     }
 
     pub async fn q(&self, token: Option<&str>, query: &str, vars: Value) -> Resp {
@@ -104,6 +115,11 @@ impl Gql {
             .as_str()
             .expect("token")
             .to_string()
+    }
+
+    /// A request authenticated with an API key (`X-Api-Key`).
+    pub async fn key_q(&self, key: &str, query: &str, vars: Value) -> Resp {
+        self.raw(None, query, vars, &[("x-api-key", key)]).await
     }
 
     pub async fn operator(&self) -> String {
@@ -130,7 +146,15 @@ pub async fn spawn_embedded() -> (App, Gql) {
 
 /// The same, on a clock the test moves (lockouts, token expiry) instead of sleeping.
 pub async fn spawn_embedded_with_clock(clock: ecl_kernel::SharedClock) -> (App, Gql) {
-    let settings = Settings {
+    spawn_embedded_with(clock, |_| {}).await
+}
+
+/// The same, with settings of the test's own (rate limits, …).
+pub async fn spawn_embedded_with(
+    clock: ecl_kernel::SharedClock,
+    tune: impl FnOnce(&mut Settings),
+) -> (App, Gql) {
+    let mut settings = Settings {
         http_addr: "127.0.0.1:0".parse().unwrap(),
         database_url: Some("sqlite::memory:".into()),
         amqp_url: "memory:".into(),
@@ -138,6 +162,7 @@ pub async fn spawn_embedded_with_clock(clock: ecl_kernel::SharedClock) -> (App, 
         bootstrap_operator_password: Some(ecl_kernel::Secret::new(OPERATOR_PASSWORD)),
         ..Settings::default()
     };
+    tune(&mut settings);
     let app = App::start_with_clock(settings, &["all".to_string()], clock)
         .await
         .expect("embedded platform starts");
@@ -164,6 +189,8 @@ pub struct Distributed {
     pub ns: String,
     pub db: String,
     pub procs: Vec<Proc>,
+    /// Extra `ECL_*` settings every process of this run gets.
+    pub env: Vec<(String, String)>,
     cleaned: bool,
 }
 
@@ -207,6 +234,11 @@ fn free_port() -> u16 {
 
 impl Distributed {
     pub async fn start(targets: &[&str]) -> Distributed {
+        Self::start_with_env(targets, &[]).await
+    }
+
+    /// The same, with extra settings for every process (`("ECL_API_KEY_BURST", "5")`).
+    pub async fn start_with_env(targets: &[&str], env: &[(&str, &str)]) -> Distributed {
         let ns = format!(
             "t{}",
             uuid::Uuid::new_v4().simple().to_string().get(..10).unwrap()
@@ -225,6 +257,10 @@ impl Distributed {
             ns,
             db,
             procs: Vec::new(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             cleaned: false,
         };
         for t in targets {
@@ -244,6 +280,7 @@ impl Distributed {
             .env("ECL_REDIS_URL", redis_url())
             .env("ECL_NAMESPACE", &self.ns)
             .env("ECL_BOOTSTRAP_OPERATOR_PASSWORD", OPERATOR_PASSWORD)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),

@@ -103,6 +103,13 @@ impl PagedBatch for ecl_proto::identity::ListUsers {
     }
 }
 
+impl PagedBatch for ecl_proto::identity::ListApiKeys {
+    type Item = ecl_proto::identity::ApiKeyView;
+    fn new(contract_ids: Vec<String>, page: ecl_proto::PageArgs) -> Self {
+        Self { contract_ids, page }
+    }
+}
+
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PagedKey {
     pub contract_id: String,

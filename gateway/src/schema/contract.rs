@@ -167,6 +167,16 @@ impl Contract {
     ) -> async_graphql::Result<super::tenant::TenantConnection> {
         super::tenant::tenants_of(ctx, &self.0.id, PageArgs { first, after }).await
     }
+    /// API keys of this contract (its owner and admins, and the operator; empty for others).
+    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    async fn api_keys(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<u32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<super::api_keys::ApiKeyConnection> {
+        super::api_keys::api_keys_of(ctx, &self.0.id, PageArgs { first, after }).await
+    }
     /// Child contracts of a partner (empty for others), loaded for every contract on the page in
     /// one bus request.
     #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]

@@ -1,5 +1,6 @@
 //! The public schema: per-domain roots merged into one Query and one Mutation.
 
+pub(crate) mod api_keys;
 pub(crate) mod common;
 pub(crate) mod contract;
 
@@ -20,6 +21,7 @@ pub struct Mutation(
     contract::ContractMutation,
     tenant::TenantMutation,
     users::UserMutation,
+    api_keys::ApiKeyMutation,
 );
 
 pub type EclSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -103,3 +103,34 @@ pub mod refresh_token {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod api_key {
+    use sea_orm::entity::prelude::*;
+
+    /// A partner integration's key. Only the SHA-256 of the secret is kept.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "api_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        #[sea_orm(indexed)]
+        pub contract_id: String,
+        pub name: String,
+        pub prefix: String,
+        #[sea_orm(unique)]
+        pub secret_hash: String,
+        /// Space-separated scopes (`tenants:write users:read`).
+        pub scopes: String,
+        pub created_by: String,
+        /// Unix microseconds (like every `*_at` here); `None`: never.
+        pub created_at: i64,
+        pub expires_at: Option<i64>,
+        pub last_used_at: Option<i64>,
+        pub revoked_at: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,5 +1,6 @@
 //! Identity service: users, password sign-in, access tokens, token verification for the gateway.
 
+mod api_keys;
 mod entity;
 mod migration;
 pub mod password;
@@ -11,9 +12,10 @@ use ecl_bus::{CallCtx, EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, Principal, Role, SharedClock, validate};
 use ecl_proto::contract::ContractChanged;
 use ecl_proto::identity::{
-    Authenticate, ChangePassword, ConfirmTotp, CreateUser, DeleteUser, DisableTotp, EnrollTotp,
-    GetMe, ListUsers, RefreshSession, SignIn, SignInReply, SignOut, TotpEnrollment, UpdateUser,
-    UserCreated, UserDeleted, UserView, VerifyTfa,
+    Authenticate, AuthenticateKey, ChangePassword, ConfirmTotp, CreateApiKey, CreateUser,
+    DeleteUser, DisableTotp, EnrollTotp, GetMe, ListApiKeys, ListUsers, RefreshSession,
+    RevokeApiKey, SignIn, SignInReply, SignOut, TotpEnrollment, UpdateUser, UserCreated,
+    UserDeleted, UserView, VerifyTfa,
 };
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
 use ecl_store::Outbox;
@@ -137,6 +139,18 @@ fn router() -> Router<Identity> {
         .route(|s: Arc<Identity>, ctx, req: ListUsers| async move { s.list_users(&ctx, req).await })
         .route(|s: Arc<Identity>, ctx, req: ChangePassword| async move {
             s.change_password(&ctx, req).await
+        })
+        .route(|s: Arc<Identity>, ctx, req: CreateApiKey| async move {
+            s.create_api_key(&ctx, req).await
+        })
+        .route(|s: Arc<Identity>, ctx, req: RevokeApiKey| async move {
+            s.revoke_api_key(&ctx, &req.id).await
+        })
+        .route(|s: Arc<Identity>, ctx, req: ListApiKeys| async move {
+            s.list_api_keys(&ctx, req).await
+        })
+        .route(|s: Arc<Identity>, _ctx, req: AuthenticateKey| async move {
+            s.authenticate_key(&req.secret).await
         })
 }
 
@@ -590,6 +604,7 @@ impl Identity {
             user_id: user.id,
             contract_id: user.contract_id,
             role: Role::parse(&user.role).unwrap_or(Role::User),
+            can_view_usage: user.can_view_usage,
         })
     }
 
@@ -700,8 +715,9 @@ impl Identity {
         Ok(view(&u))
     }
 
-    /// Revokes every user of a contract (idempotent).
+    /// Revokes every user and API key of a contract (idempotent).
     pub async fn revoke_contract(&self, contract_id: &str) -> AppResult<()> {
+        self.revoke_contract_keys(contract_id).await?;
         user::Entity::update_many()
             .col_expr(
                 user::Column::Status,

@@ -1,4 +1,4 @@
-use crate::entity::{refresh_token, signing_key, totp, user};
+use crate::entity::{api_key, refresh_token, signing_key, totp, user};
 use sea_orm_migration::prelude::*;
 
 pub struct Migrator;
@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0002Lockout),
             Box::new(M0003Totp),
             Box::new(M0004Refresh),
+            Box::new(M0005ApiKeys),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -103,5 +104,20 @@ impl MigrationName for M0004Refresh {
 impl MigrationTrait for M0004Refresh {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         ecl_store::create_entity_table(manager, refresh_token::Entity).await
+    }
+}
+
+struct M0005ApiKeys;
+
+impl MigrationName for M0005ApiKeys {
+    fn name(&self) -> &str {
+        "m0005_api_keys"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0005ApiKeys {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        ecl_store::create_entity_table(manager, api_key::Entity).await
     }
 }

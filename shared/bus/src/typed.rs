@@ -149,6 +149,8 @@ impl<S: Send + Sync + 'static> Router<S> {
             Box::new(move |state, ctx, body| {
                 let f = f.clone();
                 Box::pin(async move {
+                    // API-key scopes, enforced here for every operation of every service.
+                    ctx.principal.check_key_use(C::OP, C::KEY)?;
                     let req: C = serde_json::from_slice(&body).map_err(|e| {
                         AppError::invalid("request", format!("malformed {} request: {e}", C::OP))
                     })?;

@@ -21,6 +21,36 @@ pub trait Cache: Send + Sync + 'static {
     async fn incr(&self, key: &str, ttl: Duration) -> AppResult<i64>;
     async fn del(&self, key: &str) -> AppResult<()>;
     async fn ping(&self) -> bool;
+    /// Token bucket `key` (refilled at `rate` per second up to `burst`): takes one token and
+    /// returns `None`, or returns how long until one is available. Atomic across replicas.
+    async fn take_token(&self, key: &str, rate: f64, burst: u32) -> AppResult<Option<Duration>>;
+}
+
+/// One step of a token bucket: the state after `elapsed_ms` and the wait, if any (ms).
+/// (The Redis script below is the same arithmetic, run inside Redis.)
+fn bucket_step(tokens: f64, elapsed_ms: f64, rate: f64, burst: u32) -> (f64, Option<u64>) {
+    let tokens = (tokens + elapsed_ms.max(0.0) * rate / 1000.0).min(burst as f64);
+    if tokens >= 1.0 {
+        (tokens - 1.0, None)
+    } else {
+        (tokens, Some(((1.0 - tokens) * 1000.0 / rate).ceil() as u64))
+    }
+}
+
+/// The hex SHA-256 of a credential (bearer token or API-key secret). Identity stores API keys by
+/// this hash, and the gateway caches resolved principals under it, so revoking a key can drop the
+/// cached principal without ever knowing the secret again.
+pub fn credential_hash(credential: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(credential.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Where the gateway caches the principal of a credential with hash `hash`.
+pub fn principal_key(hash: &str) -> String {
+    format!("principal:{hash}")
 }
 
 /// Picks the implementation from the URL; `namespace` prefixes every key.
@@ -38,6 +68,7 @@ pub async fn connect(url: &str, namespace: &str) -> anyhow::Result<Arc<dyn Cache
 #[derive(Default)]
 pub struct MemoryCache {
     map: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
 }
 
 const MEMORY_MAX_KEYS: usize = 100_000;
@@ -105,10 +136,27 @@ impl Cache for MemoryCache {
     }
     async fn del(&self, key: &str) -> AppResult<()> {
         self.map.lock().remove(key);
+        self.buckets.lock().remove(key);
         Ok(())
     }
     async fn ping(&self) -> bool {
         true
+    }
+    async fn take_token(&self, key: &str, rate: f64, burst: u32) -> AppResult<Option<Duration>> {
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock();
+        if buckets.len() >= MEMORY_MAX_KEYS {
+            buckets.clear(); // a full bucket is the fresh state anyway
+        }
+        let (tokens, at) = buckets.get(key).copied().unwrap_or((burst as f64, now));
+        let (tokens, wait) = bucket_step(
+            tokens,
+            now.duration_since(at).as_secs_f64() * 1000.0,
+            rate,
+            burst,
+        );
+        buckets.insert(key.to_string(), (tokens, now));
+        Ok(wait.map(Duration::from_millis))
     }
 }
 
@@ -132,6 +180,27 @@ impl RedisCache {
         format!("{}{k}", self.prefix)
     }
 }
+
+/// The token bucket, atomically in Redis on Redis's own clock (replicas' clocks may differ).
+static TOKEN_BUCKET: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(b[1]) or burst
+local at = tonumber(b[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+return wait
+",
+    )
+});
 
 fn redis_err(e: redis::RedisError) -> AppError {
     tracing::warn!("redis: {e}");
@@ -209,6 +278,17 @@ impl Cache for RedisCache {
             .await
             .is_ok()
     }
+    async fn take_token(&self, key: &str, rate: f64, burst: u32) -> AppResult<Option<Duration>> {
+        let mut c = self.conn.clone();
+        let wait: i64 = TOKEN_BUCKET
+            .key(self.key(key))
+            .arg(rate)
+            .arg(burst)
+            .invoke_async(&mut c)
+            .await
+            .map_err(redis_err)?;
+        Ok((wait > 0).then(|| Duration::from_millis(wait as u64)))
+    }
 }
 
 #[cfg(test)]
@@ -243,6 +323,31 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(80)).await;
         assert_eq!(cache.get(&k).await.unwrap(), None, "expired");
         cache.del(&c).await.unwrap();
+
+        // Token bucket: a burst of 3, then a wait of about a second at 1 per second.
+        let b = format!("{k}-bucket");
+        cache.del(&b).await.unwrap();
+        for _ in 0..3 {
+            assert_eq!(cache.take_token(&b, 1.0, 3).await.unwrap(), None);
+        }
+        let wait = cache
+            .take_token(&b, 1.0, 3)
+            .await
+            .unwrap()
+            .expect("limited");
+        assert!(
+            wait > Duration::from_millis(500) && wait <= Duration::from_secs(1),
+            "{wait:?}"
+        );
+        // A fast bucket refills quickly.
+        let f = format!("{k}-fast");
+        cache.del(&f).await.unwrap();
+        assert_eq!(cache.take_token(&f, 100.0, 1).await.unwrap(), None);
+        assert!(cache.take_token(&f, 100.0, 1).await.unwrap().is_some());
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert_eq!(cache.take_token(&f, 100.0, 1).await.unwrap(), None);
+        cache.del(&b).await.unwrap();
+        cache.del(&f).await.unwrap();
     }
 
     #[tokio::test]

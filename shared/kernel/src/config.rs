@@ -56,6 +56,10 @@ pub struct Settings {
     pub lockout_window_secs: u64,
     /// How long a locked account stays locked.
     pub lockout_secs: u64,
+    /// Requests per second each API key may make on average (token bucket refill rate).
+    pub api_key_rate_per_sec: f64,
+    /// Requests an API key may make in a burst (token bucket size).
+    pub api_key_burst: u32,
 }
 
 impl Default for Settings {
@@ -74,6 +78,8 @@ impl Default for Settings {
             lockout_threshold: 5,
             lockout_window_secs: 15 * 60,
             lockout_secs: 15 * 60,
+            api_key_rate_per_sec: 20.0,
+            api_key_burst: 60,
         }
     }
 }
@@ -123,6 +129,14 @@ impl Settings {
                 "configuration: ECL_AMQP_URL must be memory: or amqp://…, got {:?}",
                 self.amqp_url
             ));
+        }
+        if !(self.api_key_rate_per_sec.is_finite() && self.api_key_rate_per_sec > 0.0)
+            || self.api_key_burst == 0
+        {
+            p.push(
+                "configuration: ECL_API_KEY_RATE_PER_SEC and ECL_API_KEY_BURST must be positive"
+                    .into(),
+            );
         }
         if !(self.redis_url == "memory:"
             || self.redis_url.starts_with("redis://")

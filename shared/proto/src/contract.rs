@@ -75,7 +75,7 @@ pub struct CreateContract {
     pub customer: Customer,
     pub owner: OwnerInput,
 }
-call!(CreateContract => ContractView, "contract", "contract.create.v1");
+call!(CreateContract => ContractView, "contract", "contract.create.v1", key: Scope(Contracts, Write));
 
 /// Fields left `None` are unchanged; `external_id: Some("")` clears it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -85,27 +85,27 @@ pub struct UpdateContract {
     pub external_id: Option<String>,
     pub customer: Option<Customer>,
 }
-call!(UpdateContract => ContractView, "contract", "contract.update.v1");
+call!(UpdateContract => ContractView, "contract", "contract.update.v1", key: Scope(Contracts, Write));
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AbolishContract {
     pub id: String,
     pub force: bool,
 }
-call!(AbolishContract => ContractView, "contract", "contract.abolish.v1");
+call!(AbolishContract => ContractView, "contract", "contract.abolish.v1", key: Scope(Contracts, Write));
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetContract {
     pub id: String,
 }
-call!(GetContract => ContractView, "contract", "contract.get.v1");
+call!(GetContract => ContractView, "contract", "contract.get.v1", key: Tree);
 
 /// Several contracts by id (DataLoader batch). Ids the caller may not see are simply absent.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetContracts {
     pub ids: Vec<String>,
 }
-call!(GetContracts => Vec<ContractView>, "contract", "contract.get_many.v1");
+call!(GetContracts => Vec<ContractView>, "contract", "contract.get_many.v1", key: Tree);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ContractFilter {
@@ -126,7 +126,7 @@ pub struct SearchContracts {
     pub filter: ContractFilter,
     pub page: PageArgs,
 }
-call!(SearchContracts => Page<ContractView>, "contract", "contract.search.v1");
+call!(SearchContracts => Page<ContractView>, "contract", "contract.search.v1", key: Tree);
 
 /// Children of several parents at once, one page each (DataLoader batch: one bus request however
 /// many parents are on screen).
@@ -136,7 +136,7 @@ pub struct ListChildren {
     pub filter: ContractFilter,
     pub page: PageArgs,
 }
-call!(ListChildren => Vec<(String, Page<ContractView>)>, "contract", "contract.children.v1");
+call!(ListChildren => Vec<(String, Page<ContractView>)>, "contract", "contract.children.v1", key: Tree);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ContractChanged {

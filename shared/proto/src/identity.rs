@@ -2,7 +2,7 @@
 
 use crate::{Page, PageArgs, call, event};
 use chrono::{DateTime, Utc};
-use ecl_kernel::{Principal, Role};
+use ecl_kernel::{Principal, Role, Scope};
 use serde::{Deserialize, Serialize};
 
 pub const TARGET: &str = "identity";
@@ -59,7 +59,7 @@ pub struct CreateUser {
     pub password: String,
     pub role: Role,
 }
-call!(CreateUser => UserView, "identity", "identity.create_user.v1");
+call!(CreateUser => UserView, "identity", "identity.create_user.v1", key: Scope(Users, Write));
 
 /// Removes a user outright; the compensation step when contract creation fails after its owner was
 /// made.
@@ -67,7 +67,7 @@ call!(CreateUser => UserView, "identity", "identity.create_user.v1");
 pub struct DeleteUser {
     pub user_id: String,
 }
-call!(DeleteUser => (), "identity", "identity.delete_user.v1");
+call!(DeleteUser => (), "identity", "identity.delete_user.v1", key: Scope(Users, Write));
 
 /// The caller's own user.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -151,7 +151,7 @@ pub struct UpdateUser {
     pub role: Option<Role>,
     pub can_view_usage: Option<bool>,
 }
-call!(UpdateUser => UserView, "identity", "identity.update_user.v1");
+call!(UpdateUser => UserView, "identity", "identity.update_user.v1", key: Scope(Users, Write));
 
 /// Users of several contracts at once, one page each (DataLoader batch). Owners and admins of a
 /// contract (and of its partner) see all its users; general users see themselves.
@@ -160,7 +160,7 @@ pub struct ListUsers {
     pub contract_ids: Vec<String>,
     pub page: PageArgs,
 }
-call!(ListUsers => Vec<(String, Page<UserView>)>, "identity", "identity.list_users.v1");
+call!(ListUsers => Vec<(String, Page<UserView>)>, "identity", "identity.list_users.v1", key: Scope(Users, Read));
 
 /// The caller's own password; revokes every session of the user.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -169,3 +169,58 @@ pub struct ChangePassword {
     pub new_password: String,
 }
 call!(ChangePassword => (), "identity", "identity.change_password.v1");
+
+/// A partner integration's API key, as listed (the secret is shown only once, on creation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub contract_id: String,
+    pub name: String,
+    /// The first characters of the secret (`ecl_` + 8), to recognise a key without revealing it.
+    pub prefix: String,
+    pub scopes: Vec<Scope>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Creates an API key for a contract (its owner and admins, or the operator). The reply holds the
+/// secret — the only time it is ever shown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateApiKey {
+    /// `None`: the caller's own contract.
+    pub contract_id: Option<String>,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiKeyCreated {
+    pub secret: String,
+    pub api_key: ApiKeyView,
+}
+call!(CreateApiKey => ApiKeyCreated, "identity", "identity.create_api_key.v1");
+
+/// Revokes a key at once (its cached principal is dropped too).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RevokeApiKey {
+    pub id: String,
+}
+call!(RevokeApiKey => ApiKeyView, "identity", "identity.revoke_api_key.v1");
+
+/// Keys of several contracts, one page each (DataLoader batch); owners, admins and the operator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListApiKeys {
+    pub contract_ids: Vec<String>,
+    pub page: PageArgs,
+}
+call!(ListApiKeys => Vec<(String, Page<ApiKeyView>)>, "identity", "identity.list_api_keys.v1");
+
+/// Resolves an `X-Api-Key` secret to its principal (the gateway asks, anonymously).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthenticateKey {
+    pub secret: String,
+}
+call!(AuthenticateKey => Principal, "identity", "identity.authenticate_key.v1");

@@ -19,7 +19,14 @@ pub trait Call: Serialize + DeserializeOwned + Send + Sync + 'static {
     const TARGET: &'static str;
     const OP: &'static str;
     type Reply: Serialize + DeserializeOwned + Send + 'static;
+    /// What an API key needs to use this operation; the receiving router checks it before the
+    /// handler runs, so every service enforces key scopes the same way. Keys are refused unless
+    /// the operation says otherwise.
+    const KEY: ecl_kernel::KeyUse = ecl_kernel::KeyUse::Denied;
 }
+
+#[doc(hidden)]
+pub use ecl_kernel as __kernel;
 
 /// A published fact. Topics are `<service>.<event>` so subscribers bind with patterns like
 /// `contract.*`.
@@ -35,6 +42,19 @@ macro_rules! call {
             const TARGET: &'static str = $target;
             const OP: &'static str = $op;
             type Reply = $reply;
+        }
+    };
+    // `key: Tree` or `key: Scope(Tenants, Write)` — what an API key needs (see `KeyUse`).
+    ($req:ty => $reply:ty, $target:literal, $op:literal, key: $($use:tt)+) => {
+        impl $crate::Call for $req {
+            const TARGET: &'static str = $target;
+            const OP: &'static str = $op;
+            type Reply = $reply;
+            const KEY: $crate::__kernel::KeyUse = {
+                #[allow(unused_imports)]
+                use $crate::__kernel::{Area::*, KeyUse::*, Level::*};
+                $($use)+
+            };
         }
     };
 }

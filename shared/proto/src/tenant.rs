@@ -25,13 +25,13 @@ pub struct CreateTenant {
     /// `None` = the contract's default workspace.
     pub workspace_id: Option<String>,
 }
-call!(CreateTenant => TenantView, "tenant", "tenant.create.v1");
+call!(CreateTenant => TenantView, "tenant", "tenant.create.v1", key: Scope(Tenants, Write));
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeleteTenant {
     pub id: String,
 }
-call!(DeleteTenant => TenantView, "tenant", "tenant.delete.v1");
+call!(DeleteTenant => TenantView, "tenant", "tenant.delete.v1", key: Scope(Tenants, Write));
 
 /// Tenants of several contracts at once, one page each (DataLoader batch).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,14 +39,14 @@ pub struct ListTenants {
     pub contract_ids: Vec<String>,
     pub page: PageArgs,
 }
-call!(ListTenants => Vec<(String, Page<TenantView>)>, "tenant", "tenant.list.v1");
+call!(ListTenants => Vec<(String, Page<TenantView>)>, "tenant", "tenant.list.v1", key: Scope(Tenants, Read));
 
 /// How many tenants each contract still has (used before abolishing a contract).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CountTenants {
     pub contract_ids: Vec<String>,
 }
-call!(CountTenants => Vec<(String, u64)>, "tenant", "tenant.count.v1");
+call!(CountTenants => Vec<(String, u64)>, "tenant", "tenant.count.v1", key: Tree);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TenantChanged {
