@@ -319,7 +319,11 @@ pub async fn contract_flow(gql: &Gql) {
             json!({"c": alpha, "n": "alpha-prod", "r": "jp1"}),
         )
         .await;
-    assert_eq!(t1.data()["createTenant"]["workspaceId"], "default");
+    // Unplaced tenants go to the contract's default workspace (`wsp` + contract id).
+    assert_eq!(
+        t1.data()["createTenant"]["workspaceId"],
+        json!(format!("wsp{alpha}"))
+    );
     let t2 = gql
         .q(
             Some(&alpha_owner),

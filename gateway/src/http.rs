@@ -17,12 +17,8 @@ use axum::{
 use ecl_bus::{Bus, CallCtx};
 use ecl_cache::Cache;
 use ecl_kernel::ErrorCode;
-use ecl_proto::{
-    identity::{ListApiKeys, ListUsers},
-    tenant::ListTenants,
-};
 use ecl_runtime::Ctx;
-use schema::{EclSchema, RequestState, common::PagedLoader, contract::ChildrenLoader};
+use schema::{EclSchema, RequestState, contract::ChildrenLoader};
 use std::{
     sync::{Arc, atomic::AtomicU64},
     time::Duration,
@@ -114,19 +110,9 @@ async fn graphql(
     };
     let children = DataLoader::new(ChildrenLoader(state.clone()), tokio::spawn)
         .delay(Duration::from_millis(1));
-    let tenants = DataLoader::new(PagedLoader::<ListTenants>::new(state.clone()), tokio::spawn)
-        .delay(Duration::from_millis(1));
-    let users = DataLoader::new(PagedLoader::<ListUsers>::new(state.clone()), tokio::spawn)
-        .delay(Duration::from_millis(1));
-    let api_keys = DataLoader::new(PagedLoader::<ListApiKeys>::new(state.clone()), tokio::spawn)
-        .delay(Duration::from_millis(1));
-    let request = req
-        .into_inner()
+    let request = schema::common::with_loaders(req.into_inner(), &state)
         .data(state)
-        .data(children)
-        .data(tenants)
-        .data(users)
-        .data(api_keys);
+        .data(children);
     let mut resp = gw.schema.execute(request).await;
     // Parse and validation errors (syntax, unknown fields, depth/complexity limits) come from
     // async-graphql without a code: they are the client's input.

@@ -83,36 +83,59 @@ macro_rules! connection {
     };
 }
 
-/// A batch request "one page of X for each of these contracts" (`ListTenants`, `ListUsers`, …).
+/// A batch request "one page of X for each of these owners" (`ListTenants` per contract,
+/// `ListTenantUsers` per tenant, …).
 pub trait PagedBatch: Call<Reply = Vec<(String, ecl_proto::Page<Self::Item>)>> {
     type Item: Clone + Send + Sync + 'static;
-    fn new(contract_ids: Vec<String>, page: ecl_proto::PageArgs) -> Self;
+    fn new(ids: Vec<String>, page: ecl_proto::PageArgs) -> Self;
 }
 
-impl PagedBatch for ecl_proto::tenant::ListTenants {
-    type Item = ecl_proto::tenant::TenantView;
-    fn new(contract_ids: Vec<String>, page: ecl_proto::PageArgs) -> Self {
-        Self { contract_ids, page }
-    }
+/// `PagedBatch` for a batch request type whose two fields are the ids and the page.
+macro_rules! paged_batch {
+    ($req:ty, $item:ty, $ids:ident) => {
+        impl PagedBatch for $req {
+            type Item = $item;
+            fn new(ids: Vec<String>, page: ecl_proto::PageArgs) -> Self {
+                Self { $ids: ids, page }
+            }
+        }
+    };
 }
 
-impl PagedBatch for ecl_proto::identity::ListUsers {
-    type Item = ecl_proto::identity::UserView;
-    fn new(contract_ids: Vec<String>, page: ecl_proto::PageArgs) -> Self {
-        Self { contract_ids, page }
-    }
-}
+use ecl_proto::{contract as c, identity as i, tenant as t};
+paged_batch!(t::ListTenants, t::TenantView, contract_ids);
+paged_batch!(i::ListUsers, i::UserView, contract_ids);
+paged_batch!(i::ListApiKeys, i::ApiKeyView, contract_ids);
+paged_batch!(t::ListTenantUsers, i::UserView, tenant_ids);
+paged_batch!(t::ListUserTenants, t::TenantView, user_ids);
+paged_batch!(t::ListWorkspaces, t::WorkspaceView, contract_ids);
+paged_batch!(c::ListContractGroups, c::ContractGroupView, partner_ids);
 
-impl PagedBatch for ecl_proto::identity::ListApiKeys {
-    type Item = ecl_proto::identity::ApiKeyView;
-    fn new(contract_ids: Vec<String>, page: ecl_proto::PageArgs) -> Self {
-        Self { contract_ids, page }
+/// Puts one batching loader per list field into a request: every list of one kind at one query
+/// level becomes one bus request.
+pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_graphql::Request {
+    fn loader<C: PagedBatch>(
+        state: &RequestState,
+    ) -> async_graphql::dataloader::DataLoader<PagedLoader<C>> {
+        async_graphql::dataloader::DataLoader::new(
+            PagedLoader::<C>::new(state.clone()),
+            tokio::spawn,
+        )
+        .delay(std::time::Duration::from_millis(1))
     }
+    req.data(loader::<t::ListTenants>(state))
+        .data(loader::<i::ListUsers>(state))
+        .data(loader::<i::ListApiKeys>(state))
+        .data(loader::<t::ListTenantUsers>(state))
+        .data(loader::<t::ListUserTenants>(state))
+        .data(loader::<t::ListWorkspaces>(state))
+        .data(loader::<c::ListContractGroups>(state))
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PagedKey {
-    pub contract_id: String,
+    /// Whose list: a contract id, a tenant id, a user id.
+    pub owner_id: String,
     pub page: ecl_proto::PageArgs,
 }
 
@@ -140,19 +163,19 @@ impl<C: PagedBatch> async_graphql::dataloader::Loader<PagedKey> for PagedLoader<
             groups
                 .entry(k.page.clone())
                 .or_default()
-                .push(k.contract_id.clone());
+                .push(k.owner_id.clone());
         }
         let mut out = std::collections::HashMap::new();
-        for (page, contract_ids) in groups {
-            for (contract_id, p) in self
+        for (page, ids) in groups {
+            for (owner_id, p) in self
                 .0
                 .bus
-                .call(&self.0.call, &C::new(contract_ids, page.clone()))
+                .call(&self.0.call, &C::new(ids, page.clone()))
                 .await?
             {
                 out.insert(
                     PagedKey {
-                        contract_id,
+                        owner_id,
                         page: page.clone(),
                     },
                     p,
@@ -163,14 +186,14 @@ impl<C: PagedBatch> async_graphql::dataloader::Loader<PagedKey> for PagedLoader<
     }
 }
 
-/// Loads one contract's page of `C` through the request's loader.
+/// Loads one owner's page of `C` through the request's loader.
 pub async fn load_page<C: PagedBatch>(
     ctx: &Context<'_>,
-    contract_id: &str,
+    owner_id: &str,
     page: ecl_proto::PageArgs,
 ) -> async_graphql::Result<ecl_proto::Page<C::Item>> {
     let key = PagedKey {
-        contract_id: contract_id.to_string(),
+        owner_id: owner_id.to_string(),
         page,
     };
     let loader = ctx.data_unchecked::<async_graphql::dataloader::DataLoader<PagedLoader<C>>>();

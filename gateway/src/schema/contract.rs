@@ -167,6 +167,26 @@ impl Contract {
     ) -> async_graphql::Result<super::tenant::TenantConnection> {
         super::tenant::tenants_of(ctx, &self.0.id, PageArgs { first, after }).await
     }
+    /// Workspaces of this contract (the default one first), for its managers.
+    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    async fn workspaces(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<u32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<super::tenant::WorkspaceConnection> {
+        super::tenant::workspaces_of(ctx, &self.0.id, PageArgs { first, after }).await
+    }
+    /// Contract groups of a partner, for its owner and admins not restricted to groups.
+    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    async fn groups(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<u32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<super::groups::ContractGroupConnection> {
+        super::groups::groups_of(ctx, &self.0.id, PageArgs { first, after }).await
+    }
     /// API keys of this contract (its owner and admins, and the operator; empty for others).
     #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
     async fn api_keys(

@@ -40,6 +40,17 @@ impl User {
     async fn can_view_usage(&self) -> bool {
         self.0.can_view_usage
     }
+    /// Tenants this user may work in (for the user and for those who manage the user's contract),
+    /// loaded for every user on the page in one bus request.
+    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    async fn tenants(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<u32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<super::tenant::TenantConnection> {
+        super::tenant::tenants_of_user(ctx, &self.0.id, ecl_proto::PageArgs { first, after }).await
+    }
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }

@@ -3,6 +3,7 @@
 pub(crate) mod api_keys;
 pub(crate) mod common;
 pub(crate) mod contract;
+pub(crate) mod groups;
 
 pub(crate) mod identity;
 pub(crate) mod tenant;
@@ -22,6 +23,7 @@ pub struct Mutation(
     tenant::TenantMutation,
     users::UserMutation,
     api_keys::ApiKeyMutation,
+    groups::GroupMutation,
 );
 
 pub type EclSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -33,3 +33,63 @@ pub mod contract {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod group {
+    use sea_orm::entity::prelude::*;
+
+    /// A partner's contract group.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "contract_groups")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        #[sea_orm(indexed)]
+        pub partner_id: String,
+        pub name: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod group_child {
+    use sea_orm::entity::prelude::*;
+
+    /// A child contract in a group.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "contract_group_children")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub group_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub contract_id: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod group_user {
+    use sea_orm::entity::prelude::*;
+
+    /// A parent-contract user assigned to a group.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "contract_group_users")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub group_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        #[sea_orm(indexed)]
+        pub user_id: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -4,6 +4,7 @@
 
 mod access;
 mod entity;
+mod groups;
 mod migration;
 
 use access::Access;
@@ -12,7 +13,7 @@ use ecl_kernel::{AppError, AppResult, ContractId, Principal, Role, SharedClock, 
 use ecl_proto::{
     Page, PageArgs,
     contract::*,
-    identity::{CreateUser, DeleteUser},
+    identity::{CreateUser, DeleteUser, UserDeleted},
     tenant::CountTenants,
 };
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
@@ -55,7 +56,12 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
         clock: ctx.clock.clone(),
         outbox,
     });
-    ecl_runtime::serve(&ctx.bus, NAME, svc, router(), EventRouter::default()).await?;
+    // A deleted user leaves the contract groups they were assigned to.
+    let events =
+        EventRouter::default().on(|s: Arc<Contracts>, _ctx, _id, ev: UserDeleted| async move {
+            s.forget_user(&ev.user_id).await
+        });
+    ecl_runtime::serve(&ctx.bus, NAME, svc, router(), events).await?;
     Ok(Started {
         http: None,
         ready: vec![db_ready(db)],
@@ -71,6 +77,10 @@ fn router() -> Router<Contracts> {
         .route(|s: Arc<Contracts>, ctx, req: GetContracts| async move { s.get_many(&ctx, req.ids).await })
         .route(|s: Arc<Contracts>, ctx, req: SearchContracts| async move { s.search(&ctx, req).await })
         .route(|s: Arc<Contracts>, ctx, req: ListChildren| async move { s.children(&ctx, req).await })
+        .route(|s: Arc<Contracts>, ctx, req: CreateContractGroup| async move { s.create_group(&ctx, req).await })
+        .route(|s: Arc<Contracts>, ctx, req: SetGroupChild| async move { s.set_group_child(&ctx, req).await })
+        .route(|s: Arc<Contracts>, ctx, req: SetGroupUser| async move { s.set_group_user(&ctx, req).await })
+        .route(|s: Arc<Contracts>, ctx, req: ListContractGroups| async move { s.list_groups(&ctx, req).await })
 }
 
 fn kind_str(k: ContractKind) -> &'static str {
@@ -93,8 +103,8 @@ fn ts(us: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_micros(us).unwrap_or_default()
 }
 
-/// The view of `c` for `who`: customer information only for those allowed to see it.
-fn view(c: &contract::Model, who: &Principal) -> ContractView {
+/// The view of `c` for the caller: customer information only for those allowed to see it.
+fn view(c: &contract::Model, access: &Access) -> ContractView {
     ContractView {
         id: c.id.clone(),
         kind: parse_kind(&c.kind),
@@ -106,7 +116,8 @@ fn view(c: &contract::Model, who: &Principal) -> ContractView {
         } else {
             ContractStatus::Active
         },
-        customer: Access::of(who).sees_customer(c).then(|| Customer {
+        managed: access.manages(c),
+        customer: access.sees_customer(c).then(|| Customer {
             company: c.company.clone(),
             address: c.address.clone(),
             contact_name: c.contact_name.clone(),
@@ -157,6 +168,20 @@ fn external_id_input(v: &str) -> AppResult<Option<String>> {
 }
 
 impl Contracts {
+    /// The caller's access, with the contract groups that narrow a parent admin's or user's view.
+    async fn access<'a>(&self, who: &'a Principal) -> AppResult<Access<'a>> {
+        let only = match who {
+            Principal::User {
+                user_id,
+                role: Role::Admin | Role::User,
+                contract_id: Some(_),
+                ..
+            } => self.group_children_of(user_id).await?,
+            _ => None,
+        };
+        Ok(Access::new(who, only))
+    }
+
     async fn find(&self, id: &str) -> AppResult<Option<contract::Model>> {
         ContractId::parse(id)?;
         Ok(contract::Entity::find_by_id(id.to_string())
@@ -166,21 +191,22 @@ impl Contracts {
 
     /// The contract if the caller may see it; `NOT_FOUND` otherwise, so ids outside one's tree
     /// reveal nothing about whether they exist.
-    async fn visible(&self, who: &Principal, id: &str) -> AppResult<contract::Model> {
+    async fn visible(&self, access: &Access<'_>, id: &str) -> AppResult<contract::Model> {
         match self.find(id).await? {
-            Some(c) if Access::of(who).sees(&c) => Ok(c),
+            Some(c) if access.sees(&c) => Ok(c),
             _ => Err(AppError::not_found(format!("contract {id}"))),
         }
     }
 
     pub async fn create(&self, ctx: &CallCtx, req: CreateContract) -> AppResult<ContractView> {
         let who = &ctx.principal;
+        let access = self.access(who).await?;
         let name = validate::text("name", &req.name, 200)?;
         let external_id = external_id_input(req.external_id.as_deref().unwrap_or(""))?;
         let customer = customer_input(&req.customer)?;
         let parent = match (req.kind, req.parent_id.as_deref()) {
             (ContractKind::Child, Some(pid)) => {
-                let parent = self.visible(who, pid).await?;
+                let parent = self.visible(&access, pid).await?;
                 if parent.kind != "PARTNER" {
                     return Err(AppError::invalid(
                         "parentId",
@@ -190,7 +216,7 @@ impl Contracts {
                 if parent.status != ACTIVE {
                     return Err(AppError::conflict("the partner contract is abolished"));
                 }
-                if !Access::of(who).manages_children_of(&parent) {
+                if !access.manages_children_of(&parent) {
                     return Err(AppError::forbidden(
                         "only the partner's owner and admins create child contracts",
                     ));
@@ -276,7 +302,7 @@ impl Contracts {
         let stored = async {
             let txn = self.db.begin().await?;
             let c = row.insert(&txn).await?;
-            let v = view(&c, who);
+            let v = view(&c, &access);
             self.outbox
                 .add(
                     &txn,
@@ -312,8 +338,9 @@ impl Contracts {
 
     pub async fn update(&self, ctx: &CallCtx, req: UpdateContract) -> AppResult<ContractView> {
         let who = &ctx.principal;
-        let c = self.visible(who, &req.id).await?;
-        if !Access::of(who).may_change(&c) {
+        let access = self.access(who).await?;
+        let c = self.visible(&access, &req.id).await?;
+        if !access.may_change(&c) {
             return Err(AppError::forbidden("not allowed to change this contract"));
         }
         if c.status == ABOLISHED {
@@ -329,7 +356,7 @@ impl Contracts {
             am.external_id = Set(external_id_input(ext)?);
         }
         if let Some(cust) = &req.customer {
-            if !Access::of(who).sees_customer(&c) {
+            if !access.sees_customer(&c) {
                 return Err(AppError::forbidden(
                     "only the owner changes customer information",
                 ));
@@ -342,7 +369,7 @@ impl Contracts {
         }
         let txn = self.db.begin().await?;
         let c = am.update(&txn).await?;
-        let v = view(&c, who);
+        let v = view(&c, &access);
         self.outbox
             .commit_with(
                 txn,
@@ -358,16 +385,17 @@ impl Contracts {
 
     pub async fn abolish(&self, ctx: &CallCtx, req: AbolishContract) -> AppResult<ContractView> {
         let who = &ctx.principal;
-        let c = self.visible(who, &req.id).await?;
+        let access = self.access(who).await?;
+        let c = self.visible(&access, &req.id).await?;
         let allowed = match &c.parent_id {
-            Some(_) => who.is_operator() || Access::of(who).manages_child(&c),
+            Some(_) => who.is_operator() || access.manages_child(&c),
             None => who.is_operator(),
         };
         if !allowed {
             return Err(AppError::forbidden("not allowed to abolish this contract"));
         }
         if c.status == ABOLISHED {
-            return Ok(view(&c, who)); // idempotent
+            return Ok(view(&c, &access)); // idempotent
         }
         let active_children = contract::Entity::find()
             .filter(contract::Column::ParentId.eq(c.id.clone()))
@@ -399,7 +427,7 @@ impl Contracts {
         am.abolished_at = Set(Some(self.clock.now().timestamp_micros()));
         let txn = self.db.begin().await?;
         let c = am.update(&txn).await?;
-        let v = view(&c, who);
+        let v = view(&c, &access);
         // Tenant and identity services react to this event (delete tenants, revoke users).
         self.outbox
             .commit_with(
@@ -415,10 +443,8 @@ impl Contracts {
     }
 
     pub async fn get(&self, ctx: &CallCtx, id: &str) -> AppResult<ContractView> {
-        Ok(view(
-            &self.visible(&ctx.principal, id).await?,
-            &ctx.principal,
-        ))
+        let access = self.access(&ctx.principal).await?;
+        Ok(view(&self.visible(&access, id).await?, &access))
     }
 
     pub async fn get_many(&self, ctx: &CallCtx, ids: Vec<String>) -> AppResult<Vec<ContractView>> {
@@ -430,11 +456,11 @@ impl Contracts {
             .filter(contract::Column::Id.is_in(ids))
             .all(&self.db)
             .await?;
-        let access = Access::of(&ctx.principal);
+        let access = self.access(&ctx.principal).await?;
         Ok(rows
             .iter()
             .filter(|c| access.sees(c))
-            .map(|c| view(c, &ctx.principal))
+            .map(|c| view(c, &access))
             .collect())
     }
 
@@ -444,15 +470,13 @@ impl Contracts {
         req: SearchContracts,
     ) -> AppResult<Page<ContractView>> {
         let who = &ctx.principal;
+        let access = self.access(who).await?;
         let scope = match (who.is_operator(), who.contract_id()) {
             (true, _) => Condition::all(),
-            (false, Some(cid)) if who.is_manager() => Condition::any()
-                .add(contract::Column::Id.eq(cid))
-                .add(contract::Column::ParentId.eq(cid)),
-            (false, Some(cid)) => Condition::all().add(contract::Column::Id.eq(cid)),
+            (false, Some(cid)) => access.search_scope(cid),
             (false, None) => return Err(AppError::unauthenticated()),
         };
-        self.page(who, scope, &req.filter, &req.page).await
+        self.page(&access, scope, &req.filter, &req.page).await
     }
 
     pub async fn children(
@@ -461,19 +485,21 @@ impl Contracts {
         req: ListChildren,
     ) -> AppResult<Vec<(String, Page<ContractView>)>> {
         let who = &ctx.principal;
-        let access = Access::of(who);
+        let access = self.access(who).await?;
         let parents = contract::Entity::find()
             .filter(contract::Column::Id.is_in(req.parent_ids.clone()))
             .all(&self.db)
             .await?;
         let mut out = Vec::with_capacity(req.parent_ids.len());
         for pid in req.parent_ids {
-            let page = match parents.iter().find(|p| p.id == pid) {
-                Some(p) if access.sees(p) && access.manages_children_of(p) => {
-                    let scope = Condition::all().add(contract::Column::ParentId.eq(pid.clone()));
-                    self.page(who, scope, &req.filter, &req.page).await?
-                }
-                _ => Page::empty(),
+            let scope = parents
+                .iter()
+                .find(|p| p.id == pid)
+                .filter(|p| access.sees(p))
+                .and_then(|p| access.children_scope(p));
+            let page = match scope {
+                Some(scope) => self.page(&access, scope, &req.filter, &req.page).await?,
+                None => Page::empty(),
             };
             out.push((pid, page));
         }
@@ -483,7 +509,7 @@ impl Contracts {
     /// One page of contracts within `scope` matching `filter`, ordered by (created_at, id).
     async fn page(
         &self,
-        who: &Principal,
+        access: &Access<'_>,
         scope: Condition,
         filter: &ContractFilter,
         args: &PageArgs,
@@ -529,7 +555,7 @@ impl Contracts {
             args,
             (contract::Column::CreatedAt, contract::Column::Id),
             |c| (c.created_at, c.id.clone()),
-            |c| view(c, who),
+            |c| view(c, &access),
         )
         .await
     }

@@ -13,7 +13,7 @@ use ecl_kernel::{AppError, AppResult, Principal, Role, SharedClock, validate};
 use ecl_proto::contract::ContractChanged;
 use ecl_proto::identity::{
     Authenticate, AuthenticateKey, ChangePassword, ConfirmTotp, CreateApiKey, CreateUser,
-    DeleteUser, DisableTotp, EnrollTotp, GetMe, ListApiKeys, ListUsers, RefreshSession,
+    DeleteUser, DisableTotp, EnrollTotp, GetMe, GetUsers, ListApiKeys, ListUsers, RefreshSession,
     RevokeApiKey, SignIn, SignInReply, SignOut, TotpEnrollment, UpdateUser, UserCreated,
     UserDeleted, UserView, VerifyTfa,
 };
@@ -140,6 +140,7 @@ fn router() -> Router<Identity> {
         .route(|s: Arc<Identity>, ctx, req: ChangePassword| async move {
             s.change_password(&ctx, req).await
         })
+        .route(|s: Arc<Identity>, ctx, req: GetUsers| async move { s.get_users(&ctx, req).await })
         .route(|s: Arc<Identity>, ctx, req: CreateApiKey| async move {
             s.create_api_key(&ctx, req).await
         })

@@ -8,9 +8,9 @@ use ecl_kernel::{AppError, AppResult, Role, validate};
 use ecl_proto::{
     Page,
     contract::{ContractView, GetContract, GetContracts},
-    identity::{ChangePassword, ListUsers, UpdateUser, UserView},
+    identity::{ChangePassword, GetUsers, ListUsers, UpdateUser, UserView},
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
 
 impl Identity {
     /// Fails unless the caller manages `contract_id` (`NOT_FOUND` when they cannot even see it).
@@ -28,7 +28,7 @@ impl Identity {
                 },
             )
             .await?;
-        if c.managed_by(&ctx.principal) {
+        if c.managed {
             Ok(c)
         } else {
             Err(AppError::forbidden(
@@ -96,7 +96,7 @@ impl Identity {
         let mut out = Vec::with_capacity(req.contract_ids.len());
         for cid in req.contract_ids {
             let scope = match visible.iter().find(|c| c.id == cid) {
-                Some(c) if c.managed_by(&ctx.principal) => Some(Condition::all()),
+                Some(c) if c.managed => Some(Condition::all()),
                 // General users see themselves only.
                 Some(_) => ctx
                     .principal
@@ -124,6 +124,44 @@ impl Identity {
             out.push((cid, page));
         }
         Ok(out)
+    }
+
+    /// Users by id as far as the caller may see them: those of contracts the caller manages (as
+    /// the contract service judges, groups included), and the caller themselves.
+    pub async fn get_users(&self, ctx: &CallCtx, req: GetUsers) -> AppResult<Vec<UserView>> {
+        if req.ids.len() > 1000 {
+            return Err(AppError::invalid("ids", "at most 1000 ids at once"));
+        }
+        let rows = user::Entity::find()
+            .filter(user::Column::Id.is_in(req.ids))
+            .filter(user::Column::Status.eq(ACTIVE))
+            .all(&self.db)
+            .await?;
+        let mut contract_ids: Vec<String> =
+            rows.iter().filter_map(|u| u.contract_id.clone()).collect();
+        contract_ids.sort();
+        contract_ids.dedup();
+        let managed: std::collections::HashSet<String> = if contract_ids.is_empty() {
+            Default::default()
+        } else {
+            self.bus
+                .call(ctx, &GetContracts { ids: contract_ids })
+                .await?
+                .into_iter()
+                .filter(|c| c.managed)
+                .map(|c| c.id)
+                .collect()
+        };
+        let me = ctx.principal.user_id();
+        Ok(rows
+            .iter()
+            .filter(|u| {
+                me == Some(u.id.as_str())
+                    || ctx.principal.is_operator()
+                    || u.contract_id.as_ref().is_some_and(|c| managed.contains(c))
+            })
+            .map(view)
+            .collect())
     }
 
     pub async fn change_password(&self, ctx: &CallCtx, req: ChangePassword) -> AppResult<()> {

@@ -1,13 +1,18 @@
 //! Tenant-access service (SPEC §3): tenants of a contract and users' access rights to them.
 //! Tenants are created and deleted by the contract's owner/admins and, for a child, by the
-//! partner's; an abolished contract's tenants are deleted. Access rights come with the tenants issue.
+//! partner's (within their contract groups); an abolished contract's tenants are deleted. Users
+//! work in a tenant when granted access (`grants.rs`); tenants sit in workspaces (`workspaces.rs`).
 
 use ecl_bus::{Bus, CallCtx, EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, Principal, SharedClock, validate};
 use ecl_proto::{
     Page,
     contract::{ContractChanged, ContractStatus, ContractView, GetContract, GetContracts},
-    tenant::{CountTenants, CreateTenant, DeleteTenant, ListTenants, TenantChanged, TenantView},
+    identity::UserDeleted,
+    tenant::{
+        CountTenants, CreateTenant, CreateWorkspace, DeleteTenant, ListTenantUsers, ListTenants,
+        ListUserTenants, ListWorkspaces, SetTenantAccess, TenantChanged, TenantView,
+    },
 };
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
 use ecl_store::Outbox;
@@ -18,9 +23,10 @@ use sea_orm::{
 use sea_orm_migration::prelude::*;
 use std::sync::Arc;
 
+mod grants;
+mod workspaces;
+
 pub const NAME: &str = "tenant";
-/// Every contract has this workspace; tenants go there unless placed elsewhere.
-pub const DEFAULT_WORKSPACE: &str = "default";
 
 pub fn module() -> Module {
     Module {
@@ -53,8 +59,55 @@ pub mod entity {
 
         impl ActiveModelBehavior for ActiveModel {}
     }
+
+    pub mod workspace {
+        use sea_orm::entity::prelude::*;
+
+        /// Groups a contract's tenants for the summary bill. The default one's id is `wsp` + the
+        /// contract id, so every replica agrees on it without coordination.
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "workspaces")]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub id: String,
+            #[sea_orm(indexed)]
+            pub contract_id: String,
+            pub name: String,
+            pub is_default: bool,
+            pub created_at: i64,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
+    pub mod grant {
+        use sea_orm::entity::prelude::*;
+
+        /// A user's access right to a tenant.
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "tenant_grants")]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub tenant_id: String,
+            #[sea_orm(primary_key, auto_increment = false)]
+            #[sea_orm(indexed)]
+            pub user_id: String,
+            /// The tenant's contract (grants of an abolished contract go with its tenants).
+            #[sea_orm(indexed)]
+            pub contract_id: String,
+            pub created_at: i64,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
 }
-use entity::tenant;
+use entity::{grant, tenant};
 
 struct Migrator;
 
@@ -64,6 +117,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(ecl_store::outbox::CreateOutbox),
             Box::new(M0001Tenants),
+            Box::new(M0002AccessAndWorkspaces),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -86,6 +140,22 @@ impl MigrationTrait for M0001Tenants {
     }
 }
 
+struct M0002AccessAndWorkspaces;
+
+impl MigrationName for M0002AccessAndWorkspaces {
+    fn name(&self) -> &str {
+        "m0002_grants_workspaces"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002AccessAndWorkspaces {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        ecl_store::create_entity_table(manager, entity::workspace::Entity).await?;
+        ecl_store::create_entity_table(manager, grant::Entity).await
+    }
+}
+
 pub struct Tenants {
     db: DatabaseConnection,
     bus: Bus,
@@ -103,23 +173,48 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
         clock: ctx.clock.clone(),
         outbox,
     });
-    let router = Router::default()
-        .route(|s: Arc<Tenants>, ctx, req: CreateTenant| async move { s.create(&ctx, req).await })
-        .route(
-            |s: Arc<Tenants>, ctx, req: DeleteTenant| async move { s.delete(&ctx, &req.id).await },
+    let router =
+        Router::default()
+            .route(
+                |s: Arc<Tenants>, ctx, req: CreateTenant| async move { s.create(&ctx, req).await },
+            )
+            .route(|s: Arc<Tenants>, ctx, req: DeleteTenant| async move {
+                s.delete(&ctx, &req.id).await
+            })
+            .route(|s: Arc<Tenants>, ctx, req: ListTenants| async move { s.list(&ctx, req).await })
+            .route(
+                |s: Arc<Tenants>, ctx, req: CountTenants| async move { s.count(&ctx, req).await },
+            )
+            .route(|s: Arc<Tenants>, ctx, req: CreateWorkspace| async move {
+                s.create_workspace(&ctx, req).await
+            })
+            .route(|s: Arc<Tenants>, ctx, req: ListWorkspaces| async move {
+                s.list_workspaces(&ctx, req).await
+            })
+            .route(|s: Arc<Tenants>, ctx, req: SetTenantAccess| async move {
+                s.set_access(&ctx, req).await
+            })
+            .route(|s: Arc<Tenants>, ctx, req: ListTenantUsers| async move {
+                s.tenant_users(&ctx, req).await
+            })
+            .route(|s: Arc<Tenants>, ctx, req: ListUserTenants| async move {
+                s.user_tenants(&ctx, req).await
+            });
+    // An abolished contract loses its tenants (abolish refuses while tenants exist unless forced),
+    // and a deleted user their access rights.
+    let events = EventRouter::default()
+        .on(
+            |s: Arc<Tenants>, ctx, _id, ev: ContractChanged| async move {
+                if ev.change == "abolished" {
+                    s.purge(&ctx, &ev.contract.id).await
+                } else {
+                    Ok(())
+                }
+            },
         )
-        .route(|s: Arc<Tenants>, ctx, req: ListTenants| async move { s.list(&ctx, req).await })
-        .route(|s: Arc<Tenants>, ctx, req: CountTenants| async move { s.count(&ctx, req).await });
-    // An abolished contract loses its tenants (abolish refuses while tenants exist unless forced).
-    let events = EventRouter::default().on(
-        |s: Arc<Tenants>, ctx, _id, ev: ContractChanged| async move {
-            if ev.change == "abolished" {
-                s.purge(&ctx, &ev.contract.id).await
-            } else {
-                Ok(())
-            }
-        },
-    );
+        .on(|s: Arc<Tenants>, _ctx, _id, ev: UserDeleted| async move {
+            s.forget_user(&ev.user_id).await
+        });
     ecl_runtime::serve(&ctx.bus, NAME, svc, router, events).await?;
     Ok(Started {
         http: None,
@@ -168,12 +263,8 @@ impl Tenants {
     async fn create(&self, ctx: &CallCtx, req: CreateTenant) -> AppResult<TenantView> {
         let name = validate::text("name", &req.name, 100)?;
         let region = region(&req.region)?;
-        let workspace_id = match req.workspace_id.as_deref().map(str::trim) {
-            None | Some("") => DEFAULT_WORKSPACE.to_string(),
-            Some(w) => validate::text("workspaceId", w, 64)?,
-        };
         let c = self.contract(ctx, &req.contract_id).await?;
-        if !c.managed_by(&ctx.principal) {
+        if !c.managed {
             return Err(AppError::forbidden(
                 "only the contract's owner and admins (or its partner's) create tenants",
             ));
@@ -181,6 +272,9 @@ impl Tenants {
         if c.status != ContractStatus::Active {
             return Err(AppError::conflict("the contract is abolished"));
         }
+        let workspace_id = self
+            .workspace_for(&c.id, req.workspace_id.as_deref())
+            .await?;
         let row = tenant::ActiveModel {
             id: Set(ecl_kernel::ids::new_id("ten")),
             contract_id: Set(c.id),
@@ -214,12 +308,16 @@ impl Tenants {
             .contract(ctx, &t.contract_id)
             .await
             .map_err(|_| AppError::not_found(format!("tenant {id}")))?;
-        if !c.managed_by(&ctx.principal) {
+        if !c.managed {
             return Err(AppError::forbidden(
                 "only the contract's owner and admins (or its partner's) delete tenants",
             ));
         }
         let txn = self.db.begin().await?;
+        grant::Entity::delete_many()
+            .filter(grant::Column::TenantId.eq(id.clone()))
+            .exec(&txn)
+            .await?;
         tenant::Entity::delete_by_id(id).exec(&txn).await?;
         let v = view(&t);
         self.outbox
@@ -236,8 +334,8 @@ impl Tenants {
     }
 
     /// Tenants of the contracts the caller may see. Owners and admins (and the partner's for a
-    /// child) see all of a contract's tenants; general users will see the tenants they are granted
-    /// once access rights exist — until then, none.
+    /// child, within their groups) see all of a contract's tenants; general users the tenants they
+    /// are granted.
     async fn list(
         &self,
         ctx: &CallCtx,
@@ -254,9 +352,24 @@ impl Tenants {
             .await?;
         let mut out = Vec::with_capacity(req.contract_ids.len());
         for cid in req.contract_ids {
-            let page = match visible.iter().find(|c| c.id == cid) {
-                Some(c) if c.managed_by(&ctx.principal) => {
-                    let cond = Condition::all().add(tenant::Column::ContractId.eq(cid.clone()));
+            let scope = match visible.iter().find(|c| c.id == cid) {
+                Some(c) if c.managed => Some(Condition::all()),
+                Some(_) => ctx.principal.user_id().map(|me| {
+                    Condition::all().add(
+                        tenant::Column::Id.in_subquery(
+                            Query::select()
+                                .column(grant::Column::TenantId)
+                                .from(grant::Entity)
+                                .and_where(grant::Column::UserId.eq(me))
+                                .to_owned(),
+                        ),
+                    )
+                }),
+                None => None,
+            };
+            let page = match scope {
+                Some(scope) => {
+                    let cond = scope.add(tenant::Column::ContractId.eq(cid.clone()));
                     ecl_store::paging::page::<tenant::Entity, _, _>(
                         &self.db,
                         cond,
@@ -300,6 +413,10 @@ impl Tenants {
             .all(&self.db)
             .await?;
         let txn = self.db.begin().await?;
+        grant::Entity::delete_many()
+            .filter(grant::Column::ContractId.eq(contract_id))
+            .exec(&txn)
+            .await?;
         for t in &rows {
             tenant::Entity::delete_by_id(t.id.clone())
                 .exec(&txn)

@@ -43,18 +43,11 @@ pub struct ContractView {
     pub owner_user_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub abolished_at: Option<DateTime<Utc>>,
-}
-
-impl ContractView {
-    /// May `who` manage this contract's tenants and users? The operator; the contract's own
-    /// owner and admins; and, for a child, its partner's owner and admins (SPEC §1). Services that
-    /// hold a view the contract service showed the caller decide with this one rule.
-    pub fn managed_by(&self, who: &ecl_kernel::Principal) -> bool {
-        who.is_operator()
-            || (who.is_manager()
-                && (who.contract_id() == Some(self.id.as_str())
-                    || who.contract_id() == self.parent_id.as_deref()))
-    }
+    /// Whether the caller manages this contract's users and tenants — decided by the contract
+    /// service (the operator; the contract's owner and admins; for a child, its partner's owner and
+    /// admins, within their contract groups), so other services apply the one rule it holds.
+    #[serde(default)]
+    pub managed: bool,
 }
 
 /// The owner account created with a contract.
@@ -145,3 +138,48 @@ pub struct ContractChanged {
     pub change: String,
 }
 event!(ContractChanged, "contract.changed");
+
+/// A partner's contract group: children put together, and parent users assigned to it. A parent
+/// admin or user assigned to groups manages only the children of those groups (SPEC §1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractGroupView {
+    pub id: String,
+    pub partner_id: String,
+    pub name: String,
+    pub child_ids: Vec<String>,
+    pub user_ids: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateContractGroup {
+    pub partner_id: String,
+    pub name: String,
+}
+call!(CreateContractGroup => ContractGroupView, "contract", "contract.group_create.v1", key: Scope(Contracts, Write));
+
+/// Adds (`member: true`) or removes a child contract of the group's partner.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetGroupChild {
+    pub group_id: String,
+    pub contract_id: String,
+    pub member: bool,
+}
+call!(SetGroupChild => ContractGroupView, "contract", "contract.group_child.v1", key: Scope(Contracts, Write));
+
+/// Assigns (`member: true`) or unassigns a user of the group's partner contract.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetGroupUser {
+    pub group_id: String,
+    pub user_id: String,
+    pub member: bool,
+}
+call!(SetGroupUser => ContractGroupView, "contract", "contract.group_user.v1", key: Scope(Contracts, Write));
+
+/// Groups of several partners, one page each (DataLoader batch).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListContractGroups {
+    pub partner_ids: Vec<String>,
+    pub page: PageArgs,
+}
+call!(ListContractGroups => Vec<(String, Page<ContractGroupView>)>, "contract", "contract.groups.v1", key: Scope(Contracts, Read));

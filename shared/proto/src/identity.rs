@@ -224,3 +224,11 @@ pub struct AuthenticateKey {
     pub secret: String,
 }
 call!(AuthenticateKey => Principal, "identity", "identity.authenticate_key.v1");
+
+/// Users by id, as far as the caller may see them (managers of their contract, or themselves);
+/// unknown and hidden ids are left out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetUsers {
+    pub ids: Vec<String>,
+}
+call!(GetUsers => Vec<UserView>, "identity", "identity.get_users.v1", key: Scope(Users, Read));

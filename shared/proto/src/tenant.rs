@@ -1,6 +1,6 @@
 //! Tenant-access service: tenants of a contract.
 
-use crate::{Page, PageArgs, call, event};
+use crate::{Page, PageArgs, call, event, identity::UserView};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -55,3 +55,62 @@ pub struct TenantChanged {
     pub change: String,
 }
 event!(TenantChanged, "tenant.changed");
+
+/// A workspace groups a contract's tenants for the summary bill. Every contract has a default one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceView {
+    pub id: String,
+    pub contract_id: String,
+    pub name: String,
+    pub is_default: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateWorkspace {
+    pub contract_id: String,
+    pub name: String,
+}
+call!(CreateWorkspace => WorkspaceView, "tenant", "tenant.workspace_create.v1", key: Scope(Tenants, Write));
+
+/// Workspaces of several contracts, one page each (DataLoader batch); the default one first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListWorkspaces {
+    pub contract_ids: Vec<String>,
+    pub page: PageArgs,
+}
+call!(ListWorkspaces => Vec<(String, Page<WorkspaceView>)>, "tenant", "tenant.workspaces.v1", key: Scope(Tenants, Read));
+
+/// A user's right to work in a tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrantView {
+    pub tenant_id: String,
+    pub user_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Grants (`granted: true`, idempotent) or revokes a user's access to a tenant. The user belongs
+/// to the tenant's contract or to its partner.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetTenantAccess {
+    pub tenant_id: String,
+    pub user_id: String,
+    pub granted: bool,
+}
+call!(SetTenantAccess => Option<GrantView>, "tenant", "tenant.access.v1", key: Scope(Tenants, Write));
+
+/// Users with access to each of several tenants, one page each (DataLoader batch).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListTenantUsers {
+    pub tenant_ids: Vec<String>,
+    pub page: PageArgs,
+}
+call!(ListTenantUsers => Vec<(String, Page<UserView>)>, "tenant", "tenant.users.v1", key: Scope(Tenants, Read));
+
+/// Tenants each of several users may work in, one page each (DataLoader batch).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListUserTenants {
+    pub user_ids: Vec<String>,
+    pub page: PageArgs,
+}
+call!(ListUserTenants => Vec<(String, Page<TenantView>)>, "tenant", "tenant.user_tenants.v1", key: Scope(Tenants, Read));

@@ -1,0 +1,242 @@
+//! Access rights (SPEC §3): a user works in a tenant only when granted. The tenant's managers grant
+//! and revoke; the user belongs to the tenant's contract or to its partner (parent-contract users
+//! may work in child tenants). Deleting a tenant or a user removes their grants.
+
+use crate::{
+    Tenants,
+    entity::{grant, tenant},
+    view,
+};
+use ecl_bus::CallCtx;
+use ecl_kernel::{AppError, AppResult};
+use ecl_proto::{
+    Page,
+    contract::GetContracts,
+    identity::{GetUsers, UserView},
+    tenant::{GrantView, ListTenantUsers, ListUserTenants, SetTenantAccess, TenantView},
+};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
+use std::collections::{HashMap, HashSet};
+
+fn grant_view(g: &grant::Model) -> GrantView {
+    GrantView {
+        tenant_id: g.tenant_id.clone(),
+        user_id: g.user_id.clone(),
+        created_at: chrono::DateTime::from_timestamp_micros(g.created_at).unwrap_or_default(),
+    }
+}
+
+impl Tenants {
+    pub(crate) async fn set_access(
+        &self,
+        ctx: &CallCtx,
+        req: SetTenantAccess,
+    ) -> AppResult<Option<GrantView>> {
+        let tid = ecl_kernel::ids::parse_id("tenantId", "ten", &req.tenant_id)?;
+        let uid = ecl_kernel::ids::parse_id("userId", "usr", &req.user_id)?;
+        let not_found = || AppError::not_found(format!("tenant {tid}"));
+        let t = tenant::Entity::find_by_id(tid.clone())
+            .one(&self.db)
+            .await?
+            .ok_or_else(not_found)?;
+        let c = self
+            .contract(ctx, &t.contract_id)
+            .await
+            .map_err(|_| not_found())?;
+        if !c.managed {
+            return Err(AppError::forbidden(
+                "only the tenant contract's owner and admins (or its partner's) manage access",
+            ));
+        }
+        let key = (tid.clone(), uid.clone());
+        if !req.granted {
+            grant::Entity::delete_by_id(key).exec(&self.db).await?;
+            return Ok(None);
+        }
+        let user = self
+            .bus
+            .call(
+                ctx,
+                &GetUsers {
+                    ids: vec![uid.clone()],
+                },
+            )
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::not_found(format!("user {uid}")))?;
+        let contract_ok = user.contract_id.as_deref() == Some(c.id.as_str())
+            || (user.contract_id.is_some() && user.contract_id == c.parent_id);
+        if !contract_ok {
+            return Err(AppError::invalid(
+                "userId",
+                "only users of the tenant's contract or of its partner can be granted access",
+            ));
+        }
+        if let Some(g) = grant::Entity::find_by_id(key).one(&self.db).await? {
+            return Ok(Some(grant_view(&g))); // idempotent
+        }
+        let g = grant::ActiveModel {
+            tenant_id: Set(tid),
+            user_id: Set(uid),
+            contract_id: Set(t.contract_id),
+            created_at: Set(self.clock.now().timestamp_micros()),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(Some(grant_view(&g)))
+    }
+
+    /// Users with access to each tenant: all of them for the tenant's managers, the caller's own
+    /// grant for a granted user, nothing otherwise. Users the caller may not see are left out.
+    pub(crate) async fn tenant_users(
+        &self,
+        ctx: &CallCtx,
+        req: ListTenantUsers,
+    ) -> AppResult<Vec<(String, Page<UserView>)>> {
+        req.page.limit()?;
+        let tenants = tenant::Entity::find()
+            .filter(tenant::Column::Id.is_in(req.tenant_ids.clone()))
+            .all(&self.db)
+            .await?;
+        let mut contract_ids: Vec<String> = tenants.iter().map(|t| t.contract_id.clone()).collect();
+        contract_ids.sort();
+        contract_ids.dedup();
+        let managed: HashSet<String> = if contract_ids.is_empty() {
+            HashSet::new()
+        } else {
+            self.bus
+                .call(ctx, &GetContracts { ids: contract_ids })
+                .await?
+                .into_iter()
+                .filter(|c| c.managed)
+                .map(|c| c.id)
+                .collect()
+        };
+        let me = ctx.principal.user_id();
+        let mut pages = Vec::with_capacity(req.tenant_ids.len());
+        for tid in &req.tenant_ids {
+            let scope = match tenants.iter().find(|t| &t.id == tid) {
+                Some(t) if managed.contains(&t.contract_id) => Some(Condition::all()),
+                Some(_) => me.map(|me| Condition::all().add(grant::Column::UserId.eq(me))),
+                None => None,
+            };
+            let page = match scope {
+                Some(scope) => {
+                    ecl_store::paging::page::<grant::Entity, _, _>(
+                        &self.db,
+                        scope.add(grant::Column::TenantId.eq(tid.clone())),
+                        &req.page,
+                        (grant::Column::CreatedAt, grant::Column::UserId),
+                        |g| (g.created_at, g.user_id.clone()),
+                        |g| g.user_id.clone(),
+                    )
+                    .await?
+                }
+                None => Page::empty(),
+            };
+            pages.push((tid.clone(), page));
+        }
+        // One identity request for every user on every page.
+        let mut ids: Vec<String> = pages
+            .iter()
+            .flat_map(|(_, p)| p.edges.iter().map(|(_, u)| u.clone()))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let users: HashMap<String, UserView> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            self.bus
+                .call(ctx, &GetUsers { ids })
+                .await?
+                .into_iter()
+                .map(|u| (u.id.clone(), u))
+                .collect()
+        };
+        Ok(pages
+            .into_iter()
+            .map(|(tid, p)| {
+                let edges = p
+                    .edges
+                    .into_iter()
+                    .filter_map(|(cursor, uid)| users.get(&uid).map(|u| (cursor, u.clone())))
+                    .collect();
+                (
+                    tid,
+                    Page {
+                        edges,
+                        has_next_page: p.has_next_page,
+                        total_count: p.total_count,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Tenants each user may work in — for the user themselves and for those who manage the
+    /// user's contract.
+    pub(crate) async fn user_tenants(
+        &self,
+        ctx: &CallCtx,
+        req: ListUserTenants,
+    ) -> AppResult<Vec<(String, Page<TenantView>)>> {
+        req.page.limit()?;
+        // Identity answers only with the users the caller may see (themselves, or managed).
+        let visible: HashSet<String> = self
+            .bus
+            .call(
+                ctx,
+                &GetUsers {
+                    ids: req.user_ids.clone(),
+                },
+            )
+            .await?
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        let mut out = Vec::with_capacity(req.user_ids.len());
+        for uid in req.user_ids {
+            let page = if visible.contains(&uid) {
+                let grants = ecl_store::paging::page::<grant::Entity, _, _>(
+                    &self.db,
+                    Condition::all().add(grant::Column::UserId.eq(uid.clone())),
+                    &req.page,
+                    (grant::Column::CreatedAt, grant::Column::TenantId),
+                    |g| (g.created_at, g.tenant_id.clone()),
+                    |g| g.tenant_id.clone(),
+                )
+                .await?;
+                let ids: Vec<String> = grants.edges.iter().map(|(_, t)| t.clone()).collect();
+                let rows: HashMap<String, tenant::Model> = tenant::Entity::find()
+                    .filter(tenant::Column::Id.is_in(ids))
+                    .all(&self.db)
+                    .await?
+                    .into_iter()
+                    .map(|t| (t.id.clone(), t))
+                    .collect();
+                Page {
+                    edges: grants
+                        .edges
+                        .into_iter()
+                        .filter_map(|(cursor, tid)| rows.get(&tid).map(|t| (cursor, view(t))))
+                        .collect(),
+                    has_next_page: grants.has_next_page,
+                    total_count: grants.total_count,
+                }
+            } else {
+                Page::empty()
+            };
+            out.push((uid, page));
+        }
+        Ok(out)
+    }
+
+    /// A deleted user's grants go (idempotent).
+    pub(crate) async fn forget_user(&self, user_id: &str) -> AppResult<()> {
+        grant::Entity::delete_many()
+            .filter(grant::Column::UserId.eq(user_id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,144 @@
+//! Workspaces (SPEC §3): every contract has a default one; tenants can be placed in others. The
+//! summary bill is per workspace.
+
+use crate::{Tenants, entity::workspace};
+use ecl_bus::CallCtx;
+use ecl_kernel::{AppError, AppResult, validate};
+use ecl_proto::{
+    Page,
+    contract::{ContractStatus, GetContracts},
+    tenant::{CreateWorkspace, ListWorkspaces, WorkspaceView},
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
+
+/// The default workspace's id: fixed per contract, so concurrent first uses agree.
+fn default_id(contract_id: &str) -> String {
+    format!("wsp{contract_id}")
+}
+
+fn view(w: &workspace::Model) -> WorkspaceView {
+    WorkspaceView {
+        id: w.id.clone(),
+        contract_id: w.contract_id.clone(),
+        name: w.name.clone(),
+        is_default: w.is_default,
+        created_at: chrono::DateTime::from_timestamp_micros(w.created_at).unwrap_or_default(),
+    }
+}
+
+impl Tenants {
+    /// Makes sure `contract_id`'s default workspace exists (idempotent, race-free).
+    async fn ensure_default(&self, contract_id: &str) -> AppResult<String> {
+        let id = default_id(contract_id);
+        workspace::Entity::insert(workspace::ActiveModel {
+            id: Set(id.clone()),
+            contract_id: Set(contract_id.to_string()),
+            name: Set("default".into()),
+            is_default: Set(true),
+            // Sorts first in the contract's list.
+            created_at: Set(0),
+        })
+        .on_conflict_do_nothing_on([workspace::Column::Id])
+        .exec(&self.db)
+        .await?;
+        Ok(id)
+    }
+
+    /// The workspace a new tenant of `contract_id` goes into: the named one (which must belong to
+    /// the contract) or the default.
+    pub(crate) async fn workspace_for(
+        &self,
+        contract_id: &str,
+        requested: Option<&str>,
+    ) -> AppResult<String> {
+        match requested.map(str::trim).filter(|w| !w.is_empty()) {
+            None => self.ensure_default(contract_id).await,
+            Some(w) if w == default_id(contract_id) => self.ensure_default(contract_id).await,
+            Some(w) => workspace::Entity::find_by_id(w.to_string())
+                .one(&self.db)
+                .await?
+                .filter(|ws| ws.contract_id == contract_id)
+                .map(|ws| ws.id)
+                .ok_or_else(|| {
+                    AppError::invalid("workspaceId", "no such workspace in this contract")
+                }),
+        }
+    }
+
+    pub(crate) async fn create_workspace(
+        &self,
+        ctx: &CallCtx,
+        req: CreateWorkspace,
+    ) -> AppResult<WorkspaceView> {
+        let name = validate::text("name", &req.name, 100)?;
+        let c = self.contract(ctx, &req.contract_id).await?;
+        if !c.managed {
+            return Err(AppError::forbidden(
+                "only the contract's owner and admins (or its partner's) create workspaces",
+            ));
+        }
+        if c.status != ContractStatus::Active {
+            return Err(AppError::conflict("the contract is abolished"));
+        }
+        self.ensure_default(&c.id).await?;
+        let taken = workspace::Entity::find()
+            .filter(workspace::Column::ContractId.eq(c.id.clone()))
+            .filter(workspace::Column::Name.eq(name.clone()))
+            .count(&self.db)
+            .await?;
+        if taken > 0 {
+            return Err(AppError::conflict(format!(
+                "the contract already has a workspace named {name:?}"
+            )));
+        }
+        let w = workspace::ActiveModel {
+            id: Set(ecl_kernel::ids::new_id("wsp")),
+            contract_id: Set(c.id),
+            name: Set(name),
+            is_default: Set(false),
+            created_at: Set(self.clock.now().timestamp_micros()),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(view(&w))
+    }
+
+    /// Workspaces of the contracts whose tenants the caller manages (the default one first).
+    pub(crate) async fn list_workspaces(
+        &self,
+        ctx: &CallCtx,
+        req: ListWorkspaces,
+    ) -> AppResult<Vec<(String, Page<WorkspaceView>)>> {
+        req.page.limit()?;
+        let visible = self
+            .bus
+            .call(
+                ctx,
+                &GetContracts {
+                    ids: req.contract_ids.clone(),
+                },
+            )
+            .await?;
+        let mut out = Vec::with_capacity(req.contract_ids.len());
+        for cid in req.contract_ids {
+            let page = if visible.iter().any(|c| c.id == cid && c.managed) {
+                self.ensure_default(&cid).await?;
+                ecl_store::paging::page::<workspace::Entity, _, _>(
+                    &self.db,
+                    Condition::all().add(workspace::Column::ContractId.eq(cid.clone())),
+                    &req.page,
+                    (workspace::Column::CreatedAt, workspace::Column::Id),
+                    |w| (w.created_at, w.id.clone()),
+                    view,
+                )
+                .await?
+            } else {
+                Page::empty()
+            };
+            out.push((cid, page));
+        }
+        Ok(out)
+    }
+}
