@@ -1,6 +1,7 @@
 //! The authorization matrix of what exists so far, walked completely through the GraphQL API:
 //! every principal kind × every relation to the target contract × every operation, expected vs
-//! actual. API keys are rows too: one key of the partner for each of the twelve scopes.
+//! actual. API keys are rows too (one key of the partner for each of the twelve scopes), and a
+//! partner admin narrowed by a contract group.
 
 mod common;
 
@@ -13,6 +14,8 @@ enum Who {
     PartnerOwner,
     PartnerAdmin,
     PartnerUser,
+    /// A partner admin assigned to a contract group holding the child (not the sibling).
+    PartnerGroupedAdmin,
     ChildOwner,
     ChildAdmin,
     ChildUser,
@@ -146,6 +149,7 @@ fn expected(who: Who, target: Target, op: Op) -> Want {
         (Operator, _)
             | (PartnerOwner | PartnerAdmin, Partner | Child | Sibling)
             | (PartnerUser, Partner)
+            | (PartnerGroupedAdmin, Partner | Child)
             | (ChildOwner | ChildAdmin | ChildUser, Child)
     );
     if !visible {
@@ -158,7 +162,10 @@ fn expected(who: Who, target: Target, op: Op) -> Want {
     }
     let manager = matches!(
         (who, target),
-        (Operator, _) | (PartnerOwner | PartnerAdmin, _) | (ChildOwner | ChildAdmin, Child)
+        (Operator, _)
+            | (PartnerOwner | PartnerAdmin, _)
+            | (PartnerGroupedAdmin, Partner | Child)
+            | (ChildOwner | ChildAdmin, Child)
     );
     match op {
         ReadContract => Ok,
@@ -174,6 +181,7 @@ fn expected(who: Who, target: Target, op: Op) -> Want {
                 (who, target),
                 (Operator, _)
                     | (PartnerOwner | PartnerAdmin, Child | Sibling)
+                    | (PartnerGroupedAdmin, Child)
                     | (PartnerOwner, Partner)
                     | (ChildOwner, Child)
             );
@@ -258,6 +266,37 @@ async fn build(gql: &Gql) -> World {
     };
     user(partner.clone(), "mx-p-admin", "ADMIN").await;
     user(partner.clone(), "mx-p-user", "USER").await;
+    user(partner.clone(), "mx-p-gadmin", "ADMIN").await;
+    // The grouped admin's group holds the child only.
+    let group = gql
+        .q(
+            Some(&p_owner),
+            "mutation($p: ID!){ createContractGroup(partnerId:$p, name:\"matrix\"){ id } }",
+            json!({"p": partner}),
+        )
+        .await
+        .data()["createContractGroup"]["id"]
+        .clone();
+    gql.q(
+        Some(&p_owner),
+        "mutation($g: ID!, $c: ID!){ addChildToGroup(groupId:$g, contractId:$c){ id } }",
+        json!({"g": group, "c": child}),
+    )
+    .await
+    .data();
+    let gadmin_token = gql.sign_in("mx-p-gadmin", "User-pass-123").await;
+    let gadmin_id = gql
+        .q(Some(&gadmin_token), "{ me { id } }", json!({}))
+        .await
+        .data()["me"]["id"]
+        .clone();
+    gql.q(
+        Some(&p_owner),
+        "mutation($g: ID!, $u: ID!){ assignUserToGroup(groupId:$g, userId:$u){ id } }",
+        json!({"g": group, "u": gadmin_id}),
+    )
+    .await
+    .data();
     user(child.clone(), "mx-c-admin", "ADMIN").await;
     user(child.clone(), "mx-c-user", "USER").await;
     ids.insert("partner", partner);
@@ -275,6 +314,7 @@ async fn build(gql: &Gql) -> World {
             Who::PartnerUser,
             gql.sign_in("mx-p-user", "User-pass-123").await,
         ),
+        (Who::PartnerGroupedAdmin, gadmin_token),
         (
             Who::ChildOwner,
             gql.sign_in("mx-c-owner", OWNER_PASSWORD).await,
@@ -431,7 +471,7 @@ async fn walk(gql: &Gql) {
             }
         }
     }
-    assert_eq!(cells, (7 + SCOPES.len()) * 4 * 8);
+    assert_eq!(cells, (8 + SCOPES.len()) * 4 * 8);
     assert!(
         mismatches.is_empty(),
         "{} of {cells} cells differ:\n{}",

@@ -555,7 +555,7 @@ impl Contracts {
             args,
             (contract::Column::CreatedAt, contract::Column::Id),
             |c| (c.created_at, c.id.clone()),
-            |c| view(c, &access),
+            |c| view(c, access),
         )
         .await
     }
