@@ -37,12 +37,15 @@ struct Group {
     replicas: Replicas<dyn EventHandler>,
 }
 
+/// Patterns and handler of one per-process subscription.
+type Ephemeral = (Vec<String>, Arc<dyn EventHandler>);
+
 #[derive(Default)]
 pub struct MemoryTransport {
     servers: RwLock<HashMap<String, Arc<Replicas<dyn RequestHandler>>>>,
     groups: RwLock<HashMap<String, Arc<Group>>>,
     /// Per-process subscribers: each gets every matching event (there is one process here).
-    ephemeral: RwLock<Vec<(Vec<String>, Arc<dyn EventHandler>)>>,
+    ephemeral: RwLock<Vec<Ephemeral>>,
 }
 
 /// How often an in-process event handler is retried before the event is dead-lettered (logged).
