@@ -92,18 +92,7 @@ async fn graphql(
         bearer,
         cache: gw.cache.clone(),
     };
-    let children = DataLoader::new(ChildrenLoader(state.clone()), tokio::spawn)
-        .delay(Duration::from_millis(1));
-    let tenants = DataLoader::new(PagedLoader::<ListTenants>::new(state.clone()), tokio::spawn)
-        .delay(Duration::from_millis(1));
-    let users = DataLoader::new(PagedLoader::<ListUsers>::new(state.clone()), tokio::spawn)
-        .delay(Duration::from_millis(1));
-    let request = req
-        .into_inner()
-        .data(state)
-        .data(children)
-        .data(tenants)
-        .data(users);
+    let request = with_request_state(req.into_inner(), state);
     let mut resp = gw.schema.execute(request).await;
     // Parse and validation errors (syntax, unknown fields, depth/complexity limits) come from
     // async-graphql without a code: they are the client's input.
@@ -124,6 +113,21 @@ async fn graphql(
         resp = resp.extension("busRequests", async_graphql::Value::from(n));
     }
     GraphQLResponse::from(resp).into_response()
+}
+
+/// Adds what every operation's resolvers use: the request state and its DataLoaders (one per
+/// fan-out field, so each query level costs one bus request). Over HTTP and WebSocket alike.
+pub(crate) fn with_request_state(
+    request: async_graphql::Request,
+    state: RequestState,
+) -> async_graphql::Request {
+    let children = DataLoader::new(ChildrenLoader(state.clone()), tokio::spawn)
+        .delay(Duration::from_millis(1));
+    let tenants = DataLoader::new(PagedLoader::<ListTenants>::new(state.clone()), tokio::spawn)
+        .delay(Duration::from_millis(1));
+    let users = DataLoader::new(PagedLoader::<ListUsers>::new(state.clone()), tokio::spawn)
+        .delay(Duration::from_millis(1));
+    request.data(state).data(children).data(tenants).data(users)
 }
 
 fn server_error(e: ecl_kernel::AppError) -> ServerError {
