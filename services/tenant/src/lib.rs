@@ -252,29 +252,37 @@ impl Tenants {
                 },
             )
             .await?;
-        let mut out = Vec::with_capacity(req.contract_ids.len());
-        for cid in req.contract_ids {
-            let page = match visible.iter().find(|c| c.id == cid) {
-                Some(c) if c.managed_by(&ctx.principal) => {
-                    let cond = Condition::all().add(tenant::Column::ContractId.eq(cid.clone()));
-                    ecl_store::paging::page::<tenant::Entity, _, _>(
-                        &self.db,
-                        cond,
-                        &req.page,
-                        (tenant::Column::CreatedAt, tenant::Column::Id),
-                        |t| (t.created_at, t.id.clone()),
-                        view,
-                    )
-                    .await?
-                }
-                _ => {
-                    req.page.limit()?;
-                    Page::empty()
-                }
-            };
-            out.push((cid, page));
-        }
-        Ok(out)
+        req.page.limit()?;
+        let managed: Vec<String> = req
+            .contract_ids
+            .iter()
+            .filter(|cid| {
+                visible
+                    .iter()
+                    .any(|c| &c.id == *cid && c.managed_by(&ctx.principal))
+            })
+            .cloned()
+            .collect();
+        // One grouped statement pair for the whole batch, not two statements per contract.
+        let mut pages = ecl_store::paging::page_each::<tenant::Entity, _, _>(
+            &self.db,
+            (tenant::Column::ContractId, &managed),
+            Condition::all(),
+            &req.page,
+            (tenant::Column::CreatedAt, tenant::Column::Id),
+            |t| t.contract_id.clone(),
+            |t| (t.created_at, t.id.clone()),
+            view,
+        )
+        .await?;
+        Ok(req
+            .contract_ids
+            .into_iter()
+            .map(|cid| {
+                let page = pages.remove(&cid).unwrap_or_else(Page::empty);
+                (cid, page)
+            })
+            .collect())
     }
 
     async fn count(&self, ctx: &CallCtx, req: CountTenants) -> AppResult<Vec<(String, u64)>> {
