@@ -54,6 +54,9 @@ pub enum Which {
         #[arg(long, default_value_t = 3)]
         settle: u64,
     },
+    /// The partner walk query (1,000 children × 3 tenants × 4 users) at 1 and 32 clients:
+    /// embedded, distributed and the in-memory floor (see `src/bench_walk.rs`).
+    Walk(crate::bench_walk::WalkArgs),
 }
 
 pub async fn run(which: Which) -> anyhow::Result<()> {
@@ -66,6 +69,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         } => bus(&amqp_url, sequential, seconds, in_flight).await,
         Which::Idle { targets, settle } => idle(&targets, settle).await,
         Which::SignIn { seconds, clients } => sign_in(seconds, clients).await,
+        Which::Walk(args) => crate::bench_walk::run(args).await,
     }
 }
 
@@ -81,7 +85,7 @@ pub struct Figures {
     pub rps: f64,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e6
 }
 
@@ -407,7 +411,7 @@ mod floor {
     }
 }
 
-async fn ready(addr: &str) -> bool {
+pub(crate) async fn ready(addr: &str) -> bool {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else {
         return false;
@@ -420,7 +424,7 @@ async fn ready(addr: &str) -> bool {
     buf.starts_with(b"HTTP/1.0 200") || buf.starts_with(b"HTTP/1.1 200")
 }
 
-fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
+pub(crate) fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()

@@ -4,6 +4,7 @@
 //! gateway runs). Tests build an [`App`] on port 0 exactly as `main` does.
 
 pub mod bench;
+pub mod bench_walk;
 pub mod targets;
 
 use anyhow::Context as _;

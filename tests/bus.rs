@@ -203,3 +203,63 @@ async fn events_over_amqp() {
     events_reach_each_group_once(&common::amqp_url(), &ns).await;
     common::delete_amqp_namespace(&ns).await;
 }
+
+/// Per-process subscriptions fan out: each subscriber (each gateway replica) gets every event, in
+/// publishing order — unlike a group, whose replicas share one queue.
+async fn ephemeral_subscribers_each_get_every_event(a: Arc<dyn Transport>, b: Arc<dyn Transport>) {
+    let (tx1, mut rx1) = tokio::sync::mpsc::unbounded_channel();
+    let (tx2, mut rx2) = tokio::sync::mpsc::unbounded_channel();
+    let (tx3, mut rx3) = tokio::sync::mpsc::unbounded_channel();
+    a.subscribe_ephemeral(&["contract.*", "tenant.*"], Arc::new(Collect(tx1)))
+        .await
+        .unwrap();
+    b.subscribe_ephemeral(&["contract.*"], Arc::new(Collect(tx2)))
+        .await
+        .unwrap();
+    b.subscribe_ephemeral(&["identity.*"], Arc::new(Collect(tx3)))
+        .await
+        .unwrap();
+    let publisher = Bus::new(a.clone());
+    for i in 0..10 {
+        publisher
+            .publish_raw(
+                format!("ev-{i}"),
+                "contract.changed".into(),
+                "trace".into(),
+                Bytes::from(format!("{i}")),
+            )
+            .await
+            .unwrap();
+    }
+    let in_order: Vec<String> = (0..10).map(|i| format!("ev-{i}")).collect();
+    let mut got1 = Vec::new();
+    while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_millis(700), rx1.recv()).await {
+        got1.push(ev.id);
+    }
+    let mut got2 = Vec::new();
+    while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_millis(300), rx2.recv()).await {
+        got2.push(ev.id);
+    }
+    assert_eq!(got1, in_order, "first subscriber: every event, in order");
+    assert_eq!(got2, in_order, "second subscriber: every event too");
+    assert!(recv(&mut rx3).await.is_empty(), "pattern does not match");
+}
+
+#[actix_rt::test]
+async fn ephemeral_fan_out_in_process() {
+    let t = ecl_bus::connect("memory:", "m").await.unwrap();
+    ephemeral_subscribers_each_get_every_event(t.clone(), t.clone()).await;
+    t.shutdown().await;
+}
+
+#[actix_rt::test]
+async fn ephemeral_fan_out_over_amqp() {
+    let ns = format!("tf{}", std::process::id());
+    // Two connections: two processes, as two gateway replicas would be.
+    let a = ecl_bus::connect(&common::amqp_url(), &ns).await.unwrap();
+    let b = ecl_bus::connect(&common::amqp_url(), &ns).await.unwrap();
+    ephemeral_subscribers_each_get_every_event(a.clone(), b.clone()).await;
+    a.shutdown().await;
+    b.shutdown().await;
+    common::delete_amqp_namespace(&ns).await;
+}

@@ -28,6 +28,21 @@ pub struct Auth {
     pub key_limit: KeyLimit,
 }
 
+impl Auth {
+    /// The resolver of a gateway process, from its settings.
+    pub fn from_ctx(ctx: &ecl_runtime::Ctx) -> Arc<Auth> {
+        Arc::new(Auth {
+            bus: ctx.bus.clone(),
+            cache: ctx.cache.clone(),
+            timeout: Duration::from_millis(ctx.settings.request_timeout_ms),
+            key_limit: KeyLimit {
+                rate_per_sec: ctx.settings.api_key_rate_per_sec,
+                burst: ctx.settings.api_key_burst,
+            },
+        })
+    }
+}
+
 enum Credential<'a> {
     Bearer(&'a str),
     Key(&'a str),

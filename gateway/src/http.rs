@@ -40,15 +40,7 @@ pub fn router(ctx: Ctx) -> Router {
         bus: ctx.bus.clone(),
         cache: ctx.cache.clone(),
         timeout,
-        auth: Arc::new(auth::Auth {
-            bus: ctx.bus.clone(),
-            cache: ctx.cache.clone(),
-            timeout,
-            key_limit: auth::KeyLimit {
-                rate_per_sec: ctx.settings.api_key_rate_per_sec,
-                burst: ctx.settings.api_key_burst,
-            },
-        }),
+        auth: auth::Auth::from_ctx(&ctx),
     };
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
@@ -108,11 +100,7 @@ async fn graphql(
         bearer,
         cache: gw.cache.clone(),
     };
-    let children = DataLoader::new(ChildrenLoader(state.clone()), tokio::spawn)
-        .delay(Duration::from_millis(1));
-    let request = schema::common::with_loaders(req.into_inner(), &state)
-        .data(state)
-        .data(children);
+    let request = with_request_state(req.into_inner(), state);
     let mut resp = gw.schema.execute(request).await;
     // Parse and validation errors (syntax, unknown fields, depth/complexity limits) come from
     // async-graphql without a code: they are the client's input.
@@ -133,6 +121,19 @@ async fn graphql(
         resp = resp.extension("busRequests", async_graphql::Value::from(n));
     }
     GraphQLResponse::from(resp).into_response()
+}
+
+/// Adds what every operation's resolvers use: the request state and its DataLoaders (one per
+/// fan-out field, so each query level costs one bus request). Over HTTP and WebSocket alike.
+pub(crate) fn with_request_state(
+    request: async_graphql::Request,
+    state: RequestState,
+) -> async_graphql::Request {
+    let children = DataLoader::new(ChildrenLoader(state.clone()), tokio::spawn)
+        .delay(Duration::from_millis(1));
+    schema::common::with_loaders(request, &state)
+        .data(state)
+        .data(children)
 }
 
 fn server_error(e: ecl_kernel::AppError) -> ServerError {

@@ -6,6 +6,7 @@ mod auth;
 mod errors;
 mod http;
 pub mod schema;
+mod ws;
 
 use ecl_runtime::{Ctx, Module, Need, Started};
 
@@ -14,15 +15,17 @@ pub const NAME: &str = "gateway";
 pub fn module() -> Module {
     Module {
         name: NAME,
-        about: "GraphQL API (POST /graphql, GraphiQL at /), authentication, DataLoaders",
+        about: "GraphQL API (POST /graphql, WebSocket /graphql/ws, GraphiQL at /), authentication, DataLoaders",
         needs: &[Need::Bus, Need::Cache, Need::Http],
         init: |ctx| Box::pin(init(ctx)),
     }
 }
 
 async fn init(ctx: Ctx) -> anyhow::Result<Started> {
+    let timeout = std::time::Duration::from_millis(ctx.settings.request_timeout_ms);
+    let hub = schema::live::Hub::start(&ctx.bus, timeout).await?;
     Ok(Started {
-        http: Some(http::router(ctx)),
+        http: Some(http::router(ctx.clone()).merge(ws::router(&ctx, hub))),
         ready: vec![],
     })
 }

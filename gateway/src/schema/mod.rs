@@ -6,12 +6,13 @@ pub(crate) mod contract;
 pub(crate) mod groups;
 
 pub(crate) mod identity;
+pub mod live;
 pub(crate) mod tenant;
 pub(crate) mod users;
 
 pub use common::RequestState;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 #[derive(MergedObject, Default)]
 pub struct Query(identity::IdentityQuery, contract::ContractQuery);
@@ -26,7 +27,10 @@ pub struct Mutation(
     groups::GroupMutation,
 );
 
-pub type EclSchema = Schema<Query, Mutation, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(live::LiveSubscription);
+
+pub type EclSchema = Schema<Query, Mutation, Subscription>;
 
 /// Deepest query accepted (the partner walk contract → children → tenants → users → … fits).
 pub const MAX_DEPTH: usize = 16;
@@ -34,8 +38,12 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 50_000;
 
 pub fn build() -> EclSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .finish()
 }

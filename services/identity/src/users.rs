@@ -93,8 +93,30 @@ impl Identity {
                 },
             )
             .await?;
+        // Contracts whose users the caller manages: one grouped statement pair for all of them.
+        let managed: Vec<String> = req
+            .contract_ids
+            .iter()
+            .filter(|cid| visible.iter().any(|c| &c.id == *cid && c.managed))
+            .cloned()
+            .collect();
+        let mut pages = ecl_store::paging::page_each::<user::Entity, _, _>(
+            &self.db,
+            (user::Column::ContractId, &managed),
+            Condition::all().add(user::Column::Status.eq(ACTIVE)),
+            &req.page,
+            (user::Column::CreatedAt, user::Column::Id),
+            |u| u.contract_id.clone().unwrap_or_default(),
+            |u| (u.created_at, u.id.clone()),
+            view,
+        )
+        .await?;
         let mut out = Vec::with_capacity(req.contract_ids.len());
         for cid in req.contract_ids {
+            if let Some(page) = pages.remove(&cid) {
+                out.push((cid, page));
+                continue;
+            }
             let scope = match visible.iter().find(|c| c.id == cid) {
                 Some(c) if c.managed => Some(Condition::all()),
                 // General users see themselves only.

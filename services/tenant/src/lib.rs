@@ -350,44 +350,62 @@ impl Tenants {
                 },
             )
             .await?;
-        let mut out = Vec::with_capacity(req.contract_ids.len());
-        for cid in req.contract_ids {
-            let scope = match visible.iter().find(|c| c.id == cid) {
-                Some(c) if c.managed => Some(Condition::all()),
-                Some(_) => ctx.principal.user_id().map(|me| {
-                    Condition::all().add(
-                        tenant::Column::Id.in_subquery(
-                            Query::select()
-                                .column(grant::Column::TenantId)
-                                .from(grant::Entity)
-                                .and_where(grant::Column::UserId.eq(me))
-                                .to_owned(),
-                        ),
-                    )
-                }),
-                None => None,
-            };
-            let page = match scope {
-                Some(scope) => {
-                    let cond = scope.add(tenant::Column::ContractId.eq(cid.clone()));
-                    ecl_store::paging::page::<tenant::Entity, _, _>(
-                        &self.db,
-                        cond,
-                        &req.page,
-                        (tenant::Column::CreatedAt, tenant::Column::Id),
-                        |t| (t.created_at, t.id.clone()),
-                        view,
-                    )
-                    .await?
-                }
-                _ => {
-                    req.page.limit()?;
-                    Page::empty()
-                }
-            };
-            out.push((cid, page));
+        req.page.limit()?;
+        let (mut managed, mut granted) = (Vec::new(), Vec::new());
+        for c in visible.iter().filter(|c| req.contract_ids.contains(&c.id)) {
+            if c.managed {
+                managed.push(c.id.clone());
+            } else {
+                granted.push(c.id.clone());
+            }
         }
-        Ok(out)
+        // One grouped statement pair per kind of caller for the whole batch, not two statements
+        // per contract: managers see every tenant, general users the ones they are granted.
+        let mut pages = self
+            .tenant_pages(&managed, Condition::all(), &req.page)
+            .await?;
+        if let Some(me) = ctx.principal.user_id()
+            && !granted.is_empty()
+        {
+            let only_granted = Condition::all().add(
+                tenant::Column::Id.in_subquery(
+                    Query::select()
+                        .column(grant::Column::TenantId)
+                        .from(grant::Entity)
+                        .and_where(grant::Column::UserId.eq(me))
+                        .to_owned(),
+                ),
+            );
+            pages.extend(self.tenant_pages(&granted, only_granted, &req.page).await?);
+        }
+        Ok(req
+            .contract_ids
+            .into_iter()
+            .map(|cid| {
+                let page = pages.remove(&cid).unwrap_or_else(Page::empty);
+                (cid, page)
+            })
+            .collect())
+    }
+
+    /// A page of tenants per contract of `contract_ids` within `cond`, in two statements.
+    async fn tenant_pages(
+        &self,
+        contract_ids: &[String],
+        cond: Condition,
+        page: &ecl_proto::PageArgs,
+    ) -> AppResult<std::collections::HashMap<String, Page<TenantView>>> {
+        ecl_store::paging::page_each::<tenant::Entity, _, _>(
+            &self.db,
+            (tenant::Column::ContractId, contract_ids),
+            cond,
+            page,
+            (tenant::Column::CreatedAt, tenant::Column::Id),
+            |t| t.contract_id.clone(),
+            |t| (t.created_at, t.id.clone()),
+            view,
+        )
+        .await
     }
 
     async fn count(&self, ctx: &CallCtx, req: CountTenants) -> AppResult<Vec<(String, u64)>> {

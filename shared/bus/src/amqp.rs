@@ -9,6 +9,10 @@
 //! - `{ns}.events`: a topic exchange; each subscribing target has one durable queue
 //!   `{ns}.evt.{target}` bound with its patterns. Events are persistent and published with
 //!   publisher confirms.
+//! - per-process (ephemeral) subscriptions: a server-named, exclusive, auto-delete queue per
+//!   subscription bound to `{ns}.events`, so every process gets its own copy (fan-out). It lives
+//!   and dies with the connection (re-created on reconnect) and holds at most
+//!   `EPHEMERAL_MAX_LENGTH` events (the oldest are dropped) if the process falls behind.
 //! - `{ns}.dlx` → `{ns}.dead`: where expired requests and poison events end up.
 //!
 //! A supervisor reconnects with exponential backoff and re-declares the topology and every consumer
@@ -44,10 +48,14 @@ const REPLY_TO: &str = "amq.rabbitmq.reply-to";
 /// other replicas get their share.
 const REQUEST_PREFETCH: u16 = 256;
 const EVENT_PREFETCH: u16 = 64;
+/// Most events an ephemeral queue holds for a slow process before dropping the oldest.
+const EPHEMERAL_MAX_LENGTH: i64 = 10_000;
 
 type Pending = Mutex<HashMap<String, oneshot::Sender<Result<Bytes, AppError>>>>;
 /// (group, patterns, handler) of every subscription, re-attached after a reconnect.
 type Subscriptions = Mutex<Vec<(String, Vec<String>, Arc<dyn EventHandler>)>>;
+/// (patterns, handler) of every per-process subscription, re-created after a reconnect.
+type Ephemeral = Mutex<Vec<(Vec<String>, Arc<dyn EventHandler>)>>;
 
 /// One live connection and its channels; replaced as a whole on reconnect.
 struct Live {
@@ -68,6 +76,7 @@ struct Inner {
     pending: Pending,
     servers: Mutex<Vec<(String, Arc<dyn RequestHandler>)>>,
     subscribers: Subscriptions,
+    ephemeral: Ephemeral,
     in_flight: AtomicUsize,
     idle: Notify,
     closing: AtomicBool,
@@ -87,6 +96,7 @@ impl AmqpTransport {
             pending: Mutex::new(HashMap::new()),
             servers: Mutex::new(Vec::new()),
             subscribers: Mutex::new(Vec::new()),
+            ephemeral: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             idle: Notify::new(),
             closing: AtomicBool::new(false),
@@ -216,6 +226,10 @@ impl Inner {
         for (group, patterns, handler) in subscribers {
             self.start_subscriber(&live, &group, &patterns, handler)
                 .await?;
+        }
+        let ephemeral = self.ephemeral.lock().clone();
+        for (patterns, handler) in ephemeral {
+            self.start_ephemeral(&live, &patterns, handler).await?;
         }
         *self.live.lock() = Some(live.clone());
         Ok(live)
@@ -433,6 +447,79 @@ impl Inner {
     }
 }
 
+impl Inner {
+    async fn start_ephemeral(
+        self: &Arc<Self>,
+        live: &Arc<Live>,
+        patterns: &[String],
+        handler: Arc<dyn EventHandler>,
+    ) -> anyhow::Result<()> {
+        let ch = live.conn.create_channel().await?;
+        let mut args = FieldTable::default();
+        args.insert(
+            "x-max-length".into(),
+            AMQPValue::LongLongInt(EPHEMERAL_MAX_LENGTH),
+        );
+        // Server-named, gone with this connection: one queue per process, never shared.
+        let queue = ch
+            .queue_declare(
+                "".into(),
+                QueueDeclareOptions {
+                    exclusive: true,
+                    auto_delete: true,
+                    ..Default::default()
+                },
+                args,
+            )
+            .await?;
+        let q = queue.name().to_string();
+        for p in patterns {
+            ch.queue_bind(
+                q.as_str().into(),
+                self.x_events().into(),
+                p.as_str().into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        }
+        let tag = format!("ephemeral-{}", uuid::Uuid::new_v4().simple());
+        let mut consumer = ch
+            .basic_consume(
+                q.as_str().into(),
+                tag.as_str().into(),
+                // Live delivery: nothing to redeliver, so no acks.
+                BasicConsumeOptions {
+                    no_ack: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await?;
+        live.consumer_tags.lock().push((ch.clone(), tag));
+        tokio::spawn(async move {
+            // In line, one after the other: the handler sees the events in the exchange's order.
+            while let Some(Ok(delivery)) = consumer.next().await {
+                let props = &delivery.properties;
+                let event = EventEnvelope {
+                    id: props
+                        .message_id()
+                        .as_ref()
+                        .map(|s| s.to_string())
+                        .unwrap_or_default(),
+                    topic: delivery.routing_key.to_string(),
+                    trace_id: header_str(props.headers(), "trace-id").unwrap_or_default(),
+                    body: Bytes::from(delivery.data),
+                };
+                if let Err(e) = handler.handle(event).await {
+                    tracing::debug!("ephemeral event handler failed: {e}");
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Transport for AmqpTransport {
     async fn request(&self, target: &str, req: RequestEnvelope) -> Result<Bytes, AppError> {
@@ -555,6 +642,20 @@ impl Transport for AmqpTransport {
         self.inner
             .start_subscriber(&live, group, &patterns, handler)
             .await
+    }
+
+    async fn subscribe_ephemeral(
+        &self,
+        patterns: &[&str],
+        handler: Arc<dyn EventHandler>,
+    ) -> anyhow::Result<()> {
+        let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+        self.inner
+            .ephemeral
+            .lock()
+            .push((patterns.clone(), handler.clone()));
+        let live = self.live().map_err(|e| anyhow::anyhow!(e))?;
+        self.inner.start_ephemeral(&live, &patterns, handler).await
     }
 
     fn is_ready(&self) -> bool {

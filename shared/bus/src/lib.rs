@@ -74,6 +74,17 @@ pub trait Transport: Send + Sync + 'static {
         patterns: &[&str],
         handler: Arc<dyn EventHandler>,
     ) -> anyhow::Result<()>;
+    /// Subscribes this process alone to topics matching `patterns`. Unlike [`Transport::subscribe`]
+    /// (one queue per group, shared by its replicas), every process that calls this gets its own
+    /// copy of each event: fan-out, for state held in one process, like the gateway's open GraphQL
+    /// subscriptions. Delivery is live only: nothing is kept for a process that is away, and an
+    /// event its handler fails on is not redelivered. Each subscriber gets the events in the order
+    /// they were published; its handler should only hand the event over (it is awaited in line).
+    async fn subscribe_ephemeral(
+        &self,
+        patterns: &[&str],
+        handler: Arc<dyn EventHandler>,
+    ) -> anyhow::Result<()>;
     /// True while the transport can carry traffic (readiness).
     fn is_ready(&self) -> bool;
     /// Stops consuming and lets in-flight handlers finish.

@@ -37,10 +37,15 @@ struct Group {
     replicas: Replicas<dyn EventHandler>,
 }
 
+/// Patterns and handler of one per-process subscription.
+type Ephemeral = (Vec<String>, Arc<dyn EventHandler>);
+
 #[derive(Default)]
 pub struct MemoryTransport {
     servers: RwLock<HashMap<String, Arc<Replicas<dyn RequestHandler>>>>,
     groups: RwLock<HashMap<String, Arc<Group>>>,
+    /// Per-process subscribers: each gets every matching event (there is one process here).
+    ephemeral: RwLock<Vec<Ephemeral>>,
 }
 
 /// How often an in-process event handler is retried before the event is dead-lettered (logged).
@@ -94,6 +99,20 @@ impl Transport for MemoryTransport {
             .filter(|g| g.patterns.iter().any(|p| topic_matches(p, &event.topic)))
             .cloned()
             .collect();
+        let ephemeral: Vec<Arc<dyn EventHandler>> = self
+            .ephemeral
+            .read()
+            .iter()
+            .filter(|(patterns, _)| patterns.iter().any(|p| topic_matches(p, &event.topic)))
+            .map(|(_, h)| h.clone())
+            .collect();
+        // In the publisher's task, so each subscriber sees the events in publishing order (the
+        // handlers only hand them over); live delivery, no retry, as over AMQP.
+        for handler in ephemeral {
+            if let Err(e) = handler.handle(event.clone()).await {
+                tracing::debug!(topic = %event.topic, "ephemeral event handler failed: {e}");
+            }
+        }
         for group in groups {
             let Some(handler) = group.replicas.pick() else {
                 continue;
@@ -150,6 +169,16 @@ impl Transport for MemoryTransport {
         Ok(())
     }
 
+    async fn subscribe_ephemeral(
+        &self,
+        patterns: &[&str],
+        handler: Arc<dyn EventHandler>,
+    ) -> anyhow::Result<()> {
+        let patterns = patterns.iter().map(|p| p.to_string()).collect();
+        self.ephemeral.write().push((patterns, handler));
+        Ok(())
+    }
+
     fn is_ready(&self) -> bool {
         true
     }
@@ -157,5 +186,6 @@ impl Transport for MemoryTransport {
     async fn shutdown(&self) {
         self.servers.write().clear();
         self.groups.write().clear();
+        self.ephemeral.write().clear();
     }
 }
