@@ -43,6 +43,7 @@ pub fn router(ctx: Ctx) -> Router {
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/", get(graphiql))
+        .route("/exports/bills/{contract_id}/{file}", get(export))
         .with_state(gw)
 }
 
@@ -98,8 +99,7 @@ async fn graphql(
         .delay(Duration::from_millis(1));
     let users = DataLoader::new(PagedLoader::<ListUsers>::new(state.clone()), tokio::spawn)
         .delay(Duration::from_millis(1));
-    let request = req
-        .into_inner()
+    let request = schema::billing::with_loaders(req.into_inner(), &state)
         .data(state)
         .data(children)
         .data(tenants)
@@ -124,6 +124,15 @@ async fn graphql(
         resp = resp.extension("busRequests", async_graphql::Value::from(n));
     }
     GraphQLResponse::from(resp).into_response()
+}
+
+async fn export(
+    State(gw): State<Gw>,
+    headers: HeaderMap,
+    path: axum::extract::Path<(String, String)>,
+    query: axum::extract::Query<schema::billing::ExportQuery>,
+) -> axum::response::Response {
+    schema::billing::export(&gw.bus, &gw.cache, gw.timeout, &headers, path, query).await
 }
 
 fn server_error(e: ecl_kernel::AppError) -> ServerError {

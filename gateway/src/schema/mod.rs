@@ -1,5 +1,6 @@
 //! The public schema: per-domain roots merged into one Query and one Mutation.
 
+pub(crate) mod billing;
 pub(crate) mod common;
 pub(crate) mod contract;
 
@@ -12,7 +13,11 @@ pub use common::RequestState;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 #[derive(MergedObject, Default)]
-pub struct Query(identity::IdentityQuery, contract::ContractQuery);
+pub struct Query(
+    identity::IdentityQuery,
+    contract::ContractQuery,
+    billing::BillingQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -20,6 +25,7 @@ pub struct Mutation(
     contract::ContractMutation,
     tenant::TenantMutation,
     users::UserMutation,
+    billing::BillingMutation,
 );
 
 pub type EclSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -32,6 +32,14 @@ impl Tenant {
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
+    /// The tenant's charges of a month (`YYYY-MM`).
+    async fn usage(
+        &self,
+        ctx: &Context<'_>,
+        month: String,
+    ) -> async_graphql::Result<Option<super::billing::TenantUsage>> {
+        super::billing::usage_of(ctx, &self.0.id, month).await
+    }
 }
 
 #[derive(InputObject)]

@@ -85,6 +85,12 @@ impl Principal {
     pub fn is_manager(&self) -> bool {
         matches!(self.role(), Some(Role::Owner | Role::Admin))
     }
+    /// May this caller see usage and bills? Operators, and a contract's owner and admins
+    /// (SPEC §1). Provisional rule of the billing branch: the identity work replaces the body with
+    /// the user's canViewUsage setting and API-key scopes.
+    pub fn may_see_usage(&self) -> bool {
+        self.is_operator() || matches!(self.role(), Some(Role::Owner | Role::Admin))
+    }
     /// Short label for logs and metrics (never a secret).
     pub fn label(&self) -> String {
         match self {
