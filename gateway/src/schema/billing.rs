@@ -574,10 +574,7 @@ pub async fn export(
         Err(e) => return export_error(e),
     };
     let Some(month) = file.strip_suffix(".csv") else {
-        return export_error(AppError::invalid(
-            "month",
-            "the file is named YYYY-MM.csv",
-        ));
+        return export_error(AppError::invalid("month", "the file is named YYYY-MM.csv"));
     };
     let format = match q.format.as_deref().unwrap_or("summary") {
         "summary" => ExportFormat::Summary,

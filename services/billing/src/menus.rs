@@ -17,7 +17,10 @@ fn dec(field: &str, s: &str) -> AppResult<Decimal> {
         .parse()
         .map_err(|_| AppError::invalid(field, format!("{s:?} is not a decimal number")))?;
     if d.is_sign_negative() {
-        return Err(AppError::invalid(field, format!("{field} must not be negative")));
+        return Err(AppError::invalid(
+            field,
+            format!("{field} must not be negative"),
+        ));
     }
     Ok(d)
 }
@@ -145,7 +148,10 @@ pub fn to_menu(spec: &MenuSpec) -> AppResult<Menu> {
     if !menu.rule.allows(menu.pattern) {
         return Err(AppError::invalid(
             "rule",
-            format!("rule {} does not go with pattern {}", spec.rule, spec.pattern),
+            format!(
+                "rule {} does not go with pattern {}",
+                spec.rule, spec.pattern
+            ),
         ));
     }
     if spec.plans.is_empty() {

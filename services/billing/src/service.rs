@@ -34,8 +34,8 @@ use ecl_runtime::{Ctx, Started, db_ready};
 use ecl_store::Outbox;
 use rust_decimal::Decimal;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait, sea_query::OnConflict,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    sea_query::OnConflict,
 };
 use sea_orm_migration::prelude::*;
 
@@ -241,8 +241,11 @@ impl Billing {
         for spec in menus::seeds() {
             let id = format!("{}@{}", spec.code, spec.effective_from);
             if menu::Entity::find_by_id(id).one(&self.db).await?.is_none() {
-                self.store_menu(&CallCtx::new(Principal::system(NAME), Default::default()), spec)
-                    .await?;
+                self.store_menu(
+                    &CallCtx::new(Principal::system(NAME), Default::default()),
+                    spec,
+                )
+                .await?;
             }
         }
         Ok(())
@@ -252,7 +255,9 @@ impl Billing {
         match &ctx.principal {
             Principal::Anonymous => return Err(AppError::unauthenticated()),
             p if !p.is_operator() => {
-                return Err(AppError::forbidden("only operators maintain the price list"));
+                return Err(AppError::forbidden(
+                    "only operators maintain the price list",
+                ));
             }
             _ => {}
         }
@@ -402,7 +407,9 @@ impl Billing {
 
     async fn catalog(&self, ctx: &CallCtx) -> AppResult<Vec<CatalogEntry>> {
         if !ctx.principal.is_operator() {
-            return Err(AppError::forbidden("the catalog is for platform components"));
+            return Err(AppError::forbidden(
+                "the catalog is for platform components",
+            ));
         }
         let mut out: Vec<CatalogEntry> = Vec::new();
         for (row, spec) in self.all_menus().await? {
@@ -465,7 +472,11 @@ impl Billing {
             created_at: Set(t.created_at.timestamp_micros()),
         };
         tenant::Entity::insert(row)
-            .on_conflict(OnConflict::column(tenant::Column::Id).do_nothing().to_owned())
+            .on_conflict(
+                OnConflict::column(tenant::Column::Id)
+                    .do_nothing()
+                    .to_owned(),
+            )
             .exec_without_returning(&self.db)
             .await?;
         Ok(())
@@ -503,7 +514,9 @@ impl Billing {
             return Err(AppError::unauthenticated());
         }
         if !ctx.principal.may_see_usage() {
-            return Err(AppError::forbidden("your role does not show usage and bills"));
+            return Err(AppError::forbidden(
+                "your role does not show usage and bills",
+            ));
         }
         self.bus.call(ctx, &GetContracts { ids }).await
     }
@@ -567,8 +580,10 @@ impl Billing {
                 if resources.is_empty() {
                     continue;
                 }
-                let mut resources: Vec<Resource> =
-                    resources.into_iter().map(to_resource).collect::<AppResult<_>>()?;
+                let mut resources: Vec<Resource> = resources
+                    .into_iter()
+                    .map(to_resource)
+                    .collect::<AppResult<_>>()?;
                 resources.sort_by(|a, b| {
                     (order.get(&a.menu_code), a.effective_created_at(), &a.id).cmp(&(
                         order.get(&b.menu_code),
@@ -781,9 +796,7 @@ impl Billing {
                     month: m.to_string(),
                     status: status_of(bill.header.status),
                     currency: bill.header.currency.code().to_string(),
-                    exact_amount: part
-                        .map_or(Decimal::ZERO, |p| p.exact_amount)
-                        .to_string(),
+                    exact_amount: part.map_or(Decimal::ZERO, |p| p.exact_amount).to_string(),
                     total: part
                         .map_or(bill.header.currency.round_down(Decimal::ZERO), |p| p.total)
                         .to_string(),
@@ -840,17 +853,26 @@ impl Billing {
             .collect();
         let mut by_contract: HashMap<&str, Vec<tenant::Model>> = HashMap::new();
         for t in tenants.iter().filter(|t| charges.contains_key(&t.id)) {
-            by_contract.entry(&t.contract_id).or_default().push(t.clone());
+            by_contract
+                .entry(&t.contract_id)
+                .or_default()
+                .push(t.clone());
         }
         let mut rows = Vec::new();
         for c in &contracts {
             // own tenants, then (for a partner) each child's
-            let mut ts: Vec<tenant::Model> = by_contract.get(c.id.as_str()).cloned().unwrap_or_default();
+            let mut ts: Vec<tenant::Model> =
+                by_contract.get(c.id.as_str()).cloned().unwrap_or_default();
             for child in contracts
                 .iter()
                 .filter(|x| parent_of.get(x.id.as_str()).copied().flatten() == Some(c.id.as_str()))
             {
-                ts.extend(by_contract.get(child.id.as_str()).cloned().unwrap_or_default());
+                ts.extend(
+                    by_contract
+                        .get(child.id.as_str())
+                        .cloned()
+                        .unwrap_or_default(),
+                );
             }
             if ts.is_empty() {
                 continue;

@@ -22,15 +22,23 @@ pub struct Ev {
 /// at the same instant and opens the next (a `Change` keeps the fields it leaves empty); a `Stop`
 /// ends it; a `Change` or `Stop` with nothing open is ignored (its `Start` may still arrive).
 pub fn derive(mut events: Vec<Ev>, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<ResourceUsage> {
+    // A resource is its id within its menu: producers may reuse an id across menus (seed 002's
+    // example masks every id alike).
     events.sort_by(|a, b| {
-        (&a.resource_id, a.at, &a.id).cmp(&(&b.resource_id, b.at, &b.id))
+        (&a.resource_id, &a.menu_code, a.at, &a.id).cmp(&(
+            &b.resource_id,
+            &b.menu_code,
+            b.at,
+            &b.id,
+        ))
     });
     let mut out = Vec::new();
     let mut i = 0;
     while i < events.len() {
         let rid = events[i].resource_id.clone();
+        let menu = events[i].menu_code.clone();
         let mut j = i;
-        while j < events.len() && events[j].resource_id == rid {
+        while j < events.len() && events[j].resource_id == rid && events[j].menu_code == menu {
             j += 1;
         }
         let evs = &events[i..j];
@@ -39,7 +47,10 @@ pub fn derive(mut events: Vec<Ev>, from: DateTime<Utc>, to: DateTime<Utc>) -> Ve
             resource_id: rid,
             name: None,
             menu_code: evs[0].menu_code.clone(),
-            created_at: evs.iter().find(|e| e.kind == UsageKind::Start).map(|e| e.at),
+            created_at: evs
+                .iter()
+                .find(|e| e.kind == UsageKind::Start)
+                .map(|e| e.at),
             intervals: Vec::new(),
         };
         let mut open: Option<IntervalView> = None;
@@ -70,12 +81,18 @@ pub fn derive(mut events: Vec<Ev>, from: DateTime<Utc>, to: DateTime<Utc>) -> Ve
                         end: None,
                         plan,
                         status: e.status.clone().or_else(|| {
-                            base.as_ref().filter(|_| inherit).and_then(|b| b.status.clone())
+                            base.as_ref()
+                                .filter(|_| inherit)
+                                .and_then(|b| b.status.clone())
                         }),
                         quantity: e
                             .quantity
                             .clone()
-                            .or_else(|| base.as_ref().filter(|_| inherit).map(|b| b.quantity.clone()))
+                            .or_else(|| {
+                                base.as_ref()
+                                    .filter(|_| inherit)
+                                    .map(|b| b.quantity.clone())
+                            })
                             .unwrap_or_else(|| "1".into()),
                     });
                 }
@@ -152,7 +169,10 @@ mod tests {
         let a = derive(evs.clone(), t(1, 0), t(31, 0));
         let iv = &a[0].intervals;
         assert_eq!(iv.len(), 2);
-        assert_eq!((iv[1].start, iv[1].end, iv[1].plan.as_str()), (t(5, 0), None, "p"));
+        assert_eq!(
+            (iv[1].start, iv[1].end, iv[1].plan.as_str()),
+            (t(5, 0), None, "p")
+        );
         // a window after the first run only sees the second
         assert_eq!(derive(evs, t(3, 0), t(31, 0))[0].intervals.len(), 1);
     }

@@ -116,12 +116,13 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
         outbox,
         catalog: RwLock::new(None),
     });
-    let router = Router::default()
-        .route(|s: Arc<Metering>, ctx, req: RecordUsage| async move {
-            s.record(&ctx, req.events).await
-        })
-        .route(|s: Arc<Metering>, ctx, req: GetUsage| async move { s.usage(&ctx, req).await })
-        .route(|s: Arc<Metering>, ctx, _: CountEvents| async move { s.count(&ctx).await });
+    let router =
+        Router::default()
+            .route(|s: Arc<Metering>, ctx, req: RecordUsage| async move {
+                s.record(&ctx, req.events).await
+            })
+            .route(|s: Arc<Metering>, ctx, req: GetUsage| async move { s.usage(&ctx, req).await })
+            .route(|s: Arc<Metering>, ctx, _: CountEvents| async move { s.count(&ctx).await });
     let events = EventRouter::default()
         .on(|s: Arc<Metering>, ctx, _id, ev: UsageReported| async move {
             let results = s.ingest(&ctx, ev.events).await?;
@@ -261,7 +262,10 @@ impl Metering {
         {
             return Ok(c.clone());
         }
-        let entries = self.bus.call(&self.system_ctx(ctx), &MenuCatalog {}).await?;
+        let entries = self
+            .bus
+            .call(&self.system_ctx(ctx), &MenuCatalog {})
+            .await?;
         let map: HashMap<String, CatalogMenu> = entries
             .into_iter()
             .map(|e| {
@@ -349,16 +353,14 @@ impl Metering {
                                 ),
                             )
                         }
-                        Some(m) if !m.resellable && children.contains(&t.contract_id) => {
-                            rejected(
-                                &e.id,
-                                "NOT_RESELLABLE",
-                                format!(
-                                    "menu {} is not resellable: a child contract may not use it",
-                                    e.menu_code
-                                ),
-                            )
-                        }
+                        Some(m) if !m.resellable && children.contains(&t.contract_id) => rejected(
+                            &e.id,
+                            "NOT_RESELLABLE",
+                            format!(
+                                "menu {} is not resellable: a child contract may not use it",
+                                e.menu_code
+                            ),
+                        ),
                         Some(_) => {
                             rows.push((results.len(), e));
                             outcome(&e.id, UsageOutcome::Accepted)
