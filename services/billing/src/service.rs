@@ -32,6 +32,7 @@ use ecl_proto::{
 };
 use ecl_runtime::{Ctx, Started, db_ready};
 use ecl_store::Outbox;
+use futures::StreamExt;
 use rust_decimal::Decimal;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
@@ -50,8 +51,11 @@ use crate::{
 
 /// Months of history readable (seed 002: the past 24 months).
 pub const HISTORY_MONTHS: usize = 24;
-/// Tenants per `GetUsage` request when a whole month is rated.
-const USAGE_BATCH: usize = 500;
+/// Tenants per `GetUsage` request when a whole month is rated: small enough that a reply stays
+/// far below the broker's message size limit (16 MiB) for tenants of a few thousand resources.
+const USAGE_BATCH: usize = 5;
+/// `GetUsage` requests in flight while rating a month (metering reads while billing rates).
+const USAGE_IN_FLIGHT: usize = 4;
 
 struct Migrator;
 
@@ -565,17 +569,25 @@ impl Billing {
             .collect::<AppResult<_>>()?;
         let period = Period::until(m, self.clock.now());
         let mut out = HashMap::new();
-        for chunk in tenants.chunks(USAGE_BATCH) {
-            let usage = self
-                .bus
-                .call(
-                    &self.system(ctx),
-                    &GetUsage {
-                        tenant_ids: chunk.iter().map(|t| t.id.clone()).collect(),
-                        month: m.to_string(),
-                    },
-                )
-                .await?;
+        let sys = self.system(ctx);
+        let requests: Vec<_> = tenants
+            .chunks(USAGE_BATCH)
+            .map(|chunk| {
+                let req = GetUsage {
+                    tenant_ids: chunk.iter().map(|t| t.id.clone()).collect(),
+                    month: m.to_string(),
+                };
+                let (bus, sys) = (self.bus.clone(), sys.clone());
+                Box::pin(async move { bus.call(&sys, &req).await })
+                    as futures::future::BoxFuture<
+                        'static,
+                        AppResult<Vec<(String, Vec<ResourceUsage>)>>,
+                    >
+            })
+            .collect();
+        let mut replies = futures::stream::iter(requests).buffered(USAGE_IN_FLIGHT);
+        while let Some(usage) = replies.next().await {
+            let usage = usage?;
             for (tenant_id, resources) in usage {
                 if resources.is_empty() {
                     continue;

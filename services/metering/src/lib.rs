@@ -97,12 +97,15 @@ struct CatalogMenu {
     resellable: bool,
 }
 
+type Catalog = Arc<HashMap<String, CatalogMenu>>;
+
 pub struct Metering {
     db: DatabaseConnection,
     bus: Bus,
     clock: SharedClock,
     outbox: Outbox,
-    catalog: RwLock<Option<(Instant, Arc<HashMap<String, CatalogMenu>>)>>,
+    /// The price list's codes and when they were fetched.
+    catalog: RwLock<Option<(Instant, Catalog)>>,
 }
 
 async fn init(ctx: Ctx) -> anyhow::Result<Started> {
@@ -256,7 +259,7 @@ impl Metering {
     }
 
     /// The price list's codes, from cache or from billing.
-    async fn catalog(&self, ctx: &CallCtx) -> AppResult<Arc<HashMap<String, CatalogMenu>>> {
+    async fn catalog(&self, ctx: &CallCtx) -> AppResult<Catalog> {
         if let Some((at, c)) = &*self.catalog.read()
             && at.elapsed() < CATALOG_TTL
         {
