@@ -273,22 +273,24 @@ impl Billing {
         let mut spec = spec;
         spec.code = menu.info.code.clone();
         let id = format!("{}@{}", spec.code, spec.effective_from);
-        let txn = self.db.begin().await?;
+        // Read before the transaction: on SQLite a transaction that reads and then writes may not
+        // upgrade to a writer while the outbox relay deletes what it published.
         let existing = menu::Entity::find()
             .filter(menu::Column::Code.eq(spec.code.clone()))
-            .one(&txn)
+            .one(&self.db)
             .await?;
         let seq = match existing {
             Some(m) => m.seq,
             None => {
                 menu::Entity::find()
                     .order_by_desc(menu::Column::Seq)
-                    .one(&txn)
+                    .one(&self.db)
                     .await?
                     .map_or(0, |m| m.seq)
                     + 1
             }
         };
+        let txn = self.db.begin().await?;
         let now = self.clock.now();
         let row = menu::ActiveModel {
             id: Set(id),
