@@ -558,6 +558,39 @@ async fn bad_input_codes_and_partner_roll_up() {
     assert_eq!(r.code(), "NOT_FOUND");
     let (s, _, _) = export(&gql, Some(&cowner), &pid, "2026-03.csv", "summary").await;
     assert_eq!(s, 404);
+    // The walk reaches bills through DataLoaders: one bus request per level, however many
+    // children (contract, its bills, children, their bill, their bills = 5).
+    for (i, login) in ["eu2-owner", "eu3-owner"].iter().enumerate() {
+        create(
+            &gql,
+            &powner,
+            "CHILD",
+            Some(&pid),
+            &format!("End User {i}"),
+            login,
+        )
+        .await;
+    }
+    let walk = gql
+        .raw(
+            Some(&powner),
+            "query($id: ID!){ contract(id:$id){ bills(first:1){ totalCount } children(first:10){ edges{ node{ id bill(month:\"2026-03\"){ total } bills(first:2){ totalCount } } } } } }",
+            json!({"id": pid}),
+            &[("x-ecl-trace", "1")],
+        )
+        .await;
+    let children = walk.data()["contract"]["children"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(children.len(), 3);
+    assert!(
+        children
+            .iter()
+            .all(|c| c["node"]["bill"]["total"].is_string())
+    );
+    assert_eq!(walk.body["extensions"]["busRequests"], 5, "{}", walk.body);
+
     // months to come and malformed months
     let r = gql
         .q(Some(&cowner), BILL, json!({"id": cid, "m": "2026-04"}))
