@@ -693,15 +693,16 @@ mod ingest {
     /// Events per resource: start, status changes, stop — spread over `month`.
     pub const PER_RESOURCE: usize = 10;
 
+    /// The events of resources `from..to`.
     pub fn events(
         tenants: &[String],
-        resources: usize,
+        (from, to): (usize, usize),
         month: Month,
         run: &str,
     ) -> Vec<UsageEvent> {
-        let mut out = Vec::with_capacity(resources * PER_RESOURCE);
+        let mut out = Vec::with_capacity((to - from) * PER_RESOURCE);
         let start = month.start();
-        for r in 0..resources {
+        for r in from..to {
             let tenant = &tenants[r % tenants.len()];
             let (menu, plan) = if r % 2 == 0 {
                 ("compute", "1CPU-4GB")
@@ -806,20 +807,32 @@ mod ingest {
         Ok(out)
     }
 
-    /// Publishes the events in batches (`in_flight` publishes at a time) and waits until metering
-    /// has stored them all. Returns (events/s, seconds).
+    /// Publishes the events of `resources` resources in batches (`in_flight` publishes at a time,
+    /// each batch generated just before it is sent, so the driver holds only what is in flight)
+    /// and waits until metering has stored them all. Returns (events/s, seconds).
     pub async fn run(
         bus: &Bus,
-        events: Vec<UsageEvent>,
+        tenants: &[String],
+        resources: usize,
+        month: Month,
+        run: &str,
         batch: usize,
         in_flight: usize,
     ) -> anyhow::Result<(f64, f64)> {
         let before = bus.call(&sys(), &CountEvents {}).await?;
-        let n = events.len() as u64;
-        let batches: Vec<Vec<UsageEvent>> = events.chunks(batch).map(|c| c.to_vec()).collect();
+        let n = (resources * PER_RESOURCE) as u64;
+        let per_batch = (batch / PER_RESOURCE).max(1);
         let started = Instant::now();
-        let results: Vec<_> = stream::iter(batches)
-            .map(|b| async move { bus.publish("bench", &UsageReported { events: b }).await })
+        let results: Vec<_> = stream::iter((0..resources).step_by(per_batch))
+            .map(|from| {
+                let events = events(
+                    tenants,
+                    (from, (from + per_batch).min(resources)),
+                    month,
+                    run,
+                );
+                async move { bus.publish("bench", &UsageReported { events }).await }
+            })
             .buffer_unordered(in_flight)
             .collect()
             .await;
@@ -1022,8 +1035,10 @@ async fn ingest_bench(
     };
     let app = crate::App::start(settings, &["all".to_string()]).await?;
     let tenants = ingest::tenants(&app.bus, tenants_n, month).await?;
-    let evs = ingest::events(&tenants, resources, month, "emb");
-    let (rate, _) = ingest::run(&app.bus, evs, batch, in_flight).await?;
+    let (rate, _) = ingest::run(
+        &app.bus, &tenants, resources, month, "emb", batch, in_flight,
+    )
+    .await?;
     ingest::report("embedded (SQLite file, in-process bus)", rate, 100_000.0);
     let (secs, bills) = ingest::close(&app.bus, month).await?;
     println!(
@@ -1061,8 +1076,8 @@ async fn ingest_bench(
         let outcome = async {
             let bus = ecl_bus::Bus::new(ecl_bus::connect(&amqp, &ns).await?);
             let tenants = ingest::tenants(&bus, tenants_n, month).await?;
-            let evs = ingest::events(&tenants, resources, month, "dist");
-            let (rate, _) = ingest::run(&bus, evs, batch, in_flight).await?;
+            let (rate, _) =
+                ingest::run(&bus, &tenants, resources, month, "dist", batch, in_flight).await?;
             ingest::report("distributed (RabbitMQ + PostgreSQL, durable)", rate, 50_000.0);
             let (secs, bills) = ingest::close(&bus, month).await?;
             println!("distributed month close: {secs:.2} s for {resources} resources, {n} events ({bills} bills; aim < 10 s)");
