@@ -231,6 +231,26 @@ async fn seed_002_worked_example_through_graphql_and_export() {
     assert_eq!(free["kind"], "FREE");
     assert_eq!(b["lines"][0]["kind"], "CONTRACT");
 
+    // Daily estimates: up to the end of a day, or up to now for today and later days.
+    const DAILY: &str = "query($id: ID!, $d: Int!){ contract(id:$id){ bill(month:\"2019-08\", day:$d){ status total } } }";
+    let d = |day: u32| json!({"id": cid, "d": day});
+    let d27 = gql.q(Some(&owner), DAILY, d(27)).await;
+    let d27_total: i64 = d27.data()["contract"]["bill"]["total"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(0 < d27_total && d27_total < 6339, "{d27_total}");
+    let d31 = gql.q(Some(&owner), DAILY, d(31)).await;
+    assert_eq!(
+        d31.data()["contract"]["bill"],
+        json!({"status": "ESTIMATED", "total": "6339"})
+    );
+    assert_eq!(
+        gql.q(Some(&owner), DAILY, d(32)).await.code(),
+        "INVALID_INPUT"
+    );
+
     // Tenant.usage: the tenant's part
     let u = gql
         .q(

@@ -318,27 +318,30 @@ impl PagedBatch for ListBills {
 
 /// `(contract or tenant id, month)`.
 type MonthKey = (String, String);
+/// `(contract id, month, day of a daily estimate)`.
+type BillKey = (String, String, Option<u32>);
 
-/// Batches `Contract.bill(month)` of a query level into one `GetBills` per month.
+/// Batches `Contract.bill(month, day)` of a query level into one `GetBills` per (month, day).
 pub struct BillLoader(RequestState);
 
-impl Loader<MonthKey> for BillLoader {
+impl Loader<BillKey> for BillLoader {
     type Value = BillView;
     type Error = AppError;
 
-    async fn load(&self, keys: &[MonthKey]) -> Result<HashMap<MonthKey, BillView>, AppError> {
-        let mut by_month: HashMap<&str, Vec<String>> = HashMap::new();
-        for (id, m) in keys {
-            by_month.entry(m).or_default().push(id.clone());
+    async fn load(&self, keys: &[BillKey]) -> Result<HashMap<BillKey, BillView>, AppError> {
+        let mut by_month: HashMap<(&str, Option<u32>), Vec<String>> = HashMap::new();
+        for (id, m, day) in keys {
+            by_month.entry((m, *day)).or_default().push(id.clone());
         }
         let mut out = HashMap::new();
-        for (month, contract_ids) in by_month {
+        for ((month, day), contract_ids) in by_month {
             let req = GetBills {
                 contract_ids,
                 month: month.to_string(),
+                day,
             };
             for b in self.0.bus.call(&self.0.call, &req).await? {
-                out.insert((b.contract_id.clone(), b.month.clone()), b);
+                out.insert((b.contract_id.clone(), b.month.clone(), day), b);
             }
         }
         Ok(out)
@@ -382,16 +385,17 @@ pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_
         .data(DataLoader::new(UsageLoader(state.clone()), tokio::spawn).delay(d))
 }
 
-/// `Contract.bill(month)`: null when the caller may not see it.
+/// `Contract.bill(month, day)`: null when the caller may not see it.
 pub async fn bill_of(
     ctx: &Context<'_>,
     contract_id: &str,
     month: String,
+    day: Option<u32>,
 ) -> async_graphql::Result<Option<Bill>> {
     RequestState::of(ctx).require_auth()?;
     let b = ctx
         .data_unchecked::<DataLoader<BillLoader>>()
-        .load_one((contract_id.to_string(), month))
+        .load_one((contract_id.to_string(), month, day))
         .await
         .map_err(gql)?;
     Ok(b.map(Into::into))

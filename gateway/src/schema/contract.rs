@@ -167,13 +167,15 @@ impl Contract {
     ) -> async_graphql::Result<super::tenant::TenantConnection> {
         super::tenant::tenants_of(ctx, &self.0.id, PageArgs { first, after }).await
     }
-    /// The bill of a month (`YYYY-MM`); a partner's includes its children's tenants.
+    /// The bill of a month (`YYYY-MM`); a partner's includes its children's tenants. With `day`,
+    /// the daily estimate: the month's charges up to the end of that day.
     async fn bill(
         &self,
         ctx: &Context<'_>,
         month: String,
+        day: Option<u32>,
     ) -> async_graphql::Result<Option<super::billing::Bill>> {
-        super::billing::bill_of(ctx, &self.0.id, month).await
+        super::billing::bill_of(ctx, &self.0.id, month, day).await
     }
     /// Bills, newest month first (24 months of history), loaded in one bus request per level.
     #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]

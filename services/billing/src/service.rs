@@ -559,6 +559,7 @@ impl Billing {
         ctx: &CallCtx,
         tenants: &[tenant::Model],
         m: Month,
+        until: DateTime<chrono::Utc>,
     ) -> AppResult<HashMap<String, TenantCharges>> {
         let menus_rows = self.menus_in(m).await?;
         let order: HashMap<String, i64> = menus_rows
@@ -569,7 +570,7 @@ impl Billing {
             .iter()
             .map(|(_, s)| menus::to_menu(s))
             .collect::<AppResult<_>>()?;
-        let period = Period::until(m, self.clock.now());
+        let period = Period::until(m, until);
         let mut out = HashMap::new();
         let sys = self.system(ctx);
         let requests: Vec<_> = tenants
@@ -688,7 +689,7 @@ impl Billing {
             return self.build(&row, &[], &HashMap::new(), m, BillStatus::Fixed);
         }
         let tenants = self.billed_tenants(&c.id).await?;
-        let charges = self.rate(ctx, &tenants, m).await?;
+        let charges = self.rate(ctx, &tenants, m, self.clock.now()).await?;
         self.build(&row, &tenants, &charges, m, BillStatus::Estimated)
     }
 
@@ -696,9 +697,37 @@ impl Billing {
         let m = month("month", &req.month)?;
         let mut out = Vec::new();
         for c in self.visible(ctx, req.contract_ids).await? {
-            out.push(bill_view(&self.bill(ctx, &c, m).await?));
+            let bill = match req.day {
+                None => self.bill(ctx, &c, m).await?,
+                Some(day) => self.daily(ctx, &c, m, day).await?,
+            };
+            out.push(bill_view(&bill));
         }
         Ok(out)
+    }
+
+    /// The daily estimate: the month rated up to the end of `day` (or now, if earlier).
+    async fn daily(&self, ctx: &CallCtx, c: &ContractView, m: Month, day: u32) -> AppResult<Bill> {
+        if day == 0 || day > m.days() {
+            return Err(AppError::invalid(
+                "day",
+                format!("{m} has days 1 to {}", m.days()),
+            ));
+        }
+        if m > self.current_month() {
+            return Err(AppError::invalid("month", format!("{m} has not begun")));
+        }
+        let end_of_day = m.start() + chrono::Duration::days(i64::from(day));
+        let until = Ord::min(end_of_day, self.clock.now());
+        let tenants = self.billed_tenants(&c.id).await?;
+        let charges = self.rate(ctx, &tenants, m, until).await?;
+        self.build(
+            &Self::contract_row(c),
+            &tenants,
+            &charges,
+            m,
+            BillStatus::Estimated,
+        )
     }
 
     /// Months listed for a contract, newest first: the current month, then back to the first
@@ -793,7 +822,7 @@ impl Billing {
             let bill = if self.is_closed(m).await? {
                 self.bill(ctx, c, m).await?
             } else {
-                let charges = self.rate(ctx, &own, m).await?;
+                let charges = self.rate(ctx, &own, m, self.clock.now()).await?;
                 self.build(
                     &Self::contract_row(c),
                     &own,
@@ -859,7 +888,7 @@ impl Billing {
             .order_by_asc(tenant::Column::Id)
             .all(&self.db)
             .await?;
-        let charges = self.rate(ctx, &tenants, m).await?;
+        let charges = self.rate(ctx, &tenants, m, self.clock.now()).await?;
         let contracts = contract::Entity::find().all(&self.db).await?;
         let parent_of: HashMap<&str, Option<&str>> = contracts
             .iter()

@@ -150,6 +150,10 @@ pub struct BillView {
 pub struct GetBills {
     pub contract_ids: Vec<String>,
     pub month: String,
+    /// A daily estimate: the month's charges up to the end of this day (1-based, UTC), or up to
+    /// now when that is earlier. Always `ESTIMATED`. `None` = the month's bill.
+    #[serde(default)]
+    pub day: Option<u32>,
 }
 call!(GetBills => Vec<BillView>, "billing", "billing.bills_get.v1");
 
