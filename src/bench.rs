@@ -57,6 +57,33 @@ pub enum Which {
     /// The partner walk query (1,000 children × 3 tenants × 4 users) at 1 and 32 clients:
     /// embedded, distributed and the in-memory floor (see `src/bench_walk.rs`).
     Walk(crate::bench_walk::WalkArgs),
+    /// Usage ingestion (events/s, embedded and, with --distributed, over RabbitMQ + PostgreSQL),
+    /// the month close of what was ingested, rating CPU against bare rust_decimal, peak RSS.
+    Ingest {
+        /// Events to ingest (10 per resource).
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        #[arg(long, default_value_t = 100_000)]
+        resources: usize,
+        #[arg(long, default_value_t = 100)]
+        tenants: usize,
+        /// Events per published message.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        /// Messages published concurrently.
+        #[arg(long, default_value_t = 16)]
+        in_flight: usize,
+        /// Also run distributed: separate processes over PostgreSQL (this base URL, a fresh
+        /// database per run), RabbitMQ and Redis.
+        #[arg(long)]
+        distributed: bool,
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+        pg_url: String,
+        #[arg(long, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
+        amqp_url: String,
+        #[arg(long, default_value = "redis://127.0.0.1:6379/0")]
+        redis_url: String,
+    },
 }
 
 pub async fn run(which: Which) -> anyhow::Result<()> {
@@ -70,6 +97,20 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Idle { targets, settle } => idle(&targets, settle).await,
         Which::SignIn { seconds, clients } => sign_in(seconds, clients).await,
         Which::Walk(args) => crate::bench_walk::run(args).await,
+        Which::Ingest {
+            events,
+            resources,
+            tenants,
+            batch,
+            in_flight,
+            distributed,
+            pg_url,
+            amqp_url,
+            redis_url,
+        } => {
+            let d = distributed.then_some((pg_url, amqp_url, redis_url));
+            ingest_bench(events, resources, tenants, batch, in_flight, d).await
+        }
     }
 }
 
@@ -626,4 +667,434 @@ async fn storm(
         n += t.await??;
     }
     Ok((n as f64 / started.elapsed().as_secs_f64(), q))
+}
+
+// ---- ecl bench ingest ---------------------------------------------------------------------------
+
+/// Usage ingestion and month close (issue 5). Usage travels as `metering.usage_reported` events of
+/// `batch` events each, the way internal producers publish it; "ingested" means stored by metering
+/// (counted with `CountEvents`: events sent = events counted).
+mod ingest {
+    use super::{print_rss, proc_status_kb, ready};
+    use chrono::{DateTime, Duration as CDuration, Utc};
+    use ecl_billing::rating::{Menu, Month, Period, Resource, UsageInterval, rate_tenant};
+    use ecl_bus::{Bus, CallCtx};
+    use ecl_kernel::Principal;
+    use ecl_proto::{
+        billing::CloseMonth,
+        contract::{ContractKind, CreateContract, Customer, OwnerInput},
+        metering::{CountEvents, RecordUsage, UsageEvent, UsageKind, UsageOutcome, UsageReported},
+        tenant::CreateTenant,
+    };
+    use futures::{StreamExt, stream};
+    use rust_decimal::Decimal;
+    use std::time::{Duration, Instant};
+
+    fn sys() -> CallCtx {
+        CallCtx::new(Principal::system("bench"), Duration::from_secs(600))
+    }
+
+    /// Events per resource: start, status changes, stop — spread over `month`.
+    pub const PER_RESOURCE: usize = 10;
+
+    /// The events of resources `from..to`.
+    pub fn events(
+        tenants: &[String],
+        (from, to): (usize, usize),
+        month: Month,
+        run: &str,
+    ) -> Vec<UsageEvent> {
+        let mut out = Vec::with_capacity((to - from) * PER_RESOURCE);
+        let start = month.start();
+        for r in from..to {
+            let tenant = &tenants[r % tenants.len()];
+            let (menu, plan) = if r % 2 == 0 {
+                ("compute", "1CPU-4GB")
+            } else {
+                ("volume", "15GB")
+            };
+            for k in 0..PER_RESOURCE {
+                let at = start
+                    + CDuration::hours((r % 48) as i64 + k as i64 * 60)
+                    + CDuration::seconds((r % 3600) as i64);
+                let kind = match k {
+                    0 => UsageKind::Start,
+                    k if k == PER_RESOURCE - 1 => UsageKind::Stop,
+                    _ => UsageKind::Change,
+                };
+                out.push(UsageEvent {
+                    id: format!("{run}-{r}-{k}"),
+                    tenant_id: tenant.clone(),
+                    resource_id: format!("res-{r}"),
+                    menu_code: menu.into(),
+                    kind,
+                    at,
+                    plan: (kind == UsageKind::Start).then(|| plan.into()),
+                    status: (kind == UsageKind::Change)
+                        .then(|| if k % 2 == 0 { "Running" } else { "Stopped" }.into()),
+                    quantity: None,
+                    resource_name: None,
+                });
+            }
+        }
+        out
+    }
+
+    /// A contract with `n` tenants, each known to metering (a probe event accepted).
+    pub async fn tenants(bus: &Bus, n: usize, month: Month) -> anyhow::Result<Vec<String>> {
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let c = bus
+            .call(
+                &sys(),
+                &CreateContract {
+                    kind: ContractKind::Direct,
+                    parent_id: None,
+                    name: "Bench Co".into(),
+                    external_id: None,
+                    customer: Customer {
+                        company: "Bench Co".into(),
+                        address: String::new(),
+                        contact_name: String::new(),
+                        contact_email: "bench@example.com".into(),
+                    },
+                    owner: OwnerInput {
+                        login_id: format!("bench-{}", &suffix[..8]),
+                        email: "bench@example.com".into(),
+                        password: "Bench-pass-123".into(),
+                    },
+                },
+            )
+            .await?;
+        let mut out = Vec::new();
+        for i in 0..n {
+            let t = bus
+                .call(
+                    &sys(),
+                    &CreateTenant {
+                        contract_id: c.id.clone(),
+                        name: format!("bench-{i}"),
+                        region: "jp1".into(),
+                        workspace_id: None,
+                    },
+                )
+                .await?;
+            out.push(t.id);
+        }
+        // Metering learns tenants from the tenant service's events: wait until it knows them all.
+        let started = Instant::now();
+        loop {
+            let probe: Vec<UsageEvent> = out
+                .iter()
+                .map(|t| UsageEvent {
+                    id: format!("probe-{t}"),
+                    tenant_id: t.clone(),
+                    resource_id: "probe".into(),
+                    menu_code: "volume".into(),
+                    kind: UsageKind::Start,
+                    at: month.start(),
+                    plan: Some("15GB".into()),
+                    status: None,
+                    quantity: None,
+                    resource_name: None,
+                })
+                .collect();
+            let r = bus.call(&sys(), &RecordUsage { events: probe }).await?;
+            if r.iter().all(|r| r.outcome != UsageOutcome::Rejected) {
+                break;
+            }
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(60),
+                "tenants unknown to metering"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(out)
+    }
+
+    /// Publishes the events of `resources` resources in batches (`in_flight` publishes at a time,
+    /// each batch generated just before it is sent, so the driver holds only what is in flight)
+    /// and waits until metering has stored them all. Returns (events/s, seconds).
+    pub async fn run(
+        bus: &Bus,
+        tenants: &[String],
+        resources: usize,
+        month: Month,
+        run: &str,
+        batch: usize,
+        in_flight: usize,
+    ) -> anyhow::Result<(f64, f64)> {
+        let before = bus.call(&sys(), &CountEvents {}).await?;
+        let n = (resources * PER_RESOURCE) as u64;
+        let per_batch = (batch / PER_RESOURCE).max(1);
+        let started = Instant::now();
+        let results: Vec<_> = stream::iter((0..resources).step_by(per_batch))
+            .map(|from| {
+                let events = events(
+                    tenants,
+                    (from, (from + per_batch).min(resources)),
+                    month,
+                    run,
+                );
+                async move { bus.publish("bench", &UsageReported { events }).await }
+            })
+            .buffer_unordered(in_flight)
+            .collect()
+            .await;
+        for r in results {
+            r?;
+        }
+        let published = started.elapsed().as_secs_f64();
+        loop {
+            let count = bus.call(&sys(), &CountEvents {}).await? - before;
+            if count >= n {
+                anyhow::ensure!(count == n, "stored {count} events, sent {n}");
+                break;
+            }
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(1800),
+                "only {count} of {n} events stored"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!("  published {n} events in {published:.2} s, all stored after {secs:.2} s");
+        Ok((n as f64 / secs, secs))
+    }
+
+    pub async fn close(bus: &Bus, month: Month) -> anyhow::Result<(f64, u64)> {
+        let started = Instant::now();
+        let r = bus
+            .call(
+                &sys(),
+                &CloseMonth {
+                    month: month.to_string(),
+                },
+            )
+            .await?;
+        Ok((started.elapsed().as_secs_f64(), r.bills))
+    }
+
+    /// Rating CPU against its floor: the same resources rated by the engine, and the bare
+    /// rust_decimal arithmetic they need (per interval minutes × price, per resource the cap).
+    pub fn rating_vs_floor(resources: usize, month: Month) -> anyhow::Result<(f64, f64)> {
+        let menus: Vec<Menu> = ecl_billing::menus::seeds()
+            .iter()
+            .filter(|s| s.code == "compute" || s.code == "volume")
+            .map(ecl_billing::menus::to_menu)
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let t0 = month.start();
+        let mut res = Vec::with_capacity(resources);
+        for r in 0..resources {
+            let (menu, plan) = if r % 2 == 0 {
+                ("compute", "1CPU-4GB")
+            } else {
+                ("volume", "15GB")
+            };
+            let mut x = Resource::new(format!("res-{r}"), menu);
+            for k in 0..(PER_RESOURCE - 1) {
+                let s: DateTime<Utc> = t0 + CDuration::hours((r % 48) as i64 + k as i64 * 60);
+                let e = s + CDuration::hours(60);
+                x = x.with_interval(
+                    UsageInterval::new(plan, s, Some(e)).with_status(if k % 2 == 0 {
+                        "Running"
+                    } else {
+                        "Stopped"
+                    }),
+                );
+            }
+            res.push(x);
+        }
+        let period = Period::whole(month);
+        let started = Instant::now();
+        let mut lines = 0usize;
+        for chunk in res.chunks(1000) {
+            let c = rate_tenant(&menus, chunk, &period).map_err(|e| anyhow::anyhow!("{e}"))?;
+            lines += c.resources.iter().map(|r| r.lines.len()).sum::<usize>();
+        }
+        let engine = started.elapsed().as_secs_f64();
+        std::hint::black_box(lines);
+
+        let price = Decimal::new(173_612, 6);
+        let cap = Decimal::from(7000);
+        let sixty = Decimal::from(60);
+        let started = Instant::now();
+        let mut total = Decimal::ZERO;
+        for r in &res {
+            let mut sum = Decimal::ZERO;
+            for i in &r.intervals {
+                let secs = (i.end.unwrap_or(i.start) - i.start).num_seconds();
+                let minutes = Decimal::from(secs) / sixty;
+                sum += (minutes * price)
+                    .round_dp_with_strategy(6, rust_decimal::RoundingStrategy::ToZero);
+            }
+            total += sum.min(cap);
+        }
+        let floor = started.elapsed().as_secs_f64();
+        std::hint::black_box(total);
+        Ok((engine, floor))
+    }
+
+    pub struct Proc {
+        pub name: String,
+        pub child: std::process::Child,
+    }
+
+    /// Starts `ecl serve --target t` per group over PostgreSQL/RabbitMQ/Redis, in namespace `ns`.
+    pub async fn spawn(
+        groups: &[&str],
+        db_url: &str,
+        amqp: &str,
+        redis: &str,
+        ns: &str,
+    ) -> anyhow::Result<Vec<Proc>> {
+        let exe = std::env::current_exe()?;
+        let mut out = Vec::new();
+        for g in groups {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")?
+                .local_addr()?
+                .port();
+            let addr = format!("127.0.0.1:{port}");
+            let child = std::process::Command::new(&exe)
+                .args(["serve", "--target", g])
+                .env("ECL_HTTP_ADDR", &addr)
+                .env("ECL_DATABASE_URL", db_url)
+                .env("ECL_AMQP_URL", amqp)
+                .env("ECL_REDIS_URL", redis)
+                .env("ECL_NAMESPACE", ns)
+                .env("ECL_BOOTSTRAP_OPERATOR_PASSWORD", "Bench-pass-123")
+                .stdout(std::process::Stdio::null())
+                .spawn()?;
+            let started = Instant::now();
+            while !ready(&addr).await {
+                anyhow::ensure!(
+                    started.elapsed() < Duration::from_secs(60),
+                    "{g} did not become ready"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            out.push(Proc {
+                name: g.to_string(),
+                child,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn print_procs(procs: &mut [Proc]) {
+        for p in procs.iter_mut() {
+            let hwm = proc_status_kb(p.child.id(), "VmHWM:")
+                .map(|k| format!("{:.1} MB", k as f64 / 1024.0))
+                .unwrap_or_else(|| "n/a".into());
+            println!("peak RSS, process {}: {hwm}", p.name);
+        }
+    }
+
+    pub fn stop(procs: &mut Vec<Proc>) {
+        for p in procs.iter_mut() {
+            let _ = p.child.kill();
+            let _ = p.child.wait();
+        }
+        procs.clear();
+    }
+
+    pub fn report(what: &str, rate: f64, aim: f64) {
+        println!(
+            "{what}: {rate:.0} events/s (aim ≥ {aim:.0}/s: {})",
+            if rate >= aim { "met" } else { "not met" }
+        );
+    }
+
+    pub fn print_rss_here() {
+        print_rss("bench driver (embedded: the whole platform)");
+    }
+}
+
+async fn ingest_bench(
+    events_n: usize,
+    resources: usize,
+    tenants_n: usize,
+    batch: usize,
+    in_flight: usize,
+    distributed: Option<(String, String, String)>,
+) -> anyhow::Result<()> {
+    use ecl_billing::rating::Month;
+    let month = Month::containing(chrono::Utc::now()).prev();
+    let resources = resources.min(events_n / ingest::PER_RESOURCE).max(1);
+    let n = resources * ingest::PER_RESOURCE;
+    println!(
+        "usage ingestion: {n} events ({resources} resources × {} events) in batches of {batch}, month {month}",
+        ingest::PER_RESOURCE
+    );
+
+    // Embedded: every target in this process, SQLite file, in-process bus.
+    let dir = std::env::temp_dir().join(format!("ecl-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    let settings = ecl_kernel::Settings {
+        http_addr: "127.0.0.1:0".parse()?,
+        database_url: None,
+        data_dir: dir.clone(),
+        bootstrap_operator_password: Some(ecl_kernel::Secret::new("Bench-pass-123")),
+        ..Default::default()
+    };
+    let app = crate::App::start(settings, &["all".to_string()]).await?;
+    let tenants = ingest::tenants(&app.bus, tenants_n, month).await?;
+    let (rate, _) = ingest::run(
+        &app.bus, &tenants, resources, month, "emb", batch, in_flight,
+    )
+    .await?;
+    ingest::report("embedded (SQLite file, in-process bus)", rate, 100_000.0);
+    let (secs, bills) = ingest::close(&app.bus, month).await?;
+    println!(
+        "embedded month close: {secs:.2} s for {resources} resources, {n} events ({bills} bills; aim < 10 s)"
+    );
+    app.stop().await;
+    ingest::print_rss_here();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let (engine, floor) = ingest::rating_vs_floor(resources, month)?;
+    println!(
+        "rating CPU for {resources} resources: engine {:.3} s, bare rust_decimal floor {:.3} s = {:.1}× (aim ≤ 3×)",
+        engine,
+        floor,
+        engine / floor
+    );
+
+    if let Some((pg, amqp, redis)) = distributed {
+        let ns = format!("b{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        let db = format!("ecl_{ns}");
+        let admin = sea_orm::Database::connect(format!("{pg}/postgres")).await?;
+        use sea_orm::ConnectionTrait;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {db}"))
+            .await?;
+        let db_url = format!("{pg}/{db}");
+        let mut procs = ingest::spawn(
+            &["identity,contract,tenant", "billing", "metering"],
+            &db_url,
+            &amqp,
+            &redis,
+            &ns,
+        )
+        .await?;
+        let outcome = async {
+            let bus = ecl_bus::Bus::new(ecl_bus::connect(&amqp, &ns).await?);
+            let tenants = ingest::tenants(&bus, tenants_n, month).await?;
+            let (rate, _) =
+                ingest::run(&bus, &tenants, resources, month, "dist", batch, in_flight).await?;
+            ingest::report("distributed (RabbitMQ + PostgreSQL, durable)", rate, 50_000.0);
+            let (secs, bills) = ingest::close(&bus, month).await?;
+            println!("distributed month close: {secs:.2} s for {resources} resources, {n} events ({bills} bills; aim < 10 s)");
+            bus.transport().shutdown().await;
+            anyhow::Ok(())
+        }
+        .await;
+        ingest::print_procs(&mut procs);
+        ingest::stop(&mut procs);
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+            .await;
+        outcome?;
+    }
+    Ok(())
 }

@@ -45,6 +45,7 @@ pub fn router(ctx: Ctx) -> Router {
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/", get(graphiql))
+        .route("/exports/bills/{contract_id}/{file}", get(export))
         .with_state(gw)
 }
 
@@ -131,9 +132,19 @@ pub(crate) fn with_request_state(
 ) -> async_graphql::Request {
     let children = DataLoader::new(ChildrenLoader(state.clone()), tokio::spawn)
         .delay(Duration::from_millis(1));
-    schema::common::with_loaders(request, &state)
+    let request = schema::common::with_loaders(request, &state);
+    schema::billing::with_loaders(request, &state)
         .data(state)
         .data(children)
+}
+
+async fn export(
+    State(gw): State<Gw>,
+    headers: HeaderMap,
+    path: axum::extract::Path<(String, String)>,
+    query: axum::extract::Query<schema::billing::ExportQuery>,
+) -> axum::response::Response {
+    schema::billing::export(&gw.auth, &gw.bus, gw.timeout, &headers, path, query).await
 }
 
 fn server_error(e: ecl_kernel::AppError) -> ServerError {

@@ -197,6 +197,26 @@ impl Contract {
     ) -> async_graphql::Result<super::api_keys::ApiKeyConnection> {
         super::api_keys::api_keys_of(ctx, &self.0.id, PageArgs { first, after }).await
     }
+    /// The bill of a month (`YYYY-MM`); a partner's includes its children's tenants. With `day`,
+    /// the daily estimate: the month's charges up to the end of that day.
+    async fn bill(
+        &self,
+        ctx: &Context<'_>,
+        month: String,
+        day: Option<u32>,
+    ) -> async_graphql::Result<Option<super::billing::Bill>> {
+        super::billing::bill_of(ctx, &self.0.id, month, day).await
+    }
+    /// Bills, newest month first (24 months of history), loaded in one bus request per level.
+    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    async fn bills(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<u32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<super::billing::BillConnection> {
+        super::billing::bills_of(ctx, &self.0.id, PageArgs { first, after }).await
+    }
     /// Child contracts of a partner (empty for others), loaded for every contract on the page in
     /// one bus request.
     #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]

@@ -1,6 +1,7 @@
 //! The public schema: per-domain roots merged into one Query and one Mutation.
 
 pub(crate) mod api_keys;
+pub(crate) mod billing;
 pub(crate) mod common;
 pub(crate) mod contract;
 pub(crate) mod groups;
@@ -15,7 +16,11 @@ pub use common::RequestState;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 #[derive(MergedObject, Default)]
-pub struct Query(identity::IdentityQuery, contract::ContractQuery);
+pub struct Query(
+    identity::IdentityQuery,
+    contract::ContractQuery,
+    billing::BillingQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -25,6 +30,7 @@ pub struct Mutation(
     users::UserMutation,
     api_keys::ApiKeyMutation,
     groups::GroupMutation,
+    billing::BillingMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -52,6 +52,14 @@ impl Tenant {
             super::identity::User,
         ))
     }
+    /// The tenant's charges of a month (`YYYY-MM`).
+    async fn usage(
+        &self,
+        ctx: &Context<'_>,
+        month: String,
+    ) -> async_graphql::Result<Option<super::billing::TenantUsage>> {
+        super::billing::usage_of(ctx, &self.0.id, month).await
+    }
 }
 
 /// A workspace groups a contract's tenants (the summary bill is per workspace).

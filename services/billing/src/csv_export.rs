@@ -235,6 +235,24 @@ pub struct LegacyOptions {
 
 struct Legacy {
     lines: Vec<String>,
+    /// The billing items, structured: the bill tree that the GraphQL API shows.
+    items: Vec<BillItem>,
+    /// Tenant and resource of the rows being written.
+    tenant: Option<String>,
+    resource: Option<String>,
+}
+
+/// One billing item row of the legacy file: a node of the bill tree in pre-order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BillItem {
+    /// 1 contract total, 2 tenant or tax, 3 service, 4 category, 5 resource, 6 plan, 7 usage.
+    pub tier: usize,
+    pub label: String,
+    pub detail: String,
+    pub usage: String,
+    pub fee: String,
+    pub tenant_id: Option<String>,
+    pub resource_id: Option<String>,
 }
 
 impl Legacy {
@@ -253,6 +271,15 @@ impl Legacy {
     }
 
     fn item(&mut self, tier: usize, label: &str, detail: &str, usage: &str, fee: &str) {
+        self.items.push(BillItem {
+            tier,
+            label: label.to_owned(),
+            detail: detail.to_owned(),
+            usage: usage.to_owned(),
+            fee: fee.to_owned(),
+            tenant_id: self.tenant.clone(),
+            resource_id: self.resource.clone(),
+        });
         let n = self.next();
         let indented = format!("{}{label}", "  ".repeat(tier - 1));
         self.lines.push(format!(
@@ -319,6 +346,7 @@ fn merges_into_parent(lines: &[ChargeLine]) -> Option<&ChargeLine> {
 }
 
 fn legacy_resource(out: &mut Legacy, tier: usize, r: &ResourceNode) {
+    out.resource = r.resource_id.clone();
     let fee = amount6(r.amount).to_string();
     let Some(id) = &r.resource_id else {
         // tenant-wide lines: one row each, at the resource tier
@@ -392,8 +420,28 @@ fn legacy_plan(out: &mut Legacy, tier: usize, p: &PlanNode) {
 /// (rounded down — the example's service row shows 5870, not 5870.751682), category and lower
 /// rows with 6 decimal places.
 pub fn legacy_csv(bill: &Bill, options: &LegacyOptions) -> String {
+    let mut text = legacy(bill, options).lines.join("\n");
+    text.push('\n');
+    text
+}
+
+/// The bill tree as the legacy file's billing items (tiers, labels, details, usage, fees).
+pub fn bill_items(bill: &Bill) -> Vec<BillItem> {
+    let options = LegacyOptions {
+        created_at: DateTime::<Utc>::UNIX_EPOCH,
+        billing_customer_number: None,
+    };
+    legacy(bill, &options).items
+}
+
+fn legacy(bill: &Bill, options: &LegacyOptions) -> Legacy {
     let h = &bill.header;
-    let mut out = Legacy { lines: Vec::new() };
+    let mut out = Legacy {
+        lines: Vec::new(),
+        items: Vec::new(),
+        tenant: None,
+        resource: None,
+    };
     out.record(
         record_type::BILLING_MONTH,
         "Billing Month",
@@ -420,6 +468,8 @@ pub fn legacy_csv(bill: &Bill, options: &LegacyOptions) -> String {
         &money(bill, bill.total),
     );
     for t in &bill.tenants {
+        out.tenant = Some(t.tenant.tenant_id.clone());
+        out.resource = None;
         out.item(
             2,
             "テナント",
@@ -440,6 +490,8 @@ pub fn legacy_csv(bill: &Bill, options: &LegacyOptions) -> String {
             }
         }
     }
+    out.tenant = None;
+    out.resource = None;
     let class = match bill.tax.rule {
         TaxRule::Exempt => "非課税",
         TaxRule::JapaneseConsumption | TaxRule::Percent(_) => "合算",
@@ -469,9 +521,7 @@ pub fn legacy_csv(bill: &Bill, options: &LegacyOptions) -> String {
     );
     let total_lines = out.next();
     out.bare(record_type::END, &total_lines.to_string());
-    let mut text = out.lines.join("\n");
-    text.push('\n');
-    text
+    out
 }
 
 #[cfg(test)]

@@ -11,20 +11,21 @@
 
 pub mod bill;
 pub mod csv_export;
+mod entity;
+pub mod menus;
 pub mod rating;
+pub mod service;
 
-use ecl_runtime::{Module, Started};
+use ecl_runtime::{Module, Need};
 
 pub const NAME: &str = "billing";
 
-/// The billing target. The rating engine above is complete; the service around it (price list,
-/// usage consumption, bills over the bus, exports) arrives with the metering and billing issue, so
-/// for now the target registers and answers health checks only.
+/// The billing target: [`service`] around the pure code above.
 pub fn module() -> Module {
     Module {
         name: NAME,
-        about: "price list, rating, bills, exports (service layer not built yet)",
-        needs: &[],
-        init: |_| Box::pin(async { Ok(Started::default()) }),
+        about: "price list, rating, bills, exports",
+        needs: &[Need::Store, Need::Bus],
+        init: |ctx| Box::pin(service::init(ctx)),
     }
 }

@@ -7,8 +7,10 @@
 
 use serde::{Serialize, de::DeserializeOwned};
 
+pub mod billing;
 pub mod contract;
 pub mod identity;
+pub mod metering;
 pub mod page;
 pub mod tenant;
 

@@ -1,0 +1,230 @@
+//! Billing service: the price list, bills (estimated and fixed months) and their CSV exports.
+//!
+//! Money travels as decimal strings with their scale ("649.135268", "6339"), never as floats.
+
+use crate::{Page, PageArgs, call, event};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const TARGET: &str = "billing";
+
+/// One plan (flavor, size, edition) of a menu and its price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanSpec {
+    pub plan: String,
+    /// Tier label in the bill ("Flavor (1CPU-4GB)"); `None` = the plan key; `Some("")` = no tier.
+    pub label: Option<String>,
+    /// Per unit for metered patterns, per month for monthly fixed, per day for prorated daily.
+    pub unit_price: String,
+    /// Monthly cap of capped patterns.
+    pub cap: Option<String>,
+    /// vCPUs of a flavor (SQL Server on virtual servers).
+    pub vcpus: Option<u32>,
+}
+
+/// A menu of the price list, as written by the operator. `effective_from` is the first month its
+/// prices apply to; bills of earlier months keep the prices they had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MenuSpec {
+    pub code: String,
+    /// Service tier of the bill ("Enterprise Cloud 2.0").
+    pub service: String,
+    pub category: String,
+    pub subcategory: String,
+    pub name: String,
+    pub region: String,
+    /// `SECOND`, `MINUTE`, `HOUR`, `DAY`, `MONTH`, `GB`, `COUNT`.
+    pub unit: String,
+    /// `PAYG`, `CAPPED_PAYG`, `CAPPED_PAYG_PLAN_CHANGE`, `MONTHLY_FIXED`, `PRORATED_DAILY`.
+    pub pattern: String,
+    /// `NONE`, `LOGICAL_NETWORK`, `CIC_1G`, `CIC_10G`, `WINDOWS_GUEST_IMAGE`, `ORACLE`,
+    /// `SQL_SERVER_VIRTUAL_SERVER`, `SQL_SERVER_DEDICATED_HYPERVISOR`, `MONITORING`,
+    /// `CLOUD_FOUNDRY_SHARED`, `VIRTUAL_PRIVATE_CF`.
+    pub rule: String,
+    /// The rule's amount: the 8VM+ flat price (guest image), the Windows monthly fee (Oracle).
+    pub rule_amount: Option<String>,
+    /// The rule's plan: the free Basic plan (monitoring).
+    pub rule_plan: Option<String>,
+    /// `JPY` or `USD`.
+    pub currency: String,
+    pub resellable: bool,
+    /// What a child contract must do to use it (e.g. register the end user's name).
+    pub resellable_condition: Option<String>,
+    pub sla_eligible: bool,
+    /// `YYYY-MM`.
+    pub effective_from: String,
+    pub plans: Vec<PlanSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MenuView {
+    pub spec: MenuSpec,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Creates or replaces the prices of a menu from a month on (operator only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UpsertMenu {
+    pub menu: MenuSpec,
+}
+call!(UpsertMenu => MenuView, "billing", "billing.menu_upsert.v1");
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MenuFilter {
+    pub code: Option<String>,
+    pub category: Option<String>,
+    pub currency: Option<String>,
+    /// The prices in force in this month (`YYYY-MM`); default: the current month.
+    pub month: Option<String>,
+}
+
+/// The price list in force in a month (any signed-in caller).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListMenus {
+    pub filter: MenuFilter,
+    pub page: PageArgs,
+}
+call!(ListMenus => Page<MenuView>, "billing", "billing.menus.v1", key: Scope(Billing, Read));
+
+/// What metering needs to validate usage: every code with all plans it ever had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogEntry {
+    pub code: String,
+    pub plans: Vec<String>,
+    pub resellable: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MenuCatalog {}
+call!(MenuCatalog => Vec<CatalogEntry>, "billing", "billing.catalog.v1");
+
+/// A menu's prices changed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MenuChanged {
+    pub code: String,
+    pub effective_from: String,
+}
+event!(MenuChanged, "billing.menu_changed");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BillStatus {
+    Estimated,
+    Fixed,
+}
+
+/// One node of the bill tree, in pre-order: tier 1 is the contract total, 2 a tenant (or the tax),
+/// 3 a service, 4 a category, 5 a resource, 6 a plan, 7 a usage line (the legacy CSV's tiers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillLine {
+    pub tier: u32,
+    /// `CONTRACT`, `TENANT`, `SERVICE`, `CATEGORY`, `RESOURCE`, `PLAN`, `USAGE`, `CAP`, `FREE`, `TAX`.
+    pub kind: String,
+    pub label: String,
+    pub detail: String,
+    /// Displayed usage ("3739 Min"), empty when none.
+    pub usage: String,
+    pub amount: String,
+    pub tenant_id: Option<String>,
+    pub resource_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillView {
+    pub contract_id: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub status: BillStatus,
+    pub currency: String,
+    /// Σ tenant totals, each rounded down to the currency's smallest unit.
+    pub subtotal: String,
+    pub tax_percent: String,
+    pub tax: String,
+    pub total: String,
+    pub lines: Vec<BillLine>,
+}
+
+/// One month's bill of several contracts (DataLoader batch). Contracts the caller may not see,
+/// or whose usage the caller may not see, are absent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetBills {
+    pub contract_ids: Vec<String>,
+    pub month: String,
+    /// A daily estimate: the month's charges up to the end of this day (1-based, UTC), or up to
+    /// now when that is earlier. Always `ESTIMATED`. `None` = the month's bill.
+    #[serde(default)]
+    pub day: Option<u32>,
+}
+call!(GetBills => Vec<BillView>, "billing", "billing.bills_get.v1", key: Scope(Billing, Read));
+
+/// The bills of several contracts, newest month first, one page each (DataLoader batch): the
+/// current month and every earlier month with usage, 24 months back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListBills {
+    pub contract_ids: Vec<String>,
+    pub page: PageArgs,
+}
+call!(ListBills => Vec<(String, Page<BillView>)>, "billing", "billing.bills_list.v1", key: Scope(Billing, Read));
+
+/// A tenant's charges of a month: its part of the bill.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantUsageView {
+    pub tenant_id: String,
+    pub month: String,
+    pub status: BillStatus,
+    pub currency: String,
+    /// Sum of the lines, 6 decimal places.
+    pub exact_amount: String,
+    /// Rounded down to the currency's smallest unit.
+    pub total: String,
+    /// The tenant's subtree, tiers as in [`BillLine`].
+    pub lines: Vec<BillLine>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetTenantUsage {
+    pub tenant_ids: Vec<String>,
+    pub month: String,
+}
+call!(GetTenantUsage => Vec<TenantUsageView>, "billing", "billing.tenant_usage.v1", key: Scope(Billing, Read));
+
+/// Fixes every bill of a month (operator only). Idempotent: closing a closed month changes nothing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CloseMonth {
+    pub month: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloseMonthResult {
+    pub month: String,
+    /// Bills fixed by this month's close.
+    pub bills: u64,
+    /// True when the month was already closed before this call.
+    pub already_closed: bool,
+    pub closed_at: DateTime<Utc>,
+}
+call!(CloseMonth => CloseMonthResult, "billing", "billing.close_month.v1");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Summary,
+    Detail,
+    Legacy,
+}
+
+/// A bill as a CSV file (seed 002's formats).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportBill {
+    pub contract_id: String,
+    pub month: String,
+    pub format: ExportFormat,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportFile {
+    pub filename: String,
+    pub content_type: String,
+    pub body: String,
+}
+call!(ExportBill => ExportFile, "billing", "billing.export.v1", key: Scope(Billing, Read));

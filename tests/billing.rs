@@ -1,0 +1,814 @@
+//! Metering and billing end to end through the GraphQL API and the export route: seed 002's
+//! worked example, bad input, partner roll-up, idempotency, and the distributed path (usage over
+//! AMQP → estimate → closeMonth → FIXED).
+
+mod common;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use common::*;
+use ecl_kernel::ManualClock;
+use rand::seq::SliceRandom;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const FIXTURE: &str = include_str!("../services/billing/tests/fixtures/legacy_example_2019_08.csv");
+
+const RECORD: &str =
+    "mutation($e: [UsageEventInput!]!){ recordUsage(events:$e){ id outcome code message } }";
+const BILL: &str = "query($id: ID!, $m: String!){ contract(id:$id){ bill(month:$m){ contractId month status currency subtotal taxPercent tax total lines{ tier kind label detail usage amount tenantId resourceId } } } }";
+const CLOSE: &str =
+    "mutation($m: String!){ closeMonth(month:$m){ month bills alreadyClosed closedAt } }";
+
+async fn create(
+    gql: &Gql,
+    token: &str,
+    kind: &str,
+    parent: Option<&str>,
+    name: &str,
+    login: &str,
+) -> String {
+    let (q, vars) = match (kind, parent) {
+        ("CHILD", Some(p)) => (
+            "mutation($p: ID!, $i: ContractInput!){ createChildContract(parentId:$p, input:$i){ id } }",
+            json!({"p": p, "i": contract_input(name, None, login)}),
+        ),
+        ("PARTNER", _) => (
+            "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }",
+            json!({"i": contract_input(name, None, login)}),
+        ),
+        _ => (
+            "mutation($i: ContractInput!){ createDirectContract(input:$i){ id } }",
+            json!({"i": contract_input(name, None, login)}),
+        ),
+    };
+    let r = gql.q(Some(token), q, vars).await;
+    let d = r.data();
+    let obj = d.as_object().unwrap().values().next().unwrap();
+    obj["id"].as_str().unwrap().to_string()
+}
+
+async fn tenant(gql: &Gql, token: &str, contract: &str, name: &str) -> String {
+    let r = gql
+        .q(
+            Some(token),
+            "mutation($id: ID!, $n: String!){ createTenant(contractId:$id, input:{name:$n, region:\"jp1\"}){ id } }",
+            json!({"id": contract, "n": name}),
+        )
+        .await;
+    r.data()["createTenant"]["id"].as_str().unwrap().to_string()
+}
+
+fn ev(
+    id: &str,
+    tenant: &str,
+    resource: &str,
+    menu: &str,
+    kind: &str,
+    at: DateTime<Utc>,
+    plan: Option<&str>,
+) -> Value {
+    json!({"id": id, "tenantId": tenant, "resourceId": resource, "menuCode": menu, "kind": kind, "at": at.to_rfc3339(), "plan": plan})
+}
+
+/// Records events, retrying while metering has not yet heard of a just-created tenant (its read
+/// model follows the tenant service's events). Returns the results.
+async fn record(gql: &Gql, token: &str, events: &[Value]) -> Vec<Value> {
+    for _ in 0..100 {
+        let r = gql.q(Some(token), RECORD, json!({"e": events})).await;
+        let results = r.data()["recordUsage"].as_array().unwrap().clone();
+        if results.iter().any(|x| x["code"] == "UNKNOWN_TENANT") {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        }
+        return results;
+    }
+    panic!("tenant never became known to metering");
+}
+
+fn outcomes(results: &[Value]) -> Vec<String> {
+    results
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn bill(gql: &Gql, token: &str, contract: &str, month: &str) -> Value {
+    let r = gql
+        .q(Some(token), BILL, json!({"id": contract, "m": month}))
+        .await;
+    r.data()["contract"]["bill"].clone()
+}
+
+async fn export(
+    gql: &Gql,
+    token: Option<&str>,
+    contract: &str,
+    file: &str,
+    format: &str,
+) -> (u16, String, String) {
+    let mut req = gql.http.get(format!(
+        "{}/exports/bills/{contract}/{file}?format={format}",
+        gql.base
+    ));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, ct, r.text().await.unwrap())
+}
+
+fn amounts(b: &Value) -> Vec<String> {
+    b["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["amount"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Seed 002's worked CSV example, from usage events to the legacy CSV.
+#[actix_rt::test]
+async fn seed_002_worked_example_through_graphql_and_export() {
+    let created = Utc.with_ymd_and_hms(2019, 8, 30, 7, 25, 38).unwrap();
+    let clock = ManualClock::default();
+    clock.set(created);
+    let (_app, gql) = spawn_embedded_with_clock(Arc::new(clock.clone())).await;
+    let op = gql.operator().await;
+    let cid = create(&gql, &op, "DIRECT", None, "Manual Co", "manual-owner").await;
+    let owner = gql.sign_in("manual-owner", OWNER_PASSWORD).await;
+    let tid = tenant(&gql, &owner, &cid, "manual-tenant").await;
+
+    let ago = |m: i64| created - Duration::minutes(m);
+    let id = "xxxxxxxxxxxxxxxxxxx";
+    let mut compute = ev(
+        "e1",
+        &tid,
+        id,
+        "compute",
+        "START",
+        ago(3739),
+        Some("1CPU-4GB"),
+    );
+    compute["status"] = json!("Running");
+    let mut volume = ev("e2", &tid, id, "volume", "START", ago(3739), Some("15GB"));
+    volume["resourceName"] = json!("xxxxxxxxx");
+    let fw_plan = "vSRX 15.1X49-D105.1 Standard (2CPU-4GB-8IF)";
+    let lb_plan = "NetScaler VPX 12.1-52.15 Standard_Edition (50Mbps 2CPU-8GB-4IF)";
+    // out of order on purpose: the firewall's stop before its start
+    let events = vec![
+        compute,
+        volume,
+        ev(
+            "e3",
+            &tid,
+            id,
+            "logical-network",
+            "START",
+            ago(3741),
+            Some("network"),
+        ),
+        ev(
+            "e5",
+            &tid,
+            id,
+            "firewall",
+            "STOP",
+            ago(3800) + Duration::minutes(3714),
+            None,
+        ),
+        ev(
+            "e4",
+            &tid,
+            id,
+            "firewall",
+            "START",
+            ago(3800),
+            Some(fw_plan),
+        ),
+        ev(
+            "e6",
+            &tid,
+            id,
+            "load-balancer",
+            "START",
+            ago(3725),
+            Some(lb_plan),
+        ),
+    ];
+    let results = record(&gql, &op, &events).await;
+    assert_eq!(outcomes(&results), vec!["ACCEPTED"; 6]);
+
+    let b = bill(&gql, &owner, &cid, "2019-08").await;
+    assert_eq!(b["status"], "ESTIMATED");
+    assert_eq!(b["currency"], "JPY");
+    assert_eq!(b["subtotal"], "5870");
+    assert_eq!(b["taxPercent"], "8");
+    assert_eq!(b["tax"], "469");
+    assert_eq!(b["total"], "6339");
+    let a = amounts(&b);
+    for x in [
+        "649.135268",
+        "55.640059",
+        "278.349105",
+        "-278.349105",
+        "2579.168730",
+        "2586.807625",
+    ] {
+        assert!(a.iter().any(|y| y == x), "{x} missing from {a:?}");
+    }
+    let free = b["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["amount"] == "-278.349105")
+        .unwrap();
+    assert_eq!(free["kind"], "FREE");
+    assert_eq!(b["lines"][0]["kind"], "CONTRACT");
+
+    // Daily estimates: up to the end of a day, or up to now for today and later days.
+    const DAILY: &str = "query($id: ID!, $d: Int!){ contract(id:$id){ bill(month:\"2019-08\", day:$d){ status total } } }";
+    let d = |day: u32| json!({"id": cid, "d": day});
+    let d27 = gql.q(Some(&owner), DAILY, d(27)).await;
+    let d27_total: i64 = d27.data()["contract"]["bill"]["total"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(0 < d27_total && d27_total < 6339, "{d27_total}");
+    let d31 = gql.q(Some(&owner), DAILY, d(31)).await;
+    assert_eq!(
+        d31.data()["contract"]["bill"],
+        json!({"status": "ESTIMATED", "total": "6339"})
+    );
+    assert_eq!(
+        gql.q(Some(&owner), DAILY, d(32)).await.code(),
+        "INVALID_INPUT"
+    );
+
+    // Tenant.usage: the tenant's part
+    let u = gql
+        .q(
+            Some(&owner),
+            "query($id: ID!){ contract(id:$id){ tenants{ edges{ node{ id usage(month:\"2019-08\"){ exactAmount total status lines{ amount } } } } } } }",
+            json!({"id": cid}),
+        )
+        .await;
+    let usage = &u.data()["contract"]["tenants"]["edges"][0]["node"]["usage"];
+    assert_eq!(usage["exactAmount"], "5870.751682");
+    assert_eq!(usage["total"], "5870");
+    assert_eq!(usage["status"], "ESTIMATED");
+
+    // The legacy CSV: the example's lines, with this run's contract and tenant ids.
+    let (status, ct, csv) = export(&gql, Some(&owner), &cid, "2019-08.csv", "legacy").await;
+    assert_eq!(status, 200, "{csv}");
+    assert_eq!(ct, "text/csv; charset=utf-8");
+    let expected = FIXTURE
+        .replace("econ1000XXXXXX", &cid)
+        .replace("Id:xxxxxxxxxx,", &format!("Id:{tid},"));
+    let lines: Vec<&str> = csv.lines().collect();
+    for e in expected.lines() {
+        let n: usize = e.split(',').next().unwrap().parse().unwrap();
+        assert_eq!(lines[n - 1], e, "line {n}");
+    }
+    assert_eq!(lines.len(), 26);
+
+    // The other formats and the route's errors.
+    let (s, _, summary) = export(&gql, Some(&owner), &cid, "2019-08.csv", "summary").await;
+    assert_eq!(s, 200);
+    assert!(summary.lines().any(|l| l.contains("6339")), "{summary}");
+    let (s, _, detail) = export(&gql, Some(&owner), &cid, "2019-08.csv", "detail").await;
+    assert_eq!(s, 200);
+    assert!(detail.contains("649.135268"), "{detail}");
+    let (s, _, body) = export(&gql, None, &cid, "2019-08.csv", "legacy").await;
+    assert_eq!(s, 401);
+    assert!(body.contains("UNAUTHENTICATED"), "{body}");
+    let (s, _, body) = export(&gql, Some(&owner), &cid, "2019-08.csv", "pdf").await;
+    assert_eq!(s, 400);
+    assert!(body.contains("INVALID_INPUT"), "{body}");
+    let (s, _, body) = export(&gql, Some(&owner), &cid, "2019-13.csv", "summary").await;
+    assert_eq!(s, 400, "{body}");
+    let (s, _, body) = export(
+        &gql,
+        Some(&owner),
+        "econ9999999999",
+        "2019-08.csv",
+        "summary",
+    )
+    .await;
+    assert_eq!(s, 404, "{body}");
+
+    // The current month cannot be closed; the past month can, once, and then never changes.
+    let r = gql.q(Some(&op), CLOSE, json!({"m": "2019-08"})).await;
+    assert_eq!(r.code(), "INVALID_INPUT");
+    let r = gql.q(Some(&owner), CLOSE, json!({"m": "2019-07"})).await;
+    assert_eq!(r.code(), "FORBIDDEN");
+    clock.set(Utc.with_ymd_and_hms(2019, 9, 2, 0, 0, 0).unwrap());
+    let op = gql.operator().await;
+    let owner = gql.sign_in("manual-owner", OWNER_PASSWORD).await;
+    let before = bill(&gql, &owner, &cid, "2019-08").await;
+    assert_eq!(before["status"], "ESTIMATED");
+    let r = gql.q(Some(&op), CLOSE, json!({"m": "2019-08"})).await;
+    assert_eq!(r.data()["closeMonth"]["alreadyClosed"], false);
+    assert_eq!(r.data()["closeMonth"]["bills"], 1);
+    let fixed = bill(&gql, &owner, &cid, "2019-08").await;
+    assert_eq!(fixed["status"], "FIXED");
+    assert_eq!(fixed["total"], before["total"]);
+    let again = gql.q(Some(&op), CLOSE, json!({"m": "2019-08"})).await;
+    assert_eq!(again.data()["closeMonth"]["alreadyClosed"], true);
+    // late usage for a closed month is stored but the fixed bill stays as it was
+    let late = record(
+        &gql,
+        &op,
+        &[ev(
+            "late-1",
+            &tid,
+            "late-vm",
+            "compute",
+            "START",
+            Utc.with_ymd_and_hms(2019, 8, 1, 0, 0, 0).unwrap(),
+            Some("1CPU-4GB"),
+        )],
+    )
+    .await;
+    assert_eq!(outcomes(&late), ["ACCEPTED"]);
+    assert_eq!(bill(&gql, &owner, &cid, "2019-08").await, fixed);
+    let (_, _, csv) = export(&gql, Some(&owner), &cid, "2019-08.csv", "legacy").await;
+    assert!(csv.contains("\"Billing Status\",\"fixed\""), "{csv}");
+
+    // History: September (current) and August.
+    let r = gql
+        .q(
+            Some(&owner),
+            "query($id: ID!){ contract(id:$id){ bills(first:1){ totalCount edges{ cursor node{ month status } } pageInfo{ hasNextPage endCursor } } } }",
+            json!({"id": cid}),
+        )
+        .await;
+    let bills = &r.data()["contract"]["bills"];
+    assert_eq!(bills["totalCount"], 2);
+    assert_eq!(bills["edges"][0]["node"]["month"], "2019-09");
+    assert_eq!(bills["pageInfo"]["hasNextPage"], true);
+    let after = bills["pageInfo"]["endCursor"].as_str().unwrap();
+    let r = gql
+        .q(
+            Some(&owner),
+            "query($id: ID!, $a: String){ contract(id:$id){ bills(first:5, after:$a){ edges{ node{ month status total } } pageInfo{ hasNextPage } } } }",
+            json!({"id": cid, "a": after}),
+        )
+        .await;
+    let bills = &r.data()["contract"]["bills"];
+    assert_eq!(bills["edges"][0]["node"]["month"], "2019-08");
+    assert_eq!(bills["edges"][0]["node"]["status"], "FIXED");
+    assert_eq!(bills["pageInfo"]["hasNextPage"], false);
+}
+
+/// Bad usage is refused event by event with stable codes and stores nothing; the price list is
+/// the operator's; a partner's bill rolls up its children's, and a child sees only its own.
+#[actix_rt::test]
+async fn bad_input_codes_and_partner_roll_up() {
+    let now = Utc.with_ymd_and_hms(2026, 3, 20, 12, 0, 0).unwrap();
+    let clock = ManualClock::default();
+    clock.set(now);
+    let (_app, gql) = spawn_embedded_with_clock(Arc::new(clock)).await;
+    let op = gql.operator().await;
+    let pid = create(&gql, &op, "PARTNER", None, "Reseller", "rs-owner").await;
+    let powner = gql.sign_in("rs-owner", OWNER_PASSWORD).await;
+    let cid = create(&gql, &powner, "CHILD", Some(&pid), "End User", "eu-owner").await;
+    let cowner = gql.sign_in("eu-owner", OWNER_PASSWORD).await;
+    let ptenant = tenant(&gql, &powner, &pid, "partner-own").await;
+    let ctenant = tenant(&gql, &powner, &cid, "child-tenant").await;
+
+    // The price list: operators only, validated, effective from a month.
+    const UPSERT: &str = "mutation($i: MenuInput!){ upsertMenu(input:$i){ code pattern resellable effectiveFrom plans{ plan unitPrice cap } } }";
+    let oracle = json!({
+        "code": "oracle-db", "category": "Database", "name": "Oracle", "unit": "MINUTE",
+        "pattern": "CAPPED_PAYG_PLAN_CHANGE", "rule": "ORACLE", "currency": "JPY",
+        "resellable": false, "resellableCondition": "register the end user's name",
+        "effectiveFrom": "2026-01",
+        "plans": [{"plan": "SE2", "unitPrice": "1.000000", "cap": "20000"}]
+    });
+    let r = gql.q(Some(&powner), UPSERT, json!({"i": oracle})).await;
+    assert_eq!(r.code(), "FORBIDDEN");
+    let mut bad = oracle.clone();
+    bad["pattern"] = json!("SOMETIMES");
+    let r = gql.q(Some(&op), UPSERT, json!({"i": bad})).await;
+    assert_eq!(r.code(), "INVALID_INPUT");
+    assert_eq!(r.body["errors"][0]["extensions"]["field"], "pattern");
+    let r = gql.q(Some(&op), UPSERT, json!({"i": oracle})).await;
+    assert_eq!(r.data()["upsertMenu"]["resellable"], false);
+    let r = gql
+        .q(
+            Some(&powner),
+            "{ menus(filter:{currency:\"JPY\"}, first:100){ totalCount edges{ node{ code } } } }",
+            json!({}),
+        )
+        .await;
+    let codes: Vec<&str> = r.data()["menus"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "compute",
+            "volume",
+            "logical-network",
+            "firewall",
+            "load-balancer",
+            "oracle-db"
+        ]
+    );
+
+    // recordUsage is for operators
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+    let ok = ev(
+        "ok-1",
+        &ctenant,
+        "vm-1",
+        "compute",
+        "START",
+        t0,
+        Some("1CPU-4GB"),
+    );
+    let r = gql
+        .q(Some(&powner), RECORD, json!({"e": [ok.clone()]}))
+        .await;
+    assert_eq!(r.code(), "FORBIDDEN");
+
+    let events = vec![
+        ok.clone(),
+        ev(
+            "bad-tenant",
+            "ten-nobody",
+            "vm-2",
+            "compute",
+            "START",
+            t0,
+            Some("1CPU-4GB"),
+        ),
+        ev(
+            "bad-menu",
+            &ctenant,
+            "vm-3",
+            "no-such-menu",
+            "START",
+            t0,
+            Some("x"),
+        ),
+        ev(
+            "bad-plan",
+            &ctenant,
+            "vm-4",
+            "compute",
+            "START",
+            t0,
+            Some("64CPU-1TB"),
+        ),
+        ev("no-plan", &ctenant, "vm-5", "compute", "START", t0, None),
+        ev(
+            "not-resellable",
+            &ctenant,
+            "db-1",
+            "oracle-db",
+            "START",
+            t0,
+            Some("SE2"),
+        ),
+        ev(
+            "partner-oracle",
+            &ptenant,
+            "db-2",
+            "oracle-db",
+            "START",
+            t0,
+            Some("SE2"),
+        ),
+        ok.clone(),
+    ];
+    // wait until metering knows both tenants, then send the batch as is
+    let results = record(&gql, &op, &events[..1]).await;
+    assert_eq!(outcomes(&results), ["ACCEPTED"]);
+    let probe = ev(
+        "probe",
+        &ptenant,
+        "probe-vm",
+        "compute",
+        "START",
+        t0,
+        Some("1CPU-4GB"),
+    );
+    assert_eq!(outcomes(&record(&gql, &op, &[probe]).await), ["ACCEPTED"]);
+    let r = gql.q(Some(&op), RECORD, json!({"e": events})).await;
+    let results = r.data()["recordUsage"].as_array().unwrap().clone();
+    let codes: Vec<Value> = results.iter().map(|r| r["code"].clone()).collect();
+    assert_eq!(
+        codes,
+        [
+            Value::Null,
+            json!("UNKNOWN_TENANT"),
+            json!("UNKNOWN_MENU"),
+            json!("UNKNOWN_PLAN"),
+            json!("INVALID_EVENT"),
+            json!("NOT_RESELLABLE"),
+            Value::Null,
+            Value::Null
+        ]
+    );
+    assert_eq!(
+        outcomes(&results),
+        [
+            "DUPLICATE",
+            "REJECTED",
+            "REJECTED",
+            "REJECTED",
+            "REJECTED",
+            "REJECTED",
+            "ACCEPTED",
+            "DUPLICATE"
+        ]
+    );
+    assert!(
+        results[5]["message"]
+            .as_str()
+            .unwrap()
+            .contains("resellable")
+    );
+
+    // Nothing of the rejected events is billed: the child has one compute, the partner its
+    // oracle plus the child's compute.
+    let child_bill = bill(&gql, &cowner, &cid, "2026-03").await;
+    let resources: Vec<&str> = child_bill["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["resourceId"].as_str())
+        .collect();
+    assert!(resources.iter().all(|r| *r == "vm-1"), "{resources:?}");
+    // 19 days 12 hours of 1CPU-4GB at 0.173612/min = 4891.518... → 4891 + 8 %... 10 % in 2026
+    let minutes: i64 = 19 * 24 * 60 + 12 * 60;
+    let exact = minutes * 173_612 / 1_000_000; // yen, rounded down
+    assert_eq!(child_bill["subtotal"], exact.to_string());
+    assert_eq!(child_bill["taxPercent"], "10");
+    let partner_bill = bill(&gql, &powner, &pid, "2026-03").await;
+    let tenants: Vec<&str> = partner_bill["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["kind"] == "TENANT")
+        .filter_map(|l| l["tenantId"].as_str())
+        .collect();
+    assert_eq!(tenants, [ptenant.as_str(), ctenant.as_str()]);
+    let sub: i64 = partner_bill["subtotal"].as_str().unwrap().parse().unwrap();
+    assert!(
+        sub > exact,
+        "partner subtotal {sub} includes the child's {exact}"
+    );
+    // the partner sees the child's bill; the child does not see the partner's
+    assert_eq!(bill(&gql, &powner, &cid, "2026-03").await, child_bill);
+    let r = gql
+        .q(Some(&cowner), BILL, json!({"id": pid, "m": "2026-03"}))
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+    let (s, _, _) = export(&gql, Some(&cowner), &pid, "2026-03.csv", "summary").await;
+    assert_eq!(s, 404);
+    // The walk reaches bills through DataLoaders: one bus request per level, however many
+    // children (contract, its bills, children, their bill, their bills = 5).
+    for (i, login) in ["eu2-owner", "eu3-owner"].iter().enumerate() {
+        create(
+            &gql,
+            &powner,
+            "CHILD",
+            Some(&pid),
+            &format!("End User {i}"),
+            login,
+        )
+        .await;
+    }
+    let walk = gql
+        .raw(
+            Some(&powner),
+            "query($id: ID!){ contract(id:$id){ bills(first:1){ totalCount } children(first:10){ edges{ node{ id bill(month:\"2026-03\"){ total } bills(first:2){ totalCount } } } } } }",
+            json!({"id": pid}),
+            &[("x-ecl-trace", "1")],
+        )
+        .await;
+    let children = walk.data()["contract"]["children"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(children.len(), 3);
+    assert!(
+        children
+            .iter()
+            .all(|c| c["node"]["bill"]["total"].is_string())
+    );
+    assert_eq!(walk.body["extensions"]["busRequests"], 5, "{}", walk.body);
+
+    // months to come and malformed months
+    let r = gql
+        .q(Some(&cowner), BILL, json!({"id": cid, "m": "2026-04"}))
+        .await;
+    assert_eq!(r.code(), "INVALID_INPUT");
+    let r = gql
+        .q(Some(&cowner), BILL, json!({"id": cid, "m": "March"}))
+        .await;
+    assert_eq!(r.code(), "INVALID_INPUT");
+    let r = gql.q(Some(&op), CLOSE, json!({"m": "2026-13"})).await;
+    assert_eq!(r.code(), "INVALID_INPUT");
+}
+
+/// 10,000 events sent twice, shuffled, give the same bill as the same events sent once in order.
+#[actix_rt::test]
+async fn ten_thousand_events_twice_shuffled_give_the_same_bill() {
+    let now = Utc.with_ymd_and_hms(2026, 5, 28, 0, 0, 0).unwrap();
+    let clock = ManualClock::default();
+    clock.set(now);
+    let (_app, gql) = spawn_embedded_with_clock(Arc::new(clock)).await;
+    let op = gql.operator().await;
+    let a = create(&gql, &op, "DIRECT", None, "Shuffled", "sh-owner").await;
+    let b = create(&gql, &op, "DIRECT", None, "Ordered", "or-owner").await;
+    let ta = tenant(&gql, &op, &a, "t").await;
+    let tb = tenant(&gql, &op, &b, "t").await;
+
+    // 1,000 resources × 10 events: start, plan changes (USD compute has one plan, so status
+    // changes), stops and restarts across May.
+    let month = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
+    let events_of = |t: &str, prefix: &str| -> Vec<Value> {
+        let mut out = Vec::new();
+        for r in 0..1000 {
+            let rid = format!("vm-{r}");
+            for k in 0..10i64 {
+                let at = month + Duration::hours(r % 24 + k * 50) + Duration::minutes(r);
+                let kind = match k {
+                    0 | 6 => "START",
+                    5 | 9 => "STOP",
+                    _ => "CHANGE",
+                };
+                let menu = if r % 3 == 0 {
+                    "volume-usd"
+                } else {
+                    "compute-usd"
+                };
+                let plan = if menu == "volume-usd" {
+                    "15GB"
+                } else {
+                    "1CPU-4GB"
+                };
+                let mut e = ev(
+                    &format!("{prefix}-{r}-{k}"),
+                    t,
+                    &rid,
+                    menu,
+                    kind,
+                    at,
+                    (kind == "START").then_some(plan),
+                );
+                if kind == "CHANGE" {
+                    e["status"] = json!(format!("Running-{}", k % 2));
+                }
+                out.push(e);
+            }
+        }
+        out
+    };
+    let mut shuffled = events_of(&ta, "a");
+    let ordered = events_of(&tb, "b");
+    assert_eq!(shuffled.len(), 10_000);
+    let mut rng = rand::rng();
+    shuffled.shuffle(&mut rng);
+    record(&gql, &op, &shuffled[..1]).await;
+    record(&gql, &op, &ordered[..1]).await;
+    let mut accepted = 0;
+    for chunk in shuffled.chunks(1000) {
+        accepted += outcomes(&record(&gql, &op, chunk).await)
+            .iter()
+            .filter(|o| *o == "ACCEPTED")
+            .count();
+    }
+    assert_eq!(accepted, 10_000 - 1);
+    for chunk in ordered.chunks(1000) {
+        record(&gql, &op, chunk).await;
+    }
+    let first = bill(&gql, &op, &a, "2026-05").await;
+    shuffled.shuffle(&mut rng);
+    for chunk in shuffled.chunks(1000) {
+        let o = outcomes(&record(&gql, &op, chunk).await);
+        assert!(o.iter().all(|x| x == "DUPLICATE"), "{o:?}");
+    }
+    let second = bill(&gql, &op, &a, "2026-05").await;
+    assert_eq!(first, second);
+    let reference = bill(&gql, &op, &b, "2026-05").await;
+    assert_eq!(first["total"], reference["total"]);
+    assert_eq!(amounts(&first)[1..], amounts(&reference)[1..]);
+    assert_ne!(first["total"], "0.00");
+}
+
+/// Distributed: usage over AMQP from an internal producer → an estimate through GraphQL →
+/// closeMonth → FIXED, with every service in its own process.
+#[actix_rt::test]
+async fn distributed_usage_over_amqp_to_fixed_bill() {
+    let d = Distributed::start(&[
+        "identity", "contract", "tenant", "metering", "billing", "gateway",
+    ])
+    .await;
+    let gql = d.gateway();
+    let op = gql.operator().await;
+    let cid = create(&gql, &op, "DIRECT", None, "Wire Co", "wire-owner").await;
+    let owner = gql.sign_in("wire-owner", OWNER_PASSWORD).await;
+    let tid = tenant(&gql, &owner, &cid, "wire").await;
+    let now = Utc::now();
+    let this = ecl_billing::rating::Month::containing(now);
+    let last = this.prev();
+    let start = last.start() + Duration::days(1);
+    // a probe through GraphQL proves metering knows the tenant before the stream starts
+    let probe = record(
+        &gql,
+        &op,
+        &[ev(
+            "probe",
+            &tid,
+            "probe-vm",
+            "compute",
+            "START",
+            start,
+            Some("1CPU-4GB"),
+        )],
+    )
+    .await;
+    assert_eq!(outcomes(&probe), ["ACCEPTED"]);
+
+    let transport = ecl_bus::connect(&amqp_url(), &d.ns).await.unwrap();
+    let bus = ecl_bus::Bus::new(transport);
+    let events: Vec<ecl_proto::metering::UsageEvent> = (0..500)
+        .flat_map(|i| {
+            let start_ev = ecl_proto::metering::UsageEvent {
+                id: format!("amqp-{i}-start"),
+                tenant_id: tid.clone(),
+                resource_id: format!("vol-{i}"),
+                menu_code: "volume".into(),
+                kind: ecl_proto::metering::UsageKind::Start,
+                at: start,
+                plan: Some("15GB".into()),
+                status: None,
+                quantity: None,
+                resource_name: None,
+            };
+            let mut stop = start_ev.clone();
+            stop.id = format!("amqp-{i}-stop");
+            stop.kind = ecl_proto::metering::UsageKind::Stop;
+            stop.at = start + Duration::minutes(1000);
+            stop.plan = None;
+            [start_ev, stop]
+        })
+        .collect();
+    for batch in events.chunks(250) {
+        bus.publish(
+            "test",
+            &ecl_proto::metering::UsageReported {
+                events: batch.to_vec(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    // each volume: 1000 min × 0.014881 = 14.881; 500 of them = 7440.5, plus the probe compute
+    let month = last.to_string();
+    let mut seen = Value::Null;
+    for _ in 0..200 {
+        seen = bill(&gql, &owner, &cid, &month).await;
+        let n = seen["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["kind"] == "RESOURCE" && l["label"] == "Volume")
+            .count();
+        if n == 500 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen["status"], "ESTIMATED");
+    let vols: Vec<&Value> = seen["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["kind"] == "RESOURCE" && l["label"] == "Volume")
+        .collect();
+    assert_eq!(vols.len(), 500, "{seen}");
+    assert!(vols.iter().all(|l| l["amount"] == "14.881000"));
+    let r = gql.q(Some(&op), CLOSE, json!({"m": month})).await;
+    assert_eq!(r.data()["closeMonth"]["alreadyClosed"], false);
+    let fixed = bill(&gql, &owner, &cid, &month).await;
+    assert_eq!(fixed["status"], "FIXED");
+    assert_eq!(fixed["total"], seen["total"]);
+    let r = gql.q(Some(&op), CLOSE, json!({"m": month})).await;
+    assert_eq!(r.data()["closeMonth"]["alreadyClosed"], true);
+    d.cleanup().await;
+}
