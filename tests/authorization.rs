@@ -1,7 +1,7 @@
 //! The authorization matrix of what exists so far, walked completely through the GraphQL API:
 //! every principal kind × every relation to the target contract × every operation, expected vs
-//! actual. API keys are rows too (one key of the partner for each of the twelve scopes), and a
-//! partner admin narrowed by a contract group.
+//! actual. API keys are rows too (one key of the partner for each of the twelve scopes), and
+//! partner admins narrowed by a contract group or by `canViewUsage`.
 
 mod common;
 
@@ -16,6 +16,8 @@ enum Who {
     PartnerUser,
     /// A partner admin assigned to a contract group holding the child (not the sibling).
     PartnerGroupedAdmin,
+    /// A partner admin from whom the owner hid usage and bills (`canViewUsage: false`).
+    PartnerAdminNoUsage,
     ChildOwner,
     ChildAdmin,
     ChildUser,
@@ -56,6 +58,8 @@ enum Op {
     ListTenants,
     CreateUser,
     ListUsers,
+    /// `Contract.bill(month)`: usage and bills.
+    ReadBill,
 }
 
 /// Expected outcome: `Ok` (allowed), an error code, or `Empty` (allowed but shows nothing).
@@ -140,6 +144,9 @@ fn expected(who: Who, target: Target, op: Op) -> Want {
                     forbidden
                 }
             }
+            ReadBill if !visible => nf,
+            ReadBill if has("BILLING", false) => Ok,
+            ReadBill => forbidden,
         };
     }
     // Visibility: the operator sees all; members their own contract; partner owner/admins also the
@@ -150,6 +157,7 @@ fn expected(who: Who, target: Target, op: Op) -> Want {
             | (PartnerOwner | PartnerAdmin, Partner | Child | Sibling)
             | (PartnerUser, Partner)
             | (PartnerGroupedAdmin, Partner | Child)
+            | (PartnerAdminNoUsage, Partner | Child | Sibling)
             | (ChildOwner | ChildAdmin | ChildUser, Child)
     );
     if !visible {
@@ -157,13 +165,13 @@ fn expected(who: Who, target: Target, op: Op) -> Want {
             // Lists of a contract one cannot see are empty, not errors (they are fields of a
             // contract the caller could not have fetched), except for the direct calls.
             ReadContract | SeeCustomer | UpdateContract | CreateTenant | CreateUser => nf,
-            ListChildren | ListTenants | ListUsers => nf,
+            ListChildren | ListTenants | ListUsers | ReadBill => nf,
         };
     }
     let manager = matches!(
         (who, target),
         (Operator, _)
-            | (PartnerOwner | PartnerAdmin, _)
+            | (PartnerOwner | PartnerAdmin | PartnerAdminNoUsage, _)
             | (PartnerGroupedAdmin, Partner | Child)
             | (ChildOwner | ChildAdmin, Child)
     );
@@ -180,7 +188,10 @@ fn expected(who: Who, target: Target, op: Op) -> Want {
             let may = matches!(
                 (who, target),
                 (Operator, _)
-                    | (PartnerOwner | PartnerAdmin, Child | Sibling)
+                    | (
+                        PartnerOwner | PartnerAdmin | PartnerAdminNoUsage,
+                        Child | Sibling
+                    )
                     | (PartnerGroupedAdmin, Child)
                     | (PartnerOwner, Partner)
                     | (ChildOwner, Child)
@@ -210,6 +221,14 @@ fn expected(who: Who, target: Target, op: Op) -> Want {
         }
         // General users see themselves in their own contract.
         ListUsers => Ok,
+        // Usage and bills: owners, and admins unless the owner hid them (SPEC §1).
+        ReadBill => {
+            if manager && !matches!(who, PartnerAdminNoUsage) {
+                Ok
+            } else {
+                forbidden
+            }
+        }
     }
 }
 
@@ -284,6 +303,22 @@ async fn build(gql: &Gql) -> World {
     )
     .await
     .data();
+    let hidden = gql
+        .q(
+            Some(&p_owner),
+            "mutation($c: ID!){ createUser(contractId:$c, input:{loginId:\"mx-p-nousage\", email:\"m@example.com\", password:\"User-pass-123\", role:ADMIN}){ id } }",
+            json!({"c": partner}),
+        )
+        .await
+        .data()["createUser"]["id"]
+        .clone();
+    gql.q(
+        Some(&p_owner),
+        "mutation($id: ID!){ updateUser(id:$id, input:{canViewUsage:false}){ canViewUsage } }",
+        json!({"id": hidden}),
+    )
+    .await
+    .data();
     let gadmin_token = gql.sign_in("mx-p-gadmin", "User-pass-123").await;
     let gadmin_id = gql
         .q(Some(&gadmin_token), "{ me { id } }", json!({}))
@@ -315,6 +350,10 @@ async fn build(gql: &Gql) -> World {
             gql.sign_in("mx-p-user", "User-pass-123").await,
         ),
         (Who::PartnerGroupedAdmin, gadmin_token),
+        (
+            Who::PartnerAdminNoUsage,
+            gql.sign_in("mx-p-nousage", "User-pass-123").await,
+        ),
         (
             Who::ChildOwner,
             gql.sign_in("mx-c-owner", OWNER_PASSWORD).await,
@@ -427,6 +466,7 @@ async fn run(
             false,
         ),
         Op::ListUsers => outcome(&send(gql, who, token, "query($id: ID!){ contract(id:$id){ users{ totalCount } } }", v).await, &["contract", "users"], true),
+        Op::ReadBill => outcome(&send(gql, who, token, "query($id: ID!){ contract(id:$id){ bill(month:\"2026-10\"){ status } } }", v).await, &["contract", "bill"], false),
     }
 }
 
@@ -448,6 +488,7 @@ async fn walk(gql: &Gql) {
         Op::UpdateContract,
         Op::CreateTenant,
         Op::CreateUser,
+        Op::ReadBill,
     ];
     let targets = [
         Target::Partner,
@@ -471,7 +512,7 @@ async fn walk(gql: &Gql) {
             }
         }
     }
-    assert_eq!(cells, (8 + SCOPES.len()) * 4 * 8);
+    assert_eq!(cells, (9 + SCOPES.len()) * 4 * 9);
     assert!(
         mismatches.is_empty(),
         "{} of {cells} cells differ:\n{}",
@@ -489,7 +530,10 @@ async fn authorization_matrix_embedded() {
 
 #[actix_rt::test]
 async fn authorization_matrix_distributed() {
-    let d = Distributed::start(&["identity", "contract", "tenant", "gateway"]).await;
+    let d = Distributed::start(&[
+        "identity", "contract", "tenant", "metering", "billing", "gateway",
+    ])
+    .await;
     walk(&d.gateway()).await;
     d.cleanup().await;
 }
