@@ -164,25 +164,31 @@ impl Identity {
         ctx: &CallCtx,
         req: ListApiKeys,
     ) -> AppResult<Vec<(String, Page<ApiKeyView>)>> {
-        req.page.limit()?;
-        let mut out = Vec::with_capacity(req.contract_ids.len());
-        for cid in req.contract_ids {
-            let page = if manages_keys_of(&ctx.principal, &cid) {
-                ecl_store::paging::page::<api_key::Entity, _, _>(
-                    &self.db,
-                    Condition::all().add(api_key::Column::ContractId.eq(cid.clone())),
-                    &req.page,
-                    (api_key::Column::CreatedAt, api_key::Column::Id),
-                    |k| (k.created_at, k.id.clone()),
-                    view,
-                )
-                .await?
-            } else {
-                Page::empty()
-            };
-            out.push((cid, page));
-        }
-        Ok(out)
+        let allowed: Vec<String> = req
+            .contract_ids
+            .iter()
+            .filter(|cid| manages_keys_of(&ctx.principal, cid))
+            .cloned()
+            .collect();
+        let mut pages = ecl_store::paging::page_each::<api_key::Entity, _, _>(
+            &self.db,
+            (api_key::Column::ContractId, &allowed),
+            Condition::all(),
+            &req.page,
+            (api_key::Column::CreatedAt, api_key::Column::Id),
+            |k| k.contract_id.clone(),
+            |k| (k.created_at, k.id.clone()),
+            view,
+        )
+        .await?;
+        Ok(req
+            .contract_ids
+            .into_iter()
+            .map(|cid| {
+                let page = pages.remove(&cid).unwrap_or_else(Page::empty);
+                (cid, page)
+            })
+            .collect())
     }
 
     /// The principal of an `X-Api-Key` secret; unknown, revoked and expired keys are all

@@ -31,19 +31,27 @@ fn view(w: &workspace::Model) -> WorkspaceView {
 impl Tenants {
     /// Makes sure `contract_id`'s default workspace exists (idempotent, race-free).
     async fn ensure_default(&self, contract_id: &str) -> AppResult<String> {
-        let id = default_id(contract_id);
-        workspace::Entity::insert(workspace::ActiveModel {
-            id: Set(id.clone()),
-            contract_id: Set(contract_id.to_string()),
+        self.ensure_defaults(&[contract_id.to_string()]).await?;
+        Ok(default_id(contract_id))
+    }
+
+    /// The same for several contracts in one statement.
+    async fn ensure_defaults(&self, contract_ids: &[String]) -> AppResult<()> {
+        if contract_ids.is_empty() {
+            return Ok(());
+        }
+        workspace::Entity::insert_many(contract_ids.iter().map(|cid| workspace::ActiveModel {
+            id: Set(default_id(cid)),
+            contract_id: Set(cid.clone()),
             name: Set("default".into()),
             is_default: Set(true),
             // Sorts first in the contract's list.
             created_at: Set(0),
-        })
+        }))
         .on_conflict_do_nothing_on([workspace::Column::Id])
         .exec(&self.db)
         .await?;
-        Ok(id)
+        Ok(())
     }
 
     /// The workspace a new tenant of `contract_id` goes into: the named one (which must belong to
@@ -121,24 +129,30 @@ impl Tenants {
                 },
             )
             .await?;
-        let mut out = Vec::with_capacity(req.contract_ids.len());
-        for cid in req.contract_ids {
-            let page = if visible.iter().any(|c| c.id == cid && c.managed) {
-                self.ensure_default(&cid).await?;
-                ecl_store::paging::page::<workspace::Entity, _, _>(
-                    &self.db,
-                    Condition::all().add(workspace::Column::ContractId.eq(cid.clone())),
-                    &req.page,
-                    (workspace::Column::CreatedAt, workspace::Column::Id),
-                    |w| (w.created_at, w.id.clone()),
-                    view,
-                )
-                .await?
-            } else {
-                Page::empty()
-            };
-            out.push((cid, page));
-        }
-        Ok(out)
+        let managed: Vec<String> = visible
+            .iter()
+            .filter(|c| c.managed && req.contract_ids.contains(&c.id))
+            .map(|c| c.id.clone())
+            .collect();
+        self.ensure_defaults(&managed).await?;
+        let mut pages = ecl_store::paging::page_each::<workspace::Entity, _, _>(
+            &self.db,
+            (workspace::Column::ContractId, &managed),
+            Condition::all(),
+            &req.page,
+            (workspace::Column::CreatedAt, workspace::Column::Id),
+            |w| w.contract_id.clone(),
+            |w| (w.created_at, w.id.clone()),
+            view,
+        )
+        .await?;
+        Ok(req
+            .contract_ids
+            .into_iter()
+            .map(|cid| {
+                let page = pages.remove(&cid).unwrap_or_else(Page::empty);
+                (cid, page)
+            })
+            .collect())
     }
 }
