@@ -100,9 +100,11 @@ async fn graphql(
         call,
         bearer,
         cache: gw.cache.clone(),
+        gate: Default::default(),
     };
+    let gate = state.gate.clone();
     let request = with_request_state(req.into_inner(), state);
-    let mut resp = gw.schema.execute(request).await;
+    let mut resp = gate.wrap(gw.schema.execute(request)).await;
     // Parse and validation errors (syntax, unknown fields, depth/complexity limits) come from
     // async-graphql without a code: they are the client's input.
     for e in &mut resp.errors {
@@ -130,7 +132,7 @@ pub(crate) fn with_request_state(
     request: async_graphql::Request,
     state: RequestState,
 ) -> async_graphql::Request {
-    let children = DataLoader::new(ChildrenLoader(state.clone()), tokio::spawn)
+    let children = DataLoader::new(ChildrenLoader(state.clone()), state.gate.spawner())
         .delay(Duration::from_millis(1));
     let request = schema::common::with_loaders(request, &state);
     schema::billing::with_loaders(request, &state)

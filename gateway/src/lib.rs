@@ -3,6 +3,7 @@
 //! principal; fields that fan out go through DataLoaders whose batch is one bus request.
 
 mod auth;
+mod batch;
 mod errors;
 mod http;
 pub mod schema;

@@ -160,6 +160,8 @@ impl Executor for PerOperation {
             call: CallCtx::new(session.principal.clone(), self.st.timeout),
             bearer: session.bearer.clone(),
             cache: self.st.cache.clone(),
+            // A stream's resolvers run outside one task's polls: its loaders batch by time only.
+            gate: Default::default(),
         };
         let request = with_request_state(request.data(self.st.hub.clone()), state);
         self.st

@@ -379,9 +379,15 @@ impl Loader<MonthKey> for UsageLoader {
 /// Adds this domain's loaders to a request (called by the HTTP handler).
 pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_graphql::Request {
     let d = Duration::from_millis(1);
-    req.data(DataLoader::new(PagedLoader::<ListBills>::new(state.clone()), tokio::spawn).delay(d))
-        .data(DataLoader::new(BillLoader(state.clone()), tokio::spawn).delay(d))
-        .data(DataLoader::new(UsageLoader(state.clone()), tokio::spawn).delay(d))
+    req.data(
+        DataLoader::new(
+            PagedLoader::<ListBills>::new(state.clone()),
+            state.gate.spawner(),
+        )
+        .delay(d),
+    )
+    .data(DataLoader::new(BillLoader(state.clone()), state.gate.spawner()).delay(d))
+    .data(DataLoader::new(UsageLoader(state.clone()), state.gate.spawner()).delay(d))
 }
 
 /// `Contract.bill(month, day)`: null when the caller may not see it.

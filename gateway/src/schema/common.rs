@@ -14,6 +14,8 @@ pub struct RequestState {
     /// The caller's bearer token, if any (signing out ends its session).
     pub bearer: Option<String>,
     pub cache: std::sync::Arc<dyn ecl_cache::Cache>,
+    /// Makes each query level one DataLoader batch (see `batch.rs`).
+    pub gate: crate::batch::PollGate,
 }
 
 impl RequestState {
@@ -119,7 +121,7 @@ pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_
     ) -> async_graphql::dataloader::DataLoader<PagedLoader<C>> {
         async_graphql::dataloader::DataLoader::new(
             PagedLoader::<C>::new(state.clone()),
-            tokio::spawn,
+            state.gate.spawner(),
         )
         .delay(std::time::Duration::from_millis(1))
     }

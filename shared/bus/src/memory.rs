@@ -35,7 +35,13 @@ impl<H: ?Sized> Replicas<H> {
 struct Group {
     patterns: Vec<String>,
     replicas: Replicas<dyn EventHandler>,
+    /// Deliveries not yet handled. Publishing waits for a slot, like a broker's flow control:
+    /// a fast producer cannot pile up unbounded work (and memory) in front of a slow subscriber.
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
+
+/// Deliveries per subscribing group that may be in progress at once.
+const GROUP_IN_FLIGHT: usize = 64;
 
 /// Patterns and handler of one per-process subscription.
 type Ephemeral = (Vec<String>, Arc<dyn EventHandler>);
@@ -118,8 +124,16 @@ impl Transport for MemoryTransport {
                 continue;
             };
             let event = event.clone();
-            // Delivered asynchronously, like a broker: the publisher never waits for subscribers.
+            // Delivered asynchronously, like a broker: the publisher waits only while the group
+            // already has GROUP_IN_FLIGHT deliveries in progress.
+            let slot = group
+                .in_flight
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| AppError::unavailable("event bus closed"))?;
             tokio::spawn(async move {
+                let _slot = slot;
                 for attempt in 1..=EVENT_ATTEMPTS {
                     match handler.handle(event.clone()).await {
                         Ok(()) => return,
@@ -156,6 +170,10 @@ impl Transport for MemoryTransport {
             .unwrap_or_default();
         all.extend(patterns.iter().map(|p| p.to_string()));
         all.dedup();
+        let in_flight = groups
+            .get(group)
+            .map(|g| g.in_flight.clone())
+            .unwrap_or_else(|| Arc::new(tokio::sync::Semaphore::new(GROUP_IN_FLIGHT)));
         groups.insert(
             group.to_string(),
             Arc::new(Group {
@@ -164,6 +182,7 @@ impl Transport for MemoryTransport {
                     handlers,
                     next: AtomicUsize::new(0),
                 },
+                in_flight,
             }),
         );
         Ok(())
