@@ -142,6 +142,10 @@ struct Feed(broadcast::Sender<ContractEvent>);
 #[async_trait]
 impl EventHandler for Feed {
     async fn handle(&self, ev: EventEnvelope) -> Result<(), AppError> {
+        // Nobody subscribed in this process: skip decoding (bursts of events are common).
+        if self.0.receiver_count() == 0 {
+            return Ok(());
+        }
         if let Some(e) = ContractEvent::decode(&ev) {
             // No receiver (nobody subscribed right now) is fine: live events are not kept.
             let _ = self.0.send(e);
