@@ -49,7 +49,16 @@ pub async fn connect(settings: &Settings, service: &str) -> anyhow::Result<Datab
             .idle_timeout(None::<Duration>)
             .max_lifetime(None::<Duration>);
     } else if url.starts_with("sqlite:") {
-        opts.max_connections(8).min_connections(1);
+        // On every pooled connection (a PRAGMA run once on the pool reaches only one of them):
+        // WAL lets readers proceed while a writer commits; NORMAL syncs at checkpoints, not at
+        // every commit — durable across a process crash, as embedded mode needs.
+        use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+        opts.max_connections(8)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+            });
     } else {
         let admin = Database::connect(
             ConnectOptions::new(url.clone())
@@ -76,11 +85,6 @@ pub async fn connect(settings: &Settings, service: &str) -> anyhow::Result<Datab
     let db = Database::connect(opts)
         .await
         .with_context(|| format!("opening the {service} store"))?;
-    if url.starts_with("sqlite:") && !url.starts_with("sqlite::memory:") {
-        // WAL lets readers proceed while a writer commits.
-        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
-            .await?;
-    }
     Ok(db)
 }
 
