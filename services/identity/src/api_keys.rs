@@ -170,7 +170,7 @@ impl Identity {
             .filter(|cid| manages_keys_of(&ctx.principal, cid))
             .cloned()
             .collect();
-        let mut pages = ecl_store::paging::page_each::<api_key::Entity, _, _>(
+        let pages = ecl_store::paging::page_each::<api_key::Entity, _, _>(
             &self.db,
             (api_key::Column::ContractId, &allowed),
             Condition::all(),
@@ -181,14 +181,7 @@ impl Identity {
             view,
         )
         .await?;
-        Ok(req
-            .contract_ids
-            .into_iter()
-            .map(|cid| {
-                let page = pages.remove(&cid).unwrap_or_else(Page::empty);
-                (cid, page)
-            })
-            .collect())
+        Ok(ecl_store::paging::in_order(req.contract_ids, pages))
     }
 
     /// The principal of an `X-Api-Key` secret; unknown, revoked and expired keys are all

@@ -93,59 +93,46 @@ impl Identity {
                 },
             )
             .await?;
-        // Contracts whose users the caller manages: one grouped statement pair for all of them.
-        let managed: Vec<String> = req
-            .contract_ids
-            .iter()
-            .filter(|cid| visible.iter().any(|c| &c.id == *cid && c.managed))
-            .cloned()
-            .collect();
-        let mut pages = ecl_store::paging::page_each::<user::Entity, _, _>(
+        // Managers see every user of a contract, general users themselves only: one grouped
+        // statement pair per kind for the whole batch.
+        let (mut managed, mut seen) = (Vec::new(), Vec::new());
+        for c in visible.iter().filter(|c| req.contract_ids.contains(&c.id)) {
+            if c.managed {
+                managed.push(c.id.clone());
+            } else {
+                seen.push(c.id.clone());
+            }
+        }
+        let mut pages = self
+            .user_pages(&managed, Condition::all(), &req.page)
+            .await?;
+        if let Some(me) = ctx.principal.user_id()
+            && !seen.is_empty()
+        {
+            let only_me = Condition::all().add(user::Column::Id.eq(me));
+            pages.extend(self.user_pages(&seen, only_me, &req.page).await?);
+        }
+        Ok(ecl_store::paging::in_order(req.contract_ids, pages))
+    }
+
+    /// A page of active users per contract of `contract_ids` within `cond`, in two statements.
+    async fn user_pages(
+        &self,
+        contract_ids: &[String],
+        cond: Condition,
+        page: &ecl_proto::PageArgs,
+    ) -> AppResult<std::collections::HashMap<String, Page<UserView>>> {
+        ecl_store::paging::page_each::<user::Entity, _, _>(
             &self.db,
-            (user::Column::ContractId, &managed),
-            Condition::all().add(user::Column::Status.eq(ACTIVE)),
-            &req.page,
+            (user::Column::ContractId, contract_ids),
+            cond.add(user::Column::Status.eq(ACTIVE)),
+            page,
             (user::Column::CreatedAt, user::Column::Id),
             |u| u.contract_id.clone().unwrap_or_default(),
             |u| (u.created_at, u.id.clone()),
             view,
         )
-        .await?;
-        let mut out = Vec::with_capacity(req.contract_ids.len());
-        for cid in req.contract_ids {
-            if let Some(page) = pages.remove(&cid) {
-                out.push((cid, page));
-                continue;
-            }
-            let scope = match visible.iter().find(|c| c.id == cid) {
-                Some(c) if c.managed => Some(Condition::all()),
-                // General users see themselves only.
-                Some(_) => ctx
-                    .principal
-                    .user_id()
-                    .map(|me| Condition::all().add(user::Column::Id.eq(me))),
-                None => None,
-            };
-            let page = match scope {
-                Some(scope) => {
-                    let cond = scope
-                        .add(user::Column::ContractId.eq(cid.clone()))
-                        .add(user::Column::Status.eq(ACTIVE));
-                    ecl_store::paging::page::<user::Entity, _, _>(
-                        &self.db,
-                        cond,
-                        &req.page,
-                        (user::Column::CreatedAt, user::Column::Id),
-                        |u| (u.created_at, u.id.clone()),
-                        view,
-                    )
-                    .await?
-                }
-                None => Page::empty(),
-            };
-            out.push((cid, page));
-        }
-        Ok(out)
+        .await
     }
 
     /// Users by id as far as the caller may see them: those of contracts the caller manages (as

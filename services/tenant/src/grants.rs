@@ -112,30 +112,24 @@ impl Tenants {
                 .map(|c| c.id)
                 .collect()
         };
-        let me = ctx.principal.user_id();
-        let mut pages = Vec::with_capacity(req.tenant_ids.len());
-        for tid in &req.tenant_ids {
-            let scope = match tenants.iter().find(|t| &t.id == tid) {
-                Some(t) if managed.contains(&t.contract_id) => Some(Condition::all()),
-                Some(_) => me.map(|me| Condition::all().add(grant::Column::UserId.eq(me))),
-                None => None,
-            };
-            let page = match scope {
-                Some(scope) => {
-                    ecl_store::paging::page::<grant::Entity, _, _>(
-                        &self.db,
-                        scope.add(grant::Column::TenantId.eq(tid.clone())),
-                        &req.page,
-                        (grant::Column::CreatedAt, grant::Column::UserId),
-                        |g| (g.created_at, g.user_id.clone()),
-                        |g| g.user_id.clone(),
-                    )
-                    .await?
-                }
-                None => Page::empty(),
-            };
-            pages.push((tid.clone(), page));
+        // Managers see every grant of a tenant, a granted user their own: one grouped statement
+        // pair per kind for the whole batch.
+        let (mut all, mut own) = (Vec::new(), Vec::new());
+        for t in tenants.iter().filter(|t| req.tenant_ids.contains(&t.id)) {
+            if managed.contains(&t.contract_id) {
+                all.push(t.id.clone());
+            } else {
+                own.push(t.id.clone());
+            }
         }
+        let mut pages = self.grant_pages(&all, Condition::all(), &req.page).await?;
+        if let Some(me) = ctx.principal.user_id()
+            && !own.is_empty()
+        {
+            let mine = Condition::all().add(grant::Column::UserId.eq(me));
+            pages.extend(self.grant_pages(&own, mine, &req.page).await?);
+        }
+        let pages = ecl_store::paging::in_order(req.tenant_ids, pages);
         // One identity request for every user on every page.
         let mut ids: Vec<String> = pages
             .iter()
@@ -155,21 +149,7 @@ impl Tenants {
         };
         Ok(pages
             .into_iter()
-            .map(|(tid, p)| {
-                let edges = p
-                    .edges
-                    .into_iter()
-                    .filter_map(|(cursor, uid)| users.get(&uid).map(|u| (cursor, u.clone())))
-                    .collect();
-                (
-                    tid,
-                    Page {
-                        edges,
-                        has_next_page: p.has_next_page,
-                        total_count: p.total_count,
-                    },
-                )
-            })
+            .map(|(tid, p)| (tid, p.filter_map(|uid| users.get(&uid).cloned())))
             .collect())
     }
 
@@ -194,41 +174,64 @@ impl Tenants {
             .into_iter()
             .map(|u| u.id)
             .collect();
-        let mut out = Vec::with_capacity(req.user_ids.len());
-        for uid in req.user_ids {
-            let page = if visible.contains(&uid) {
-                let grants = ecl_store::paging::page::<grant::Entity, _, _>(
-                    &self.db,
-                    Condition::all().add(grant::Column::UserId.eq(uid.clone())),
-                    &req.page,
-                    (grant::Column::CreatedAt, grant::Column::TenantId),
-                    |g| (g.created_at, g.tenant_id.clone()),
-                    |g| g.tenant_id.clone(),
-                )
-                .await?;
-                let ids: Vec<String> = grants.edges.iter().map(|(_, t)| t.clone()).collect();
-                let rows: HashMap<String, tenant::Model> = tenant::Entity::find()
-                    .filter(tenant::Column::Id.is_in(ids))
-                    .all(&self.db)
-                    .await?
-                    .into_iter()
-                    .map(|t| (t.id.clone(), t))
-                    .collect();
-                Page {
-                    edges: grants
-                        .edges
-                        .into_iter()
-                        .filter_map(|(cursor, tid)| rows.get(&tid).map(|t| (cursor, view(t))))
-                        .collect(),
-                    has_next_page: grants.has_next_page,
-                    total_count: grants.total_count,
-                }
-            } else {
-                Page::empty()
-            };
-            out.push((uid, page));
-        }
-        Ok(out)
+        let visible: Vec<String> = req
+            .user_ids
+            .iter()
+            .filter(|u| visible.contains(*u))
+            .cloned()
+            .collect();
+        let grants = ecl_store::paging::page_each::<grant::Entity, _, _>(
+            &self.db,
+            (grant::Column::UserId, &visible),
+            Condition::all(),
+            &req.page,
+            (grant::Column::CreatedAt, grant::Column::TenantId),
+            |g| g.user_id.clone(),
+            |g| (g.created_at, g.tenant_id.clone()),
+            |g| g.tenant_id.clone(),
+        )
+        .await?;
+        // One query for the tenants on every page.
+        let ids: Vec<String> = grants
+            .values()
+            .flat_map(|p| p.edges.iter().map(|(_, t)| t.clone()))
+            .collect();
+        let rows: HashMap<String, tenant::Model> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            tenant::Entity::find()
+                .filter(tenant::Column::Id.is_in(ids))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|t| (t.id.clone(), t))
+                .collect()
+        };
+        let pages = grants
+            .into_iter()
+            .map(|(uid, p)| (uid, p.filter_map(|tid| rows.get(&tid).map(view))))
+            .collect();
+        Ok(ecl_store::paging::in_order(req.user_ids, pages))
+    }
+
+    /// A page of grants (as user ids) per tenant of `tenant_ids` within `cond`, in two statements.
+    async fn grant_pages(
+        &self,
+        tenant_ids: &[String],
+        cond: Condition,
+        page: &ecl_proto::PageArgs,
+    ) -> AppResult<HashMap<String, Page<String>>> {
+        ecl_store::paging::page_each::<grant::Entity, _, _>(
+            &self.db,
+            (grant::Column::TenantId, tenant_ids),
+            cond,
+            page,
+            (grant::Column::CreatedAt, grant::Column::UserId),
+            |g| g.tenant_id.clone(),
+            |g| (g.created_at, g.user_id.clone()),
+            |g| g.user_id.clone(),
+        )
+        .await
     }
 
     /// A deleted user's grants go (idempotent).

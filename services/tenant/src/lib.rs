@@ -378,14 +378,7 @@ impl Tenants {
             );
             pages.extend(self.tenant_pages(&granted, only_granted, &req.page).await?);
         }
-        Ok(req
-            .contract_ids
-            .into_iter()
-            .map(|cid| {
-                let page = pages.remove(&cid).unwrap_or_else(Page::empty);
-                (cid, page)
-            })
-            .collect())
+        Ok(ecl_store::paging::in_order(req.contract_ids, pages))
     }
 
     /// A page of tenants per contract of `contract_ids` within `cond`, in two statements.

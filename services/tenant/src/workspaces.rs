@@ -135,7 +135,7 @@ impl Tenants {
             .map(|c| c.id.clone())
             .collect();
         self.ensure_defaults(&managed).await?;
-        let mut pages = ecl_store::paging::page_each::<workspace::Entity, _, _>(
+        let pages = ecl_store::paging::page_each::<workspace::Entity, _, _>(
             &self.db,
             (workspace::Column::ContractId, &managed),
             Condition::all(),
@@ -146,13 +146,6 @@ impl Tenants {
             view,
         )
         .await?;
-        Ok(req
-            .contract_ids
-            .into_iter()
-            .map(|cid| {
-                let page = pages.remove(&cid).unwrap_or_else(Page::empty);
-                (cid, page)
-            })
-            .collect())
+        Ok(ecl_store::paging::in_order(req.contract_ids, pages))
     }
 }

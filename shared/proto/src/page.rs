@@ -75,6 +75,19 @@ impl<T> Page<T> {
     pub fn end_cursor(&self) -> Option<&str> {
         self.edges.last().map(|(c, _)| c.as_str())
     }
+    /// The same page with each item mapped, leaving out those `f` drops (e.g. ids resolved to
+    /// rows the caller may see); cursors and counts stay.
+    pub fn filter_map<U>(self, mut f: impl FnMut(T) -> Option<U>) -> Page<U> {
+        Page {
+            edges: self
+                .edges
+                .into_iter()
+                .filter_map(|(cursor, item)| f(item).map(|u| (cursor, u)))
+                .collect(),
+            has_next_page: self.has_next_page,
+            total_count: self.total_count,
+        }
+    }
 }
 
 #[cfg(test)]

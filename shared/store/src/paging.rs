@@ -172,6 +172,20 @@ where
     Ok(out)
 }
 
+/// A batch reply in the order of the request: each id with its page from `pages` (the
+/// [`page_each`] results of one or more scopes), an empty page where there is none.
+pub fn in_order<V>(
+    ids: Vec<String>,
+    mut pages: std::collections::HashMap<String, Page<V>>,
+) -> Vec<(String, Page<V>)> {
+    ids.into_iter()
+        .map(|id| {
+            let page = pages.remove(&id).unwrap_or_else(Page::empty);
+            (id, page)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
