@@ -161,32 +161,39 @@ impl EventHandler for Feed {
 struct Scope {
     root: String,
     children: bool,
-    known: HashMap<String, bool>,
+    known: HashMap<String, (bool, std::time::Instant)>,
     principal: Principal,
     hub: Hub,
 }
 
+/// How long a verdict on whether the subscriber sees a contract is reused. Short, so a change of
+/// the subscriber's contract groups (or of the tree) takes effect on an open subscription within
+/// a second, without reconnecting (issue 9).
+const VERDICT_TTL: Duration = Duration::from_secs(1);
+
 impl Scope {
     async fn includes(&mut self, ev: &ContractEvent) -> bool {
         let id = ev.contract_id.as_str();
-        if id == self.root {
-            return true;
-        }
-        if !self.children {
+        let is_root = id == self.root;
+        if !is_root && !self.children {
             return false;
         }
-        if let Some(&known) = self.known.get(id) {
+        if let Some(&(known, at)) = self.known.get(id)
+            && at.elapsed() < VERDICT_TTL
+        {
             return known;
         }
+        // The contract service judges, with the subscriber's own principal: the root itself (the
+        // subscriber may have lost sight of it) or a child of the root it sees.
         let ctx = CallCtx::new(self.principal.clone(), self.hub.timeout);
         let req = GetContracts {
             ids: vec![id.to_string()],
         };
         let inside = match self.hub.bus.call(&ctx, &req).await {
             // Absent = the caller may not see it.
-            Ok(views) => views
-                .iter()
-                .any(|v| v.id == id && v.parent_id.as_deref() == Some(self.root.as_str())),
+            Ok(views) => views.iter().any(|v| {
+                v.id == id && (is_root || v.parent_id.as_deref() == Some(self.root.as_str()))
+            }),
             Err(e) => {
                 tracing::warn!(contract = id, "live event dropped, membership unknown: {e}");
                 return false;
@@ -195,7 +202,8 @@ impl Scope {
         if self.known.len() >= KNOWN_LIMIT {
             self.known.clear();
         }
-        self.known.insert(id.to_string(), inside);
+        self.known
+            .insert(id.to_string(), (inside, std::time::Instant::now()));
         inside
     }
 }

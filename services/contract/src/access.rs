@@ -92,13 +92,10 @@ impl<'a> Access<'a> {
 
     /// Customer information: the operator, the contract's own owner, and the owner of its parent
     /// (who entered it when creating the child). API keys with the contracts scope see it where
-    /// an owner would.
+    /// their creator, being an owner, would — never more than the creator (issue 9).
     pub fn sees_customer(&self, c: &contract::Model) -> bool {
-        let owner_like = self.who.role() == Some(Role::Owner)
-            || self
-                .who
-                .key_has(ecl_kernel::Area::Contracts, ecl_kernel::Level::Read);
-        self.who.is_operator() || (owner_like && (self.own(c) || self.is_parent_of(c)))
+        self.who.is_operator()
+            || (self.who.is_owner_like() && (self.own(c) || self.is_parent_of(c)))
     }
 
     /// May change name / external id: the operator, the parent's managers for a child, and the

@@ -170,6 +170,8 @@ fn external_id_input(v: &str) -> AppResult<Option<String>> {
 impl Contracts {
     /// The caller's access, with the contract groups that narrow a parent admin's or user's view.
     async fn access<'a>(&self, who: &'a Principal) -> AppResult<Access<'a>> {
+        // A parent admin's or user's groups narrow them, and an API key its creator's groups:
+        // a key never sees more children than the admin who made it.
         let only = match who {
             Principal::User {
                 user_id,
@@ -177,6 +179,9 @@ impl Contracts {
                 contract_id: Some(_),
                 ..
             } => self.group_children_of(user_id).await?,
+            Principal::ApiKey { creator, .. } if creator.role == Role::Admin => {
+                self.group_children_of(&creator.user_id).await?
+            }
             _ => None,
         };
         Ok(Access::new(who, only))

@@ -3,10 +3,13 @@
 //! Scopes are enforced by every service's bus router (`KeyUse` on each operation); rate limits by
 //! the gateway, where requests enter.
 
-use crate::{Identity, entity::api_key};
+use crate::{
+    ACTIVE, Identity,
+    entity::{api_key, user},
+};
 use base64::Engine;
 use ecl_bus::CallCtx;
-use ecl_kernel::{AppError, AppResult, Principal, Scope, validate};
+use ecl_kernel::{AppError, AppResult, Area, KeyCreator, Principal, Role, Scope, validate};
 use ecl_proto::{
     Page,
     contract::{ContractStatus, GetContract},
@@ -86,6 +89,13 @@ impl Identity {
             return Err(AppError::invalid(
                 "scopes",
                 "give the key at least one scope",
+            ));
+        }
+        // A key never does more than its creator: no billing scope from one who cannot see
+        // bills and usage (the scopes are narrowed again at every use, see `authenticate_key`).
+        if !who.may_see_usage() && scopes.iter().any(|s| s.area == Area::Billing) {
+            return Err(AppError::forbidden(
+                "you cannot see bills and usage, so your keys cannot have a billing scope",
             ));
         }
         let now = self.clock.now();
@@ -198,6 +208,7 @@ impl Identity {
             .await?
             .filter(|k| k.revoked_at.is_none() && k.expires_at.is_none_or(|e| e > now))
             .ok_or_else(AppError::unauthenticated)?;
+        let creator = self.creator_of(&k).await?;
         if k.last_used_at
             .is_none_or(|t| now - t >= LAST_USED_RESOLUTION_US)
         {
@@ -214,7 +225,53 @@ impl Identity {
             key_id: k.id.clone(),
             contract_id: k.contract_id.clone(),
             scopes: parse_scopes(&k.scopes),
+            creator,
         })
+    }
+
+    /// The key's creator as they stand now. A key whose creator was deleted, or no longer manages
+    /// the key's contract (demoted to a general user, moved), does nothing: `UNAUTHENTICATED`.
+    async fn creator_of(&self, k: &api_key::Model) -> AppResult<KeyCreator> {
+        let u = user::Entity::find_by_id(k.created_by.clone())
+            .one(&self.db)
+            .await?
+            .filter(|u| u.status == ACTIVE);
+        let role = u.as_ref().and_then(|u| Role::parse(&u.role));
+        match (u, role) {
+            (Some(u), Some(role @ Role::Operator)) => Ok(KeyCreator {
+                user_id: u.id,
+                role,
+                can_view_usage: true,
+            }),
+            (Some(u), Some(role @ (Role::Owner | Role::Admin)))
+                if u.contract_id.as_deref() == Some(k.contract_id.as_str()) =>
+            {
+                Ok(KeyCreator {
+                    user_id: u.id,
+                    role,
+                    can_view_usage: role == Role::Owner || u.can_view_usage,
+                })
+            }
+            _ => {
+                tracing::info!(key_id = %k.id, "API key refused: its creator no longer holds the rights");
+                Err(AppError::unauthenticated())
+            }
+        }
+    }
+
+    /// Drops the gateway's cached principals of the keys `user_id` created (their rights changed).
+    pub(crate) async fn forget_key_principals_of(&self, user_id: &str) -> AppResult<()> {
+        let keys = api_key::Entity::find()
+            .filter(api_key::Column::CreatedBy.eq(user_id))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .all(&self.db)
+            .await?;
+        for k in keys {
+            self.cache
+                .del(&ecl_cache::principal_key(&k.secret_hash))
+                .await?;
+        }
+        Ok(())
     }
 
     /// An abolished contract's keys stop working (idempotent).

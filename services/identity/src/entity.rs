@@ -70,6 +70,9 @@ pub mod totp {
         /// JSON array of SHA-256 hashes of the unused recovery codes.
         #[sea_orm(column_type = "Text")]
         pub recovery_hashes: String,
+        /// The last accepted time step (RFC 6238 §5.2): a code of this step or an earlier one is
+        /// refused. `None` until the first code is accepted.
+        pub last_step: Option<i64>,
         pub created_at: i64,
     }
 

@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0003Totp),
             Box::new(M0004Refresh),
             Box::new(M0005ApiKeys),
+            Box::new(M0006TotpLastStep),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -119,5 +120,31 @@ impl MigrationName for M0005ApiKeys {
 impl MigrationTrait for M0005ApiKeys {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         ecl_store::create_entity_table(manager, api_key::Entity).await
+    }
+}
+
+/// TOTP replay protection moves from the cache into the store (issue 9): the last accepted step.
+struct M0006TotpLastStep;
+
+impl MigrationName for M0006TotpLastStep {
+    fn name(&self) -> &str {
+        "m0006_totp_last_step"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0006TotpLastStep {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.has_column("totp", "last_step").await? {
+            return Ok(());
+        }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Alias::new("totp"))
+                    .add_column(ColumnDef::new(Alias::new("last_step")).big_integer().null())
+                    .to_owned(),
+            )
+            .await
     }
 }

@@ -2,15 +2,18 @@
 //! contract tree, which the contract service owns — so this service asks it (with the caller's own
 //! principal, so it only ever learns what the caller may see).
 
-use crate::{ACTIVE, Identity, entity::user, password, view};
+use crate::{ACTIVE, DELETED, Identity, REVOKED, entity::user, password, valid_login_id, view};
 use ecl_bus::CallCtx;
-use ecl_kernel::{AppError, AppResult, Role, validate};
+use ecl_kernel::{AppError, AppResult, Principal, Role, validate};
+use ecl_proto::identity::{CreateUser, UserCreated, UserDeleted};
 use ecl_proto::{
     Page,
     contract::{ContractView, GetContract, GetContracts},
     identity::{ChangePassword, GetUsers, ListUsers, UpdateUser, UserView},
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
 
 impl Identity {
     /// Fails unless the caller manages `contract_id` (`NOT_FOUND` when they cannot even see it).
@@ -48,7 +51,8 @@ impl Identity {
             .contract_id
             .clone()
             .ok_or_else(|| AppError::forbidden("operators are managed by the provider"))?;
-        self.authorize_manage(ctx, &cid)
+        let contract = self
+            .authorize_manage(ctx, &cid)
             .await
             .map_err(|e| match e.code {
                 ecl_kernel::ErrorCode::Forbidden => e,
@@ -72,10 +76,43 @@ impl Identity {
                 am.sessions_valid_after = Set(self.clock.now().timestamp() + 1);
             }
         }
-        if let Some(v) = req.can_view_usage {
+        let mut rights_changed = false;
+        if let Some(v) = req.can_view_usage
+            && v != u.can_view_usage
+        {
+            // Usage visibility is the owner's to give (SPEC §1): the contract's owner (or its
+            // partner's owner for a child) and the operator — never the user themselves, an
+            // admin, or an API key.
+            let owner_of = |cid: Option<&str>| {
+                ctx.principal.role() == Some(Role::Owner)
+                    && matches!(ctx.principal, Principal::User { .. })
+                    && cid.is_some()
+                    && ctx.principal.contract_id() == cid
+            };
+            let allowed = ctx.principal.is_operator()
+                || owner_of(Some(cid.as_str()))
+                || owner_of(contract.parent_id.as_deref());
+            if !allowed || ctx.principal.user_id() == Some(u.id.as_str()) {
+                return Err(AppError::forbidden(
+                    "only the contract's owner (or the operator) changes canViewUsage",
+                ));
+            }
             am.can_view_usage = Set(v);
+            rights_changed = true;
         }
-        Ok(view(&am.update(&self.db).await?))
+        if ctx.principal.user_id() == Some(u.id.as_str())
+            && req
+                .role
+                .is_some_and(|r| r == Role::Admin && u.role != Role::Admin.as_str())
+        {
+            return Err(AppError::forbidden("a user cannot widen their own rights"));
+        }
+        rights_changed |= req.role.is_some_and(|r| r.as_str() != u.role);
+        let updated = am.update(&self.db).await?;
+        if rights_changed {
+            self.forget_principals_of(&updated.id).await?;
+        }
+        Ok(view(&updated))
     }
 
     pub async fn list_users(
@@ -187,6 +224,194 @@ impl Identity {
         // Every session of the user ends, this one included.
         am.sessions_valid_after = Set(self.clock.now().timestamp() + 1);
         am.update(&self.db).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn bootstrap_operator(&self, password: Option<String>) -> anyhow::Result<()> {
+        if user::Entity::find()
+            .filter(user::Column::LoginId.eq("operator"))
+            .one(&self.db)
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        let (password, generated) = match password {
+            Some(p) => (p, false),
+            None => (format!("Op-{}", uuid::Uuid::new_v4().simple()), true),
+        };
+        let row = user::ActiveModel {
+            id: Set(ecl_kernel::ids::new_id("usr")),
+            contract_id: Set(None),
+            login_id: Set("operator".into()),
+            email: Set("operator@localhost".into()),
+            password_hash: Set(password::hash(password.clone()).await?),
+            role: Set(Role::Operator.as_str().into()),
+            status: Set(ACTIVE.into()),
+            sessions_valid_after: Set(0),
+            failed_attempts: Set(0),
+            failures_since: Set(0),
+            locked_until: Set(0),
+            can_view_usage: Set(true),
+            created_at: Set(self.clock.now().timestamp_micros()),
+        };
+        // Another replica may have won the race: that is fine.
+        if row.insert(&self.db).await.is_ok() {
+            if generated {
+                // Printed once, on the very first start, so the operator can sign in.
+                println!(
+                    "ECL bootstrap: created login id `operator` with password `{password}` (shown once)"
+                );
+            } else {
+                tracing::info!("created the bootstrap operator account");
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn current_user(&self, ctx: &CallCtx) -> AppResult<user::Model> {
+        let id = ctx
+            .principal
+            .user_id()
+            .ok_or_else(AppError::unauthenticated)?;
+        user::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await?
+            .ok_or_else(AppError::unauthenticated)
+    }
+
+    pub async fn create_user(&self, ctx: &CallCtx, req: CreateUser) -> AppResult<UserView> {
+        // Contract owners are made by the contract service (acting as the system), which has
+        // already checked the caller; everyone else needs to manage the contract.
+        if !matches!(ctx.principal, Principal::System { .. }) {
+            if req.role == Role::Owner {
+                return Err(AppError::invalid(
+                    "role",
+                    "a contract has exactly one owner, created with the contract",
+                ));
+            }
+            self.authorize_manage(ctx, &req.contract_id).await?;
+        }
+        let login_id = valid_login_id(&req.login_id)?;
+        let email = validate::email("email", &req.email)?;
+        password::check_policy(&req.password, &login_id)?;
+        if req.role == Role::Operator {
+            return Err(AppError::invalid(
+                "role",
+                "operators cannot be created in a contract",
+            ));
+        }
+        ecl_kernel::ContractId::parse(&req.contract_id)?;
+        let row = user::ActiveModel {
+            id: Set(ecl_kernel::ids::new_id("usr")),
+            contract_id: Set(Some(req.contract_id)),
+            login_id: Set(login_id),
+            email: Set(email),
+            password_hash: Set(password::hash(req.password).await?),
+            role: Set(req.role.as_str().into()),
+            status: Set(ACTIVE.into()),
+            sessions_valid_after: Set(0),
+            failed_attempts: Set(0),
+            failures_since: Set(0),
+            locked_until: Set(0),
+            can_view_usage: Set(true),
+            created_at: Set(self.clock.now().timestamp_micros()),
+        };
+        let txn = self.db.begin().await?;
+        let u = row
+            .insert(&txn)
+            .await
+            .map_err(|e| match AppError::from(e) {
+                e if e.code == ecl_kernel::ErrorCode::Conflict => {
+                    AppError::conflict("login id already taken")
+                }
+                e => e,
+            })?;
+        let v = view(&u);
+        self.outbox
+            .commit_with(txn, &ctx.trace_id, &UserCreated { user: v.clone() })
+            .await?;
+        Ok(v)
+    }
+
+    pub async fn delete_user(&self, ctx: &CallCtx, user_id: &str) -> AppResult<()> {
+        let Some(u) = user::Entity::find_by_id(user_id.to_string())
+            .one(&self.db)
+            .await?
+        else {
+            return Err(AppError::not_found(format!("user {user_id}")));
+        };
+        if !matches!(ctx.principal, Principal::System { .. }) {
+            let cid = u
+                .contract_id
+                .clone()
+                .ok_or_else(|| AppError::not_found(format!("user {user_id}")))?;
+            self.authorize_manage(ctx, &cid)
+                .await
+                .map_err(|_| AppError::not_found(format!("user {user_id}")))?;
+            if u.role == Role::Owner.as_str() {
+                return Err(AppError::conflict("the contract's owner cannot be deleted"));
+            }
+            if u.status != ACTIVE {
+                return Err(AppError::not_found(format!("user {user_id}")));
+            }
+        }
+        let txn = self.db.begin().await?;
+        let mut am: user::ActiveModel = u.clone().into();
+        am.status = Set(DELETED.into());
+        // Free the login id for reuse; the row stays so old tokens are recognisably dead.
+        am.login_id = Set(format!("deleted:{}:{}", u.id, u.login_id));
+        am.update(&txn).await?;
+        self.outbox
+            .commit_with(
+                txn,
+                &ctx.trace_id,
+                &UserDeleted {
+                    user_id: u.id.clone(),
+                    contract_id: u.contract_id.clone(),
+                },
+            )
+            .await?;
+        self.forget_principals_of(&u.id).await?;
+        Ok(())
+    }
+
+    pub async fn me(&self, ctx: &CallCtx) -> AppResult<UserView> {
+        let id = ctx
+            .principal
+            .user_id()
+            .ok_or_else(AppError::unauthenticated)?;
+        let u = user::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await?
+            .ok_or_else(AppError::unauthenticated)?;
+        Ok(view(&u))
+    }
+
+    /// Revokes every user and API key of a contract (idempotent).
+    pub async fn revoke_contract(&self, contract_id: &str) -> AppResult<()> {
+        self.revoke_contract_keys(contract_id).await?;
+        let members = user::Entity::find()
+            .filter(user::Column::ContractId.eq(contract_id))
+            .filter(user::Column::Status.eq(ACTIVE))
+            .all(&self.db)
+            .await?;
+        user::Entity::update_many()
+            .col_expr(
+                user::Column::Status,
+                sea_orm::sea_query::Expr::value(REVOKED),
+            )
+            .col_expr(
+                user::Column::SessionsValidAfter,
+                sea_orm::sea_query::Expr::value(self.clock.now().timestamp() + 1),
+            )
+            .filter(user::Column::ContractId.eq(contract_id))
+            .filter(user::Column::Status.eq(ACTIVE))
+            .exec(&self.db)
+            .await?;
+        for m in members {
+            self.forget_principals_of(&m.id).await?;
+        }
         Ok(())
     }
 }

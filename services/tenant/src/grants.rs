@@ -15,7 +15,9 @@ use ecl_proto::{
     identity::{GetUsers, UserView},
     tenant::{GrantView, ListTenantUsers, ListUserTenants, SetTenantAccess, TenantView},
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 use std::collections::{HashMap, HashSet};
 
 fn grant_view(g: &grant::Model) -> GrantView {
@@ -180,17 +182,38 @@ impl Tenants {
             .filter(|u| visible.contains(*u))
             .cloned()
             .collect();
-        let grants = ecl_store::paging::page_each::<grant::Entity, _, _>(
-            &self.db,
-            (grant::Column::UserId, &visible),
-            Condition::all(),
-            &req.page,
-            (grant::Column::CreatedAt, grant::Column::TenantId),
-            |g| g.user_id.clone(),
-            |g| (g.created_at, g.tenant_id.clone()),
-            |g| g.tenant_id.clone(),
-        )
-        .await?;
+        // A user's own grants are theirs to see. Someone else's are shown only in contracts the
+        // caller sees itself: an admin limited to a contract group must not learn of a parent
+        // user's tenants in the children outside its groups (issue 9).
+        let me = ctx.principal.user_id();
+        let (own, others): (Vec<String>, Vec<String>) =
+            visible.into_iter().partition(|u| Some(u.as_str()) == me);
+        let mut grants = self
+            .tenant_pages_of(&own, Condition::all(), &req.page)
+            .await?;
+        if !others.is_empty() {
+            let mut contracts: Vec<String> = grant::Entity::find()
+                .select_only()
+                .column(grant::Column::ContractId)
+                .distinct()
+                .filter(grant::Column::UserId.is_in(others.clone()))
+                .into_tuple::<String>()
+                .all(&self.db)
+                .await?;
+            contracts.sort();
+            let seen: Vec<String> = if contracts.is_empty() {
+                Vec::new()
+            } else {
+                self.bus
+                    .call(ctx, &GetContracts { ids: contracts })
+                    .await?
+                    .into_iter()
+                    .map(|c| c.id)
+                    .collect()
+            };
+            let within = Condition::all().add(grant::Column::ContractId.is_in(seen));
+            grants.extend(self.tenant_pages_of(&others, within, &req.page).await?);
+        }
         // One query for the tenants on every page.
         let ids: Vec<String> = grants
             .values()
@@ -212,6 +235,26 @@ impl Tenants {
             .map(|(uid, p)| (uid, p.filter_map(|tid| rows.get(&tid).map(view))))
             .collect();
         Ok(ecl_store::paging::in_order(req.user_ids, pages))
+    }
+
+    /// A page of granted tenant ids per user of `user_ids` within `cond`, in two statements.
+    async fn tenant_pages_of(
+        &self,
+        user_ids: &[String],
+        cond: Condition,
+        page: &ecl_proto::PageArgs,
+    ) -> AppResult<HashMap<String, Page<String>>> {
+        ecl_store::paging::page_each::<grant::Entity, _, _>(
+            &self.db,
+            (grant::Column::UserId, user_ids),
+            cond,
+            page,
+            (grant::Column::CreatedAt, grant::Column::TenantId),
+            |g| g.user_id.clone(),
+            |g| (g.created_at, g.tenant_id.clone()),
+            |g| g.tenant_id.clone(),
+        )
+        .await
     }
 
     /// A page of grants (as user ids) per tenant of `tenant_ids` within `cond`, in two statements.

@@ -17,8 +17,8 @@ use ecl_proto::{
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
 use ecl_store::Outbox;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, Set, TransactionTrait,
 };
 use sea_orm_migration::prelude::*;
 use std::sync::Arc;
@@ -401,19 +401,48 @@ impl Tenants {
         .await
     }
 
+    /// How many tenants each contract has — only for contracts the caller sees (the others are
+    /// absent), in one grouped statement for the batch.
     async fn count(&self, ctx: &CallCtx, req: CountTenants) -> AppResult<Vec<(String, u64)>> {
         if matches!(ctx.principal, Principal::Anonymous) {
             return Err(AppError::unauthenticated());
         }
-        let mut out = Vec::with_capacity(req.contract_ids.len());
-        for id in req.contract_ids {
-            let n = tenant::Entity::find()
-                .filter(tenant::Column::ContractId.eq(id.clone()))
-                .count(&self.db)
-                .await?;
-            out.push((id, n));
-        }
-        Ok(out)
+        let visible: Vec<String> = self
+            .bus
+            .call(
+                ctx,
+                &GetContracts {
+                    ids: req.contract_ids.clone(),
+                },
+            )
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let counts: std::collections::HashMap<String, i64> = if visible.is_empty() {
+            Default::default()
+        } else {
+            tenant::Entity::find()
+                .select_only()
+                .column(tenant::Column::ContractId)
+                .column_as(tenant::Column::Id.count(), "n")
+                .filter(tenant::Column::ContractId.is_in(visible.clone()))
+                .group_by(tenant::Column::ContractId)
+                .into_tuple::<(String, i64)>()
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        Ok(req
+            .contract_ids
+            .into_iter()
+            .filter(|id| visible.contains(id))
+            .map(|id| {
+                let n: i64 = counts.get(&id).copied().unwrap_or(0);
+                (id, n as u64)
+            })
+            .collect())
     }
 
     /// Deletes every tenant of an abolished contract, announcing each (idempotent: a redelivered

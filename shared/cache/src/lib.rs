@@ -4,9 +4,7 @@
 
 use async_trait::async_trait;
 use ecl_kernel::{AppError, AppResult};
-use parking_lot::Mutex;
 use std::{
-    collections::HashMap,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -64,98 +62,168 @@ pub async fn connect(url: &str, namespace: &str) -> anyhow::Result<Arc<dyn Cache
     }
 }
 
-/// In-process cache with expiry; bounded so a flood of distinct keys cannot grow it without limit.
-#[derive(Default)]
+/// In-process cache with per-entry expiry, bounded by `moka` (TinyLFU admission, LRU eviction):
+/// a flood of distinct keys evicts the least useful entries, never everything at once (a
+/// clear-all would also forget every token bucket and challenge in flight).
 pub struct MemoryCache {
-    map: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    map: moka::sync::Cache<String, Arc<Entry>>,
+    buckets: moka::sync::Cache<String, (f64, Instant)>,
 }
 
-const MEMORY_MAX_KEYS: usize = 100_000;
+/// A value and the instant it expires.
+#[derive(Debug)]
+struct Entry {
+    value: Vec<u8>,
+    expires: Instant,
+}
+
+impl Entry {
+    fn new(value: Vec<u8>, ttl: Duration) -> Arc<Entry> {
+        Arc::new(Entry {
+            value,
+            expires: Instant::now() + ttl,
+        })
+    }
+    fn live(&self) -> bool {
+        self.expires > Instant::now()
+    }
+}
+
+/// Each entry lives until its own `expires`.
+struct PerEntry;
+
+impl moka::Expiry<String, Arc<Entry>> for PerEntry {
+    fn expire_after_create(&self, _: &String, v: &Arc<Entry>, now: Instant) -> Option<Duration> {
+        Some(v.expires.saturating_duration_since(now))
+    }
+    fn expire_after_update(
+        &self,
+        _: &String,
+        v: &Arc<Entry>,
+        now: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(v.expires.saturating_duration_since(now))
+    }
+}
+
+/// How many keys (and, separately, token buckets) one process keeps at most.
+const MEMORY_MAX_KEYS: u64 = 100_000;
+
+impl Default for MemoryCache {
+    fn default() -> Self {
+        MemoryCache::with_capacity(MEMORY_MAX_KEYS)
+    }
+}
 
 impl MemoryCache {
-    fn live_get(&self, key: &str) -> Option<Vec<u8>> {
-        let mut map = self.map.lock();
-        match map.get(key) {
-            Some((v, exp)) if *exp > Instant::now() => Some(v.clone()),
-            Some(_) => {
-                map.remove(key);
-                None
-            }
-            None => None,
+    pub fn with_capacity(max_keys: u64) -> Self {
+        MemoryCache {
+            map: moka::sync::Cache::builder()
+                .max_capacity(max_keys)
+                .expire_after(PerEntry)
+                .build(),
+            // An evicted bucket is a full one again: acceptable for an idle key, and the
+            // capacity keeps a flood of distinct keys from growing memory.
+            buckets: moka::sync::Cache::builder()
+                .max_capacity(max_keys)
+                .time_to_idle(Duration::from_secs(3600))
+                .build(),
         }
     }
-    fn insert(&self, key: &str, value: Vec<u8>, ttl: Duration) {
-        let mut map = self.map.lock();
-        if map.len() >= MEMORY_MAX_KEYS {
-            let now = Instant::now();
-            map.retain(|_, (_, exp)| *exp > now);
-            if map.len() >= MEMORY_MAX_KEYS {
-                map.clear();
-            }
-        }
-        map.insert(key.to_string(), (value, Instant::now() + ttl));
+
+    /// Runs pending evictions (tests read sizes after it).
+    pub fn run_pending_tasks(&self) {
+        self.map.run_pending_tasks();
+        self.buckets.run_pending_tasks();
+    }
+
+    /// Entries held now (approximate until [`MemoryCache::run_pending_tasks`]).
+    pub fn len(&self) -> u64 {
+        self.map.entry_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
 #[async_trait]
 impl Cache for MemoryCache {
     async fn get(&self, key: &str) -> AppResult<Option<Vec<u8>>> {
-        Ok(self.live_get(key))
+        Ok(self
+            .map
+            .get(key)
+            .filter(|e| e.live())
+            .map(|e| e.value.clone()))
     }
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> AppResult<()> {
-        self.insert(key, value.to_vec(), ttl);
+        self.map
+            .insert(key.to_string(), Entry::new(value.to_vec(), ttl));
         Ok(())
     }
     async fn set_nx(&self, key: &str, value: &[u8], ttl: Duration) -> AppResult<bool> {
-        // Check and insert under one lock so two callers cannot both win.
-        let mut map = self.map.lock();
-        let now = Instant::now();
-        if map.get(key).is_some_and(|(_, exp)| *exp > now) {
-            return Ok(false);
-        }
-        map.insert(key.to_string(), (value.to_vec(), now + ttl));
-        Ok(true)
+        // Decided under moka's per-key lock, so two callers cannot both win.
+        use moka::ops::compute::{CompResult, Op};
+        let res = self
+            .map
+            .entry(key.to_string())
+            .and_compute_with(|cur| match cur {
+                Some(e) if e.value().live() => Op::Nop,
+                _ => Op::Put(Entry::new(value.to_vec(), ttl)),
+            });
+        Ok(matches!(
+            res,
+            CompResult::Inserted(_) | CompResult::ReplacedWith(_)
+        ))
     }
     async fn incr(&self, key: &str, ttl: Duration) -> AppResult<i64> {
-        let mut map = self.map.lock();
-        let now = Instant::now();
-        let entry = map
-            .entry(key.to_string())
-            .or_insert_with(|| (b"0".to_vec(), now + ttl));
-        if entry.1 <= now {
-            *entry = (b"0".to_vec(), now + ttl);
-        }
-        let n: i64 = std::str::from_utf8(&entry.0)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0)
-            + 1;
-        entry.0 = n.to_string().into_bytes();
+        use moka::ops::compute::Op;
+        let res = self.map.entry(key.to_string()).and_compute_with(|cur| {
+            let (n, expires) = match cur {
+                Some(e) if e.value().live() => {
+                    let n: i64 = std::str::from_utf8(&e.value().value)
+                        .ok()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(0);
+                    (n + 1, e.value().expires)
+                }
+                _ => (1, Instant::now() + ttl),
+            };
+            Op::Put(Arc::new(Entry {
+                value: n.to_string().into_bytes(),
+                expires,
+            }))
+        });
+        let n = res
+            .into_entry()
+            .and_then(|e| std::str::from_utf8(&e.value().value).ok()?.parse().ok())
+            .unwrap_or(1);
         Ok(n)
     }
     async fn del(&self, key: &str) -> AppResult<()> {
-        self.map.lock().remove(key);
-        self.buckets.lock().remove(key);
+        self.map.invalidate(key);
+        self.buckets.invalidate(key);
         Ok(())
     }
     async fn ping(&self) -> bool {
         true
     }
     async fn take_token(&self, key: &str, rate: f64, burst: u32) -> AppResult<Option<Duration>> {
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock();
-        if buckets.len() >= MEMORY_MAX_KEYS {
-            buckets.clear(); // a full bucket is the fresh state anyway
-        }
-        let (tokens, at) = buckets.get(key).copied().unwrap_or((burst as f64, now));
-        let (tokens, wait) = bucket_step(
-            tokens,
-            now.duration_since(at).as_secs_f64() * 1000.0,
-            rate,
-            burst,
-        );
-        buckets.insert(key.to_string(), (tokens, now));
+        use moka::ops::compute::Op;
+        let mut wait = None;
+        self.buckets.entry(key.to_string()).and_compute_with(|cur| {
+            let now = Instant::now();
+            let (tokens, at) = cur.map(|e| *e.value()).unwrap_or((burst as f64, now));
+            let (tokens, w) = bucket_step(
+                tokens,
+                now.duration_since(at).as_secs_f64() * 1000.0,
+                rate,
+                burst,
+            );
+            wait = w;
+            Op::Put((tokens, now))
+        });
         Ok(wait.map(Duration::from_millis))
     }
 }
@@ -353,6 +421,25 @@ mod tests {
     #[tokio::test]
     async fn memory_cache_semantics() {
         exercise(&MemoryCache::default()).await;
+    }
+
+    /// A flood of distinct keys evicts some entries; it never empties the cache (issue 9: the old
+    /// map cleared itself completely at its limit, forgetting every TOTP claim and challenge).
+    #[tokio::test]
+    async fn memory_cache_evicts_instead_of_clearing() {
+        let cache = MemoryCache::with_capacity(1_000);
+        let ttl = Duration::from_secs(60);
+        cache.set("kept", b"1", ttl).await.unwrap();
+        for _ in 0..50 {
+            cache.get("kept").await.unwrap(); // frequently used: TinyLFU keeps it
+        }
+        for i in 0..20_000 {
+            cache.set(&format!("flood-{i}"), b"x", ttl).await.unwrap();
+        }
+        cache.run_pending_tasks();
+        assert!(cache.len() <= 1_000, "bounded: {}", cache.len());
+        assert!(cache.len() >= 500, "evicted, not cleared: {}", cache.len());
+        assert_eq!(cache.get("kept").await.unwrap().as_deref(), Some(&b"1"[..]));
     }
 
     /// Runs against the Redis that ./scripts/test brings up (or ECL_TEST_REDIS_URL).

@@ -12,7 +12,7 @@ pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use config::{Secret, Settings};
 pub use error::{AppError, AppResult, ErrorCode};
 pub use ids::ContractId;
-pub use principal::{Area, KeyUse, Level, Principal, Role, Scope};
+pub use principal::{Area, KeyCreator, KeyUse, Level, Principal, Role, Scope};
 
 /// Validation helpers used by every service's input parsing.
 pub mod validate {

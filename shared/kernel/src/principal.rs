@@ -53,6 +53,9 @@ pub enum Principal {
         key_id: String,
         contract_id: String,
         scopes: Vec<Scope>,
+        /// The user who created the key, as they stand now (resolved at every authentication):
+        /// a key never does more than its creator could (issue 9).
+        creator: KeyCreator,
     },
     /// A platform component acting on its own behalf (bootstrap, event reactions).
     System { component: String },
@@ -115,7 +118,10 @@ impl Principal {
                 can_view_usage,
                 ..
             } => *can_view_usage,
-            Principal::ApiKey { .. } => self.key_has(Area::Billing, Level::Read),
+            Principal::ApiKey { creator, .. } => {
+                self.key_has(Area::Billing, Level::Read)
+                    && (creator.is_owner_like() || creator.can_view_usage)
+            }
             _ => false,
         }
     }
@@ -137,6 +143,27 @@ impl Principal {
             ))),
         }
     }
+    /// Customer information as an owner sees it: owners, and API keys with the contracts scope
+    /// created by an owner (or the operator). The contract service still decides *which*
+    /// contracts (own and children).
+    pub fn is_owner_like(&self) -> bool {
+        match self {
+            Principal::User { role, .. } => *role == Role::Owner,
+            Principal::ApiKey { creator, .. } => {
+                creator.is_owner_like() && self.key_has(Area::Contracts, Level::Read)
+            }
+            _ => false,
+        }
+    }
+    /// The user whose contract-group assignments narrow this principal: a user, or an API key's
+    /// creator.
+    pub fn acting_user_id(&self) -> Option<&str> {
+        match self {
+            Principal::User { user_id, .. } => Some(user_id),
+            Principal::ApiKey { creator, .. } => Some(&creator.user_id),
+            _ => None,
+        }
+    }
     /// Owner or admin of some contract.
     pub fn is_manager(&self) -> bool {
         matches!(self.role(), Some(Role::Owner | Role::Admin))
@@ -154,6 +181,23 @@ impl Principal {
 
 fn yes() -> bool {
     true
+}
+
+/// The rights of an API key's creator that narrow the key: its scopes are intersected with them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyCreator {
+    pub user_id: String,
+    /// `OPERATOR`, `OWNER` or `ADMIN` (a creator who is no longer a manager disables the key).
+    pub role: Role,
+    /// Whether the creator may see bills and usage.
+    pub can_view_usage: bool,
+}
+
+impl KeyCreator {
+    /// Owner-like rights (customer information): the contract's owner or the operator.
+    pub fn is_owner_like(&self) -> bool {
+        matches!(self.role, Role::Owner | Role::Operator)
+    }
 }
 
 /// The areas an API key's scopes are given for (issue 3).
