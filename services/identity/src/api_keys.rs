@@ -218,7 +218,11 @@ impl Identity {
     }
 
     /// An abolished contract's keys stop working (idempotent).
-    pub(crate) async fn revoke_contract_keys(&self, contract_id: &str) -> AppResult<()> {
+    pub(crate) async fn revoke_contract_keys<C: sea_orm::ConnectionTrait>(
+        &self,
+        db: &C,
+        contract_id: &str,
+    ) -> AppResult<()> {
         api_key::Entity::update_many()
             .col_expr(
                 api_key::Column::RevokedAt,
@@ -226,7 +230,7 @@ impl Identity {
             )
             .filter(api_key::Column::ContractId.eq(contract_id))
             .filter(api_key::Column::RevokedAt.is_null())
-            .exec(&self.db)
+            .exec(db)
             .await?;
         Ok(())
     }
