@@ -202,6 +202,7 @@ async fn start_echo(bus: &Bus) -> anyhow::Result<()> {
         Arc::new(EchoSvc),
         router,
         EventRouter::default(),
+        None,
     )
     .await?;
     Ok(())

@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod bench_walk;
+pub mod dead_letters;
 pub mod targets;
 
 use anyhow::Context as _;

@@ -37,6 +37,36 @@ enum Command {
         #[command(subcommand)]
         which: bench::Which,
     },
+    /// List or replay the events consumers gave up on (kept in each service's store).
+    DeadLetters {
+        #[command(subcommand)]
+        action: DeadLetters,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeadLetters {
+    /// Print every dead letter: service, event id, topic, attempts, last failure.
+    List {
+        /// Only this service's.
+        #[arg(long)]
+        service: Option<String>,
+        /// As JSON (one array), with the event bodies.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Hand dead letters back to their consumer, which runs each once more (within a second)
+    /// and deletes those it handled.
+    Replay {
+        /// Event ids to replay.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        ids: Vec<String>,
+        /// Replay every dead letter (of --service, if given).
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        service: Option<String>,
+    },
 }
 
 /// `mi_option_purge_decommits` in mimalloc.h's option enum (libmimalloc-sys exports no constant).
@@ -59,6 +89,16 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench { which } => run_system(bench::run(which)),
+        Command::DeadLetters { action } => {
+            let settings = match Settings::load() {
+                Ok(s) => s,
+                Err(problems) => {
+                    eprintln!("{problems}");
+                    std::process::exit(2);
+                }
+            };
+            run_system(dead_letters_cmd(settings, action))
+        }
         Command::Serve { target } => {
             let settings = match Settings::load() {
                 Ok(s) => s,
@@ -71,6 +111,31 @@ fn main() -> anyhow::Result<()> {
             run_system(serve(settings, target))
         }
     }
+}
+
+async fn dead_letters_cmd(settings: Settings, action: DeadLetters) -> anyhow::Result<()> {
+    match action {
+        DeadLetters::List { service, json } => {
+            let letters = ecl::dead_letters::list(&settings, service.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&letters)?);
+            } else {
+                print!("{}", ecl::dead_letters::render(&letters));
+            }
+        }
+        DeadLetters::Replay { ids, all, service } => {
+            let ids = (!all).then_some(ids);
+            let marked =
+                ecl::dead_letters::replay(&settings, service.as_deref(), ids.as_deref()).await?;
+            if marked.is_empty() {
+                println!("nothing to replay");
+            }
+            for (service, n) in marked {
+                println!("{service}: {n} dead letter(s) handed back for replay");
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn serve(settings: Settings, target: Vec<String>) -> anyhow::Result<()> {

@@ -188,6 +188,10 @@ impl Drop for Proc {
 pub struct Distributed {
     pub ns: String,
     pub db: String,
+    /// The broker URL the processes of this run use (its own vhost, if it has one).
+    pub amqp: String,
+    /// The run's own RabbitMQ vhost: fault tests close its connections, and only its.
+    pub vhost: Option<String>,
     pub procs: Vec<Proc>,
     /// Extra `ECL_*` settings every process of this run gets.
     pub env: Vec<(String, String)>,
@@ -201,27 +205,54 @@ impl Drop for Distributed {
             return;
         }
         self.procs.clear();
-        let (db, ns) = (self.db.clone(), self.ns.clone());
+        let (db, ns, vhost) = (self.db.clone(), self.ns.clone(), self.vhost.clone());
         let _ = std::thread::spawn(move || {
             if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
             {
-                rt.block_on(purge(&db, &ns));
+                rt.block_on(purge(&db, &ns, vhost.as_deref()));
             }
         })
         .join();
     }
 }
 
-async fn purge(db: &str, ns: &str) {
+async fn purge(db: &str, ns: &str, vhost: Option<&str>) {
     if let Ok(admin) = sea_orm::Database::connect(pg_url("postgres")).await {
         use sea_orm::ConnectionTrait;
         let _ = admin
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
             .await;
     }
-    delete_amqp_namespace(ns).await;
+    match vhost {
+        // Its queues and exchanges go with it.
+        Some(v) => {
+            let _ = rabbitmqctl(&["delete_vhost", v]);
+        }
+        None => delete_amqp_namespace(ns).await,
+    }
+}
+
+/// Runs `rabbitmqctl` (the broker's own CLI; the suite runs beside the broker), returning stdout.
+pub fn rabbitmqctl(args: &[&str]) -> String {
+    let out = Command::new("rabbitmqctl")
+        .args(args)
+        .output()
+        .expect("rabbitmqctl on PATH (fault tests manage the broker's connections)");
+    assert!(
+        out.status.success(),
+        "rabbitmqctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `amqp_url()` with another vhost.
+fn amqp_url_in(vhost: &str) -> String {
+    let base = amqp_url();
+    let root = base.rsplit_once('/').map(|(r, _)| r).unwrap_or(&base);
+    format!("{root}/{vhost}")
 }
 
 fn free_port() -> u16 {
@@ -239,6 +270,25 @@ impl Distributed {
 
     /// The same, with extra settings for every process (`("ECL_API_KEY_BURST", "5")`).
     pub async fn start_with_env(targets: &[&str], env: &[(&str, &str)]) -> Distributed {
+        let mut d = Self::prepare(env, false).await;
+        for t in targets {
+            d.spawn(t).await;
+        }
+        d
+    }
+
+    /// The same in a RabbitMQ vhost of the run's own (created here, deleted at cleanup), so a
+    /// fault test can close every broker connection of the run — and none of anyone else's.
+    pub async fn start_in_own_vhost(targets: &[&str], env: &[(&str, &str)]) -> Distributed {
+        let mut d = Self::prepare(env, true).await;
+        for t in targets {
+            d.spawn(t).await;
+        }
+        d
+    }
+
+    /// A fresh database (and vhost) with no process yet.
+    pub async fn prepare(env: &[(&str, &str)], own_vhost: bool) -> Distributed {
         let ns = format!(
             "t{}",
             uuid::Uuid::new_v4().simple().to_string().get(..10).unwrap()
@@ -253,47 +303,89 @@ impl Distributed {
             .await
             .expect("create test database");
         admin.close().await.ok();
-        let mut d = Distributed {
+        let vhost = own_vhost.then(|| format!("ecl_{ns}"));
+        if let Some(v) = &vhost {
+            rabbitmqctl(&["add_vhost", v]);
+            rabbitmqctl(&["set_permissions", "-p", v, "guest", ".*", ".*", ".*"]);
+        }
+        Distributed {
+            amqp: vhost.as_deref().map(amqp_url_in).unwrap_or_else(amqp_url),
             ns,
             db,
+            vhost,
             procs: Vec::new(),
             env: env
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             cleaned: false,
-        };
-        for t in targets {
-            d.spawn(t).await;
         }
-        d
+    }
+
+    /// Starts one process per entry of `targets` all at once (replicas racing on a fresh
+    /// database), then waits until every one is ready; panics naming any that exited.
+    pub async fn spawn_together(&mut self, targets: &[&str]) {
+        let procs: Vec<Proc> = targets.iter().map(|t| self.launch(t)).collect();
+        let http = reqwest::Client::new();
+        let started = Instant::now();
+        let mut procs: Vec<(Proc, bool)> = procs.into_iter().map(|p| (p, false)).collect();
+        while procs.iter().any(|(_, ready)| !ready) {
+            for (p, ready) in procs.iter_mut().filter(|(_, r)| !r) {
+                if let Some(status) = p.child.try_wait().expect("child status") {
+                    panic!("a {} replica exited while starting: {status}", p.target);
+                }
+                if let Ok(r) = http.get(format!("http://{}/readyz", p.addr)).send().await
+                    && r.status().is_success()
+                {
+                    *ready = true;
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "not ready after 2 minutes: {:?}",
+                procs
+                    .iter()
+                    .filter(|(_, r)| !r)
+                    .map(|(p, _)| &p.target)
+                    .collect::<Vec<_>>()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.procs.extend(procs.into_iter().map(|(p, _)| p));
+    }
+
+    /// A bus client of this run (its broker, vhost and namespace), as internal producers use.
+    pub async fn bus(&self) -> ecl_bus::Bus {
+        ecl_bus::Bus::new(
+            ecl_bus::connect(&self.amqp, &self.ns)
+                .await
+                .expect("broker reachable"),
+        )
+    }
+
+    /// Is every process of the run ready (broker connected, database answering)?
+    pub async fn all_ready(&self) -> bool {
+        let http = reqwest::Client::new();
+        for p in &self.procs {
+            match http.get(format!("http://{}/readyz", p.addr)).send().await {
+                Ok(r) if r.status().is_success() => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// A connection to the run's database (as the operator would open one), for ground truth.
+    pub async fn database(&self) -> sea_orm::DatabaseConnection {
+        sea_orm::Database::connect(pg_url(&self.db))
+            .await
+            .expect("test database")
     }
 
     /// Starts one more process for `target` and waits until it is ready.
     pub async fn spawn(&mut self, target: &str) -> &Proc {
-        let addr = format!("127.0.0.1:{}", free_port());
-        let child = Command::new(env!("CARGO_BIN_EXE_ecl"))
-            .args(["serve", "--target", target])
-            .env("ECL_HTTP_ADDR", &addr)
-            .env("ECL_DATABASE_URL", pg_url(&self.db))
-            .env("ECL_AMQP_URL", amqp_url())
-            .env("ECL_REDIS_URL", redis_url())
-            .env("ECL_NAMESPACE", &self.ns)
-            .env("ECL_BOOTSTRAP_OPERATOR_PASSWORD", OPERATOR_PASSWORD)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .env(
-                "RUST_LOG",
-                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
-            )
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn ecl");
-        let proc = Proc {
-            target: target.to_string(),
-            addr: addr.clone(),
-            child,
-        };
+        let proc = self.launch(target);
+        let addr = proc.addr.clone();
         let http = reqwest::Client::new();
         let started = Instant::now();
         loop {
@@ -310,6 +402,33 @@ impl Distributed {
         }
         self.procs.push(proc);
         self.procs.last().unwrap()
+    }
+
+    /// Starts one process for `target` without waiting for it.
+    fn launch(&self, target: &str) -> Proc {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let child = Command::new(env!("CARGO_BIN_EXE_ecl"))
+            .args(["serve", "--target", target])
+            .env("ECL_HTTP_ADDR", &addr)
+            .env("ECL_DATABASE_URL", pg_url(&self.db))
+            .env("ECL_AMQP_URL", &self.amqp)
+            .env("ECL_REDIS_URL", redis_url())
+            .env("ECL_NAMESPACE", &self.ns)
+            .env("ECL_BOOTSTRAP_OPERATOR_PASSWORD", OPERATOR_PASSWORD)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn ecl");
+        Proc {
+            target: target.to_string(),
+            addr,
+            child,
+        }
     }
 
     pub fn gateway(&self) -> Gql {
@@ -336,7 +455,7 @@ impl Distributed {
     /// Stops the processes and removes the run's database, queues and exchanges.
     pub async fn cleanup(mut self) {
         self.procs.clear();
-        purge(&self.db, &self.ns).await;
+        purge(&self.db, &self.ns, self.vhost.as_deref()).await;
         self.cleaned = true;
     }
 }

@@ -19,7 +19,7 @@ use chrono::DateTime;
 use ecl_bus::{Bus, CallCtx, EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, Principal, SharedClock};
 use ecl_proto::{
-    Page,
+    Event, Page,
     billing::{
         self as proto, BillLine, BillView, CatalogEntry, CloseMonth, CloseMonthResult, ExportBill,
         ExportFile, ExportFormat, GetBills, GetTenantUsage, ListBills, ListMenus, MenuCatalog,
@@ -31,12 +31,12 @@ use ecl_proto::{
     tenant::TenantChanged,
 };
 use ecl_runtime::{Ctx, Started, db_ready};
-use ecl_store::Outbox;
+use ecl_store::{Inbox, Outbox};
 use futures::StreamExt;
 use rust_decimal::Decimal;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-    sea_query::OnConflict,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait, sea_query::OnConflict,
 };
 use sea_orm_migration::prelude::*;
 
@@ -65,6 +65,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(ecl_store::outbox::CreateOutbox),
             Box::new(M0001Billing),
+            Box::new(ecl_store::inbox::CreateInbox),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -72,6 +73,8 @@ impl MigratorTrait for Migrator {
     }
 }
 
+/// Frozen, like every migration: states its own DDL (a change to a table is a new migration;
+/// `migrations_build_what_the_entities_expect` checks the sum against the entities).
 struct M0001Billing;
 
 impl MigrationName for M0001Billing {
@@ -80,15 +83,85 @@ impl MigrationName for M0001Billing {
     }
 }
 
+/// `CREATE INDEX idx-{table}-{column}`, the name the entities' `indexed` columns get.
+fn index(table: &'static str, column: &'static str) -> IndexCreateStatement {
+    Index::create()
+        .name(format!("idx-{table}-{column}"))
+        .table(table)
+        .col(column)
+        .if_not_exists()
+        .to_owned()
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for M0001Billing {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        ecl_store::create_entity_table(manager, menu::Entity).await?;
-        ecl_store::create_entity_table(manager, contract::Entity).await?;
-        ecl_store::create_entity_table(manager, tenant::Entity).await?;
-        ecl_store::create_entity_table(manager, tenant_month::Entity).await?;
-        ecl_store::create_entity_table(manager, fixed_bill::Entity).await?;
-        ecl_store::create_entity_table(manager, closed_month::Entity).await
+        use sea_orm_migration::schema::{big_integer, string, string_null};
+        let tables = [
+            Table::create()
+                .table("menus")
+                .if_not_exists()
+                .col(string("id").primary_key())
+                .col(string("code"))
+                .col(string("effective_from"))
+                .col(big_integer("seq"))
+                .col(string("body"))
+                .col(big_integer("updated_at"))
+                .to_owned(),
+            Table::create()
+                .table("billing_contracts")
+                .if_not_exists()
+                .col(string("id").primary_key())
+                .col(string("kind"))
+                .col(string_null("parent_id"))
+                .col(string_null("external_id"))
+                .to_owned(),
+            Table::create()
+                .table("billing_tenants")
+                .if_not_exists()
+                .col(string("id").primary_key())
+                .col(string("contract_id"))
+                .col(string("name"))
+                .col(string("region"))
+                .col(string("workspace_id"))
+                .col(big_integer("created_at"))
+                .to_owned(),
+            Table::create()
+                .table("tenant_months")
+                .if_not_exists()
+                .col(string("id").primary_key())
+                .col(string("tenant_id"))
+                .col(string("month"))
+                .to_owned(),
+            Table::create()
+                .table("fixed_bills")
+                .if_not_exists()
+                .col(string("id").primary_key())
+                .col(string("contract_id"))
+                .col(string("month"))
+                .col(string("body"))
+                .to_owned(),
+            Table::create()
+                .table("closed_months")
+                .if_not_exists()
+                .col(string("month").primary_key())
+                .col(big_integer("bills"))
+                .col(big_integer("closed_at"))
+                .to_owned(),
+        ];
+        for t in tables {
+            manager.create_table(t).await?;
+        }
+        for (table, column) in [
+            ("menus", "code"),
+            ("billing_contracts", "parent_id"),
+            ("billing_tenants", "contract_id"),
+            ("tenant_months", "tenant_id"),
+            ("fixed_bills", "contract_id"),
+        ] {
+            manager.create_index(index(table, column)).await?;
+        }
+        Ok(())
     }
 }
 
@@ -97,17 +170,20 @@ pub struct Billing {
     bus: Bus,
     clock: SharedClock,
     outbox: Outbox,
+    inbox: Inbox,
 }
 
 pub(crate) async fn init(ctx: Ctx) -> anyhow::Result<Started> {
     let db = ctx.store(NAME).await?;
-    Migrator::up(&db, None).await?;
+    ecl_store::migrate::<Migrator>(&db, NAME).await?;
     let outbox = Outbox::start(db.clone(), ctx.bus.clone(), NAME);
+    let inbox = Inbox::start(db.clone(), NAME);
     let svc = Arc::new(Billing {
         db: db.clone(),
         bus: ctx.bus.clone(),
         clock: ctx.clock.clone(),
         outbox,
+        inbox: inbox.clone(),
     });
     svc.seed().await?;
     let router = Router::default()
@@ -125,17 +201,37 @@ pub(crate) async fn init(ctx: Ctx) -> anyhow::Result<Started> {
             s.close_month(&ctx, &req.month).await
         })
         .route(|s: Arc<Billing>, ctx, req: ExportBill| async move { s.export(&ctx, req).await });
+    // Each handler's writes share the inbox's transaction: a redelivered event has no effect
+    // (an old `ContractChanged` redelivered after a newer one would otherwise undo it).
     let events = EventRouter::default()
-        .on(|s: Arc<Billing>, _ctx, _id, ev: ContractChanged| async move {
-            s.on_contract(ev).await
+        .on(|s: Arc<Billing>, _ctx, id, ev: ContractChanged| async move {
+            let svc = s.clone();
+            s.inbox
+                .handle(&id, ContractChanged::TOPIC, |txn| {
+                    Box::pin(async move { svc.on_contract(txn, ev).await })
+                })
+                .await?;
+            Ok(())
         })
-        .on(|s: Arc<Billing>, _ctx, _id, ev: TenantChanged| async move {
-            s.on_tenant(ev).await
+        .on(|s: Arc<Billing>, _ctx, id, ev: TenantChanged| async move {
+            let svc = s.clone();
+            s.inbox
+                .handle(&id, TenantChanged::TOPIC, |txn| {
+                    Box::pin(async move { svc.on_tenant(txn, ev).await })
+                })
+                .await?;
+            Ok(())
         })
-        .on(|s: Arc<Billing>, _ctx, _id, ev: UsageChanged| async move {
-            s.on_usage(ev).await
+        .on(|s: Arc<Billing>, _ctx, id, ev: UsageChanged| async move {
+            let svc = s.clone();
+            s.inbox
+                .handle(&id, UsageChanged::TOPIC, |txn| {
+                    Box::pin(async move { svc.on_usage(txn, ev).await })
+                })
+                .await?;
+            Ok(())
         });
-    ecl_runtime::serve(&ctx.bus, NAME, svc, router, events).await?;
+    ecl_runtime::serve(&ctx.bus, NAME, svc, router, events, Some(&inbox)).await?;
     Ok(Started {
         http: None,
         ready: vec![db_ready(db)],
@@ -442,7 +538,7 @@ impl Billing {
 
     // ---- read models ------------------------------------------------------------------------
 
-    async fn on_contract(&self, ev: ContractChanged) -> AppResult<()> {
+    async fn on_contract<C: ConnectionTrait>(&self, db: &C, ev: ContractChanged) -> AppResult<()> {
         let c = ev.contract;
         let kind = match c.kind {
             ContractKind::Child => "CHILD",
@@ -461,12 +557,12 @@ impl Billing {
                     .update_columns([contract::Column::ExternalId])
                     .to_owned(),
             )
-            .exec(&self.db)
+            .exec(db)
             .await?;
         Ok(())
     }
 
-    async fn on_tenant(&self, ev: TenantChanged) -> AppResult<()> {
+    async fn on_tenant<C: ConnectionTrait>(&self, db: &C, ev: TenantChanged) -> AppResult<()> {
         // Deleted tenants are kept: their months still have bills.
         let t = ev.tenant;
         let row = tenant::ActiveModel {
@@ -483,12 +579,12 @@ impl Billing {
                     .do_nothing()
                     .to_owned(),
             )
-            .exec_without_returning(&self.db)
+            .exec_without_returning(db)
             .await?;
         Ok(())
     }
 
-    async fn on_usage(&self, ev: UsageChanged) -> AppResult<()> {
+    async fn on_usage<C: ConnectionTrait>(&self, db: &C, ev: UsageChanged) -> AppResult<()> {
         let rows: Vec<tenant_month::ActiveModel> = ev
             .tenant_months
             .into_iter()
@@ -507,7 +603,7 @@ impl Billing {
                     .do_nothing()
                     .to_owned(),
             )
-            .exec_without_returning(&self.db)
+            .exec_without_returning(db)
             .await?;
         Ok(())
     }
@@ -1007,4 +1103,28 @@ fn to_resource(r: ResourceUsage) -> AppResult<Resource> {
         });
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::Migrator;
+    use crate::entity::{menu, contract, tenant, tenant_month, fixed_bill, closed_month};
+    use ecl_store::schema_check::{assert_migrations_match_entities, entity_ddl};
+
+    /// A fresh database migrated step by step has exactly the tables, columns and indexes the
+    /// entities read and write (SQLite and PostgreSQL).
+    #[tokio::test]
+    async fn migrations_build_what_the_entities_expect() {
+        assert_migrations_match_entities::<Migrator>(crate::NAME, "billing_migrations", |backend| {
+            vec![
+                entity_ddl(backend, menu::Entity),
+                entity_ddl(backend, contract::Entity),
+                entity_ddl(backend, tenant::Entity),
+                entity_ddl(backend, tenant_month::Entity),
+                entity_ddl(backend, fixed_bill::Entity),
+                entity_ddl(backend, closed_month::Entity),
+            ]
+        })
+        .await;
+    }
 }

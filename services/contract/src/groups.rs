@@ -291,10 +291,14 @@ impl Contracts {
     }
 
     /// A deleted user leaves their groups.
-    pub(crate) async fn forget_user(&self, user_id: &str) -> AppResult<()> {
+    pub(crate) async fn forget_user<C: sea_orm::ConnectionTrait>(
+        &self,
+        db: &C,
+        user_id: &str,
+    ) -> AppResult<()> {
         group_user::Entity::delete_many()
             .filter(group_user::Column::UserId.eq(user_id))
-            .exec(&self.db)
+            .exec(db)
             .await?;
         Ok(())
     }

@@ -11,19 +11,18 @@ use access::Access;
 use ecl_bus::{Bus, CallCtx, EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, ContractId, Principal, Role, SharedClock, validate};
 use ecl_proto::{
-    Page, PageArgs,
+    Event, Page, PageArgs,
     contract::*,
     identity::{CreateUser, DeleteUser, UserDeleted},
     tenant::CountTenants,
 };
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
-use ecl_store::Outbox;
+use ecl_store::{Inbox, Outbox};
 use entity::contract;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, Set, TransactionTrait,
 };
-use sea_orm_migration::MigratorTrait;
 use std::sync::Arc;
 
 pub const NAME: &str = "contract";
@@ -44,24 +43,34 @@ pub struct Contracts {
     bus: Bus,
     clock: SharedClock,
     outbox: Outbox,
+    inbox: Inbox,
 }
 
 async fn init(ctx: Ctx) -> anyhow::Result<Started> {
     let db = ctx.store(NAME).await?;
-    migration::Migrator::up(&db, None).await?;
+    ecl_store::migrate::<migration::Migrator>(&db, NAME).await?;
     let outbox = Outbox::start(db.clone(), ctx.bus.clone(), NAME);
+    let inbox = Inbox::start(db.clone(), NAME);
     let svc = Arc::new(Contracts {
         db: db.clone(),
         bus: ctx.bus.clone(),
         clock: ctx.clock.clone(),
         outbox,
+        inbox: inbox.clone(),
     });
-    // A deleted user leaves the contract groups they were assigned to.
+    // A deleted user leaves the contract groups they were assigned to (in the inbox's
+    // transaction: a redelivered event has no effect).
     let events =
-        EventRouter::default().on(|s: Arc<Contracts>, _ctx, _id, ev: UserDeleted| async move {
-            s.forget_user(&ev.user_id).await
+        EventRouter::default().on(|s: Arc<Contracts>, _ctx, id, ev: UserDeleted| async move {
+            let svc = s.clone();
+            s.inbox
+                .handle(&id, UserDeleted::TOPIC, |txn| {
+                    Box::pin(async move { svc.forget_user(txn, &ev.user_id).await })
+                })
+                .await?;
+            Ok(())
         });
-    ecl_runtime::serve(&ctx.bus, NAME, svc, router(), events).await?;
+    ecl_runtime::serve(&ctx.bus, NAME, svc, router(), events, Some(&inbox)).await?;
     Ok(Started {
         http: None,
         ready: vec![db_ready(db)],

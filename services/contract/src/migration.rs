@@ -1,5 +1,9 @@
-use crate::entity::{contract, group, group_child, group_user};
+//! The contract service's migrations. Frozen, like every migration: each states its own DDL and
+//! never changes once released (a change to a table is a new migration;
+//! `migrations_build_what_the_entities_expect` checks the sum against the entities).
+
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{big_integer, big_integer_null, string, string_null};
 
 pub struct Migrator;
 
@@ -10,11 +14,22 @@ impl MigratorTrait for Migrator {
             Box::new(ecl_store::outbox::CreateOutbox),
             Box::new(M0001Contracts),
             Box::new(M0002Groups),
+            Box::new(ecl_store::inbox::CreateInbox),
         ]
     }
     fn migration_table_name() -> DynIden {
         "contract_migrations".into_iden()
     }
+}
+
+/// `CREATE INDEX idx-{table}-{column}`, the name the entities' `indexed` columns get.
+fn index(table: &'static str, column: &'static str) -> IndexCreateStatement {
+    Index::create()
+        .name(format!("idx-{table}-{column}"))
+        .table(table)
+        .col(column)
+        .if_not_exists()
+        .to_owned()
 }
 
 struct M0001Contracts;
@@ -28,7 +43,31 @@ impl MigrationName for M0001Contracts {
 #[async_trait::async_trait]
 impl MigrationTrait for M0001Contracts {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        ecl_store::create_entity_table(manager, contract::Entity).await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("contracts")
+                    .if_not_exists()
+                    .col(string("id").primary_key())
+                    .col(string("kind"))
+                    .col(string_null("parent_id"))
+                    .col(string("name"))
+                    .col(string("name_lower"))
+                    .col(string_null("external_id"))
+                    .col(string("status"))
+                    .col(string("company"))
+                    .col(string("address"))
+                    .col(string("contact_name"))
+                    .col(string("contact_email"))
+                    .col(string_null("owner_user_id"))
+                    .col(big_integer("created_at"))
+                    .col(big_integer_null("abolished_at"))
+                    .to_owned(),
+            )
+            .await?;
+        for column in ["parent_id", "external_id", "created_at"] {
+            manager.create_index(index("contracts", column)).await?;
+        }
         Ok(())
     }
 }
@@ -44,8 +83,77 @@ impl MigrationName for M0002Groups {
 #[async_trait::async_trait]
 impl MigrationTrait for M0002Groups {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        ecl_store::create_entity_table(manager, group::Entity).await?;
-        ecl_store::create_entity_table(manager, group_child::Entity).await?;
-        ecl_store::create_entity_table(manager, group_user::Entity).await
+        manager
+            .create_table(
+                Table::create()
+                    .table("contract_groups")
+                    .if_not_exists()
+                    .col(string("id").primary_key())
+                    .col(string("partner_id"))
+                    .col(string("name"))
+                    .col(big_integer("created_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index("contract_groups", "partner_id"))
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("contract_group_children")
+                    .if_not_exists()
+                    .col(string("group_id"))
+                    .col(string("contract_id"))
+                    .primary_key(
+                        Index::create()
+                            .name("pk-contract_group_children")
+                            .col("group_id")
+                            .col("contract_id"),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("contract_group_users")
+                    .if_not_exists()
+                    .col(string("group_id"))
+                    .col(string("user_id"))
+                    .primary_key(
+                        Index::create()
+                            .name("pk-contract_group_users")
+                            .col("group_id")
+                            .col("user_id"),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index("contract_group_users", "user_id"))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::Migrator;
+    use crate::entity::{contract, group, group_child, group_user};
+    use ecl_store::schema_check::{assert_migrations_match_entities, entity_ddl};
+
+    /// A fresh database migrated step by step has exactly the tables, columns and indexes the
+    /// entities read and write (SQLite and PostgreSQL).
+    #[tokio::test]
+    async fn migrations_build_what_the_entities_expect() {
+        assert_migrations_match_entities::<Migrator>(crate::NAME, "contract_migrations", |backend| {
+            vec![
+                entity_ddl(backend, contract::Entity),
+                entity_ddl(backend, group::Entity),
+                entity_ddl(backend, group_child::Entity),
+                entity_ddl(backend, group_user::Entity),
+            ]
+        })
+        .await;
     }
 }

@@ -260,11 +260,15 @@ impl Identity {
     }
 
     /// Drops the gateway's cached principals of the keys `user_id` created (their rights changed).
-    pub(crate) async fn forget_key_principals_of(&self, user_id: &str) -> AppResult<()> {
+    pub(crate) async fn forget_key_principals_of<C: sea_orm::ConnectionTrait>(
+        &self,
+        db: &C,
+        user_id: &str,
+    ) -> AppResult<()> {
         let keys = api_key::Entity::find()
             .filter(api_key::Column::CreatedBy.eq(user_id))
             .filter(api_key::Column::RevokedAt.is_null())
-            .all(&self.db)
+            .all(db)
             .await?;
         for k in keys {
             self.cache
@@ -275,7 +279,11 @@ impl Identity {
     }
 
     /// An abolished contract's keys stop working (idempotent).
-    pub(crate) async fn revoke_contract_keys(&self, contract_id: &str) -> AppResult<()> {
+    pub(crate) async fn revoke_contract_keys<C: sea_orm::ConnectionTrait>(
+        &self,
+        db: &C,
+        contract_id: &str,
+    ) -> AppResult<()> {
         api_key::Entity::update_many()
             .col_expr(
                 api_key::Column::RevokedAt,
@@ -283,7 +291,7 @@ impl Identity {
             )
             .filter(api_key::Column::ContractId.eq(contract_id))
             .filter(api_key::Column::RevokedAt.is_null())
-            .exec(&self.db)
+            .exec(db)
             .await?;
         Ok(())
     }

@@ -22,17 +22,16 @@ mod users;
 
 use ecl_bus::{EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, Role, SharedClock};
-use ecl_proto::contract::ContractChanged;
+use ecl_proto::{Event, contract::ContractChanged};
 use ecl_proto::identity::{
     Authenticate, AuthenticateKey, ChangePassword, ConfirmTotp, CreateApiKey, CreateUser,
     DeleteUser, DisableTotp, EnrollTotp, GetMe, GetUsers, ListApiKeys, ListUsers, RefreshSession,
     RevokeApiKey, SignIn, SignOut, UpdateUser, UserView, VerifyTfa,
 };
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
-use ecl_store::Outbox;
+use ecl_store::{Inbox, Outbox};
 use entity::user;
 use sea_orm::DatabaseConnection;
-use sea_orm_migration::MigratorTrait;
 use std::sync::Arc;
 use tokens::Keys;
 
@@ -68,9 +67,10 @@ pub struct Identity {
 
 async fn init(ctx: Ctx) -> anyhow::Result<Started> {
     let db = ctx.store(NAME).await?;
-    migration::Migrator::up(&db, None).await?;
+    ecl_store::migrate::<migration::Migrator>(&db, NAME).await?;
     let keys = Keys::load(db.clone(), ctx.clock.now().timestamp()).await?;
     let outbox = Outbox::start(db.clone(), ctx.bus.clone(), NAME);
+    let inbox = Inbox::start(db.clone(), NAME);
     let lockout = Lockout {
         threshold: ctx.settings.lockout_threshold,
         window: ctx.settings.lockout_window_secs as i64,
@@ -92,17 +92,26 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
             .map(|s| s.expose().to_string()),
     )
     .await?;
-    // An abolished contract's users are revoked: they can no longer sign in, and their tokens die.
-    let events = EventRouter::default().on(
-        |s: Arc<Identity>, _ctx, _id, ev: ContractChanged| async move {
-            if ev.change == "abolished" {
-                s.revoke_contract(&ev.contract.id).await
-            } else {
+    // An abolished contract's users are revoked: they can no longer sign in, and their tokens die
+    // (in the inbox's transaction: a redelivered event has no effect).
+    let events = EventRouter::default().on({
+        let inbox = inbox.clone();
+        move |s: Arc<Identity>, _ctx, id, ev: ContractChanged| {
+            let inbox = inbox.clone();
+            async move {
+                if ev.change != "abolished" {
+                    return Ok(());
+                }
+                inbox
+                    .handle(&id, ContractChanged::TOPIC, |txn| {
+                        Box::pin(async move { s.revoke_contract(txn, &ev.contract.id).await })
+                    })
+                    .await?;
                 Ok(())
             }
-        },
-    );
-    ecl_runtime::serve(&ctx.bus, NAME, svc, router(), events).await?;
+        }
+    });
+    ecl_runtime::serve(&ctx.bus, NAME, svc, router(), events, Some(&inbox)).await?;
     Ok(Started {
         http: None,
         ready: vec![db_ready(db)],

@@ -1,5 +1,21 @@
-use crate::entity::{api_key, refresh_token, signing_key, totp, user};
+//! The identity service's migrations. Frozen, like every migration: each states its own DDL and
+//! never changes once released (a change to a table is a new migration;
+//! `migrations_build_what_the_entities_expect` checks the sum against the entities).
+
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{
+    big_integer, big_integer_null, boolean, integer, string, string_null, string_uniq, text,
+};
+
+/// `CREATE INDEX idx-{table}-{column}`, the name the entities' `indexed` columns get.
+fn index(table: &'static str, column: &'static str) -> IndexCreateStatement {
+    Index::create()
+        .name(format!("idx-{table}-{column}"))
+        .table(table)
+        .col(column)
+        .if_not_exists()
+        .to_owned()
+}
 
 pub struct Migrator;
 
@@ -13,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0003Totp),
             Box::new(M0004Refresh),
             Box::new(M0005ApiKeys),
+            Box::new(ecl_store::inbox::CreateInbox),
             Box::new(M0006TotpLastStep),
         ]
     }
@@ -32,14 +49,47 @@ impl MigrationName for M0001Users {
 #[async_trait::async_trait]
 impl MigrationTrait for M0001Users {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        ecl_store::create_entity_table(manager, user::Entity).await?;
-        ecl_store::create_entity_table(manager, signing_key::Entity).await?;
-        Ok(())
+        // With the lockout columns m0002 adds to databases created before them.
+        manager
+            .create_table(
+                Table::create()
+                    .table("users")
+                    .if_not_exists()
+                    .col(string("id").primary_key())
+                    .col(string_null("contract_id"))
+                    .col(string_uniq("login_id"))
+                    .col(string("email"))
+                    .col(string("password_hash"))
+                    .col(string("role"))
+                    .col(string("status"))
+                    .col(big_integer("sessions_valid_after"))
+                    .col(integer("failed_attempts"))
+                    .col(big_integer("failures_since"))
+                    .col(big_integer("locked_until"))
+                    .col(boolean("can_view_usage"))
+                    .col(big_integer("created_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index("users", "contract_id"))
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("signing_keys")
+                    .if_not_exists()
+                    .col(string("kid").primary_key())
+                    .col(string("secret"))
+                    .col(big_integer("created_at"))
+                    .to_owned(),
+            )
+            .await
     }
 }
 
-/// Lockout counters. A database created after this change already has them (m0001 creates the
-/// table from the entity), so each column is added only where missing.
+/// Lockout counters. A database created after this change already has them (m0001 creates them),
+/// so each column is added only where missing.
 struct M0002Lockout;
 
 impl MigrationName for M0002Lockout {
@@ -89,7 +139,19 @@ impl MigrationName for M0003Totp {
 #[async_trait::async_trait]
 impl MigrationTrait for M0003Totp {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        ecl_store::create_entity_table(manager, totp::Entity).await
+        manager
+            .create_table(
+                Table::create()
+                    .table("totp")
+                    .if_not_exists()
+                    .col(string("user_id").primary_key())
+                    .col(string("secret"))
+                    .col(boolean("enabled"))
+                    .col(text("recovery_hashes"))
+                    .col(big_integer("created_at"))
+                    .to_owned(),
+            )
+            .await
     }
 }
 
@@ -104,7 +166,24 @@ impl MigrationName for M0004Refresh {
 #[async_trait::async_trait]
 impl MigrationTrait for M0004Refresh {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        ecl_store::create_entity_table(manager, refresh_token::Entity).await
+        manager
+            .create_table(
+                Table::create()
+                    .table("refresh_tokens")
+                    .if_not_exists()
+                    .col(string("token_hash").primary_key())
+                    .col(string("family_id"))
+                    .col(string("user_id"))
+                    .col(big_integer("issued_at"))
+                    .col(big_integer("expires_at"))
+                    .col(boolean("used"))
+                    .col(boolean("revoked"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index("refresh_tokens", "family_id"))
+            .await
     }
 }
 
@@ -119,7 +198,51 @@ impl MigrationName for M0005ApiKeys {
 #[async_trait::async_trait]
 impl MigrationTrait for M0005ApiKeys {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        ecl_store::create_entity_table(manager, api_key::Entity).await
+        manager
+            .create_table(
+                Table::create()
+                    .table("api_keys")
+                    .if_not_exists()
+                    .col(string("id").primary_key())
+                    .col(string("contract_id"))
+                    .col(string("name"))
+                    .col(string("prefix"))
+                    .col(string_uniq("secret_hash"))
+                    .col(string("scopes"))
+                    .col(string("created_by"))
+                    .col(big_integer("created_at"))
+                    .col(big_integer_null("expires_at"))
+                    .col(big_integer_null("last_used_at"))
+                    .col(big_integer_null("revoked_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index("api_keys", "contract_id"))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::Migrator;
+    use crate::entity::{user, signing_key, totp, refresh_token, api_key};
+    use ecl_store::schema_check::{assert_migrations_match_entities, entity_ddl};
+
+    /// A fresh database migrated step by step has exactly the tables, columns and indexes the
+    /// entities read and write (SQLite and PostgreSQL).
+    #[tokio::test]
+    async fn migrations_build_what_the_entities_expect() {
+        assert_migrations_match_entities::<Migrator>(crate::NAME, "identity_migrations", |backend| {
+            vec![
+                entity_ddl(backend, user::Entity),
+                entity_ddl(backend, signing_key::Entity),
+                entity_ddl(backend, totp::Entity),
+                entity_ddl(backend, refresh_token::Entity),
+                entity_ddl(backend, api_key::Entity),
+            ]
+        })
+        .await;
     }
 }
 

@@ -173,7 +173,11 @@ impl Identity {
     /// The rights of `user_id` changed (role, usage visibility, deleted, contract revoked): the
     /// gateway's cached principals of their tokens and of the API keys they created are dropped,
     /// so the next request is judged by the new rights, not in up to five seconds.
-    pub(crate) async fn forget_principals_of(&self, user_id: &str) -> AppResult<()> {
+    pub(crate) async fn forget_principals_of<C: sea_orm::ConnectionTrait>(
+        &self,
+        db: &C,
+        user_id: &str,
+    ) -> AppResult<()> {
         let key = credentials_key(user_id);
         if let Some(v) = self.cache.get(&key).await? {
             let list: Vec<String> = serde_json::from_slice(&v).unwrap_or_default();
@@ -182,7 +186,7 @@ impl Identity {
             }
             self.cache.del(&key).await?;
         }
-        self.forget_key_principals_of(user_id).await
+        self.forget_key_principals_of(db, user_id).await
     }
 }
 

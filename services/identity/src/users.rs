@@ -110,7 +110,7 @@ impl Identity {
         rights_changed |= req.role.is_some_and(|r| r.as_str() != u.role);
         let updated = am.update(&self.db).await?;
         if rights_changed {
-            self.forget_principals_of(&updated.id).await?;
+            self.forget_principals_of(&self.db, &updated.id).await?;
         }
         Ok(view(&updated))
     }
@@ -372,7 +372,7 @@ impl Identity {
                 },
             )
             .await?;
-        self.forget_principals_of(&u.id).await?;
+        self.forget_principals_of(&self.db, &u.id).await?;
         Ok(())
     }
 
@@ -389,12 +389,16 @@ impl Identity {
     }
 
     /// Revokes every user and API key of a contract (idempotent).
-    pub async fn revoke_contract(&self, contract_id: &str) -> AppResult<()> {
-        self.revoke_contract_keys(contract_id).await?;
+    pub async fn revoke_contract<C: sea_orm::ConnectionTrait>(
+        &self,
+        db: &C,
+        contract_id: &str,
+    ) -> AppResult<()> {
+        self.revoke_contract_keys(db, contract_id).await?;
         let members = user::Entity::find()
             .filter(user::Column::ContractId.eq(contract_id))
             .filter(user::Column::Status.eq(ACTIVE))
-            .all(&self.db)
+            .all(db)
             .await?;
         user::Entity::update_many()
             .col_expr(
@@ -407,10 +411,12 @@ impl Identity {
             )
             .filter(user::Column::ContractId.eq(contract_id))
             .filter(user::Column::Status.eq(ACTIVE))
-            .exec(&self.db)
+            .exec(db)
             .await?;
+        // Inside the caller's transaction: only the cache is touched from here on (an embedded
+        // store has one connection, which the transaction holds).
         for m in members {
-            self.forget_principals_of(&m.id).await?;
+            self.forget_principals_of(db, &m.id).await?;
         }
         Ok(())
     }

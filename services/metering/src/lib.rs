@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use ecl_bus::{Bus, CallCtx, EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, Principal, SharedClock};
 use ecl_proto::{
+    Event,
     billing::{MenuCatalog, MenuChanged},
     contract::{ContractChanged, ContractKind},
     metering::{
@@ -25,7 +26,7 @@ use ecl_proto::{
     tenant::TenantChanged,
 };
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
-use ecl_store::Outbox;
+use ecl_store::{Inbox, Outbox};
 use entity::{known_contract, known_tenant, usage_event};
 use parking_lot::RwLock;
 use rust_decimal::Decimal;
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(ecl_store::outbox::CreateOutbox),
             Box::new(M0001Usage),
+            Box::new(ecl_store::inbox::CreateInbox),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -74,6 +76,8 @@ impl MigratorTrait for Migrator {
     }
 }
 
+/// Frozen: states its own DDL, never derived from today's entities (a change to the tables is a
+/// new migration; `migrations_build_what_the_entities_expect` checks the sum).
 struct M0001Usage;
 
 impl MigrationName for M0001Usage {
@@ -85,9 +89,57 @@ impl MigrationName for M0001Usage {
 #[async_trait::async_trait]
 impl MigrationTrait for M0001Usage {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        ecl_store::create_entity_table(manager, usage_event::Entity).await?;
-        ecl_store::create_entity_table(manager, known_tenant::Entity).await?;
-        ecl_store::create_entity_table(manager, known_contract::Entity).await
+        use sea_orm_migration::schema::{big_integer, boolean, string, string_null};
+        manager
+            .create_table(
+                Table::create()
+                    .table("usage_events")
+                    .if_not_exists()
+                    .col(string("id").primary_key())
+                    .col(string("tenant_id"))
+                    .col(string("resource_id"))
+                    .col(string("menu_code"))
+                    .col(string("kind"))
+                    .col(big_integer("at"))
+                    .col(string_null("plan"))
+                    .col(string_null("status"))
+                    .col(string_null("quantity"))
+                    .col(string_null("resource_name"))
+                    .col(big_integer("received_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx-usage_events-tenant_id")
+                    .table("usage_events")
+                    .col("tenant_id")
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("known_tenants")
+                    .if_not_exists()
+                    .col(string("id").primary_key())
+                    .col(string("contract_id"))
+                    .col(boolean("deleted"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("known_contracts")
+                    .if_not_exists()
+                    .col(string("id").primary_key())
+                    .col(string("kind"))
+                    .to_owned(),
+            )
+            .await
     }
 }
 
@@ -104,19 +156,22 @@ pub struct Metering {
     bus: Bus,
     clock: SharedClock,
     outbox: Outbox,
+    inbox: Inbox,
     /// The price list's codes and when they were fetched.
     catalog: RwLock<Option<(Instant, Catalog)>>,
 }
 
 async fn init(ctx: Ctx) -> anyhow::Result<Started> {
     let db = ctx.store(NAME).await?;
-    Migrator::up(&db, None).await?;
+    ecl_store::migrate::<Migrator>(&db, NAME).await?;
     let outbox = Outbox::start(db.clone(), ctx.bus.clone(), NAME);
+    let inbox = Inbox::start(db.clone(), NAME);
     let svc = Arc::new(Metering {
         db: db.clone(),
         bus: ctx.bus.clone(),
         clock: ctx.clock.clone(),
         outbox,
+        inbox: inbox.clone(),
         catalog: RwLock::new(None),
     });
     let router =
@@ -126,9 +181,31 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
             })
             .route(|s: Arc<Metering>, ctx, req: GetUsage| async move { s.usage(&ctx, req).await })
             .route(|s: Arc<Metering>, ctx, _: CountEvents| async move { s.count(&ctx).await });
+    // Each handler's writes share the inbox's transaction: a redelivered event has no effect.
     let events = EventRouter::default()
-        .on(|s: Arc<Metering>, ctx, _id, ev: UsageReported| async move {
-            let results = s.ingest(&ctx, ev.events).await?;
+        .on(|s: Arc<Metering>, ctx, id, ev: UsageReported| async move {
+            // The price list first: no transaction stays open across a call to billing.
+            let catalog = s.catalog(&ctx).await?;
+            let inbox = s.inbox.clone();
+            let svc = s.clone();
+            let handled = inbox
+                .handle(&id, UsageReported::TOPIC, |txn| {
+                    Box::pin(async move {
+                        let (mut results, accepted) =
+                            svc.validate(txn, &catalog, &ev.events).await?;
+                        let announced = svc
+                            .insert(txn, &ctx, &ev.events, &mut results, &accepted)
+                            .await?;
+                        Ok((results, announced))
+                    })
+                })
+                .await?;
+            let Some((results, announced)) = handled else {
+                return Ok(());
+            };
+            if announced {
+                s.outbox.wake();
+            }
             let rejected = results
                 .iter()
                 .filter(|r| r.outcome == UsageOutcome::Rejected)
@@ -143,17 +220,30 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
             }
             Ok(())
         })
-        .on(|s: Arc<Metering>, _ctx, _id, ev: TenantChanged| async move {
-            s.on_tenant(ev).await
+        .on(|s: Arc<Metering>, _ctx, id, ev: TenantChanged| async move {
+            let svc = s.clone();
+            s.inbox
+                .handle(&id, TenantChanged::TOPIC, |txn| {
+                    Box::pin(async move { svc.on_tenant(txn, ev).await })
+                })
+                .await?;
+            Ok(())
         })
-        .on(|s: Arc<Metering>, _ctx, _id, ev: ContractChanged| async move {
-            s.on_contract(ev).await
+        .on(|s: Arc<Metering>, _ctx, id, ev: ContractChanged| async move {
+            let svc = s.clone();
+            s.inbox
+                .handle(&id, ContractChanged::TOPIC, |txn| {
+                    Box::pin(async move { svc.on_contract(txn, ev).await })
+                })
+                .await?;
+            Ok(())
         })
+        // Changes no stored state (drops this replica's cached price list): nothing to record.
         .on(|s: Arc<Metering>, _ctx, _id, _ev: MenuChanged| async move {
             *s.catalog.write() = None;
             Ok(())
         });
-    ecl_runtime::serve(&ctx.bus, NAME, svc, router, events).await?;
+    ecl_runtime::serve(&ctx.bus, NAME, svc, router, events, Some(&inbox)).await?;
     Ok(Started {
         http: None,
         ready: vec![db_ready(db)],
@@ -286,13 +376,37 @@ impl Metering {
         Ok(map)
     }
 
-    /// Validates and stores a batch; one result per event, in order.
+    /// Validates and stores a batch (a `RecordUsage` request); one result per event, in order.
     pub async fn ingest(
         &self,
         ctx: &CallCtx,
         events: Vec<UsageEvent>,
     ) -> AppResult<Vec<UsageResult>> {
         let catalog = self.catalog(ctx).await?;
+        // Reads before the transaction: a SQLite transaction that reads and then writes fails
+        // when another writer committed in between.
+        let (mut results, accepted) = self.validate(&self.db, &catalog, &events).await?;
+        if accepted.is_empty() {
+            return Ok(results);
+        }
+        let txn = self.db.begin().await?;
+        let announced = self
+            .insert(&txn, ctx, &events, &mut results, &accepted)
+            .await?;
+        txn.commit().await?;
+        if announced {
+            self.outbox.wake();
+        }
+        Ok(results)
+    }
+
+    /// One result per event, in order, and the positions of the events to store.
+    async fn validate<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        catalog: &Catalog,
+        events: &[UsageEvent],
+    ) -> AppResult<(Vec<UsageResult>, Vec<usize>)> {
         // The tenants of the batch and whether their contract is a child, in two queries.
         let tenant_ids: Vec<String> = events
             .iter()
@@ -302,7 +416,7 @@ impl Metering {
             .collect();
         let tenants: HashMap<String, known_tenant::Model> = known_tenant::Entity::find()
             .filter(known_tenant::Column::Id.is_in(tenant_ids))
-            .all(&self.db)
+            .all(db)
             .await?
             .into_iter()
             .map(|t| (t.id.clone(), t))
@@ -312,17 +426,16 @@ impl Metering {
         let children: HashSet<String> = known_contract::Entity::find()
             .filter(known_contract::Column::Id.is_in(contract_ids))
             .filter(known_contract::Column::Kind.eq("CHILD"))
-            .all(&self.db)
+            .all(db)
             .await?
             .into_iter()
             .map(|c| c.id)
             .collect();
 
-        let now = self.clock.now();
         let mut results: Vec<UsageResult> = Vec::with_capacity(events.len());
         let mut seen: HashSet<&str> = HashSet::with_capacity(events.len());
-        let mut rows: Vec<(usize, &UsageEvent)> = Vec::with_capacity(events.len());
-        for e in &events {
+        let mut rows: Vec<usize> = Vec::with_capacity(events.len());
+        for (i, e) in events.iter().enumerate() {
             let r = if let Some(m) = malformed(e) {
                 rejected(&e.id, "INVALID_EVENT", m)
             } else if !seen.insert(e.id.as_str()) {
@@ -365,7 +478,7 @@ impl Metering {
                             ),
                         ),
                         Some(_) => {
-                            rows.push((results.len(), e));
+                            rows.push(i);
                             outcome(&e.id, UsageOutcome::Accepted)
                         }
                     },
@@ -373,11 +486,21 @@ impl Metering {
             };
             results.push(r);
         }
-        if rows.is_empty() {
-            return Ok(results);
-        }
+        Ok((results, rows))
+    }
 
-        let txn = self.db.begin().await?;
+    /// Inserts the accepted events (a repeated id is a duplicate, counted once) and announces the
+    /// touched tenant-months through the outbox, in `txn`; true when it added to the outbox.
+    async fn insert<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        ctx: &CallCtx,
+        events: &[UsageEvent],
+        results: &mut [UsageResult],
+        accepted: &[usize],
+    ) -> AppResult<bool> {
+        let now = self.clock.now();
+        let rows: Vec<(usize, &UsageEvent)> = accepted.iter().map(|&i| (i, &events[i])).collect();
         let mut inserted: HashSet<String> = HashSet::with_capacity(rows.len());
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             let mut stmt = Query::insert();
@@ -427,21 +550,20 @@ impl Metering {
                 results[*i] = outcome(&e.id, UsageOutcome::Duplicate);
             }
         }
-        if touched.is_empty() {
-            txn.commit().await?;
-        } else {
-            self.outbox
-                .commit_with(
-                    txn,
-                    &ctx.trace_id,
-                    &UsageChanged {
-                        tenant_months: touched.into_iter().collect(),
-                    },
-                )
-                .await?;
-        }
         metrics::counter!("ecl_metering_events_stored_total").increment(inserted.len() as u64);
-        Ok(results)
+        if touched.is_empty() {
+            return Ok(false);
+        }
+        self.outbox
+            .add(
+                txn,
+                &ctx.trace_id,
+                &UsageChanged {
+                    tenant_months: touched.into_iter().collect(),
+                },
+            )
+            .await?;
+        Ok(true)
     }
 
     /// The intervals of the tenants' resources touching the month (platform components only).
@@ -494,7 +616,7 @@ impl Metering {
         Ok(usage_event::Entity::find().count(&self.db).await?)
     }
 
-    async fn on_tenant(&self, ev: TenantChanged) -> AppResult<()> {
+    async fn on_tenant<C: ConnectionTrait>(&self, db: &C, ev: TenantChanged) -> AppResult<()> {
         let row = known_tenant::ActiveModel {
             id: Set(ev.tenant.id),
             contract_id: Set(ev.tenant.contract_id),
@@ -506,12 +628,12 @@ impl Metering {
                     .update_columns([known_tenant::Column::Deleted])
                     .to_owned(),
             )
-            .exec(&self.db)
+            .exec(db)
             .await?;
         Ok(())
     }
 
-    async fn on_contract(&self, ev: ContractChanged) -> AppResult<()> {
+    async fn on_contract<C: ConnectionTrait>(&self, db: &C, ev: ContractChanged) -> AppResult<()> {
         let kind = match ev.contract.kind {
             ContractKind::Child => "CHILD",
             ContractKind::Partner => "PARTNER",
@@ -527,7 +649,7 @@ impl Metering {
                     .update_columns([known_contract::Column::Kind])
                     .to_owned(),
             )
-            .exec(&self.db)
+            .exec(db)
             .await?;
         Ok(())
     }
@@ -547,4 +669,25 @@ fn month_range(month: &str) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
     .ok_or_else(bad)?;
     let at = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
     Ok((at(start).ok_or_else(bad)?, at(next).ok_or_else(bad)?))
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::Migrator;
+    use crate::entity::{usage_event, known_tenant, known_contract};
+    use ecl_store::schema_check::{assert_migrations_match_entities, entity_ddl};
+
+    /// A fresh database migrated step by step has exactly the tables, columns and indexes the
+    /// entities read and write (SQLite and PostgreSQL).
+    #[tokio::test]
+    async fn migrations_build_what_the_entities_expect() {
+        assert_migrations_match_entities::<Migrator>(crate::NAME, "metering_migrations", |backend| {
+            vec![
+                entity_ddl(backend, usage_event::Entity),
+                entity_ddl(backend, known_tenant::Entity),
+                entity_ddl(backend, known_contract::Entity),
+            ]
+        })
+        .await;
+    }
 }

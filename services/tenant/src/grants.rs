@@ -278,10 +278,14 @@ impl Tenants {
     }
 
     /// A deleted user's grants go (idempotent).
-    pub(crate) async fn forget_user(&self, user_id: &str) -> AppResult<()> {
+    pub(crate) async fn forget_user<C: sea_orm::ConnectionTrait>(
+        &self,
+        db: &C,
+        user_id: &str,
+    ) -> AppResult<()> {
         grant::Entity::delete_many()
             .filter(grant::Column::UserId.eq(user_id))
-            .exec(&self.db)
+            .exec(db)
             .await?;
         Ok(())
     }

@@ -6,7 +6,7 @@
 use ecl_bus::{Bus, CallCtx, EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, Principal, SharedClock, validate};
 use ecl_proto::{
-    Page,
+    Event, Page,
     contract::{ContractChanged, ContractStatus, ContractView, GetContract, GetContracts},
     identity::UserDeleted,
     tenant::{
@@ -15,10 +15,10 @@ use ecl_proto::{
     },
 };
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
-use ecl_store::Outbox;
+use ecl_store::{Inbox, Outbox};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use sea_orm_migration::prelude::*;
 use std::sync::Arc;
@@ -118,6 +118,7 @@ impl MigratorTrait for Migrator {
             Box::new(ecl_store::outbox::CreateOutbox),
             Box::new(M0001Tenants),
             Box::new(M0002AccessAndWorkspaces),
+            Box::new(ecl_store::inbox::CreateInbox),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -125,6 +126,8 @@ impl MigratorTrait for Migrator {
     }
 }
 
+/// Frozen, like every migration: states its own DDL (a change to a table is a new migration;
+/// `migrations_build_what_the_entities_expect` checks the sum against the entities).
 struct M0001Tenants;
 
 impl MigrationName for M0001Tenants {
@@ -133,10 +136,37 @@ impl MigrationName for M0001Tenants {
     }
 }
 
+/// `CREATE INDEX idx-{table}-{column}`, the name the entities' `indexed` columns get.
+fn index(table: &'static str, column: &'static str) -> IndexCreateStatement {
+    Index::create()
+        .name(format!("idx-{table}-{column}"))
+        .table(table)
+        .col(column)
+        .if_not_exists()
+        .to_owned()
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for M0001Tenants {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        ecl_store::create_entity_table(manager, tenant::Entity).await
+        use sea_orm_migration::schema::{big_integer, string};
+        manager
+            .create_table(
+                Table::create()
+                    .table("tenants")
+                    .if_not_exists()
+                    .col(string("id").primary_key())
+                    .col(string("contract_id"))
+                    .col(string("name"))
+                    .col(string("region"))
+                    .col(string("workspace_id"))
+                    .col(big_integer("created_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index("tenants", "contract_id"))
+            .await
     }
 }
 
@@ -151,8 +181,47 @@ impl MigrationName for M0002AccessAndWorkspaces {
 #[async_trait::async_trait]
 impl MigrationTrait for M0002AccessAndWorkspaces {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        ecl_store::create_entity_table(manager, entity::workspace::Entity).await?;
-        ecl_store::create_entity_table(manager, grant::Entity).await
+        use sea_orm_migration::schema::{big_integer, boolean, string};
+        manager
+            .create_table(
+                Table::create()
+                    .table("workspaces")
+                    .if_not_exists()
+                    .col(string("id").primary_key())
+                    .col(string("contract_id"))
+                    .col(string("name"))
+                    .col(boolean("is_default"))
+                    .col(big_integer("created_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index("workspaces", "contract_id"))
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("tenant_grants")
+                    .if_not_exists()
+                    .col(string("tenant_id"))
+                    .col(string("user_id"))
+                    .col(string("contract_id"))
+                    .col(big_integer("created_at"))
+                    .primary_key(
+                        Index::create()
+                            .name("pk-tenant_grants")
+                            .col("tenant_id")
+                            .col("user_id"),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index("tenant_grants", "user_id"))
+            .await?;
+        manager
+            .create_index(index("tenant_grants", "contract_id"))
+            .await
     }
 }
 
@@ -161,17 +230,20 @@ pub struct Tenants {
     bus: Bus,
     clock: SharedClock,
     outbox: Outbox,
+    inbox: Inbox,
 }
 
 async fn init(ctx: Ctx) -> anyhow::Result<Started> {
     let db = ctx.store(NAME).await?;
-    Migrator::up(&db, None).await?;
+    ecl_store::migrate::<Migrator>(&db, NAME).await?;
     let outbox = Outbox::start(db.clone(), ctx.bus.clone(), NAME);
+    let inbox = Inbox::start(db.clone(), NAME);
     let svc = Arc::new(Tenants {
         db: db.clone(),
         bus: ctx.bus.clone(),
         clock: ctx.clock.clone(),
         outbox,
+        inbox: inbox.clone(),
     });
     let router =
         Router::default()
@@ -202,20 +274,34 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
             });
     // An abolished contract loses its tenants (abolish refuses while tenants exist unless forced),
     // and a deleted user their access rights.
+    // Each handler's writes share the inbox's transaction: a redelivered event has no effect.
     let events = EventRouter::default()
-        .on(
-            |s: Arc<Tenants>, ctx, _id, ev: ContractChanged| async move {
-                if ev.change == "abolished" {
-                    s.purge(&ctx, &ev.contract.id).await
-                } else {
-                    Ok(())
-                }
-            },
-        )
-        .on(|s: Arc<Tenants>, _ctx, _id, ev: UserDeleted| async move {
-            s.forget_user(&ev.user_id).await
+        .on(|s: Arc<Tenants>, ctx, id, ev: ContractChanged| async move {
+            if ev.change != "abolished" {
+                return Ok(());
+            }
+            let svc = s.clone();
+            let handled = s
+                .inbox
+                .handle(&id, ContractChanged::TOPIC, |txn| {
+                    Box::pin(async move { svc.purge(txn, &ctx, &ev.contract.id).await })
+                })
+                .await?;
+            if handled.is_some() {
+                s.outbox.wake();
+            }
+            Ok(())
+        })
+        .on(|s: Arc<Tenants>, _ctx, id, ev: UserDeleted| async move {
+            let svc = s.clone();
+            s.inbox
+                .handle(&id, UserDeleted::TOPIC, |txn| {
+                    Box::pin(async move { svc.forget_user(txn, &ev.user_id).await })
+                })
+                .await?;
+            Ok(())
         });
-    ecl_runtime::serve(&ctx.bus, NAME, svc, router, events).await?;
+    ecl_runtime::serve(&ctx.bus, NAME, svc, router, events, Some(&inbox)).await?;
     Ok(Started {
         http: None,
         ready: vec![db_ready(db)],
@@ -447,23 +533,27 @@ impl Tenants {
 
     /// Deletes every tenant of an abolished contract, announcing each (idempotent: a redelivered
     /// event finds nothing left).
-    async fn purge(&self, ctx: &CallCtx, contract_id: &str) -> AppResult<()> {
+    async fn purge<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        ctx: &CallCtx,
+        contract_id: &str,
+    ) -> AppResult<()> {
         let rows = tenant::Entity::find()
             .filter(tenant::Column::ContractId.eq(contract_id))
-            .all(&self.db)
+            .all(txn)
             .await?;
-        let txn = self.db.begin().await?;
         grant::Entity::delete_many()
             .filter(grant::Column::ContractId.eq(contract_id))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         for t in &rows {
             tenant::Entity::delete_by_id(t.id.clone())
-                .exec(&txn)
+                .exec(txn)
                 .await?;
             self.outbox
                 .add(
-                    &txn,
+                    txn,
                     &ctx.trace_id,
                     &TenantChanged {
                         tenant: view(t),
@@ -472,8 +562,27 @@ impl Tenants {
                 )
                 .await?;
         }
-        txn.commit().await?;
-        self.outbox.wake();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::Migrator;
+    use crate::entity::{tenant, workspace, grant};
+    use ecl_store::schema_check::{assert_migrations_match_entities, entity_ddl};
+
+    /// A fresh database migrated step by step has exactly the tables, columns and indexes the
+    /// entities read and write (SQLite and PostgreSQL).
+    #[tokio::test]
+    async fn migrations_build_what_the_entities_expect() {
+        assert_migrations_match_entities::<Migrator>(crate::NAME, "tenant_migrations", |backend| {
+            vec![
+                entity_ddl(backend, tenant::Entity),
+                entity_ddl(backend, workspace::Entity),
+                entity_ddl(backend, grant::Entity),
+            ]
+        })
+        .await;
     }
 }

@@ -13,7 +13,9 @@
 //!   subscription bound to `{ns}.events`, so every process gets its own copy (fan-out). It lives
 //!   and dies with the connection (re-created on reconnect) and holds at most
 //!   `EPHEMERAL_MAX_LENGTH` events (the oldest are dropped) if the process falls behind.
-//! - `{ns}.dlx` → `{ns}.dead`: where expired requests and poison events end up.
+//! - `{ns}.dlx` → `{ns}.dead`: where expired requests end up. Events a consumer keeps failing on
+//!   are retried in process (`crate::deliver`) and then kept in the consumer's own store as dead
+//!   letters (`ecl dead-letters`), like the in-process bus's.
 //!
 //! A supervisor reconnects with exponential backoff and re-declares the topology and every consumer
 //! registered so far; while disconnected, requests fail fast with `UNAVAILABLE`.
@@ -237,12 +239,26 @@ impl Inner {
 
     async fn supervise(self: Arc<Self>, mut live: Arc<Live>) {
         loop {
-            // Wait until this connection breaks.
+            // Wait until this connection breaks: an error event, or — should the event be missed
+            // (it can come before the listener exists) — a status that is no longer connected.
             let mut events = live.conn.events_listener();
-            while let Some(ev) = events.next().await {
-                if let lapin::Event::Error(e) = ev {
-                    tracing::warn!("AMQP connection lost: {e}");
-                    break;
+            let mut check = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                tokio::select! {
+                    ev = events.next() => match ev {
+                        Some(lapin::Event::Error(e)) => {
+                            tracing::warn!("AMQP connection lost: {e}");
+                            break;
+                        }
+                        Some(_) => {}
+                        None => break,
+                    },
+                    _ = check.tick() => {
+                        if !live.conn.status().connected() {
+                            tracing::warn!("AMQP connection closed");
+                            break;
+                        }
+                    }
                 }
             }
             if self.closing.load(Ordering::SeqCst) {
@@ -420,21 +436,22 @@ impl Inner {
                         trace_id: header_str(props.headers(), "trace-id").unwrap_or_default(),
                         body: Bytes::from(delivery.data.clone()),
                     };
-                    match handler.handle(event).await {
-                        Ok(()) => {
-                            let _ = delivery.acker.ack(BasicAckOptions::default()).await;
-                        }
-                        Err(e) => {
-                            // One more try after a pause; a second failure goes to the dead letters.
-                            let requeue = !delivery.redelivered;
-                            tracing::warn!(topic = %delivery.routing_key, requeue, "event handler failed: {e}");
-                            if requeue {
-                                tokio::time::sleep(Duration::from_millis(200)).await;
+                    // Retried here, then kept as a dead letter in the consumer's store (listed
+                    // and replayed with `ecl dead-letters`); acknowledged only after either, so
+                    // an event whose process dies meanwhile is redelivered to another replica
+                    // (whose inbox recognises it if it was handled after all).
+                    match crate::deliver(handler.as_ref(), &event).await {
+                        crate::Delivered::Handled | crate::Delivered::DeadLettered => {
+                            if let Err(e) = delivery.acker.ack(BasicAckOptions::default()).await {
+                                tracing::warn!("event ack failed (will be redelivered): {e}");
                             }
+                        }
+                        crate::Delivered::Retry => {
+                            tokio::time::sleep(Duration::from_secs(5)).await;
                             let _ = delivery
                                 .acker
                                 .nack(BasicNackOptions {
-                                    requeue,
+                                    requeue: true,
                                     ..Default::default()
                                 })
                                 .await;

@@ -52,8 +52,77 @@ pub trait RequestHandler: Send + Sync + 'static {
 
 #[async_trait]
 pub trait EventHandler: Send + Sync + 'static {
-    /// An error means "not processed": the transport redelivers (and dead-letters a poison message).
+    /// An error means "not processed": the transport retries (see [`deliver`]) and finally hands
+    /// the event to [`EventHandler::dead_letter`].
     async fn handle(&self, event: EventEnvelope) -> Result<(), AppError>;
+
+    /// The transport gave up on `event` after `attempts` failed attempts, the last with `error`.
+    /// `Ok`: the event is kept where an operator can list and replay it (`ecl dead-letters`), and
+    /// the transport acknowledges it. `Err`: it could not be kept; the transport keeps the event
+    /// and tries it again later, so nothing is dropped. Handlers without a store of their own log
+    /// it and let it go.
+    async fn dead_letter(
+        &self,
+        event: EventEnvelope,
+        error: AppError,
+        attempts: u32,
+    ) -> Result<(), AppError> {
+        tracing::error!(topic = %event.topic, id = %event.id, attempts, "event dropped: {error}");
+        Ok(())
+    }
+}
+
+/// Attempts before an event whose handler keeps failing is dead-lettered.
+pub const EVENT_ATTEMPTS: u32 = 5;
+/// How long a handler failing with `UNAVAILABLE` (its database or a service it calls is away: the
+/// event itself is fine) is retried before its event is dead-lettered.
+pub const TRANSIENT_RETRY: Duration = Duration::from_secs(600);
+
+/// What became of one delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivered {
+    Handled,
+    DeadLettered,
+    /// Neither handled nor kept: the transport must keep the event and deliver it again later.
+    Retry,
+}
+
+/// The retry policy both transports apply to one delivery of an event to a consumer group: retry
+/// with exponential backoff — for [`TRANSIENT_RETRY`] while the handler reports `UNAVAILABLE`,
+/// else [`EVENT_ATTEMPTS`] times — then dead-letter. Runs in the delivery's task, holding its
+/// place in the group's in-flight window, so a failing handler slows its group down instead of
+/// piling retries up.
+pub async fn deliver(handler: &dyn EventHandler, event: &EventEnvelope) -> Delivered {
+    let started = std::time::Instant::now();
+    let mut backoff = Duration::from_millis(100);
+    let mut attempts = 0u32;
+    loop {
+        attempts += 1;
+        let error = match handler.handle(event.clone()).await {
+            Ok(()) => return Delivered::Handled,
+            Err(e) => e,
+        };
+        let transient = error.code == ecl_kernel::ErrorCode::Unavailable;
+        let give_up = if transient {
+            started.elapsed() >= TRANSIENT_RETRY
+        } else {
+            attempts >= EVENT_ATTEMPTS
+        };
+        if give_up {
+            metrics::counter!("ecl_bus_events_dead_lettered_total", "topic" => event.topic.clone())
+                .increment(1);
+            return match handler.dead_letter(event.clone(), error, attempts).await {
+                Ok(()) => Delivered::DeadLettered,
+                Err(e) => {
+                    tracing::error!(topic = %event.topic, id = %event.id, "dead letter not kept, will retry: {e}");
+                    Delivered::Retry
+                }
+            };
+        }
+        tracing::warn!(topic = %event.topic, id = %event.id, attempts, transient, "event handler failed, retrying in {backoff:?}: {error}");
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
 }
 
 /// What both transports implement.

@@ -54,9 +54,6 @@ pub struct MemoryTransport {
     ephemeral: RwLock<Vec<Ephemeral>>,
 }
 
-/// How often an in-process event handler is retried before the event is dead-lettered (logged).
-const EVENT_ATTEMPTS: u32 = 5;
-
 #[async_trait]
 impl Transport for MemoryTransport {
     async fn request(&self, target: &str, req: RequestEnvelope) -> Result<Bytes, AppError> {
@@ -134,18 +131,10 @@ impl Transport for MemoryTransport {
                 .map_err(|_| AppError::unavailable("event bus closed"))?;
             tokio::spawn(async move {
                 let _slot = slot;
-                for attempt in 1..=EVENT_ATTEMPTS {
-                    match handler.handle(event.clone()).await {
-                        Ok(()) => return,
-                        Err(e) if attempt == EVENT_ATTEMPTS => {
-                            tracing::error!(topic = %event.topic, id = %event.id, "event dead-lettered: {e}")
-                        }
-                        Err(e) => {
-                            tracing::warn!(topic = %event.topic, attempt, "event handler failed, retrying: {e}");
-                            tokio::time::sleep(std::time::Duration::from_millis(50 << attempt))
-                                .await;
-                        }
-                    }
+                // Retried, then kept as a dead letter by the handler (its service's store);
+                // never dropped: if even that fails, the whole delivery starts over later.
+                while crate::deliver(handler.as_ref(), &event).await == crate::Delivered::Retry {
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
                 }
             });
         }

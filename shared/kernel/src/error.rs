@@ -120,13 +120,55 @@ impl AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
-/// Database errors are internal unless they are a uniqueness violation (a conflict the caller caused).
+/// Database errors are internal, unless they are a uniqueness violation (a conflict the caller
+/// caused) or the database being away or busy for a moment — a connection lost or terminated, the
+/// pool exhausted, a lock not granted in time — which is `UNAVAILABLE`: worth retrying (event
+/// deliveries retry those for longer than other failures).
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
         if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = e.sql_err() {
             return AppError::conflict("already exists");
         }
+        if is_transient(&e) {
+            tracing::warn!("database unavailable: {e}");
+            return AppError::unavailable("the database is unavailable; try again");
+        }
         AppError::internal(e)
+    }
+}
+
+fn is_transient(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx::Error};
+    let runtime = match e {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx) = runtime else {
+        return false;
+    };
+    match sqlx.as_ref() {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed
+        | Error::BeginFailed => true,
+        Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // PostgreSQL: connection exceptions (08…), operator intervention — the backend was
+            // terminated or the server is shutting down (57P01–57P03), serialization failures
+            // and deadlocks (40001, 40P01). SQLite: busy and locked (5, 6, and their extended
+            // codes such as 517 busy-snapshot).
+            code.starts_with("08")
+                || matches!(&*code, "57P01" | "57P02" | "57P03" | "40001" | "40P01")
+                || (db
+                    .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                    .is_some()
+                    && code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6)))
+        }
+        _ => false,
     }
 }
 

@@ -13,6 +13,7 @@ use ecl_bus::{
     Bus, EventEnvelope, EventHandler, EventRouter, RequestEnvelope, RequestHandler, Router,
 };
 use ecl_kernel::{AppError, AppResult};
+use ecl_store::Inbox;
 use futures::future::BoxFuture;
 use std::{sync::Arc, time::Duration};
 
@@ -74,8 +75,8 @@ async fn contain<T>(handling: BoxFuture<'static, AppResult<T>>) -> AppResult<T> 
         .unwrap_or_else(|_| Err(AppError::internal("handler panicked")))
 }
 
-/// Bridges the bus to the actor's mailbox.
-struct ToActor<S: Send + Sync + 'static>(Addr<ServiceActor<S>>);
+/// Bridges the bus to the actor's mailbox; with the service's inbox, where its dead letters go.
+struct ToActor<S: Send + Sync + 'static>(Addr<ServiceActor<S>>, Option<Inbox>);
 
 fn mailbox_err(e: MailboxError) -> AppError {
     AppError::unavailable(format!("service stopped: {e}"))
@@ -95,17 +96,61 @@ impl<S: Send + Sync + 'static> EventHandler for ToActor<S> {
         let handling = self.0.send(DeliverEvent(ev)).await.map_err(mailbox_err)?;
         contain(handling).await
     }
+
+    async fn dead_letter(&self, ev: EventEnvelope, error: AppError, attempts: u32) -> AppResult<()> {
+        match &self.1 {
+            Some(inbox) => inbox.dead_letter(&ev, &error, attempts).await,
+            None => {
+                tracing::error!(topic = %ev.topic, id = %ev.id, attempts, "event dropped (no store to keep it): {error}");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Runs the replays an operator asked for (`ecl dead-letters replay`): each claimed dead letter
+/// goes through the handler once (and so through the inbox); handled ones are deleted, failing
+/// ones stay with their new error.
+async fn replay_dead_letters(inbox: Inbox, handler: Arc<dyn EventHandler>) {
+    use ecl_store::dead_letters;
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let claimed = match dead_letters::claim_replays(inbox.db(), 100).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!(group = inbox.group(), "dead-letter replay: {e}");
+                continue;
+            }
+        };
+        for ev in claimed {
+            let outcome = match handler.handle(ev.clone()).await {
+                Ok(()) => dead_letters::replayed(inbox.db(), &ev.id).await,
+                Err(e) => dead_letters::keep(inbox.db(), &ev, &e, 1).await,
+            };
+            match outcome {
+                Ok(()) => tracing::info!(group = inbox.group(), id = %ev.id, "dead letter replayed"),
+                Err(e) => tracing::warn!(group = inbox.group(), id = %ev.id, "dead-letter replay: {e}"),
+            }
+        }
+    }
 }
 
 /// Starts the actor for `state` and attaches it to the bus as one more consumer of `name`'s
 /// requests (and, when `events` handles any topic, of its event queue). Must run inside an actix
 /// `System`.
+///
+/// `inbox` is the service's [`Inbox`] (its handlers deduplicate through it): events its handlers
+/// keep failing on are kept there as dead letters, and replays an operator requests run here.
+/// A service that handles events needs one.
 pub async fn serve<S: Send + Sync + 'static>(
     bus: &Bus,
     name: &'static str,
     state: Arc<S>,
     requests: Router<S>,
     events: EventRouter<S>,
+    inbox: Option<&Inbox>,
 ) -> anyhow::Result<Addr<ServiceActor<S>>> {
     let topics = events.topics();
     let addr = ServiceActor {
@@ -116,12 +161,22 @@ pub async fn serve<S: Send + Sync + 'static>(
     }
     .start();
     bus.transport()
-        .serve(name, Arc::new(ToActor(addr.clone())))
+        .serve(name, Arc::new(ToActor(addr.clone(), None)))
         .await?;
     if !topics.is_empty() {
+        let handler: Arc<dyn EventHandler> = Arc::new(ToActor(addr.clone(), inbox.cloned()));
         bus.transport()
-            .subscribe(name, &topics, Arc::new(ToActor(addr.clone())))
+            .subscribe(name, &topics, handler.clone())
             .await?;
+        match inbox {
+            Some(inbox) => {
+                tokio::spawn(replay_dead_letters(inbox.clone(), handler));
+            }
+            None => tracing::warn!(
+                service = name,
+                "handles events without an inbox: redeliveries are not recognised, failures not kept"
+            ),
+        }
     }
     Ok(addr)
 }

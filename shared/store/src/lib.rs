@@ -2,16 +2,24 @@
 //! (distributed), plus the transactional outbox every service publishes its events through.
 //!
 //! Each service owns its tables: in PostgreSQL it gets its own schema (`search_path`), in SQLite its
-//! own file (or its own in-memory database), and its own migration table.
+//! own file (or its own in-memory database), and its own migration table. [`migrate`] creates the
+//! schema and applies the service's migrations, serialised between replicas.
+//!
+//! Consumers record the events they handled in an [`Inbox`] (in the same transaction as their
+//! changes), and keep the events they could not handle as dead letters an operator can replay.
 
+pub mod dead_letters;
+pub mod inbox;
 pub mod outbox;
 pub mod paging;
+pub mod schema_check;
 
 use anyhow::Context;
 use ecl_kernel::Settings;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use std::time::Duration;
 
+pub use inbox::Inbox;
 pub use outbox::Outbox;
 
 /// Where a service's data lives, derived from the settings.
@@ -60,24 +68,8 @@ pub async fn connect(settings: &Settings, service: &str) -> anyhow::Result<Datab
                     .synchronous(SqliteSynchronous::Normal)
             });
     } else {
-        let admin = Database::connect(
-            ConnectOptions::new(url.clone())
-                .sqlx_logging(false)
-                .to_owned(),
-        )
-        .await
-        .with_context(|| format!("connecting to PostgreSQL for service {service}"))?;
-        // Two replicas starting together can race on CREATE SCHEMA even with IF NOT EXISTS.
-        if let Err(e) = admin
-            .execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{service}\""))
-            .await
-        {
-            let msg = e.to_string();
-            if !(msg.contains("already exists") || msg.contains("duplicate key")) {
-                return Err(e.into());
-            }
-        }
-        admin.close().await?;
+        // The schema is created by `migrate`, under the migration lock; `search_path` may name
+        // a schema that does not exist yet.
         opts.max_connections(16)
             .min_connections(1)
             .set_schema_search_path(service.to_string());
@@ -88,25 +80,65 @@ pub async fn connect(settings: &Settings, service: &str) -> anyhow::Result<Datab
     Ok(db)
 }
 
-/// Creates `entity`'s table and its indexes if missing — the body of most services' migrations,
-/// written once so every backend gets the same DDL from the entity definition.
-pub async fn create_entity_table<E: sea_orm::EntityTrait>(
-    manager: &sea_orm_migration::SchemaManager<'_>,
-    entity: E,
-) -> Result<(), sea_orm::DbErr> {
-    let schema = sea_orm::Schema::new(manager.get_database_backend());
-    manager
-        .create_table(
-            schema
-                .create_table_from_entity(entity)
-                .if_not_exists()
-                .to_owned(),
-        )
-        .await?;
-    for mut idx in schema.create_index_from_entity(entity) {
-        manager.create_index(idx.if_not_exists().to_owned()).await?;
+/// Creates the service's schema (PostgreSQL) and applies its pending migrations.
+///
+/// Replicas of a service that start together on a fresh database would race on `CREATE SCHEMA`
+/// and `CREATE TABLE` (even with `IF NOT EXISTS`, two concurrent creations of one name collide in
+/// the catalog), so on PostgreSQL all of it runs in one transaction that first takes a
+/// transaction-level advisory lock keyed by the service: the others wait on the lock and then find
+/// every migration applied. The lock lives on the transaction's one connection and ends with it,
+/// also when the process dies. PostgreSQL's DDL is transactional, so a failed migration leaves
+/// nothing half-done. SQLite has one writer per file and needs none of this.
+pub async fn migrate<M: sea_orm_migration::MigratorTrait>(
+    db: &DatabaseConnection,
+    service: &str,
+) -> anyhow::Result<()> {
+    use sea_orm::TransactionTrait;
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        M::up(db, None)
+            .await
+            .with_context(|| format!("migrating the {service} store"))?;
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [migration_lock_key(service).into()],
+    ))
+    .await
+    .with_context(|| format!("taking the {service} migration lock"))?;
+    ensure_schema(&txn, service).await?;
+    M::up(&txn, None)
+        .await
+        .with_context(|| format!("migrating the {service} store"))?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Creates the service's schema on PostgreSQL (SQLite: nothing to do). Callers other than
+/// [`migrate`] must not race with another creator.
+pub async fn ensure_schema<C: ConnectionTrait>(db: &C, service: &str) -> anyhow::Result<()> {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.execute_unprepared(&format!(
+            "CREATE SCHEMA IF NOT EXISTS \"{}\"",
+            service.replace('"', "")
+        ))
+        .await
+        .with_context(|| format!("creating schema {service}"))?;
     }
     Ok(())
+}
+
+/// The advisory lock key of a service's migrations: FNV-1a of its name, stable across builds
+/// and processes (advisory locks are per database, so test runs in other databases never wait).
+fn migration_lock_key(service: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in format!("ecl-migrate:{service}").bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
 }
 
 /// Is the database answering? (readiness)
@@ -117,6 +149,14 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn migration_lock_keys_differ_per_service_and_never_change() {
+        assert_ne!(migration_lock_key("billing"), migration_lock_key("tenant"));
+        // Replicas of different builds must agree on the key.
+        assert_eq!(migration_lock_key("billing"), migration_lock_key("billing"));
+        assert_eq!(migration_lock_key(""), 0xc5e3_97e3_30eb_d71fu64 as i64);
+    }
 
     #[test]
     fn each_service_gets_its_own_sqlite_file() {

@@ -49,12 +49,17 @@ impl MigrationName for CreateOutbox {
 #[async_trait::async_trait]
 impl MigrationTrait for CreateOutbox {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let schema = sea_orm::Schema::new(manager.get_database_backend());
+        use sea_orm_migration::schema::{big_integer, string, text};
         manager
             .create_table(
-                schema
-                    .create_table_from_entity(entity::Entity)
+                Table::create()
+                    .table("outbox")
                     .if_not_exists()
+                    .col(string("id").primary_key())
+                    .col(string("topic"))
+                    .col(text("payload"))
+                    .col(string("trace_id"))
+                    .col(big_integer("created_at"))
                     .to_owned(),
             )
             .await
@@ -135,25 +140,70 @@ async fn relay(db: DatabaseConnection, bus: Bus, wake: Arc<Notify>, service: &'s
     }
 }
 
+/// Publishes one batch of the oldest rows and deletes what the broker confirmed.
+///
+/// On PostgreSQL the batch is claimed with `FOR UPDATE SKIP LOCKED` inside a transaction that
+/// lasts until its rows are deleted: a second replica's relay skips them and takes the next ones,
+/// so replicas do not publish the same row twice (each row once, barring a crash between confirm
+/// and commit — consumers' inboxes absorb that). SQLite has a single writer: nothing to claim.
 async fn relay_once(db: &DatabaseConnection, bus: &Bus) -> AppResult<usize> {
-    let rows = entity::Entity::find()
+    use sea_orm::{TransactionTrait, sea_query::LockBehavior, sea_query::LockType};
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        // No transaction: a deferred SQLite transaction that reads and then writes fails at once
+        // (SQLITE_BUSY_SNAPSHOT) whenever a handler committed in between.
+        let rows = oldest().all(db).await?;
+        return publish_and_delete(db, bus, rows).await;
+    }
+    let txn = db.begin().await?;
+    let rows = oldest()
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(&txn)
+        .await?;
+    let result = publish_and_delete(&txn, bus, rows).await;
+    txn.commit().await?;
+    result
+}
+
+fn oldest() -> sea_orm::Select<entity::Entity> {
+    entity::Entity::find()
         .order_by_asc(entity::Column::Id)
         .limit(BATCH)
-        .all(db)
-        .await?;
+}
+
+async fn publish_and_delete<C: ConnectionTrait>(
+    db: &C,
+    bus: &Bus,
+    rows: Vec<entity::Model>,
+) -> AppResult<usize> {
     let n = rows.len();
+    let mut published = Vec::with_capacity(n);
+    let mut failed = None;
     for row in rows {
-        bus.publish_raw(
-            row.id.clone(),
-            row.topic,
-            row.trace_id,
-            bytes::Bytes::from(row.payload),
-        )
-        .await?;
+        match bus
+            .publish_raw(
+                row.id.clone(),
+                row.topic,
+                row.trace_id,
+                bytes::Bytes::from(row.payload),
+            )
+            .await
+        {
+            Ok(()) => published.push(row.id),
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    // What the broker confirmed goes, also when a later row failed (that one is retried).
+    if !published.is_empty() {
         entity::Entity::delete_many()
-            .filter(entity::Column::Id.eq(row.id))
+            .filter(entity::Column::Id.is_in(published))
             .exec(db)
             .await?;
     }
-    Ok(n)
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(n),
+    }
 }
