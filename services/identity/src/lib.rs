@@ -10,13 +10,13 @@ mod users;
 
 use ecl_bus::{CallCtx, EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, Principal, Role, SharedClock, validate};
-use ecl_proto::{Event, contract::ContractChanged};
 use ecl_proto::identity::{
     Authenticate, AuthenticateKey, ChangePassword, ConfirmTotp, CreateApiKey, CreateUser,
     DeleteUser, DisableTotp, EnrollTotp, GetMe, GetUsers, ListApiKeys, ListUsers, RefreshSession,
     RevokeApiKey, SignIn, SignInReply, SignOut, TotpEnrollment, UpdateUser, UserCreated,
     UserDeleted, UserView, VerifyTfa,
 };
+use ecl_proto::{Event, contract::ContractChanged};
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
 use ecl_store::{Inbox, Outbox};
 use entity::{refresh_token, totp, user};
