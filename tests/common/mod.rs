@@ -26,6 +26,12 @@ pub fn pg_url(db: &str) -> String {
     format!("{base}/{db}")
 }
 
+/// The `ecl` binary the distributed suite runs: this build's, or `ECL_TEST_BIN` (the build
+/// directory is shared by several checkouts here, and any of them may relink `target/debug/ecl`).
+pub fn ecl_bin() -> String {
+    std::env::var("ECL_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ecl").to_string())
+}
+
 /// A GraphQL client for one running platform.
 pub struct Gql {
     pub base: String,
@@ -325,7 +331,21 @@ impl Distributed {
     /// Starts one process per entry of `targets` all at once (replicas racing on a fresh
     /// database), then waits until every one is ready; panics naming any that exited.
     pub async fn spawn_together(&mut self, targets: &[&str]) {
-        let procs: Vec<Proc> = targets.iter().map(|t| self.launch(t)).collect();
+        // Every port chosen while the others are still held, so no two processes share one.
+        let held: Vec<std::net::TcpListener> = targets
+            .iter()
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+            .collect();
+        let ports: Vec<u16> = held
+            .iter()
+            .map(|l| l.local_addr().unwrap().port())
+            .collect();
+        drop(held);
+        let procs: Vec<Proc> = targets
+            .iter()
+            .zip(ports)
+            .map(|(t, port)| self.launch_on(t, port))
+            .collect();
         let http = reqwest::Client::new();
         let started = Instant::now();
         let mut procs: Vec<(Proc, bool)> = procs.into_iter().map(|p| (p, false)).collect();
@@ -406,8 +426,12 @@ impl Distributed {
 
     /// Starts one process for `target` without waiting for it.
     fn launch(&self, target: &str) -> Proc {
-        let addr = format!("127.0.0.1:{}", free_port());
-        let child = Command::new(env!("CARGO_BIN_EXE_ecl"))
+        self.launch_on(target, free_port())
+    }
+
+    fn launch_on(&self, target: &str, port: u16) -> Proc {
+        let addr = format!("127.0.0.1:{port}");
+        let child = Command::new(ecl_bin())
             .args(["serve", "--target", target])
             .env("ECL_HTTP_ADDR", &addr)
             .env("ECL_DATABASE_URL", pg_url(&self.db))

@@ -7,12 +7,21 @@ use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn broker_connections_closed_mid_stream_lose_nothing() {
-    survive("amqp", true, |d| {
+    survive("amqp", true, Pace::Steady, |d| {
         let vhost = d.vhost.clone().expect("own vhost");
         async move {
-            let listed = rabbitmqctl(&["list_connections", "-q", "--no-table-headers", "vhost", "name"]);
+            let listed = rabbitmqctl(&[
+                "list_connections",
+                "-q",
+                "--no-table-headers",
+                "vhost",
+                "name",
+            ]);
             let ours = listed.lines().filter(|l| l.starts_with(&vhost)).count();
-            assert!(ours >= 6, "the run's processes and producer are connected: {listed}");
+            assert!(
+                ours >= 6,
+                "the run's processes and producer are connected: {listed}"
+            );
             rabbitmqctl(&["close_all_connections", "--vhost", &vhost, "fault test"]);
             eprintln!("closed {ours} broker connections of vhost {vhost}");
         }

@@ -7,7 +7,7 @@ use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn database_connections_terminated_mid_stream_lose_nothing() {
-    survive("pg", false, |d| {
+    survive("pg", false, Pace::Steady, |d| {
         let db = d.db.clone();
         async move {
             let admin = sea_orm::Database::connect(pg_url("postgres"))

@@ -6,7 +6,7 @@ use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_metering_replica_killed_mid_batch_loses_nothing() {
-    survive("kill", false, |d| {
+    survive("kill", false, Pace::Burst, |d| {
         d.kill_one("metering");
         async {}
     })

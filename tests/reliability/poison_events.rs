@@ -31,7 +31,7 @@ async fn usage_outcome(gql: &Gql, token: &str, tenant: &str) -> String {
 
 /// `ecl dead-letters …` with the deployment's database URL, as an operator runs it.
 fn cli(database_url: &str, args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecl"))
+    let out = std::process::Command::new(ecl_bin())
         .arg("dead-letters")
         .args(args)
         .env("ECL_DATABASE_URL", database_url)
@@ -84,7 +84,10 @@ async fn poison_then_replay(gql: &Gql, metering: &DatabaseConnection, database_u
             json!({"i": contract_input("Poison Co", None, &login)}),
         )
         .await;
-    let contract = r.data()["createDirectContract"]["id"].as_str().unwrap().to_string();
+    let contract = r.data()["createDirectContract"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = gql
         .q(
             Some(&token),
@@ -96,21 +99,28 @@ async fn poison_then_replay(gql: &Gql, metering: &DatabaseConnection, database_u
 
     // After its retries the announcement is a dead letter of metering's, listed by the CLI.
     let mut letter = serde_json::Value::Null;
-    until(Duration::from_secs(60), "the event is listed as a dead letter", || {
-        let found = listed(database_url).into_iter().find(|l| {
-            l["service"] == "metering"
-                && l["topic"] == "tenant.changed"
-                && l["payload"].as_str().is_some_and(|p| p.contains(&tenant))
-        });
-        let got = found.is_some();
-        if let Some(f) = found {
-            letter = f;
-        }
-        async move { got }
-    })
+    until(
+        Duration::from_secs(60),
+        "the event is listed as a dead letter",
+        || {
+            let found = listed(database_url).into_iter().find(|l| {
+                l["service"] == "metering"
+                    && l["topic"] == "tenant.changed"
+                    && l["payload"].as_str().is_some_and(|p| p.contains(&tenant))
+            });
+            let got = found.is_some();
+            if let Some(f) = found {
+                letter = f;
+            }
+            async move { got }
+        },
+    )
     .await;
     assert!(letter["attempts"].as_i64().unwrap() >= ecl_bus::EVENT_ATTEMPTS as i64);
-    assert!(letter["error"].as_str().unwrap().starts_with("INTERNAL"), "{letter}");
+    assert!(
+        letter["error"].as_str().unwrap().starts_with("INTERNAL"),
+        "{letter}"
+    );
     assert!(cli(database_url, &["list"]).contains(letter["event_id"].as_str().unwrap()));
     assert_eq!(
         usage_outcome(gql, &token, &tenant).await,
@@ -122,12 +132,16 @@ async fn poison_then_replay(gql: &Gql, metering: &DatabaseConnection, database_u
     metering.execute_unprepared(cure).await.expect("cure");
     let id = letter["event_id"].as_str().unwrap().to_string();
     assert!(cli(database_url, &["replay", &id]).contains("metering: 1"));
-    until(Duration::from_secs(30), "the replayed dead letter is gone", || {
-        let left = listed(database_url)
-            .iter()
-            .any(|l| l["event_id"] == id.as_str());
-        async move { !left }
-    })
+    until(
+        Duration::from_secs(30),
+        "the replayed dead letter is gone",
+        || {
+            let left = listed(database_url)
+                .iter()
+                .any(|l| l["event_id"] == id.as_str());
+            async move { !left }
+        },
+    )
     .await;
     assert_eq!(usage_outcome(gql, &token, &tenant).await, "ACCEPTED");
     assert!(cli(database_url, &["list"]).contains("no dead letters"));
@@ -143,9 +157,10 @@ async fn a_poison_event_becomes_a_dead_letter_and_replays_embedded() {
         s.database_url = Some(url.clone());
     })
     .await;
-    let metering = sea_orm::Database::connect(format!("sqlite://{}/ecl-metering.db", dir.display()))
-        .await
-        .unwrap();
+    let metering =
+        sea_orm::Database::connect(format!("sqlite://{}/ecl-metering.db", dir.display()))
+            .await
+            .unwrap();
     poison_then_replay(&gql, &metering, &url).await;
     metering.close().await.ok();
     app.stop().await;
@@ -154,7 +169,8 @@ async fn a_poison_event_becomes_a_dead_letter_and_replays_embedded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_poison_event_becomes_a_dead_letter_and_replays_distributed() {
-    let d = Distributed::start(&["identity,contract,tenant", "billing", "metering", "gateway"]).await;
+    let d =
+        Distributed::start(&["identity,contract,tenant", "billing", "metering", "gateway"]).await;
     let metering = d.database().await;
     poison_then_replay(&d.gateway(), &metering, &pg_url(&d.db)).await;
     metering.close().await.ok();

@@ -77,9 +77,17 @@ async fn scrape(addr: &str) -> String {
 
 /// Creates a tenant, deletes it, redelivers its `created` event; metering must still refuse its
 /// usage. `metering_metrics` is the `/metrics` address of the process running metering.
-async fn stale_redelivery_is_ignored(gql: &Gql, bus: &Bus, capture: &Capture, metering_metrics: &str) {
+async fn stale_redelivery_is_ignored(
+    gql: &Gql,
+    bus: &Bus,
+    capture: &Capture,
+    metering_metrics: &str,
+) {
     let token = gql.operator().await;
-    let login = format!("redeliver-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let login = format!(
+        "redeliver-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
     let r = gql
         .q(
             Some(&token),
@@ -87,7 +95,10 @@ async fn stale_redelivery_is_ignored(gql: &Gql, bus: &Bus, capture: &Capture, me
             json!({"i": contract_input("Redeliver Co", None, &login)}),
         )
         .await;
-    let contract = r.data()["createDirectContract"]["id"].as_str().unwrap().to_string();
+    let contract = r.data()["createDirectContract"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = gql
         .q(
             Some(&token),
@@ -96,11 +107,15 @@ async fn stale_redelivery_is_ignored(gql: &Gql, bus: &Bus, capture: &Capture, me
         )
         .await;
     let tenant = r.data()["createTenant"]["id"].as_str().unwrap().to_string();
-    until(Duration::from_secs(30), "metering accepts the tenant's usage", || async {
-        usage(gql, &token, &tenant).await.0 == "ACCEPTED"
-    })
+    until(
+        Duration::from_secs(30),
+        "metering accepts the tenant's usage",
+        || async { usage(gql, &token, &tenant).await.0 == "ACCEPTED" },
+    )
     .await;
-    let created = capture.created(&tenant).expect("the created event was on the bus");
+    let created = capture
+        .created(&tenant)
+        .expect("the created event was on the bus");
 
     let r = gql
         .q(
@@ -110,9 +125,13 @@ async fn stale_redelivery_is_ignored(gql: &Gql, bus: &Bus, capture: &Capture, me
         )
         .await;
     r.data();
-    until(Duration::from_secs(30), "metering refuses the deleted tenant", || async {
-        usage(gql, &token, &tenant).await == ("REJECTED".into(), "UNKNOWN_TENANT".into())
-    })
+    until(
+        Duration::from_secs(30),
+        "metering refuses the deleted tenant",
+        || async {
+            usage(gql, &token, &tenant).await == ("REJECTED".into(), "UNKNOWN_TENANT".into())
+        },
+    )
     .await;
 
     // The stale event again, same id, as a redelivery brings it.
@@ -125,9 +144,11 @@ async fn stale_redelivery_is_ignored(gql: &Gql, bus: &Bus, capture: &Capture, me
     )
     .await
     .expect("republish");
-    until(Duration::from_secs(30), "metering's inbox recognises the redelivery", || async {
-        duplicates(&scrape(metering_metrics).await) > before
-    })
+    until(
+        Duration::from_secs(30),
+        "metering's inbox recognises the redelivery",
+        || async { duplicates(&scrape(metering_metrics).await) > before },
+    )
     .await;
     assert_eq!(
         usage(gql, &token, &tenant).await,
@@ -153,7 +174,8 @@ async fn a_redelivered_event_has_one_effect_embedded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_redelivered_event_has_one_effect_distributed() {
-    let d = Distributed::start(&["identity,contract,tenant", "billing", "metering", "gateway"]).await;
+    let d =
+        Distributed::start(&["identity,contract,tenant", "billing", "metering", "gateway"]).await;
     let metering = d
         .procs
         .iter()

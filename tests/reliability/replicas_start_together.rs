@@ -31,7 +31,11 @@ async fn three_replicas_of_every_target_start_at_once_on_a_fresh_database() {
         let table = format!("\"{0}\".\"{0}_migrations\"", m.name);
         let all = scalar(&db, &format!("SELECT count(*) FROM {table}")).await;
         let distinct = scalar(&db, &format!("SELECT count(DISTINCT version) FROM {table}")).await;
-        assert!(all > 0 && all == distinct, "{}: {all} records, {distinct} migrations", m.name);
+        assert!(
+            all > 0 && all == distinct,
+            "{}: {all} records, {distinct} migrations",
+            m.name
+        );
     }
     // And the platform answers: the operator signs in through one of the gateways.
     let token = d.gateway().operator().await;

@@ -204,15 +204,17 @@ pub(crate) async fn init(ctx: Ctx) -> anyhow::Result<Started> {
     // Each handler's writes share the inbox's transaction: a redelivered event has no effect
     // (an old `ContractChanged` redelivered after a newer one would otherwise undo it).
     let events = EventRouter::default()
-        .on(|s: Arc<Billing>, _ctx, id, ev: ContractChanged| async move {
-            let svc = s.clone();
-            s.inbox
-                .handle(&id, ContractChanged::TOPIC, |txn| {
-                    Box::pin(async move { svc.on_contract(txn, ev).await })
-                })
-                .await?;
-            Ok(())
-        })
+        .on(
+            |s: Arc<Billing>, _ctx, id, ev: ContractChanged| async move {
+                let svc = s.clone();
+                s.inbox
+                    .handle(&id, ContractChanged::TOPIC, |txn| {
+                        Box::pin(async move { svc.on_contract(txn, ev).await })
+                    })
+                    .await?;
+                Ok(())
+            },
+        )
         .on(|s: Arc<Billing>, _ctx, id, ev: TenantChanged| async move {
             let svc = s.clone();
             s.inbox
@@ -1108,23 +1110,27 @@ fn to_resource(r: ResourceUsage) -> AppResult<Resource> {
 #[cfg(test)]
 mod schema_tests {
     use super::Migrator;
-    use crate::entity::{menu, contract, tenant, tenant_month, fixed_bill, closed_month};
+    use crate::entity::{closed_month, contract, fixed_bill, menu, tenant, tenant_month};
     use ecl_store::schema_check::{assert_migrations_match_entities, entity_ddl};
 
     /// A fresh database migrated step by step has exactly the tables, columns and indexes the
     /// entities read and write (SQLite and PostgreSQL).
     #[tokio::test]
     async fn migrations_build_what_the_entities_expect() {
-        assert_migrations_match_entities::<Migrator>(crate::NAME, "billing_migrations", |backend| {
-            vec![
-                entity_ddl(backend, menu::Entity),
-                entity_ddl(backend, contract::Entity),
-                entity_ddl(backend, tenant::Entity),
-                entity_ddl(backend, tenant_month::Entity),
-                entity_ddl(backend, fixed_bill::Entity),
-                entity_ddl(backend, closed_month::Entity),
-            ]
-        })
+        assert_migrations_match_entities::<Migrator>(
+            crate::NAME,
+            "billing_migrations",
+            |backend| {
+                vec![
+                    entity_ddl(backend, menu::Entity),
+                    entity_ddl(backend, contract::Entity),
+                    entity_ddl(backend, tenant::Entity),
+                    entity_ddl(backend, tenant_month::Entity),
+                    entity_ddl(backend, fixed_bill::Entity),
+                    entity_ddl(backend, closed_month::Entity),
+                ]
+            },
+        )
         .await;
     }
 }

@@ -146,14 +146,18 @@ mod schema_tests {
     /// entities read and write (SQLite and PostgreSQL).
     #[tokio::test]
     async fn migrations_build_what_the_entities_expect() {
-        assert_migrations_match_entities::<Migrator>(crate::NAME, "contract_migrations", |backend| {
-            vec![
-                entity_ddl(backend, contract::Entity),
-                entity_ddl(backend, group::Entity),
-                entity_ddl(backend, group_child::Entity),
-                entity_ddl(backend, group_user::Entity),
-            ]
-        })
+        assert_migrations_match_entities::<Migrator>(
+            crate::NAME,
+            "contract_migrations",
+            |backend| {
+                vec![
+                    entity_ddl(backend, contract::Entity),
+                    entity_ddl(backend, group::Entity),
+                    entity_ddl(backend, group_child::Entity),
+                    entity_ddl(backend, group_user::Entity),
+                ]
+            },
+        )
         .await;
     }
 }

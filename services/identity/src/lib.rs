@@ -22,12 +22,13 @@ mod users;
 
 use ecl_bus::{EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, Role, SharedClock};
-use ecl_proto::{Event, contract::ContractChanged};
 use ecl_proto::identity::{
     Authenticate, AuthenticateKey, ChangePassword, ConfirmTotp, CreateApiKey, CreateUser,
     DeleteUser, DisableTotp, EnrollTotp, GetMe, GetUsers, ListApiKeys, ListUsers, RefreshSession,
     RevokeApiKey, SignIn, SignOut, UpdateUser, UserView, VerifyTfa,
 };
+use ecl_proto::{Event, contract::ContractChanged};
+use ecl_proto::{Event, contract::ContractChanged};
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
 use ecl_store::{Inbox, Outbox};
 use entity::user;

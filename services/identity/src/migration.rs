@@ -71,9 +71,7 @@ impl MigrationTrait for M0001Users {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index("users", "contract_id"))
-            .await?;
+        manager.create_index(index("users", "contract_id")).await?;
         manager
             .create_table(
                 Table::create()
@@ -217,31 +215,33 @@ impl MigrationTrait for M0005ApiKeys {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index("api_keys", "contract_id"))
-            .await
+        manager.create_index(index("api_keys", "contract_id")).await
     }
 }
 
 #[cfg(test)]
 mod schema_tests {
     use super::Migrator;
-    use crate::entity::{user, signing_key, totp, refresh_token, api_key};
+    use crate::entity::{api_key, refresh_token, signing_key, totp, user};
     use ecl_store::schema_check::{assert_migrations_match_entities, entity_ddl};
 
     /// A fresh database migrated step by step has exactly the tables, columns and indexes the
     /// entities read and write (SQLite and PostgreSQL).
     #[tokio::test]
     async fn migrations_build_what_the_entities_expect() {
-        assert_migrations_match_entities::<Migrator>(crate::NAME, "identity_migrations", |backend| {
-            vec![
-                entity_ddl(backend, user::Entity),
-                entity_ddl(backend, signing_key::Entity),
-                entity_ddl(backend, totp::Entity),
-                entity_ddl(backend, refresh_token::Entity),
-                entity_ddl(backend, api_key::Entity),
-            ]
-        })
+        assert_migrations_match_entities::<Migrator>(
+            crate::NAME,
+            "identity_migrations",
+            |backend| {
+                vec![
+                    entity_ddl(backend, user::Entity),
+                    entity_ddl(backend, signing_key::Entity),
+                    entity_ddl(backend, totp::Entity),
+                    entity_ddl(backend, refresh_token::Entity),
+                    entity_ddl(backend, api_key::Entity),
+                ]
+            },
+        )
         .await;
     }
 }

@@ -229,15 +229,17 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
                 .await?;
             Ok(())
         })
-        .on(|s: Arc<Metering>, _ctx, id, ev: ContractChanged| async move {
-            let svc = s.clone();
-            s.inbox
-                .handle(&id, ContractChanged::TOPIC, |txn| {
-                    Box::pin(async move { svc.on_contract(txn, ev).await })
-                })
-                .await?;
-            Ok(())
-        })
+        .on(
+            |s: Arc<Metering>, _ctx, id, ev: ContractChanged| async move {
+                let svc = s.clone();
+                s.inbox
+                    .handle(&id, ContractChanged::TOPIC, |txn| {
+                        Box::pin(async move { svc.on_contract(txn, ev).await })
+                    })
+                    .await?;
+                Ok(())
+            },
+        )
         // Changes no stored state (drops this replica's cached price list): nothing to record.
         .on(|s: Arc<Metering>, _ctx, _id, _ev: MenuChanged| async move {
             *s.catalog.write() = None;
@@ -674,20 +676,24 @@ fn month_range(month: &str) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
 #[cfg(test)]
 mod schema_tests {
     use super::Migrator;
-    use crate::entity::{usage_event, known_tenant, known_contract};
+    use crate::entity::{known_contract, known_tenant, usage_event};
     use ecl_store::schema_check::{assert_migrations_match_entities, entity_ddl};
 
     /// A fresh database migrated step by step has exactly the tables, columns and indexes the
     /// entities read and write (SQLite and PostgreSQL).
     #[tokio::test]
     async fn migrations_build_what_the_entities_expect() {
-        assert_migrations_match_entities::<Migrator>(crate::NAME, "metering_migrations", |backend| {
-            vec![
-                entity_ddl(backend, usage_event::Entity),
-                entity_ddl(backend, known_tenant::Entity),
-                entity_ddl(backend, known_contract::Entity),
-            ]
-        })
+        assert_migrations_match_entities::<Migrator>(
+            crate::NAME,
+            "metering_migrations",
+            |backend| {
+                vec![
+                    entity_ddl(backend, usage_event::Entity),
+                    entity_ddl(backend, known_tenant::Entity),
+                    entity_ddl(backend, known_contract::Entity),
+                ]
+            },
+        )
         .await;
     }
 }

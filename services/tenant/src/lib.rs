@@ -164,9 +164,7 @@ impl MigrationTrait for M0001Tenants {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index("tenants", "contract_id"))
-            .await
+        manager.create_index(index("tenants", "contract_id")).await
     }
 }
 
@@ -548,9 +546,7 @@ impl Tenants {
             .exec(txn)
             .await?;
         for t in &rows {
-            tenant::Entity::delete_by_id(t.id.clone())
-                .exec(txn)
-                .await?;
+            tenant::Entity::delete_by_id(t.id.clone()).exec(txn).await?;
             self.outbox
                 .add(
                     txn,
@@ -569,7 +565,7 @@ impl Tenants {
 #[cfg(test)]
 mod schema_tests {
     use super::Migrator;
-    use crate::entity::{tenant, workspace, grant};
+    use crate::entity::{grant, tenant, workspace};
     use ecl_store::schema_check::{assert_migrations_match_entities, entity_ddl};
 
     /// A fresh database migrated step by step has exactly the tables, columns and indexes the

@@ -193,6 +193,19 @@ mod tests {
     }
 
     #[test]
+    fn a_database_away_is_unavailable_other_database_errors_internal() {
+        use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
+        let away = DbErr::ConnectionAcquire(ConnAcquireErr::Timeout);
+        assert_eq!(AppError::from(away).code, ErrorCode::Unavailable);
+        let io = DbErr::Exec(RuntimeErr::SqlxError(std::sync::Arc::new(
+            sea_orm::sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into()),
+        )));
+        assert_eq!(AppError::from(io).code, ErrorCode::Unavailable);
+        let bug = DbErr::Custom("no such column".into());
+        assert_eq!(AppError::from(bug).code, ErrorCode::Internal);
+    }
+
+    #[test]
     fn internal_errors_hide_their_cause() {
         let e = AppError::internal("password=hunter2 table users");
         assert_eq!(e.code, ErrorCode::Internal);

@@ -97,7 +97,12 @@ impl<S: Send + Sync + 'static> EventHandler for ToActor<S> {
         contain(handling).await
     }
 
-    async fn dead_letter(&self, ev: EventEnvelope, error: AppError, attempts: u32) -> AppResult<()> {
+    async fn dead_letter(
+        &self,
+        ev: EventEnvelope,
+        error: AppError,
+        attempts: u32,
+    ) -> AppResult<()> {
         match &self.1 {
             Some(inbox) => inbox.dead_letter(&ev, &error, attempts).await,
             None => {
@@ -130,8 +135,12 @@ async fn replay_dead_letters(inbox: Inbox, handler: Arc<dyn EventHandler>) {
                 Err(e) => dead_letters::keep(inbox.db(), &ev, &e, 1).await,
             };
             match outcome {
-                Ok(()) => tracing::info!(group = inbox.group(), id = %ev.id, "dead letter replayed"),
-                Err(e) => tracing::warn!(group = inbox.group(), id = %ev.id, "dead-letter replay: {e}"),
+                Ok(()) => {
+                    tracing::info!(group = inbox.group(), id = %ev.id, "dead letter replayed")
+                }
+                Err(e) => {
+                    tracing::warn!(group = inbox.group(), id = %ev.id, "dead-letter replay: {e}")
+                }
             }
         }
     }

@@ -111,7 +111,10 @@ pub async fn request_replay<C: ConnectionTrait>(db: &C, ids: Option<&[String]>) 
 
 /// Takes up to `limit` requested replays for this process: each row is claimed by clearing its
 /// flag with a conditional update, so of several replicas exactly one runs it.
-pub async fn claim_replays<C: ConnectionTrait>(db: &C, limit: u64) -> AppResult<Vec<EventEnvelope>> {
+pub async fn claim_replays<C: ConnectionTrait>(
+    db: &C,
+    limit: u64,
+) -> AppResult<Vec<EventEnvelope>> {
     let rows = Entity::find()
         .filter(Column::ReplayRequested.eq(true))
         .order_by_asc(Column::FailedAt)

@@ -145,7 +145,11 @@ impl Inbox {
         if event_id.is_empty() {
             // A producer outside the platform that sets no message id: nothing to recognise a
             // redelivery by, so it is handled every time it arrives.
-            tracing::debug!(group = self.group, topic, "event without id: not deduplicated");
+            tracing::debug!(
+                group = self.group,
+                topic,
+                "event without id: not deduplicated"
+            );
         } else if !self.record(&txn, event_id, topic).await? {
             metrics::counter!("ecl_inbox_duplicates_total", "group" => self.group).increment(1);
             tracing::debug!(
@@ -164,7 +168,12 @@ impl Inbox {
     /// Inserts the id; false when it is there already. On PostgreSQL a concurrent handler of the
     /// same id (a redelivery while the first delivery is still running) waits here for the first
     /// transaction and then sees the conflict, or proceeds if the first rolled back.
-    async fn record(&self, txn: &DatabaseTransaction, event_id: &str, topic: &str) -> AppResult<bool> {
+    async fn record(
+        &self,
+        txn: &DatabaseTransaction,
+        event_id: &str,
+        topic: &str,
+    ) -> AppResult<bool> {
         let mut stmt = Query::insert();
         stmt.into_table(entity::Entity)
             .columns([

@@ -159,9 +159,10 @@ pub async fn describe(
                 if let Some(shape) = out.get_mut(&t) {
                     let d: String = r.try_get("", "d").unwrap();
                     // The schema name differs between the two databases compared.
-                    shape
-                        .indexes
-                        .push(d.replace(&format!("{schema}."), "").replace(&format!("\"{schema}\"."), ""));
+                    shape.indexes.push(
+                        d.replace(&format!("{schema}."), "")
+                            .replace(&format!("\"{schema}\"."), ""),
+                    );
                 }
             }
         }
@@ -265,10 +266,16 @@ fn compare(
     migrated: BTreeMap<String, TableShape>,
     derived: BTreeMap<String, TableShape>,
 ) {
+    assert!(
+        derived.values().all(|t| !t.columns.is_empty()) && !derived.is_empty(),
+        "{backend}: nothing described: {derived:?}"
+    );
     let mut problems = Vec::new();
     for (t, shape) in &derived {
         match migrated.get(t) {
-            None => problems.push(format!("table {t}: the entities have it, the migrations do not create it")),
+            None => problems.push(format!(
+                "table {t}: the entities have it, the migrations do not create it"
+            )),
             Some(m) if m != shape => problems.push(format!(
                 "table {t}:\n  migrations build {m:?}\n  entities expect {shape:?}"
             )),
@@ -288,4 +295,92 @@ fn compare(
          released one):\n{}",
         problems.join("\n")
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm_migration::prelude::*;
+
+    /// The inbox as a careless migration would create it: `handled_at` nullable, no index.
+    struct CarelessInbox;
+
+    impl MigrationName for CarelessInbox {
+        fn name(&self) -> &str {
+            "careless_inbox"
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for CarelessInbox {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            use sea_orm_migration::schema::{big_integer_null, string};
+            manager
+                .create_table(
+                    Table::create()
+                        .table("inbox")
+                        .col(string("event_id").primary_key())
+                        .col(string("topic"))
+                        .col(big_integer_null("handled_at"))
+                        .to_owned(),
+                )
+                .await
+        }
+    }
+
+    struct Careless;
+
+    impl MigratorTrait for Careless {
+        fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+            vec![
+                Box::new(crate::outbox::CreateOutbox),
+                Box::new(CarelessInbox),
+            ]
+        }
+        fn migration_table_name() -> DynIden {
+            "careless_migrations".into_iden()
+        }
+    }
+
+    struct Store;
+
+    impl MigratorTrait for Store {
+        fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+            vec![
+                Box::new(crate::outbox::CreateOutbox),
+                Box::new(crate::inbox::CreateInbox),
+            ]
+        }
+        fn migration_table_name() -> DynIden {
+            "store_migrations".into_iden()
+        }
+    }
+
+    #[tokio::test]
+    async fn the_store_migrations_build_what_its_entities_expect() {
+        assert_migrations_match_entities::<Store>("storecheck", "store_migrations", |_| vec![])
+            .await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "table inbox:")]
+    async fn a_migration_that_differs_from_its_entity_is_caught() {
+        assert_migrations_match_entities::<Careless>(
+            "carelesscheck",
+            "careless_migrations",
+            |_| vec![],
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "table dead_letters: the entities have it, the migrations do not")]
+    async fn a_table_no_migration_creates_is_caught() {
+        assert_migrations_match_entities::<Careless>(
+            "carelesscheck",
+            "careless_migrations",
+            |_| vec![],
+        )
+        .await;
+    }
 }

@@ -55,7 +55,10 @@ impl EventHandler for Seen {
 async fn two_relays_on_one_postgres_outbox_publish_each_row_once() {
     let base = std::env::var("ECL_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let name = format!("ecl_relay_{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    let name = format!(
+        "ecl_relay_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    );
     let admin = sea_orm::Database::connect(format!("{base}/postgres"))
         .await
         .expect("PostgreSQL reachable at ECL_TEST_PG_URL (./scripts/test starts it)");
