@@ -20,7 +20,6 @@ use tower_http::compression::CompressionLayer;
 
 #[derive(Embed)]
 #[folder = "assets/"]
-#[exclude = "*/LICENSE.*"]
 struct Assets;
 
 /// The portal's pages are scripts and styles from this origin only; the QR code of TOTP

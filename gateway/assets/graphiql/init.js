@@ -12,7 +12,7 @@
     '# Subscriptions (contractEvents) run over ' + wsUrl + ' with the same headers.',
     '# The partner portal is at /portal/.',
     '',
-    'mutation SignIn {',
+    'mutation {',
     '  signIn(loginId: "operator", password: "…") {',
     '    accessToken',
     '    tfaRequired',

@@ -88,7 +88,10 @@ export async function render() {
       try {
         const node = await page(...m.slice(1));
         // A newer navigation may have rendered meanwhile: only the current route draws.
-        if ((location.hash.slice(1) || '/') === path) main.replaceChildren(node);
+        if ((location.hash.slice(1) || '/') === path) {
+          main.replaceChildren(node);
+          main.querySelector('[data-autofocus]')?.focus();
+        }
       } catch (e) {
         main.replaceChildren(notice(errorText(e), 'error'));
       }

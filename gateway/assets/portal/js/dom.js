@@ -40,7 +40,8 @@ function append(el, children) {
  * A labelled input. `name` is the API's field path ("customer.contactEmail", "owner.loginId"),
  * so an error naming that field lands right under it.
  */
-export function field({ name, label, type = 'text', value = '', required = false, options, autocomplete, inputmode, help, attrs = {} }) {
+export function field({ name, label, type = 'text', value = '', required = false, options, autocomplete, inputmode, help, autofocus = false, attrs = {} }) {
+  if (autofocus) attrs = { ...attrs, 'data-autofocus': '' };
   const id = nextId(name.replace(/\W/g, '-'));
   const errId = `${id}-err`;
   let input;
@@ -55,7 +56,9 @@ export function field({ name, label, type = 'text', value = '', required = false
     input = h('input', { id, name, type, value, required, autocomplete, inputmode, 'aria-describedby': errId, ...attrs });
   }
   return h('div.field', { dataset: { field: name } },
-    h('label', { for: id }, label, required ? h('span.req', { 'aria-hidden': 'true' }, ' *') : null),
+    // The asterisk stays outside the label, so the field's accessible name is the label alone
+    // (screen readers announce "required" from the attribute).
+    h('div.label-row', h('label', { for: id }, label), required ? h('span.req', { 'aria-hidden': 'true' }, '*') : null),
     input,
     help ? h('small.help', help) : null,
     h('small.error', { id: errId, role: 'alert' }));
@@ -114,7 +117,7 @@ export function form({ fields, submitLabel, submit, ok, className = '', extra = 
   const f = h('form', { class: `form ${className}`, novalidate: true });
   const button = h('button.primary', { type: 'submit' }, submitLabel);
   if (legend) f.append(h('h3', legend));
-  f.append(...fields, extra, h('div.actions', button));
+  append(f, [fields, extra, h('div.actions', button)]);
   f.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(f);

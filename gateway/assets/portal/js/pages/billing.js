@@ -85,7 +85,7 @@ async function showMonth(c, month, box) {
 
 function billTree(bill) {
   const depthId = nextId('depth');
-  let depth = 4;
+  let depth = 7;
   const body = h('div');
   const draw = () =>
     body.replaceChildren(table([t('billing.item'), t('billing.usage'), t('billing.amount')],

@@ -47,7 +47,7 @@ export async function groupsTab(c) {
       h('div.cols',
         h('div',
           h('h4', t('group.children')),
-          h('ul.chips', g.childIds.map((id) => chip(childName(id), () => call('removeChildFromGroup(groupId:$g, contractId:$x)', { g: g.id, x: id }, out), childName(id))))),
+          h('ul.chips', g.childIds.map((id) => chip(childName(id), () => call('removeChildFromGroup(groupId:$g, contractId:$x)', { g: g.id, x: id }, out), childName(id)))),
           form({
             className: 'inline',
             fields: [field({ name: 'x', label: t('group.addChild'), type: 'select', options: children.filter((x) => !g.childIds.includes(x.id)).map((x) => [x.id, x.name]) })],
@@ -56,7 +56,7 @@ export async function groupsTab(c) {
           })),
         h('div',
           h('h4', t('group.users')),
-          h('ul.chips', g.userIds.map((id) => chip(userName(id), () => call('unassignUserFromGroup(groupId:$g, userId:$x)', { g: g.id, x: id }, out), userName(id))))),
+          h('ul.chips', g.userIds.map((id) => chip(userName(id), () => call('unassignUserFromGroup(groupId:$g, userId:$x)', { g: g.id, x: id }, out), userName(id)))),
           form({
             className: 'inline',
             fields: [field({ name: 'x', label: t('group.assignUser'), type: 'select', options: users.filter((u) => !g.userIds.includes(u.id)).map((u) => [u.id, u.loginId]) })],

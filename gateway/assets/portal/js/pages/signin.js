@@ -18,7 +18,7 @@ export function signInPage() {
       expired ? notice(t('signin.expired')) : null,
       form({
         fields: [
-          field({ name: 'loginId', label: t('signin.loginId'), required: true, autocomplete: 'username' }),
+          field({ name: 'loginId', label: t('signin.loginId'), required: true, autocomplete: 'username', autofocus: true }),
           field({ name: 'password', label: t('signin.password'), type: 'password', required: true, autocomplete: 'current-password' }),
         ],
         submitLabel: t('signin.submit'),
@@ -27,14 +27,14 @@ export function signInPage() {
           done(d.signIn, step2);
         },
       }));
-    box.querySelector('input').focus();
+    box.querySelector('[data-autofocus]')?.focus();
   };
   const step2 = (challenge) => {
     box.replaceChildren(
       h('h1', { id: 'signin-h' }, t('signin.tfaTitle')),
       h('p', t('signin.tfaHelp')),
       form({
-        fields: [field({ name: 'code', label: t('signin.code'), required: true, autocomplete: 'one-time-code', inputmode: 'numeric' })],
+        fields: [field({ name: 'code', label: t('signin.code'), required: true, autocomplete: 'one-time-code', inputmode: 'numeric', autofocus: true })],
         submitLabel: t('signin.verify'),
         submit: async (v) => {
           const d = await gql(VERIFY, { c: challenge, code: v.code.trim() });
@@ -42,7 +42,7 @@ export function signInPage() {
         },
         extra: h('button.link', { type: 'button', onclick: step1 }, t('signin.back')),
       }));
-    box.querySelector('input').focus();
+    box.querySelector('[data-autofocus]')?.focus();
   };
   const done = (p, next) => {
     if (p.tfaRequired) return next(p.challenge);
