@@ -45,7 +45,11 @@ async fn assets_are_embedded_typed_cached_and_compressed() {
     ] {
         let r = get(base, path, &[]).await;
         assert_eq!(r.status(), 200, "{path}");
-        assert!(h(&r, "content-type").starts_with(ty), "{path}: {}", h(&r, "content-type"));
+        assert!(
+            h(&r, "content-type").starts_with(ty),
+            "{path}: {}",
+            h(&r, "content-type")
+        );
         assert_eq!(h(&r, "cache-control"), "no-cache", "{path}");
         assert_eq!(h(&r, "x-content-type-options"), "nosniff", "{path}");
         let etag = h(&r, "etag");
@@ -61,8 +65,15 @@ async fn assets_are_embedded_typed_cached_and_compressed() {
     // GraphiQL: pinned production builds from this origin, the subscription endpoint configured.
     let page = get(base, "/", &[]).await.text().await.unwrap();
     assert!(page.contains("/graphiql/react.production.min.js"), "{page}");
-    assert!(!page.contains("http://") && !page.contains("https://"), "{page}");
-    let init = get(base, "/graphiql/init.js", &[]).await.text().await.unwrap();
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "{page}"
+    );
+    let init = get(base, "/graphiql/init.js", &[])
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(init.contains("subscriptionUrl") && init.contains("/graphql/ws"));
     let react = get(base, "/graphiql/react.production.min.js", &[])
         .await
@@ -88,7 +99,10 @@ async fn assets_are_embedded_typed_cached_and_compressed() {
     // The portal: its CSP allows this origin only; /portal redirects; unknown files are 404.
     let r = get(base, "/portal/", &[]).await;
     let csp = h(&r, "content-security-policy");
-    assert!(csp.contains("default-src 'self'") && csp.contains("connect-src 'self'"), "{csp}");
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("connect-src 'self'"),
+        "{csp}"
+    );
     let body = r.text().await.unwrap();
     assert!(body.contains("/portal/js/app.js"));
     assert!(!body.contains("http://") && !body.contains("https://"));
@@ -102,7 +116,11 @@ async fn assets_are_embedded_typed_cached_and_compressed() {
         .unwrap();
     assert_eq!(r.status(), 308);
     assert_eq!(h(&r, "location"), "/portal/");
-    for missing in ["/portal/nope.js", "/portal/../Cargo.toml", "/portal/%2e%2e/graphiql/index.html"] {
+    for missing in [
+        "/portal/nope.js",
+        "/portal/../Cargo.toml",
+        "/portal/..%2f..%2fCargo.toml",
+    ] {
         assert_eq!(get(base, missing, &[]).await.status(), 404, "{missing}");
     }
     // CORS is off by default: no header for a foreign origin.
@@ -122,14 +140,23 @@ async fn cors_answers_the_configured_origins_only() {
         http.request(reqwest::Method::OPTIONS, format!("{}/graphql", gql.base))
             .header(header::ORIGIN, origin)
             .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
-            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "authorization, content-type")
+            .header(
+                header::ACCESS_CONTROL_REQUEST_HEADERS,
+                "authorization, content-type",
+            )
             .send()
     };
     let ok = preflight("http://localhost:5173").await.unwrap();
     assert!(ok.status().is_success(), "{}", ok.status());
-    assert_eq!(h(&ok, "access-control-allow-origin"), "http://localhost:5173");
+    assert_eq!(
+        h(&ok, "access-control-allow-origin"),
+        "http://localhost:5173"
+    );
     let allowed = h(&ok, "access-control-allow-headers").to_lowercase();
-    assert!(allowed.contains("authorization") && allowed.contains("content-type"), "{allowed}");
+    assert!(
+        allowed.contains("authorization") && allowed.contains("content-type"),
+        "{allowed}"
+    );
     let other = preflight("https://evil.example").await.unwrap();
     assert!(h(&other, "access-control-allow-origin").is_empty());
 
@@ -141,7 +168,10 @@ async fn cors_answers_the_configured_origins_only() {
         .send()
         .await
         .unwrap();
-    assert_eq!(h(&r, "access-control-allow-origin"), "https://portal.example.com");
+    assert_eq!(
+        h(&r, "access-control-allow-origin"),
+        "https://portal.example.com"
+    );
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["data"]["__typename"], "Query");
     app.stop().await;

@@ -75,10 +75,10 @@ function assert(cond, msg) {
   if (!cond) throw new Error(`assertion failed: ${msg}`);
 }
 
-async function shot(page, name) {
+async function shot(page, name, fullPage = false) {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 }
 
 function watch(page, label) {
@@ -293,8 +293,8 @@ try {
     await page.locator('tr.tier-1').first().waitFor();
     await page.locator('tr[data-kind="USAGE"], tr[data-kind="RESOURCE"]').first().waitFor({ state: 'attached' });
     await page.getByRole('heading', { name: /Summary per workspace/ }).waitFor();
-    await page.locator('section', { has: page.getByRole('heading', { name: /Summary per workspace/ }) }).getByRole('cell', { name: 'total' }).waitFor();
-    await shot(page, 'billing');
+    await page.locator('section', { has: page.getByRole('heading', { name: /Summary per workspace/ }) }).getByRole('cell', { name: 'Total', exact: true }).waitFor();
+    await shot(page, 'billing', true);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Detail CSV' }).click()]);
     const csv = readFileSync(await download.path(), 'utf8');
     assert(download.suggestedFilename().startsWith(S.child) && download.suggestedFilename().endsWith('.csv'), download.suggestedFilename());

@@ -130,7 +130,9 @@ impl Settings {
             // An origin is scheme://host[:port], nothing after it: a browser never sends more.
             let ok = o == "*"
                 || ((o.starts_with("http://") || o.starts_with("https://"))
-                    && !o.split_once("://").is_some_and(|(_, rest)| rest.is_empty() || rest.contains('/'))
+                    && !o
+                        .split_once("://")
+                        .is_some_and(|(_, rest)| rest.is_empty() || rest.contains('/'))
                     && o.bytes().all(|b| b.is_ascii_graphic()));
             if !ok {
                 p.push(format!(

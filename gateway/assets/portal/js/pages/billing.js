@@ -71,7 +71,7 @@ async function showMonth(c, month, box) {
       const [charge, wsId, wsName, amount, currency] = ['Charge Type', 'Workspace ID', 'Workspace Name', 'Amount', 'Currency'].map(col);
       summary.replaceChildren(summary.firstChild,
         table([t('billing.charge'), t('billing.workspace'), t('billing.amount')],
-          rows.map((r) => h('tr', h('td', r[charge]), h('td', r[wsName] || r[wsId] || '—'), h('td.num', fmtMoney(r[amount], r[currency])))),
+          rows.map((r) => h('tr', h('td', t(`billing.charge.${r[charge]}`)), h('td', r[wsName] || r[wsId] || '—'), h('td.num', fmtMoney(r[amount], r[currency])))),
           t('billing.summary')));
     })
     .catch((e) => summary.replaceChildren(summary.firstChild, notice(errorText(e), 'error')));
@@ -99,7 +99,7 @@ function billTree(bill) {
   draw();
   return h('section.card', { 'aria-labelledby': 'tree-h' },
     h('h2', { id: 'tree-h' }, `${t('billing.tree')} · ${bill.month} · ${t('bill.' + bill.status)}`),
-    h('div.field.inline', h('label', { for: depthId }, 'Tier ≤'), select),
+    h('div.field.inline', h('label', { for: depthId }, t('billing.depth')), select),
     body,
     h('dl.totals',
       h('dt', t('billing.subtotal')), h('dd', fmtMoney(bill.subtotal, bill.currency)),
