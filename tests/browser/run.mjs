@@ -390,6 +390,72 @@ try {
     await page.getByRole('cell', { name: /^Revoked/ }).waitFor();
   });
 
+  await check('users: role and usage visibility changed in place, then deleted', async () => {
+    await page.goto(`${BASE}/portal/#/contracts/${S.partner}/users`);
+    const row = page.locator('tr', { has: page.getByRole('cell', { name: S.partnerAdmin, exact: true }) });
+    await row.waitFor();
+    await row.getByLabel(`Role: ${S.partnerAdmin}`).selectOption('USER');
+    await row.getByLabel(`May see usage and bills: ${S.partnerAdmin}`).uncheck();
+    await row.getByRole('button', { name: 'Update' }).click();
+    await row.getByText('Saved.').waitFor();
+    const u = await api(S.op, 'query($id:ID!){ contract(id:$id){ users(first:50){ edges { node { loginId role canViewUsage } } } } }', { id: S.partner });
+    const admin = u.contract.users.edges.map((e) => e.node).find((x) => x.loginId === S.partnerAdmin);
+    assert(admin.role === 'USER' && admin.canViewUsage === false, JSON.stringify(admin));
+    await row.getByLabel(`Role: ${S.partnerAdmin}`).selectOption('ADMIN');
+    await row.getByLabel(`May see usage and bills: ${S.partnerAdmin}`).check();
+    await row.getByRole('button', { name: 'Update' }).click();
+    await row.getByText('Saved.').waitFor();
+    // A user made here and deleted again.
+    const uf = page.locator('form', { has: page.getByRole('heading', { name: 'New user' }) });
+    await uf.getByLabel('Login ID').fill(`temp-${run}`);
+    await uf.getByLabel('Email').fill(`temp-${run}@example.com`);
+    await uf.getByLabel('Initial password').fill(PASSWORD);
+    await uf.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('button', { name: `Delete: temp-${run}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await until('the user to go', async () => (await page.getByRole('cell', { name: `temp-${run}`, exact: true }).count()) === 0);
+  });
+
+  await check('contract groups: created, a child added, a parent user assigned', async () => {
+    await page.goto(`${BASE}/portal/#/contracts/${S.partner}/groups`);
+    const gf = page.locator('form', { has: page.getByRole('heading', { name: 'New contract group' }) });
+    await gf.getByLabel('Group name').fill('East region');
+    await gf.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('button', { name: 'Manage: East region' }).click();
+    await page.getByRole('heading', { name: 'East region' }).waitFor();
+    await page.getByLabel('Add child contract').selectOption({ label: 'Portal Child' });
+    await page.getByRole('button', { name: 'Add child contract' }).click();
+    await page.getByRole('button', { name: 'Remove: Portal Child' }).waitFor();
+    await page.getByLabel('Assign user').selectOption({ label: S.partnerAdmin });
+    await page.getByRole('button', { name: 'Assign user' }).click();
+    await page.getByRole('button', { name: `Remove: ${S.partnerAdmin}` }).waitFor();
+    await shot(page, 'contract-groups');
+    // Undo, so the admin keeps managing every child.
+    await page.getByRole('button', { name: `Remove: ${S.partnerAdmin}` }).click();
+    await until('the admin unassigned', async () => (await page.getByRole('button', { name: `Remove: ${S.partnerAdmin}` }).count()) === 0);
+  });
+
+  await check('a child changed, then abolished with the force confirmation (it has a tenant)', async () => {
+    const kids = await api(S.op, 'query($id:ID!){ contract(id:$id){ children(filter:{externalId:"C-02"}){ edges { node { id } } } } }', { id: S.partner });
+    const id = kids.contract.children.edges[0].node.id;
+    await api(S.op, 'mutation($c:ID!,$i:TenantInput!){ createTenant(contractId:$c, input:$i){ id } }', { c: id, i: { name: 'old-tenant', region: 'jp2' } });
+    await page.goto(`${BASE}/portal/#/contracts/${id}`);
+    const ef = page.locator('section', { has: page.getByRole('heading', { name: 'Change contract' }) });
+    await ef.getByLabel('Name', { exact: true }).fill('Child 02 (renamed)');
+    await ef.getByLabel('External ID').fill('bad id!');
+    await ef.getByRole('button', { name: 'Save' }).click();
+    await ef.locator('[data-field="externalId"] .error').waitFor();
+    await ef.getByLabel('External ID').fill('C-02');
+    await ef.getByRole('button', { name: 'Save' }).click();
+    await ef.getByText('Saved.').waitFor();
+    await page.getByRole('button', { name: 'Abolish contract' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Abolish contract' }).click();
+    // Refused while tenants remain: the portal asks a second time, and forcing it goes through.
+    await page.getByRole('dialog').getByText('still has tenants').waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete tenants and abolish' }).click();
+    await page.getByRole('heading', { name: /Child 02 \(renamed\)\s*Abolished/ }).waitFor();
+  });
+
   await check('GraphiQL loads offline and runs a query and a subscription', async () => {
     const gctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const gp = await gctx.newPage();
