@@ -1,9 +1,10 @@
 //! Static assets embedded in the binary: GraphiQL at `GET /` (and `GET /graphql`) with its
 //! pinned, vendored bundles under `/graphiql/`, and the partner portal under `/portal/`.
 //!
-//! Everything comes from `gateway/assets/` (compiled in by rust-embed in release builds; debug
-//! builds read the same folder from disk, so editing the portal needs no rebuild). Nothing is
-//! loaded from anywhere else, so both work on a machine without internet. Each response carries
+//! Everything comes from `gateway/assets/`, compiled in by rust-embed (in debug builds too, so the
+//! tests serve what a release serves; cargo rebuilds when an embedded file changes — a *new*
+//! file needs this crate rebuilt, e.g. `touch gateway/src/assets.rs`). Nothing is loaded from
+//! anywhere else, so both work on a machine without internet. Each response carries
 //! its content type, a strong ETag (the SHA-256 of the file) with `Cache-Control: no-cache` —
 //! browsers revalidate and get `304 Not Modified` while the binary is the same, and never keep a
 //! stale file after an upgrade — and is gzipped when the client accepts it.
