@@ -81,6 +81,15 @@ async function shot(page, name, fullPage = false) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 }
 
+/** Every form control on the screen has a label (its own, aria-label or aria-labelledby). */
+async function labelled(page) {
+  const bare = await page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea')]
+      .filter((e) => e.type !== 'hidden' && !e.labels?.length && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+      .map((e) => e.outerHTML));
+  assert(bare.length === 0, `unlabelled controls on ${page.url()}:\n${bare.join('\n')}`);
+}
+
 function watch(page, label) {
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
@@ -154,7 +163,8 @@ try {
     await page.getByLabel('Password').fill('wrong-password-1');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('.form-error').waitFor();
-    assert((await page.locator('.form-error').innerText()).includes('UNAUTHENTICATED') || true, 'error shown');
+    assert((await page.locator('.form-error').innerText()).includes('Not signed in or wrong credentials'), 'error shown');
+    await labelled(page);
   });
 
   await check('partner owner signs in and enrols TOTP (QR code, recovery codes shown once)', async () => {
@@ -172,9 +182,11 @@ try {
     S.enrolStep = totpStep();
     await page.getByLabel('Code').fill(totp(S.secret, S.enrolStep - 1));
     await shot(page, 'security-totp-enrolment');
+    await labelled(page);
     await page.getByRole('button', { name: 'Turn on' }).click();
     await page.locator('#recovery-codes li').first().waitFor();
     assert((await page.locator('#recovery-codes li').count()) === 10, 'ten recovery codes');
+    S.recovery = (await page.locator('#recovery-codes li').first().innerText()).trim();
     await page.getByRole('button', { name: 'I have stored them' }).click();
     assert((await page.locator('#recovery-codes').count()) === 0, 'codes are gone once acknowledged');
   });
@@ -187,7 +199,8 @@ try {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
     await shot(page, 'sign-in-totp');
-    await page.getByLabel('Code').fill(totp(S.secret, S.enrolStep));
+    // The current step's code: enrolment claimed the one before, each is accepted once.
+    await page.getByLabel('Code').fill(totp(S.secret, totpStep()));
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByRole('heading', { name: `Partner ${run}` }).waitFor();
     await shot(page, 'contract-overview');
@@ -223,6 +236,7 @@ try {
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByText('Page 2 of 2 · 12 in all').waitFor();
     await shot(page, 'child-contracts-search');
+    await labelled(page);
     // And by its external id alone.
     await search.getByLabel('Name').fill('');
     await search.getByLabel('External ID').fill('PC-001');
@@ -269,6 +283,7 @@ try {
     await page.getByRole('button', { name: `Revoke: ${S.partnerAdmin}` }).click();
     await until('the revoke to show', async () => (await page.locator('.access').getByRole('cell', { name: `${S.partnerAdmin} (partner)` }).count()) === 0);
     await shot(page, 'tenants-access');
+    await labelled(page);
   });
 
   await check("the child's bill: estimate, tree with tiers, summary per workspace, CSV download", async () => {
@@ -295,6 +310,7 @@ try {
     await page.getByRole('heading', { name: /Summary per workspace/ }).waitFor();
     await page.locator('section', { has: page.getByRole('heading', { name: /Summary per workspace/ }) }).getByRole('cell', { name: 'Total', exact: true }).waitFor();
     await shot(page, 'billing', true);
+    await labelled(page);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Detail CSV' }).click()]);
     const csv = readFileSync(await download.path(), 'utf8');
     assert(download.suggestedFilename().startsWith(S.child) && download.suggestedFilename().endsWith('.csv'), download.suggestedFilename());
@@ -351,6 +367,26 @@ try {
     await kctx.close();
   });
 
+  await check('a recovery code signs in once as the second step', async () => {
+    const rctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    const rp = await rctx.newPage();
+    watch(rp, 'recovery');
+    const attempt = async () => {
+      await rp.goto(`${BASE}/portal/#/signin`);
+      await rp.getByLabel('Login ID').fill(S.partnerOwner);
+      await rp.getByLabel('Password').fill(PASSWORD);
+      await rp.getByRole('button', { name: 'Sign in' }).click();
+      await rp.getByLabel('Code').fill(S.recovery);
+      await rp.getByRole('button', { name: 'Verify' }).click();
+    };
+    await attempt();
+    await rp.getByRole('heading', { name: `Partner ${run}` }).waitFor();
+    await rp.getByRole('button', { name: 'Sign out' }).click();
+    await attempt();
+    await rp.locator('.form-error').waitFor(); // spent
+    await rctx.close();
+  });
+
   await check('a child user signs in and cannot see the parent', async () => {
     const cctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
     const cp = await cctx.newPage();
@@ -385,6 +421,7 @@ try {
     const me = await fetch(`${BASE}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': secret }, body: JSON.stringify({ query: `{ contract(id:"${S.partner}"){ name } }` }) }).then((r) => r.json());
     assert(me.data?.contract?.name === `Partner ${run}`, `the key works: ${JSON.stringify(me)}`);
     await shot(page, 'api-keys');
+    await labelled(page);
     await page.getByRole('button', { name: 'Revoke: billing export' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
     await page.getByRole('cell', { name: /^Revoked/ }).waitFor();
@@ -398,6 +435,7 @@ try {
     await row.getByLabel(`May see usage and bills: ${S.partnerAdmin}`).uncheck();
     await row.getByRole('button', { name: 'Update' }).click();
     await row.getByText('Saved.').waitFor();
+    await labelled(page);
     const u = await api(S.op, 'query($id:ID!){ contract(id:$id){ users(first:50){ edges { node { loginId role canViewUsage } } } } }', { id: S.partner });
     const admin = u.contract.users.edges.map((e) => e.node).find((x) => x.loginId === S.partnerAdmin);
     assert(admin.role === 'USER' && admin.canViewUsage === false, JSON.stringify(admin));
@@ -430,6 +468,7 @@ try {
     await page.getByRole('button', { name: 'Assign user' }).click();
     await page.getByRole('button', { name: `Remove: ${S.partnerAdmin}` }).waitFor();
     await shot(page, 'contract-groups');
+    await labelled(page);
     // Undo, so the admin keeps managing every child.
     await page.getByRole('button', { name: `Remove: ${S.partnerAdmin}` }).click();
     await until('the admin unassigned', async () => (await page.getByRole('button', { name: `Remove: ${S.partnerAdmin}` }).count()) === 0);
@@ -448,6 +487,7 @@ try {
     await ef.getByLabel('External ID').fill('C-02');
     await ef.getByRole('button', { name: 'Save' }).click();
     await ef.getByText('Saved.').waitFor();
+    await labelled(page);
     await page.getByRole('button', { name: 'Abolish contract' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Abolish contract' }).click();
     // Refused while tenants remain: the portal asks a second time, and forcing it goes through.
