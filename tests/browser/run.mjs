@@ -382,6 +382,7 @@ try {
     await attempt();
     await rp.getByRole('heading', { name: `Partner ${run}` }).waitFor();
     await rp.getByRole('button', { name: 'Sign out' }).click();
+    await rp.getByRole('heading', { name: 'Sign in' }).waitFor();
     await attempt();
     await rp.locator('.form-error').waitFor(); // spent
     await rctx.close();

@@ -68,17 +68,24 @@ async function signOut() {
   go('/signin');
 }
 
+// Each render has a number; one that a newer render overtook draws nothing (nor its errors).
+let renders = 0;
+
 export async function render() {
+  const mine = ++renders;
+  const stale = () => mine !== renders;
   const main = document.getElementById('main');
   const path = location.hash.slice(1) || '/';
   if (!session.get() && path !== '/signin') return go('/signin');
   try {
     await loadMe();
   } catch (e) {
+    if (stale()) return;
     if (!session.get()) return go('/signin');
     main.replaceChildren(notice(errorText(e), 'error'));
     return;
   }
+  if (stale()) return;
   if (path === '/' || (path === '/signin' && state.me)) return go(home());
   header();
   for (const [re, page] of routes) {
@@ -87,13 +94,11 @@ export async function render() {
       main.replaceChildren(h('p.muted', t('loading')));
       try {
         const node = await page(...m.slice(1));
-        // A newer navigation may have rendered meanwhile: only the current route draws.
-        if ((location.hash.slice(1) || '/') === path) {
-          main.replaceChildren(node);
-          main.querySelector('[data-autofocus]')?.focus();
-        }
+        if (stale()) return;
+        main.replaceChildren(node);
+        main.querySelector('[data-autofocus]')?.focus();
       } catch (e) {
-        main.replaceChildren(notice(errorText(e), 'error'));
+        if (!stale()) main.replaceChildren(notice(errorText(e), 'error'));
       }
       return;
     }
