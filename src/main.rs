@@ -142,8 +142,8 @@ async fn serve(settings: Settings, target: Vec<String>) -> anyhow::Result<()> {
     let app = App::start(settings, &target).await?;
     if app.targets.contains(&"gateway") {
         println!(
-            "ECL is running: GraphiQL at http://{}/  (POST http://{}/graphql)",
-            app.addr, app.addr
+            "ECL is running: GraphiQL at http://{}/  (POST http://{}/graphql), partner portal at http://{}/portal/",
+            app.addr, app.addr, app.addr
         );
         println!(
             "Sign in with: mutation {{ signIn(loginId: \"operator\", password: \"…\") {{ accessToken }} }} \

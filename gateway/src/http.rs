@@ -1,17 +1,13 @@
-//! HTTP edge of the gateway: `POST /graphql` and GraphiQL at `GET /`.
+//! HTTP edge of the gateway: `POST /graphql` (GraphiQL at `GET /` and `GET /graphql` is in `assets`).
 
 use crate::{auth, errors, schema};
-use async_graphql::{
-    Response, ServerError,
-    dataloader::DataLoader,
-    http::{GraphiQLSource, graphiql_plugin_explorer},
-};
+use async_graphql::{Response, ServerError, dataloader::DataLoader};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{
     Router,
     extract::State,
     http::{HeaderMap, StatusCode},
-    response::{Html, IntoResponse},
+    response::IntoResponse,
     routing::get,
 };
 use ecl_bus::{Bus, CallCtx};
@@ -43,20 +39,9 @@ pub fn router(ctx: Ctx) -> Router {
         auth: auth::Auth::from_ctx(&ctx),
     };
     Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
-        .route("/", get(graphiql))
+        .route("/graphql", get(crate::assets::graphiql).post(graphql))
         .route("/exports/bills/{contract_id}/{file}", get(export))
         .with_state(gw)
-}
-
-async fn graphiql() -> impl IntoResponse {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .plugins(&[graphiql_plugin_explorer()])
-            .title("ECL partner platform")
-            .finish(),
-    )
 }
 
 async fn graphql(

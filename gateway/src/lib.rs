@@ -2,8 +2,10 @@
 //! the caller once per request, then every resolver is a thin call over the bus carrying that
 //! principal; fields that fan out go through DataLoaders whose batch is one bus request.
 
+mod assets;
 mod auth;
 mod batch;
+mod cors;
 mod errors;
 mod http;
 pub mod schema;
@@ -16,7 +18,7 @@ pub const NAME: &str = "gateway";
 pub fn module() -> Module {
     Module {
         name: NAME,
-        about: "GraphQL API (POST /graphql, WebSocket /graphql/ws, GraphiQL at /), authentication, DataLoaders",
+        about: "GraphQL API (POST /graphql, WebSocket /graphql/ws, GraphiQL at /, portal at /portal/), authentication, DataLoaders",
         needs: &[Need::Bus, Need::Cache, Need::Http],
         init: |ctx| Box::pin(init(ctx)),
     }
@@ -25,8 +27,14 @@ pub fn module() -> Module {
 async fn init(ctx: Ctx) -> anyhow::Result<Started> {
     let timeout = std::time::Duration::from_millis(ctx.settings.request_timeout_ms);
     let hub = schema::live::Hub::start(&ctx.bus, timeout).await?;
+    let mut router = http::router(ctx.clone())
+        .merge(ws::router(&ctx, hub))
+        .merge(assets::router());
+    if let Some(cors) = cors::layer(&ctx.settings.cors_origin_list()) {
+        router = router.layer(cors);
+    }
     Ok(Started {
-        http: Some(http::router(ctx.clone()).merge(ws::router(&ctx, hub))),
+        http: Some(router),
         ready: vec![],
     })
 }

@@ -60,6 +60,9 @@ pub struct Settings {
     pub api_key_rate_per_sec: f64,
     /// Requests an API key may make in a burst (token bucket size).
     pub api_key_burst: u32,
+    /// Origins allowed to call the API from a browser (CORS), comma-separated
+    /// (`https://portal.example.com,http://localhost:5173`), or `*` for any; empty = CORS off.
+    pub cors_origins: String,
 }
 
 impl Default for Settings {
@@ -80,6 +83,7 @@ impl Default for Settings {
             lockout_secs: 15 * 60,
             api_key_rate_per_sec: 20.0,
             api_key_burst: 60,
+            cors_origins: String::new(),
         }
     }
 }
@@ -110,8 +114,32 @@ impl Settings {
         }
     }
 
+    /// The CORS origins of `cors_origins`, trimmed; empty when CORS is off.
+    pub fn cors_origin_list(&self) -> Vec<String> {
+        self.cors_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
     fn problems(&self) -> Vec<String> {
         let mut p = Vec::new();
+        for o in self.cors_origin_list() {
+            // An origin is scheme://host[:port], nothing after it: a browser never sends more.
+            let ok = o == "*"
+                || ((o.starts_with("http://") || o.starts_with("https://"))
+                    && !o
+                        .split_once("://")
+                        .is_some_and(|(_, rest)| rest.is_empty() || rest.contains('/'))
+                    && o.bytes().all(|b| b.is_ascii_graphic()));
+            if !ok {
+                p.push(format!(
+                    "configuration: ECL_CORS_ORIGINS entries must be * or http(s)://host[:port], got {o:?}"
+                ));
+            }
+        }
         if let Some(db) = &self.database_url
             && !(db.starts_with("sqlite:")
                 || db.starts_with("postgres://")
@@ -184,6 +212,26 @@ mod tests {
                 && err.contains("ECL_REDIS_URL")
                 && err.contains("ECL_NAMESPACE")
         );
+    }
+
+    #[test]
+    fn cors_origins_are_a_checked_comma_separated_list() {
+        let with = |v: &str| {
+            Settings::from_figment(
+                Figment::from(Serialized::defaults(Settings::default()))
+                    .merge(Serialized::globals(serde_json::json!({"cors_origins": v}))),
+            )
+        };
+        assert!(Settings::default().cors_origin_list().is_empty());
+        let s = with(" https://portal.example.com, http://localhost:5173 ").unwrap();
+        assert_eq!(
+            s.cors_origin_list(),
+            ["https://portal.example.com", "http://localhost:5173"]
+        );
+        assert_eq!(with("*").unwrap().cors_origin_list(), ["*"]);
+        let err = with("https://ok.example,portal.example.com,https://x.example/path").unwrap_err();
+        assert_eq!(err.lines().count(), 2, "{err}");
+        assert!(err.contains("ECL_CORS_ORIGINS"), "{err}");
     }
 
     #[test]
