@@ -102,6 +102,8 @@ impl App {
             let shutdown = async move {
                 let _ = stopped.wait_for(|s| *s).await;
             };
+            // With the peer address in each request: the gateway limits sign-ins per client.
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             if let Err(e) = axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown)
                 .await
@@ -132,7 +134,7 @@ fn ops_routes(ready: Arc<Vec<ReadyCheck>>) -> Router {
         .route("/readyz", get(readyz).with_state(ready))
         .route(
             "/metrics",
-            get(|| async { ecl_kernel::telemetry::metrics().render() }),
+            get(|| async { ecl_kernel::telemetry::render_metrics() }),
         )
 }
 

@@ -6,6 +6,8 @@ mod auth;
 mod batch;
 mod errors;
 mod http;
+pub mod limits;
+pub mod nulls;
 pub mod schema;
 mod ws;
 
@@ -25,8 +27,17 @@ pub fn module() -> Module {
 async fn init(ctx: Ctx) -> anyhow::Result<Started> {
     let timeout = std::time::Duration::from_millis(ctx.settings.request_timeout_ms);
     let hub = schema::live::Hub::start(&ctx.bus, timeout).await?;
+    let schema = schema::build();
+    let shared = http::Shared {
+        limits: limits::QueryLimits {
+            sizes: limits::IntrospectionSizes::measure(&schema).await,
+            max_complexity: schema::MAX_COMPLEXITY,
+        },
+        types: std::sync::Arc::new(nulls::Types::from_sdl(&schema.sdl())),
+        schema,
+    };
     Ok(Started {
-        http: Some(http::router(ctx.clone()).merge(ws::router(&ctx, hub))),
+        http: Some(http::router(ctx.clone(), shared.clone()).merge(ws::router(&ctx, hub, shared))),
         ready: vec![],
     })
 }

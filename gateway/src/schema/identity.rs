@@ -116,8 +116,9 @@ impl IdentityMutation {
         login_id: String,
         password: String,
     ) -> async_graphql::Result<SignInPayload> {
-        Ok(RequestState::of(ctx)
-            .call(&SignIn { login_id, password })
+        let s = RequestState::of(ctx);
+        s.limit_sign_in().await?;
+        Ok(s.call(&SignIn { login_id, password })
             .await?
             .into())
     }
@@ -130,8 +131,10 @@ impl IdentityMutation {
         challenge: String,
         code: String,
     ) -> async_graphql::Result<SignInPayload> {
-        Ok(RequestState::of(ctx)
-            .call(&VerifyTfa { challenge, code })
+        // Code guessing is sign-in guessing: the same per-client bucket.
+        let s = RequestState::of(ctx);
+        s.limit_sign_in().await?;
+        Ok(s.call(&VerifyTfa { challenge, code })
             .await?
             .into())
     }
