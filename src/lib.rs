@@ -92,6 +92,7 @@ impl App {
             .layer(tower_http::limit::RequestBodyLimitLayer::new(
                 settings.body_limit_bytes,
             ))
+            .layer(axum::middleware::from_fn(graphql_shaped_limit))
             .layer(axum::middleware::from_fn(count_http));
         let listener = tokio::net::TcpListener::bind(settings.http_addr)
             .await
@@ -145,6 +146,33 @@ async fn readyz(State(checks): State<Arc<Vec<ReadyCheck>>>) -> (StatusCode, &'st
         }
     }
     (StatusCode::OK, "ready")
+}
+
+/// The body limit answers 413 in plain text; on `/graphql` every answer is a GraphQL response.
+async fn graphql_shaped_limit(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::{http::header, response::IntoResponse};
+    let graphql = req.uri().path() == "/graphql";
+    let resp = next.run(req).await;
+    let json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().ends_with(b"json"));
+    if graphql && resp.status() == StatusCode::PAYLOAD_TOO_LARGE && !json {
+        let body = serde_json::json!({"errors": [{
+            "message": "the request body is too large",
+            "extensions": {"code": "INVALID_INPUT"},
+        }]});
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [(header::CONTENT_TYPE, "application/graphql-response+json")],
+            body.to_string(),
+        )
+            .into_response();
+    }
+    resp
 }
 
 async fn count_http(
