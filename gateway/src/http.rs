@@ -6,7 +6,7 @@
 //! | status | when | `data` |
 //! | --- | --- | --- |
 //! | 200 | the operation ran (field errors, if any, are in `errors` and their fields `null`) | present |
-//! | 400 | it never ran: the body is not one GraphQL request (not JSON, a batch, no `query`), a syntax or validation error, or a limit (depth, complexity, aliases, selections) | absent |
+//! | 400 | it never ran: the body is not one GraphQL request (not JSON, a batch, no `query`), a syntax or validation error, or a limit (query length, depth, complexity, aliases, selections) | absent |
 //! | 401 | bad, expired or doubled credentials (`UNAUTHENTICATED`) | absent |
 //! | 413 | the body is over `ECL_BODY_LIMIT_BYTES` | absent |
 //! | 415 | a content type other than JSON (multipart uploads are not accepted) | absent |
@@ -207,9 +207,9 @@ async fn run(
     let mut request = parse_body(headers, body)?;
     // Bad credentials fail the whole request: no field should run as someone else or anonymous.
     let principal = gw.auth.resolve(headers).await?;
-    let doc = request.parsed_query().map_err(errors::syntax)?.clone();
-    gw.shared.limits.check(&doc)?;
+    gw.shared.limits.check_request(&mut request)?;
     let operation_name = request.operation_name.clone();
+    let query = request.query.clone();
 
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
     let trace = headers
@@ -270,7 +270,11 @@ async fn run(
         }
     }
     let executed = !matches!(resp.data, Value::Null) || resp.errors.iter().any(|e| !e.path.is_empty());
-    if executed {
+    // Parsed again only when a field failed (the executed document is gone by now).
+    if executed
+        && resp.errors.iter().any(|e| !e.path.is_empty())
+        && let Ok(doc) = async_graphql::parser::parse_query(&query)
+    {
         crate::nulls::propagate(&gw.shared.types, &doc, operation_name.as_deref(), &mut resp);
     }
     let n = counter.load(std::sync::atomic::Ordering::Relaxed);

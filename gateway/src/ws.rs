@@ -170,17 +170,10 @@ impl Executor for PerOperation {
         };
         // The same limits as over HTTP, before anything runs.
         let mut request = request;
-        let checked = match request.parsed_query() {
-            Ok(doc) => self.st.shared.limits.check(doc).map_err(crate::errors::request_error),
-            Err(e) => {
-                let e = crate::errors::syntax(e);
-                let mut s = crate::errors::request_error(e.error);
-                s.locations.extend(e.at);
-                Err(s)
-            }
-        };
-        if let Err(e) = checked {
-            return refuse(e);
+        if let Err(e) = self.st.shared.limits.check_request(&mut request) {
+            let mut s = crate::errors::request_error(e.error);
+            s.locations.extend(e.at);
+            return refuse(s);
         }
         let state = RequestState {
             bus: self.st.bus.clone(),
