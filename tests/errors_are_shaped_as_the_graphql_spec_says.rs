@@ -20,8 +20,8 @@ async fn post(gql: &Gql, body: &str, headers: &[(&str, &str)]) -> (u16, Value) {
     let r = req.send().await.unwrap();
     let status = r.status().as_u16();
     let text = r.text().await.unwrap();
-    let body: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    let body: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
     (status, body)
 }
 
@@ -35,8 +35,18 @@ fn assert_request_error(status: u16, body: &Value, want_status: u16, want_code: 
     assert_eq!(errors.len(), 1, "{body}");
     assert_eq!(errors[0]["extensions"]["code"], want_code, "{body}");
     let message = errors[0]["message"].as_str().unwrap();
-    for debug in ["Error(", "Some(", "ParseRequestError", "InvalidRequest", "{ ", "\n"] {
-        assert!(!message.contains(debug), "debug text {debug:?} in {message:?}");
+    for debug in [
+        "Error(",
+        "Some(",
+        "ParseRequestError",
+        "InvalidRequest",
+        "{ ",
+        "\n",
+    ] {
+        assert!(
+            !message.contains(debug),
+            "debug text {debug:?} in {message:?}"
+        );
     }
     assert_locations_valid(body);
 }
@@ -61,7 +71,12 @@ async fn requests_that_cannot_run_get_a_coded_graphql_error() {
     assert_request_error(s, &b, 400, "INVALID_INPUT");
     let (s, b) = post(&gql, r#"{"variables": {}}"#, &[JSON]).await;
     assert_request_error(s, &b, 400, "INVALID_INPUT");
-    let (s, b) = post(&gql, r#"{"query": "{ __typename }", "variables": 5}"#, &[JSON]).await;
+    let (s, b) = post(
+        &gql,
+        r#"{"query": "{ __typename }", "variables": 5}"#,
+        &[JSON],
+    )
+    .await;
     assert_request_error(s, &b, 400, "INVALID_INPUT");
 
     let (s, b) = post(
@@ -71,20 +86,38 @@ async fn requests_that_cannot_run_get_a_coded_graphql_error() {
     )
     .await;
     assert_request_error(s, &b, 400, "INVALID_INPUT");
-    assert!(b["errors"][0]["message"].as_str().unwrap().contains("batch"));
+    assert!(
+        b["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("batch")
+    );
 
     // A syntax error points at where it is, 1-based.
     let (s, b) = post(&gql, r#"{"query": "{\n  me {\n    id\n"}"#, &[JSON]).await;
     assert_request_error(s, &b, 400, "INVALID_INPUT");
-    assert!(b["errors"][0]["message"].as_str().unwrap().starts_with("syntax error"));
+    assert!(
+        b["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("syntax error")
+    );
     assert_eq!(b["errors"][0]["locations"][0]["line"], 4, "{b}");
 
     // Validation errors: coded, located, nothing ran.
     let (s, b) = post(&gql, r#"{"query": "{ nope }"}"#, &[JSON]).await;
     assert_request_error(s, &b, 400, "INVALID_INPUT");
-    assert_eq!(b["errors"][0]["locations"][0], json!({"line": 1, "column": 3}));
+    assert_eq!(
+        b["errors"][0]["locations"][0],
+        json!({"line": 1, "column": 3})
+    );
 
-    let (s, b) = post(&gql, r#"{"query": "{ __typename }"}"#, &[("content-type", "text/plain")]).await;
+    let (s, b) = post(
+        &gql,
+        r#"{"query": "{ __typename }"}"#,
+        &[("content-type", "text/plain")],
+    )
+    .await;
     assert_request_error(s, &b, 415, "INVALID_INPUT");
 
     for token in ["garbage", "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl"] {
@@ -150,7 +183,12 @@ async fn a_failed_field_is_null_in_place_and_non_null_failures_move_up() {
             json!({"id": id}),
         )
         .await;
-    assert_eq!(r.body["data"], json!({"contract": {"bill": null}}), "{}", r.body);
+    assert_eq!(
+        r.body["data"],
+        json!({"contract": {"bill": null}}),
+        "{}",
+        r.body
+    );
 
     // A non-null field's failure nulls its nearest nullable parent: `contract` is `Contract!`,
     // the root is non-null, so `data` itself is null — and every error is still reported.
@@ -170,6 +208,9 @@ async fn a_failed_field_is_null_in_place_and_non_null_failures_move_up() {
     let r = gql.q(None, "{ me { id } }", json!({})).await;
     assert_eq!((r.status, r.code().as_str()), (200, "UNAUTHENTICATED"));
     assert_eq!(r.body["data"], Value::Null);
-    assert!(r.body.as_object().unwrap().contains_key("data"), "present, null");
+    assert!(
+        r.body.as_object().unwrap().contains_key("data"),
+        "present, null"
+    );
     app.stop().await;
 }

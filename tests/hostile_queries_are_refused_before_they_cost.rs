@@ -52,7 +52,10 @@ fn assert_refused(r: &Resp, what: &str) {
     assert_eq!(r.code(), "INVALID_INPUT", "{what}");
     assert!(r.body.get("data").is_none(), "{what}: never ran");
     assert!(
-        r.body["errors"][0]["message"].as_str().unwrap().contains(what),
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(what),
         "{}",
         r.body
     );
@@ -67,7 +70,10 @@ async fn hostile_queries_get_a_coded_refusal_and_introspection_still_works() {
     assert_refused(&r, "longer than");
     let r = gql.q(None, &alias_bomb(300), json!({})).await;
     assert_refused(&r, "aliases");
-    assert!(started.elapsed() < Duration::from_secs(5), "refused quickly");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "refused quickly"
+    );
 
     // Within the alias cap, introspection is priced by what it answers.
     let r = gql.q(None, &nested_bomb(5), json!({})).await;
@@ -78,7 +84,11 @@ async fn hostile_queries_get_a_coded_refusal_and_introspection_still_works() {
         .collect();
     let fragments = &INTROSPECTION[INTROSPECTION.find("fragment FullType").unwrap()..];
     let r = gql
-        .q(None, &format!("{{ {} }}\n{fragments}", copies.join(" ")), json!({}))
+        .q(
+            None,
+            &format!("{{ {} }}\n{fragments}", copies.join(" ")),
+            json!({}),
+        )
         .await;
     assert_refused(&r, "too complex");
 
@@ -91,7 +101,10 @@ async fn hostile_queries_get_a_coded_refusal_and_introspection_still_works() {
     let started = Instant::now();
     let r = gql.q(None, &q, json!({})).await;
     assert_refused(&r, "selects more than");
-    assert!(started.elapsed() < Duration::from_secs(5), "refused quickly");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "refused quickly"
+    );
 
     let r = gql.q(None, INTROSPECTION, json!({})).await;
     let types = r.data()["__schema"]["types"].as_array().unwrap();
@@ -123,7 +136,12 @@ async fn parallel_introspection_bombs_leave_memory_bounded() {
     .await;
     let took = started.elapsed();
     for r in &rs {
-        assert_eq!((r.status, r.code().as_str()), (400, "INVALID_INPUT"), "{}", r.body);
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (400, "INVALID_INPUT"),
+            "{}",
+            r.body
+        );
     }
     let after = proc.memory("VmHWM:");
     let grew_mb = after.saturating_sub(before) as f64 / 1e6;
@@ -151,13 +169,20 @@ async fn every_operation_is_answered_by_its_deadline() {
     })
     .await;
     let fields: Vec<String> = (0..40)
-        .map(|i| format!("s{i}: signIn(loginId: \"nobody{i}\", password: \"Wrong-pass-1\") {{ expiresIn }}"))
+        .map(|i| {
+            format!(
+                "s{i}: signIn(loginId: \"nobody{i}\", password: \"Wrong-pass-1\") {{ expiresIn }}"
+            )
+        })
         .collect();
     let q = format!("mutation {{ {} }}", fields.join(" "));
     let started = Instant::now();
     let r = gql.q(None, &q, json!({})).await;
     let took = started.elapsed();
-    assert!(took < Duration::from_millis(300 + 1_500), "answered after {took:?}");
+    assert!(
+        took < Duration::from_millis(300 + 1_500),
+        "answered after {took:?}"
+    );
     let codes: Vec<&str> = r.body["errors"]
         .as_array()
         .unwrap()

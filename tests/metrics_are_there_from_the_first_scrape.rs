@@ -33,13 +33,14 @@ async fn the_first_scrape_has_process_metrics_and_build_info() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64();
-    assert!(now - start < 600.0 && start <= now + 1.0, "started at {start}");
-    let build = format!(
-        "ecl_build_info{{version=\"{}\"",
-        env!("CARGO_PKG_VERSION")
-    );
     assert!(
-        text.lines().any(|l| l.starts_with(&build) && l.ends_with(" 1")),
+        now - start < 600.0 && start <= now + 1.0,
+        "started at {start}"
+    );
+    let build = format!("ecl_build_info{{version=\"{}\"", env!("CARGO_PKG_VERSION"));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&build) && l.ends_with(" 1")),
         "{build} in:\n{text}"
     );
 }

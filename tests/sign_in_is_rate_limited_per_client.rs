@@ -64,7 +64,11 @@ async fn a_flood_from_one_address_is_limited_and_another_address_signs_in() {
     }
     // The right password from the flooding address waits too…
     let r = gql
-        .q(None, SIGN_IN, json!({"l": "operator", "p": OPERATOR_PASSWORD}))
+        .q(
+            None,
+            SIGN_IN,
+            json!({"l": "operator", "p": OPERATOR_PASSWORD}),
+        )
         .await;
     assert_eq!((r.status, r.code().as_str()), (429, "RATE_LIMITED"));
     // …while another client address has its own bucket.
@@ -77,7 +81,11 @@ async fn a_flood_from_one_address_is_limited_and_another_address_signs_in() {
         .map(|i| format!("s{i}: signIn(loginId: \"nobody{i}\", password: \"x\") {{ expiresIn }}"))
         .collect();
     let r = third
-        .q(None, &format!("mutation {{ {} }}", many.join(" ")), json!({}))
+        .q(
+            None,
+            &format!("mutation {{ {} }}", many.join(" ")),
+            json!({}),
+        )
         .await;
     let limited = r.body["errors"]
         .as_array()

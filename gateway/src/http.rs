@@ -249,10 +249,11 @@ async fn run(
         Err(_) => {
             metrics::counter!("ecl_gateway_deadline_exceeded_total").increment(1);
             let mut r = Response::new(Value::Null);
-            r.errors.push(errors::request_error(AppError::unavailable(format!(
-                "the request passed its deadline of {} ms",
-                gw.timeout.as_millis()
-            ))));
+            r.errors
+                .push(errors::request_error(AppError::unavailable(format!(
+                    "the request passed its deadline of {} ms",
+                    gw.timeout.as_millis()
+                ))));
             return Ok(reply(&r, true, gw.max_response_bytes));
         }
     };
@@ -269,7 +270,8 @@ async fn run(
                 .set("code", ErrorCode::InvalidInput.as_str());
         }
     }
-    let executed = !matches!(resp.data, Value::Null) || resp.errors.iter().any(|e| !e.path.is_empty());
+    let executed =
+        !matches!(resp.data, Value::Null) || resp.errors.iter().any(|e| !e.path.is_empty());
     // Parsed again only when a field failed (the executed document is gone by now).
     if executed
         && resp.errors.iter().any(|e| !e.path.is_empty())
@@ -333,7 +335,9 @@ fn reply(resp: &Response, executed: bool, max_bytes: usize) -> axum::response::R
         let mut r = Response::new(Value::Null);
         r.errors.push(errors::request_error(AppError::new(
             ErrorCode::InvalidInput,
-            format!("the response would exceed {max_bytes} bytes; ask for fewer fields or smaller pages"),
+            format!(
+                "the response would exceed {max_bytes} bytes; ask for fewer fields or smaller pages"
+            ),
         )));
         return reply(&r, true, max_bytes);
     }

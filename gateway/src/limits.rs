@@ -62,7 +62,10 @@ impl IntrospectionSizes {
             .into_json()
             .unwrap_or_default();
         let len = |v: &serde_json::Value| v.as_array().map_or(0.0, |a| a.len() as f64);
-        let types = data["__schema"]["types"].as_array().cloned().unwrap_or_default();
+        let types = data["__schema"]["types"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let directives = data["__schema"]["directives"]
             .as_array()
             .cloned()
@@ -148,9 +151,7 @@ impl QueryLimits {
             ));
         }
         if cost.aliases > MAX_ALIASES {
-            return refuse(format!(
-                "the query uses more than {MAX_ALIASES} aliases"
-            ));
+            return refuse(format!("the query uses more than {MAX_ALIASES} aliases"));
         }
         if cost.complexity > self.max_complexity as f64 {
             return refuse(format!(
@@ -275,7 +276,11 @@ impl<'a> Walk<'a> {
             (Intro::Schema, _) => (Intro::Type { direct: false }, 1.0),
             (Intro::Type { direct }, "fields") => (
                 Intro::Field,
-                if direct { s.max_fields } else { s.fields_per_type },
+                if direct {
+                    s.max_fields
+                } else {
+                    s.fields_per_type
+                },
             ),
             (Intro::Type { direct }, "inputFields") => (
                 Intro::InputValue,
@@ -356,7 +361,13 @@ mod tests {
     fn aliases_and_fragment_bombs_stop_at_the_cap() {
         let many: String = (0..150).map(|i| format!("a{i}: __typename ")).collect();
         let doc = parse_query(format!("{{ {many} }}")).unwrap();
-        assert!(limits().check(&doc).unwrap_err().message.contains("aliases"));
+        assert!(
+            limits()
+                .check(&doc)
+                .unwrap_err()
+                .message
+                .contains("aliases")
+        );
         // Each fragment spreads the next twice: 2^30 selections if inlined naively.
         let mut q = String::from("query { ...F0 }\n");
         for i in 0..30 {

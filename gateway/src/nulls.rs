@@ -78,11 +78,14 @@ impl Types {
                             TypeKind::Interface(i) => i.fields,
                             _ => continue,
                         };
-                        t.fields.entry(ty.name.node.to_string()).or_default().extend(
-                            fields
-                                .into_iter()
-                                .map(|f| (f.node.name.node.to_string(), f.node.ty.node)),
-                        );
+                        t.fields
+                            .entry(ty.name.node.to_string())
+                            .or_default()
+                            .extend(
+                                fields
+                                    .into_iter()
+                                    .map(|f| (f.node.name.node.to_string(), f.node.ty.node)),
+                            );
                     }
                     TypeSystemDefinition::Directive(_) => {}
                 }

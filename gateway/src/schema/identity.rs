@@ -118,9 +118,7 @@ impl IdentityMutation {
     ) -> async_graphql::Result<SignInPayload> {
         let s = RequestState::of(ctx);
         s.limit_sign_in().await?;
-        Ok(s.call(&SignIn { login_id, password })
-            .await?
-            .into())
+        Ok(s.call(&SignIn { login_id, password }).await?.into())
     }
 
     /// Second step of a two-factor sign-in: a current TOTP code (each accepted once) or an unused
@@ -134,9 +132,7 @@ impl IdentityMutation {
         // Code guessing is sign-in guessing: the same per-client bucket.
         let s = RequestState::of(ctx);
         s.limit_sign_in().await?;
-        Ok(s.call(&VerifyTfa { challenge, code })
-            .await?
-            .into())
+        Ok(s.call(&VerifyTfa { challenge, code }).await?.into())
     }
 
     /// New tokens for a refresh token (rotated: the old one is spent; presenting a spent one

@@ -34,7 +34,10 @@ pub fn metrics() -> &'static PrometheusHandle {
         let _ = metrics::set_global_recorder(recorder);
         // What runs here, as a constant 1-valued series (the Prometheus convention), so a
         // dashboard can join versions onto every other series from the first scrape on.
-        metrics::describe_gauge!("ecl_build_info", "Version and build profile of this binary.");
+        metrics::describe_gauge!(
+            "ecl_build_info",
+            "Version and build profile of this binary."
+        );
         metrics::gauge!(
             "ecl_build_info",
             "version" => env!("CARGO_PKG_VERSION"),
