@@ -185,9 +185,22 @@ impl Executor for PerOperation {
             client: self.client,
             auth: self.st.auth.clone(),
         };
+        let query = request.query.clone();
+        let operation = request.operation_name.clone();
+        let types = self.st.shared.types.clone();
         let request = with_request_state(request.data(self.st.hub.clone()), state);
         self.st
             .schema
             .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+            // Failed fields are null in place, as over HTTP (see `nulls.rs`).
+            .map(move |mut resp| {
+                if resp.errors.iter().any(|e| !e.path.is_empty())
+                    && let Ok(doc) = async_graphql::parser::parse_query(&query)
+                {
+                    crate::nulls::propagate(&types, &doc, operation.as_deref(), &mut resp);
+                }
+                resp
+            })
+            .boxed()
     }
 }
