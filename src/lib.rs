@@ -93,6 +93,7 @@ impl App {
             .layer(tower_http::limit::RequestBodyLimitLayer::new(
                 settings.body_limit_bytes,
             ))
+            .layer(axum::middleware::from_fn(graphql_shaped_limit))
             .layer(axum::middleware::from_fn(count_http));
         let listener = tokio::net::TcpListener::bind(settings.http_addr)
             .await
@@ -103,6 +104,8 @@ impl App {
             let shutdown = async move {
                 let _ = stopped.wait_for(|s| *s).await;
             };
+            // With the peer address in each request: the gateway limits sign-ins per client.
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             if let Err(e) = axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown)
                 .await
@@ -133,7 +136,7 @@ fn ops_routes(ready: Arc<Vec<ReadyCheck>>) -> Router {
         .route("/readyz", get(readyz).with_state(ready))
         .route(
             "/metrics",
-            get(|| async { ecl_kernel::telemetry::metrics().render() }),
+            get(|| async { ecl_kernel::telemetry::render_metrics() }),
         )
 }
 
@@ -144,6 +147,33 @@ async fn readyz(State(checks): State<Arc<Vec<ReadyCheck>>>) -> (StatusCode, &'st
         }
     }
     (StatusCode::OK, "ready")
+}
+
+/// The body limit answers 413 in plain text; on `/graphql` every answer is a GraphQL response.
+async fn graphql_shaped_limit(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::{http::header, response::IntoResponse};
+    let graphql = req.uri().path() == "/graphql";
+    let resp = next.run(req).await;
+    let json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().ends_with(b"json"));
+    if graphql && resp.status() == StatusCode::PAYLOAD_TOO_LARGE && !json {
+        let body = serde_json::json!({"errors": [{
+            "message": "the request body is too large",
+            "extensions": {"code": "INVALID_INPUT"},
+        }]});
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [(header::CONTENT_TYPE, "application/graphql-response+json")],
+            body.to_string(),
+        )
+            .into_response();
+    }
+    resp
 }
 
 async fn count_http(

@@ -24,3 +24,40 @@ impl<T> IntoGql<T> for Result<T, AppError> {
         self.map_err(gql)
     }
 }
+
+/// An error of the request as a whole (credentials, body, limits, deadline): no field, so no
+/// path and no `locations` (a made-up 0:0 location is not a valid one).
+pub fn request_error(e: AppError) -> async_graphql::ServerError {
+    let mut s = gql(e).into_server_error(async_graphql::Pos::default());
+    s.locations.clear();
+    s
+}
+
+/// A syntax error, coded, at its (1-based) location, in one line: the parser's own message is a
+/// multi-line source excerpt.
+pub fn syntax(e: async_graphql::ServerError) -> AppErrorAt {
+    let expected = e
+        .message
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("= "))
+        .unwrap_or("unexpected input")
+        .to_string();
+    let at = e.locations.first().copied();
+    let message = match at {
+        Some(p) => format!(
+            "syntax error at line {}, column {}: {expected}",
+            p.line, p.column
+        ),
+        None => format!("syntax error: {expected}"),
+    };
+    AppErrorAt {
+        error: AppError::new(ecl_kernel::ErrorCode::InvalidInput, message),
+        at,
+    }
+}
+
+/// An error with the place in the query it is about.
+pub struct AppErrorAt {
+    pub error: AppError,
+    pub at: Option<async_graphql::Pos>,
+}

@@ -8,6 +8,8 @@ mod batch;
 mod cors;
 mod errors;
 mod http;
+pub mod limits;
+pub mod nulls;
 pub mod schema;
 mod ws;
 
@@ -27,8 +29,17 @@ pub fn module() -> Module {
 async fn init(ctx: Ctx) -> anyhow::Result<Started> {
     let timeout = std::time::Duration::from_millis(ctx.settings.request_timeout_ms);
     let hub = schema::live::Hub::start(&ctx.bus, timeout).await?;
-    let mut router = http::router(ctx.clone())
-        .merge(ws::router(&ctx, hub))
+    let schema = schema::build();
+    let shared = http::Shared {
+        limits: limits::QueryLimits {
+            sizes: limits::IntrospectionSizes::measure(&schema).await,
+            max_complexity: schema::MAX_COMPLEXITY,
+        },
+        types: std::sync::Arc::new(nulls::Types::from_sdl(&schema.sdl())),
+        schema,
+    };
+    let mut router = http::router(ctx.clone(), shared.clone())
+        .merge(ws::router(&ctx, hub, shared))
         .merge(assets::router());
     if let Some(cors) = cors::layer(&ctx.settings.cors_origin_list()) {
         router = router.layer(cors);

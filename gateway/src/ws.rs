@@ -9,11 +9,13 @@
 //! deadline and fresh DataLoaders — exactly like an HTTP request.
 
 use crate::{auth, http::with_request_state, schema};
-use async_graphql::{Data, Executor, Request, Response, http::ALL_WEBSOCKET_PROTOCOLS};
+use async_graphql::{
+    Data, Executor, Request, Response, ServerError, http::ALL_WEBSOCKET_PROTOCOLS,
+};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
-    Router,
-    extract::{State, WebSocketUpgrade},
+    Extension, Router,
+    extract::{ConnectInfo, State, WebSocketUpgrade},
     http::{HeaderMap, HeaderName, HeaderValue},
     response::IntoResponse,
     routing::get,
@@ -24,6 +26,7 @@ use ecl_kernel::{AppError, AppResult, Principal};
 use futures::{StreamExt, stream::BoxStream};
 use schema::{EclSchema, RequestState, live::Hub};
 use std::{
+    net::SocketAddr,
     sync::{Arc, OnceLock},
     time::Duration,
 };
@@ -31,6 +34,7 @@ use std::{
 #[derive(Clone)]
 struct WsState {
     schema: EclSchema,
+    shared: crate::http::Shared,
     bus: Bus,
     cache: Arc<dyn Cache>,
     timeout: Duration,
@@ -38,9 +42,10 @@ struct WsState {
     auth: Arc<auth::Auth>,
 }
 
-pub fn router(ctx: &ecl_runtime::Ctx, hub: Hub) -> Router {
+pub fn router(ctx: &ecl_runtime::Ctx, hub: Hub, shared: crate::http::Shared) -> Router {
     let state = WsState {
-        schema: schema::build(),
+        schema: shared.schema.clone(),
+        shared,
         bus: ctx.bus.clone(),
         cache: ctx.cache.clone(),
         timeout: Duration::from_millis(ctx.settings.request_timeout_ms),
@@ -54,15 +59,21 @@ pub fn router(ctx: &ecl_runtime::Ctx, hub: Hub) -> Router {
 
 async fn upgrade(
     State(st): State<WsState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     protocol: GraphQLProtocol,
     ws: WebSocketUpgrade,
 ) -> impl IntoResponse {
+    let client = st
+        .auth
+        .client_addr(peer.map(|Extension(ConnectInfo(a))| a), &headers);
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
             let session = Arc::new(OnceLock::new());
             let executor = PerOperation {
                 st: st.clone(),
                 session: session.clone(),
+                client,
             };
             GraphQLWebSocket::new(socket, executor, protocol)
                 .on_connection_init(move |payload| async move {
@@ -134,6 +145,7 @@ async fn connection_init(st: &WsState, payload: &serde_json::Value) -> AppResult
 struct PerOperation {
     st: WsState,
     session: Arc<OnceLock<Session>>,
+    client: Option<std::net::IpAddr>,
 }
 
 impl Executor for PerOperation {
@@ -150,11 +162,19 @@ impl Executor for PerOperation {
         request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        let Some(session) = self.session.get() else {
-            let e = crate::errors::gql(AppError::unauthenticated())
-                .into_server_error(async_graphql::Pos::default());
-            return futures::stream::once(async move { Response::from_errors(vec![e]) }).boxed();
+        let refuse = |e: ServerError| {
+            futures::stream::once(async move { Response::from_errors(vec![e]) }).boxed()
         };
+        let Some(session) = self.session.get() else {
+            return refuse(crate::errors::request_error(AppError::unauthenticated()));
+        };
+        // The same limits as over HTTP, before anything runs.
+        let mut request = request;
+        if let Err(e) = self.st.shared.limits.check_request(&mut request) {
+            let mut s = crate::errors::request_error(e.error);
+            s.locations.extend(e.at);
+            return refuse(s);
+        }
         let state = RequestState {
             bus: self.st.bus.clone(),
             call: CallCtx::new(session.principal.clone(), self.st.timeout),
@@ -162,10 +182,25 @@ impl Executor for PerOperation {
             cache: self.st.cache.clone(),
             // A stream's resolvers run outside one task's polls: its loaders batch by time only.
             gate: Default::default(),
+            client: self.client,
+            auth: self.st.auth.clone(),
         };
+        let query = request.query.clone();
+        let operation = request.operation_name.clone();
+        let types = self.st.shared.types.clone();
         let request = with_request_state(request.data(self.st.hub.clone()), state);
         self.st
             .schema
             .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+            // Failed fields are null in place, as over HTTP (see `nulls.rs`).
+            .map(move |mut resp| {
+                if resp.errors.iter().any(|e| !e.path.is_empty())
+                    && let Ok(doc) = async_graphql::parser::parse_query(&query)
+                {
+                    crate::nulls::propagate(&types, &doc, operation.as_deref(), &mut resp);
+                }
+                resp
+            })
+            .boxed()
     }
 }

@@ -13,6 +13,9 @@ use std::{
 
 pub const OPERATOR_PASSWORD: &str = "Operator-pass-1";
 
+/// The per-client sign-in burst of test platforms (all their clients are 127.0.0.1).
+pub const TEST_SIGN_IN_BURST: u32 = 100_000;
+
 pub fn amqp_url() -> String {
     std::env::var("ECL_TEST_AMQP_URL")
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
@@ -70,6 +73,18 @@ impl Gql {
         Gql {
             base: format!("http://{addr}"),
             http: reqwest::Client::new(),
+        }
+    }
+
+    /// A client connecting from another loopback address (`127.0.0.2`): another client as far
+    /// as the gateway's per-address limits go.
+    pub fn from_local(addr: &str, local: std::net::IpAddr) -> Self {
+        Gql {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::builder()
+                .local_address(local)
+                .build()
+                .expect("client"),
         }
     }
 
@@ -166,6 +181,9 @@ pub async fn spawn_embedded_with(
         amqp_url: "memory:".into(),
         redis_url: "memory:".into(),
         bootstrap_operator_password: Some(ecl_kernel::Secret::new(OPERATOR_PASSWORD)),
+        // Every test signs in from 127.0.0.1, many users in a row: only the tests of the
+        // per-client sign-in limit keep it tight (through `tune`).
+        sign_in_burst: TEST_SIGN_IN_BURST,
         ..Settings::default()
     };
     tune(&mut settings);
@@ -174,6 +192,65 @@ pub async fn spawn_embedded_with(
         .expect("embedded platform starts");
     let gql = Gql::new(&app.addr.to_string());
     (app, gql)
+}
+
+/// The whole platform as one `ecl serve` process (SQLite in memory, in-process bus), for tests
+/// that watch the process itself: its memory, its first metrics scrape. `env` adds settings.
+pub async fn spawn_process(env: &[(&str, &str)]) -> Proc {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let data = std::env::temp_dir().join(format!("ecl-test-{}", uuid::Uuid::new_v4().simple()));
+    let child = Command::new(env!("CARGO_BIN_EXE_ecl"))
+        .args(["serve", "--target", "all"])
+        .env("ECL_HTTP_ADDR", &addr)
+        .env("ECL_DATA_DIR", &data)
+        .env("ECL_DATABASE_URL", "sqlite::memory:")
+        .env("ECL_AMQP_URL", "memory:")
+        .env("ECL_REDIS_URL", "memory:")
+        .env("ECL_BOOTSTRAP_OPERATOR_PASSWORD", OPERATOR_PASSWORD)
+        .env("ECL_SIGN_IN_BURST", TEST_SIGN_IN_BURST.to_string())
+        .envs(env.iter().copied())
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn ecl");
+    let proc = Proc {
+        target: "all".into(),
+        addr: addr.clone(),
+        child,
+    };
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        if let Ok(r) = http.get(format!("http://{addr}/readyz")).send().await
+            && r.status().is_success()
+        {
+            return proc;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "ecl did not become ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+impl Proc {
+    /// A `kB` field of the process's /proc status (`VmRSS`, `VmHWM`), in bytes.
+    pub fn memory(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("the process is alive");
+        status
+            .lines()
+            .find(|l| l.starts_with(field))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+            .unwrap_or_else(|| panic!("{field} in /proc status"))
+    }
 }
 
 /// One `ecl serve` process.
@@ -439,6 +516,7 @@ impl Distributed {
             .env("ECL_REDIS_URL", redis_url())
             .env("ECL_NAMESPACE", &self.ns)
             .env("ECL_BOOTSTRAP_OPERATOR_PASSWORD", OPERATOR_PASSWORD)
+            .env("ECL_SIGN_IN_BURST", TEST_SIGN_IN_BURST.to_string())
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env(
                 "RUST_LOG",

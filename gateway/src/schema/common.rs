@@ -16,6 +16,10 @@ pub struct RequestState {
     pub cache: std::sync::Arc<dyn ecl_cache::Cache>,
     /// Makes each query level one DataLoader batch (see `batch.rs`).
     pub gate: crate::batch::PollGate,
+    /// The caller's address (peer, or per `X-Forwarded-For` behind trusted proxies).
+    pub client: Option<std::net::IpAddr>,
+    /// Credential checks and the per-client sign-in limit.
+    pub auth: std::sync::Arc<crate::auth::Auth>,
 }
 
 impl RequestState {
@@ -25,6 +29,11 @@ impl RequestState {
 
     pub async fn call<C: Call>(&self, req: &C) -> async_graphql::Result<C::Reply> {
         self.bus.call(&self.call, req).await.gql()
+    }
+
+    /// One sign-in attempt from this request's client (`RATE_LIMITED` when over its rate).
+    pub async fn limit_sign_in(&self) -> async_graphql::Result<()> {
+        self.auth.limit_sign_in(self.client).await.gql()
     }
 
     /// For operations that need a signed-in caller.

@@ -116,10 +116,9 @@ impl IdentityMutation {
         login_id: String,
         password: String,
     ) -> async_graphql::Result<SignInPayload> {
-        Ok(RequestState::of(ctx)
-            .call(&SignIn { login_id, password })
-            .await?
-            .into())
+        let s = RequestState::of(ctx);
+        s.limit_sign_in().await?;
+        Ok(s.call(&SignIn { login_id, password }).await?.into())
     }
 
     /// Second step of a two-factor sign-in: a current TOTP code (each accepted once) or an unused
@@ -130,10 +129,10 @@ impl IdentityMutation {
         challenge: String,
         code: String,
     ) -> async_graphql::Result<SignInPayload> {
-        Ok(RequestState::of(ctx)
-            .call(&VerifyTfa { challenge, code })
-            .await?
-            .into())
+        // Code guessing is sign-in guessing: the same per-client bucket.
+        let s = RequestState::of(ctx);
+        s.limit_sign_in().await?;
+        Ok(s.call(&VerifyTfa { challenge, code }).await?.into())
     }
 
     /// New tokens for a refresh token (rotated: the old one is spent; presenting a spent one

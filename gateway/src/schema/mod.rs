@@ -40,8 +40,11 @@ pub type EclSchema = Schema<Query, Mutation, Subscription>;
 
 /// Deepest query accepted (the partner walk contract → children → tenants → users → … fits).
 pub const MAX_DEPTH: usize = 16;
-/// Largest accepted query complexity (each field counts 1, lists multiply by their page size).
+/// Largest accepted query complexity (each field counts 1, lists multiply by their page size;
+/// introspection counts the values it answers, see `limits.rs`).
 pub const MAX_COMPLEXITY: usize = 50_000;
+/// Most directives on one field (`@skip @skip @skip …` costs validation time for nothing).
+pub const MAX_DIRECTIVES: usize = 8;
 
 pub fn build() -> EclSchema {
     Schema::build(
@@ -51,5 +54,6 @@ pub fn build() -> EclSchema {
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
+    .limit_directives(MAX_DIRECTIVES)
     .finish()
 }

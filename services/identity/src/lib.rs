@@ -28,7 +28,6 @@ use ecl_proto::identity::{
     RevokeApiKey, SignIn, SignOut, UpdateUser, UserView, VerifyTfa,
 };
 use ecl_proto::{Event, contract::ContractChanged};
-use ecl_proto::{Event, contract::ContractChanged};
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
 use ecl_store::{Inbox, Outbox};
 use entity::user;

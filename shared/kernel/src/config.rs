@@ -63,6 +63,17 @@ pub struct Settings {
     /// Origins allowed to call the API from a browser (CORS), comma-separated
     /// (`https://portal.example.com,http://localhost:5173`), or `*` for any; empty = CORS off.
     pub cors_origins: String,
+    /// Sign-in attempts (`signIn`, `verifyTfa`) per second each client address may make on
+    /// average, beside the per-account lockout (token bucket refill rate, shared by replicas).
+    pub sign_in_rate_per_sec: f64,
+    /// Sign-in attempts a client address may make in a burst (token bucket size).
+    pub sign_in_burst: u32,
+    /// Proxies in front of the gateway that append the client's address to `X-Forwarded-For`.
+    /// 0 (default): the client is the TCP peer and the header is ignored (anyone can forge it);
+    /// n: the client is the n-th address from the right of the header.
+    pub trusted_proxy_hops: u32,
+    /// Largest GraphQL response body, in bytes; a larger result is refused with a coded error.
+    pub max_response_bytes: usize,
 }
 
 impl Default for Settings {
@@ -84,6 +95,10 @@ impl Default for Settings {
             api_key_rate_per_sec: 20.0,
             api_key_burst: 60,
             cors_origins: String::new(),
+            sign_in_rate_per_sec: 1.0,
+            sign_in_burst: 20,
+            trusted_proxy_hops: 0,
+            max_response_bytes: 16 << 20,
         }
     }
 }
@@ -165,6 +180,17 @@ impl Settings {
                 "configuration: ECL_API_KEY_RATE_PER_SEC and ECL_API_KEY_BURST must be positive"
                     .into(),
             );
+        }
+        if !(self.sign_in_rate_per_sec.is_finite() && self.sign_in_rate_per_sec > 0.0)
+            || self.sign_in_burst == 0
+        {
+            p.push(
+                "configuration: ECL_SIGN_IN_RATE_PER_SEC and ECL_SIGN_IN_BURST must be positive"
+                    .into(),
+            );
+        }
+        if self.max_response_bytes < 1024 {
+            p.push("configuration: ECL_MAX_RESPONSE_BYTES must be at least 1024".into());
         }
         if !(self.redis_url == "memory:"
             || self.redis_url.starts_with("redis://")

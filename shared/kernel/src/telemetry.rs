@@ -32,8 +32,35 @@ pub fn metrics() -> &'static PrometheusHandle {
         // Another recorder may already be installed (several apps in one test binary): then the
         // handle still renders, just without this process's series.
         let _ = metrics::set_global_recorder(recorder);
+        // What runs here, as a constant 1-valued series (the Prometheus convention), so a
+        // dashboard can join versions onto every other series from the first scrape on.
+        metrics::describe_gauge!(
+            "ecl_build_info",
+            "Version and build profile of this binary."
+        );
+        metrics::gauge!(
+            "ecl_build_info",
+            "version" => env!("CARGO_PKG_VERSION"),
+            "profile" => if cfg!(debug_assertions) { "debug" } else { "release" },
+        )
+        .set(1.0);
+        process_collector().describe();
         handle
     })
+}
+
+/// The Prometheus process metrics (`process_resident_memory_bytes`, `process_cpu_seconds_total`,
+/// `process_open_fds`, `process_start_time_seconds`, …), read from /proc at each scrape.
+fn process_collector() -> &'static metrics_process::Collector {
+    static COLLECTOR: OnceLock<metrics_process::Collector> = OnceLock::new();
+    COLLECTOR.get_or_init(metrics_process::Collector::default)
+}
+
+/// The text of a `/metrics` scrape: this process's series, its process metrics updated now.
+pub fn render_metrics() -> String {
+    let handle = metrics();
+    process_collector().collect();
+    handle.render()
 }
 
 /// Peak resident set size of this process in bytes (Linux `VmHWM`), for benchmark reports.
