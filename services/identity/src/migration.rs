@@ -219,6 +219,32 @@ impl MigrationTrait for M0005ApiKeys {
     }
 }
 
+/// TOTP replay protection moves from the cache into the store (issue 9): the last accepted step.
+struct M0006TotpLastStep;
+
+impl MigrationName for M0006TotpLastStep {
+    fn name(&self) -> &str {
+        "m0006_totp_last_step"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0006TotpLastStep {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.has_column("totp", "last_step").await? {
+            return Ok(());
+        }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Alias::new("totp"))
+                    .add_column(ColumnDef::new(Alias::new("last_step")).big_integer().null())
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
 #[cfg(test)]
 mod schema_tests {
     use super::Migrator;
@@ -243,31 +269,5 @@ mod schema_tests {
             },
         )
         .await;
-    }
-}
-
-/// TOTP replay protection moves from the cache into the store (issue 9): the last accepted step.
-struct M0006TotpLastStep;
-
-impl MigrationName for M0006TotpLastStep {
-    fn name(&self) -> &str {
-        "m0006_totp_last_step"
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for M0006TotpLastStep {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.has_column("totp", "last_step").await? {
-            return Ok(());
-        }
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Alias::new("totp"))
-                    .add_column(ColumnDef::new(Alias::new("last_step")).big_integer().null())
-                    .to_owned(),
-            )
-            .await
     }
 }
