@@ -28,10 +28,12 @@ pub const QUEUE_PER_THREAD: usize = 32;
 
 /// The niceness of the hashing threads. Why not `SCHED_IDLE` (used before): on a host kept busy by
 /// other work an idle-class thread gets no CPU at all, and sign-ins starved into `UNAVAILABLE`
-/// (issue 9). Nice 19 weighs 15 against a normal thread's 1024: queries keep nearly all the CPU
-/// during a storm (nice 10, weight 110, measured 2.3–2.5× query p99), yet hashing always
-/// progresses.
-const NICENESS: libc::c_int = 19;
+/// (issue 9). Nice 19 (weight 15 against a normal thread's 1,024) starved them too in practice:
+/// with two compilers running, 32 parallel sign-ins passed their deadline. Nice 10 (weight 110)
+/// keeps about a tenth of a busy core for hashing, so a queue-full of hashes (see
+/// [`QUEUE_PER_THREAD`]) is answered within seconds even then; queries keep the rest (measured
+/// with nice 10: ordinary-query p99 2.3–2.5× its baseline during a storm on an idle host).
+const NICENESS: libc::c_int = 10;
 
 /// A small pool of hashing threads, one per core, at a lower CPU priority.
 ///
