@@ -60,6 +60,17 @@ pub struct Settings {
     pub api_key_rate_per_sec: f64,
     /// Requests an API key may make in a burst (token bucket size).
     pub api_key_burst: u32,
+    /// Where notification mails go: `smtp://host:port` (plain; `?tls=required` for STARTTLS),
+    /// `smtps://user:pass@host` (TLS from the first byte). Unset: each mail is written as an `.eml` file
+    /// under `<data_dir>/mail/`, so an offline embedded run shows what would have been sent.
+    pub smtp_url: Option<Secret>,
+    /// The `From:` of notification mails.
+    pub mail_from: String,
+    /// Longest wait between two attempts of a mail the server deferred (4xx) or could not take
+    /// (connection refused): backoff doubles from 500 ms up to this, with jitter.
+    pub smtp_retry_max_ms: u64,
+    /// Mails in flight at once (and pooled SMTP connections).
+    pub smtp_concurrency: u32,
 }
 
 impl Default for Settings {
@@ -80,6 +91,10 @@ impl Default for Settings {
             lockout_secs: 15 * 60,
             api_key_rate_per_sec: 20.0,
             api_key_burst: 60,
+            smtp_url: None,
+            mail_from: "ECL <noreply@ecl.invalid>".into(),
+            smtp_retry_max_ms: 60_000,
+            smtp_concurrency: 16,
         }
     }
 }
@@ -163,6 +178,18 @@ impl Settings {
         }
         if self.request_timeout_ms == 0 {
             p.push("configuration: ECL_REQUEST_TIMEOUT_MS must be positive".into());
+        }
+        if let Some(url) = &self.smtp_url
+            && !(url.expose().starts_with("smtp://") || url.expose().starts_with("smtps://"))
+        {
+            // The URL may hold a password: name the scheme only.
+            p.push("configuration: ECL_SMTP_URL must start with smtp:// or smtps://".into());
+        }
+        if self.smtp_concurrency == 0 || self.smtp_retry_max_ms == 0 {
+            p.push(
+                "configuration: ECL_SMTP_CONCURRENCY and ECL_SMTP_RETRY_MAX_MS must be positive"
+                    .into(),
+            );
         }
         p
     }
