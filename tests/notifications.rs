@@ -65,6 +65,7 @@ fn free_port() -> u16 {
 
 /// The SMTP server process: start, stop and start again on the same port and directory.
 struct Smtp {
+    delay_ms: u64,
     python: String,
     port: u16,
     dir: PathBuf,
@@ -73,7 +74,13 @@ struct Smtp {
 
 impl Smtp {
     async fn start() -> Smtp {
+        Smtp::start_with_delay(0).await
+    }
+
+    /// A server that takes `delay_ms` over each message (a busy one).
+    async fn start_with_delay(delay_ms: u64) -> Smtp {
         let mut s = Smtp {
+            delay_ms,
             python: python(),
             port: free_port(),
             dir: std::env::temp_dir().join(format!("ecl-smtp-{}", uuid::Uuid::new_v4().simple())),
@@ -92,6 +99,7 @@ impl Smtp {
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_sink.py"))
             .arg(self.port.to_string())
             .arg(&self.dir)
+            .env("SMTP_SINK_DELAY_MS", self.delay_ms.to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -1330,4 +1338,130 @@ async fn notifications_distributed() {
     fee_flow(&env, &w).await;
     live_flow(&env, &w).await;
     env.finish().await;
+}
+
+/// The notification target killed (SIGKILL) while the mails of a 1,000-recipient notice go out,
+/// then started again: every recipient gets the mail, and the duplicates are at most the mails in
+/// flight at the kill (sent but not yet recorded: the sends in progress plus one group of
+/// recorded-together rows).
+#[actix_rt::test]
+async fn notification_killed_mid_notice_distributed() {
+    const USERS: usize = 999; // + the owner = 1,000 recipients
+    const IN_FLIGHT: usize = 16 + 32; // ECL_SMTP_CONCURRENCY (default) + rows recorded together
+    let smtp = Smtp::start_with_delay(20).await;
+    let url = smtp.url();
+    let mut d = Distributed::start_with_env(
+        &["identity", "contract", "tenant", "notification", "gateway"],
+        &[
+            ("ECL_SMTP_URL", &url),
+            ("ECL_SMTP_RETRY_MAX_MS", RETRY_MAX_MS),
+            // A killed sender's claims expire after 3 s instead of 30.
+            ("ECL_SMTP_LEASE_MS", "3000"),
+        ],
+    )
+    .await;
+    let gql = d.gateway();
+    let op = gql.operator().await;
+    let k = id_of(
+        gql.q(
+            Some(&op),
+            "mutation($i: ContractInput!){ createDirectContract(input:$i){ id } }",
+            json!({"i": contract_input("Kill Co", None, "k-owner")}),
+        )
+        .await,
+        "createDirectContract",
+    )
+    .await;
+    let owner = gql.sign_in("k-owner", OWNER_PASSWORD).await;
+    let created: Vec<String> = futures::stream::iter(0..USERS)
+        .map(|i| {
+            let (gql, owner, k) = (&gql, &owner, &k);
+            async move {
+                let login = format!("k-{i:04}");
+                id_of(
+                    gql.q(
+                        Some(owner),
+                        "mutation($c: ID!, $l: String!, $e: String!){ createUser(contractId:$c, input:{loginId:$l, email:$e, password:\"User-pass-123\", role:USER}){ id } }",
+                        json!({"c": k, "l": login, "e": format!("{login}@example.com")}),
+                    )
+                    .await,
+                    "createUser",
+                )
+                .await
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    assert_eq!(created.len(), USERS);
+
+    let n = publish(
+        &gql,
+        &op,
+        notice("RELEASE", "To a thousand", json!({"contractIds": [k]})),
+    )
+    .await;
+    assert_eq!(n["recipientCount"], USERS + 1);
+    let id = n["id"].as_str().unwrap().to_string();
+    let started = Instant::now();
+    while smtp.mails_of(&id).len() < 100 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "mails never started"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    d.kill_one("notification");
+    let at_kill = smtp.mails_of(&id).len();
+    assert!(
+        at_kill < USERS + 1,
+        "the kill came after the last mail: {at_kill}"
+    );
+    d.spawn("notification").await;
+
+    let started = Instant::now();
+    let mails = loop {
+        let mails = smtp.mails_of(&id);
+        let distinct: std::collections::HashSet<String> = mails
+            .iter()
+            .map(|m| m["to"][0].as_str().unwrap().to_string())
+            .collect();
+        if distinct.len() == USERS + 1 {
+            break mails;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{} of {} recipients got the mail",
+            distinct.len(),
+            USERS + 1
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let bus = ecl_bus::Bus::new(ecl_bus::connect(&amqp_url(), &d.ns).await.unwrap());
+    let ctx = ecl_bus::CallCtx::new(
+        ecl_kernel::Principal::system("test"),
+        Duration::from_secs(5),
+    );
+    let started = Instant::now();
+    loop {
+        let counts = bus
+            .call(
+                &ctx,
+                &ecl_proto::notification::DeliveryStats {
+                    notice_id: Some(id.clone()),
+                },
+            )
+            .await
+            .unwrap();
+        if counts.sent == (USERS + 1) as u64 {
+            assert_eq!((counts.queued, counts.failed), (0, 0));
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{counts:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let duplicates = mails.len() - (USERS + 1);
+    eprintln!("killed after {at_kill} mails; {duplicates} duplicates");
+    assert!(duplicates <= IN_FLIGHT, "{duplicates} duplicates");
+    d.cleanup().await;
 }

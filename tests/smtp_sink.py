@@ -6,7 +6,7 @@ the Rust tests read back what arrived.
 
 Recipients whose local part starts with `refuse` are refused for good (550); those starting
 with `defer` are deferred (451) the first two times they are offered. Prints `READY` once
-listening.
+listening. SMTP_SINK_DELAY_MS slows every message down (a busy server).
 """
 
 import asyncio
@@ -20,8 +20,9 @@ from aiosmtpd.controller import Controller
 
 
 class Sink:
-    def __init__(self, out):
+    def __init__(self, out, delay):
         self.out = out
+        self.delay = delay
         self.deferred = {}
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -37,6 +38,8 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         body = msg.get_body(preferencelist=("plain",))
         record = {
@@ -61,7 +64,8 @@ class Sink:
 def main():
     port, out = int(sys.argv[1]), sys.argv[2]
     os.makedirs(out, exist_ok=True)
-    controller = Controller(Sink(out), hostname="127.0.0.1", port=port)
+    delay = float(os.environ.get("SMTP_SINK_DELAY_MS", "0")) / 1000
+    controller = Controller(Sink(out, delay), hostname="127.0.0.1", port=port)
     controller.start()
     print("READY", flush=True)
     try:

@@ -14,8 +14,11 @@ use lettre::{
 };
 use std::time::Duration;
 
-/// How long one SMTP exchange may take before it counts as a temporary failure.
-pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one SMTP exchange may take before it counts as a temporary failure: 10 s, or a
+/// quarter of the lease when that is shorter (a send must end well within its claim).
+pub fn send_timeout(settings: &Settings) -> Duration {
+    Duration::from_secs(10).min(Duration::from_millis(settings.smtp_lease_ms / 4))
+}
 
 pub enum Mailer {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -38,7 +41,7 @@ impl Mailer {
             Some(url) => {
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
                     .map_err(|e| anyhow::anyhow!("ECL_SMTP_URL is not a usable SMTP URL: {e}"))?
-                    .timeout(Some(SEND_TIMEOUT))
+                    .timeout(Some(send_timeout(settings)))
                     .pool_config(
                         PoolConfig::new()
                             .max_size(settings.smtp_concurrency)

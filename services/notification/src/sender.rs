@@ -32,10 +32,6 @@ use std::{
 };
 use tokio::sync::Notify;
 
-/// How long a claim holds. Longer than a batch takes (a send gives up after `SEND_TIMEOUT`, and
-/// no send starts in the last `SEND_TIMEOUT` of a lease), short enough that a killed sender's
-/// rows go out again soon.
-const LEASE: Duration = Duration::from_secs(30);
 /// Sent rows recorded together (one UPDATE); also the most a kill can leave unrecorded beyond
 /// the sends in flight.
 const RECORD_EVERY: usize = 32;
@@ -61,6 +57,11 @@ struct Sender {
     from: Mailbox,
     concurrency: usize,
     retry_max_ms: u64,
+    /// How long a claim holds (`smtp_lease_ms`): longer than a batch takes — a send gives up
+    /// after `send_timeout`, and none starts in the last two of those — short enough that a
+    /// killed sender's rows go out again soon.
+    lease: Duration,
+    send_timeout: Duration,
     /// This process's claims.
     owner: String,
     wake: Arc<Notify>,
@@ -80,6 +81,8 @@ pub fn start(db: DatabaseConnection, mailer: Mailer, settings: &Settings) -> Han
         from,
         concurrency: settings.smtp_concurrency as usize,
         retry_max_ms: settings.smtp_retry_max_ms,
+        lease: Duration::from_millis(settings.smtp_lease_ms),
+        send_timeout: mailer::send_timeout(settings),
         owner: uuid::Uuid::new_v4().simple().to_string(),
         wake: wake.clone(),
     });
@@ -145,7 +148,7 @@ impl Sender {
         if due.is_empty() {
             return Ok(0);
         }
-        let lease_until = now + LEASE.as_micros() as i64;
+        let lease_until = now + self.lease.as_micros() as i64;
         let started = Instant::now();
         delivery::Entity::update_many()
             .col_expr(delivery::Column::LeaseUntil, Expr::value(lease_until))
@@ -180,7 +183,7 @@ impl Sender {
             .map(|n| (n.id.clone(), n))
             .collect();
         // No send starts when it could outlive the lease.
-        let last_start = LEASE.saturating_sub(mailer::SEND_TIMEOUT + Duration::from_secs(2));
+        let last_start = self.lease.saturating_sub(self.send_timeout * 2);
         let mut results = futures::stream::iter(mine.into_iter().map(|d| {
             let n = notices.get(&d.notice_id);
             async move {

@@ -71,6 +71,9 @@ pub struct Settings {
     pub smtp_retry_max_ms: u64,
     /// Mails in flight at once (and pooled SMTP connections).
     pub smtp_concurrency: u32,
+    /// How long a sender holds the mails it claimed: a killed sender's mails go out again (from
+    /// another replica, or itself restarted) after this.
+    pub smtp_lease_ms: u64,
 }
 
 impl Default for Settings {
@@ -95,6 +98,7 @@ impl Default for Settings {
             mail_from: "ECL <noreply@ecl.invalid>".into(),
             smtp_retry_max_ms: 60_000,
             smtp_concurrency: 16,
+            smtp_lease_ms: 30_000,
         }
     }
 }
@@ -190,6 +194,9 @@ impl Settings {
                 "configuration: ECL_SMTP_CONCURRENCY and ECL_SMTP_RETRY_MAX_MS must be positive"
                     .into(),
             );
+        }
+        if self.smtp_lease_ms < 1_000 {
+            p.push("configuration: ECL_SMTP_LEASE_MS must be at least 1000".into());
         }
         p
     }
