@@ -108,8 +108,21 @@ impl Notifications {
             return Ok(view(&done));
         }
         let v = validate(input)?;
-        let audience = self.audience(ctx, v.category, &v.scope).await?;
+        // Resolving is measured and its bus requests counted (the benchmark reads both from
+        // /metrics): a number that must not grow with the recipients.
+        let resolving = std::time::Instant::now();
+        let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counted = CallCtx {
+            counter: Some(counter.clone()),
+            ..ctx.clone()
+        };
+        let audience = self.audience(&counted, v.category, &v.scope).await?;
         let recipients = recipients::resolve(v.category, &v.scope, &audience);
+        let resolve_secs = resolving.elapsed().as_secs_f64();
+        let bus_requests = counter.load(std::sync::atomic::Ordering::Relaxed);
+        metrics::gauge!("ecl_notice_last_resolve_seconds").set(resolve_secs);
+        metrics::gauge!("ecl_notice_last_resolve_bus_requests").set(bus_requests as f64);
+        metrics::gauge!("ecl_notice_last_recipients").set(recipients.len() as f64);
         let now = self.clock.now().timestamp_micros();
         let row = notice::Model {
             id: ecl_kernel::ids::new_id("ntc"),
@@ -184,6 +197,8 @@ impl Notifications {
             notice = %notice.id,
             category = v.category.as_str(),
             recipients = recipients.len(),
+            resolve_secs,
+            bus_requests,
             "notice published"
         );
         self.sender.wake();
