@@ -57,6 +57,10 @@ pub enum Which {
     /// The partner walk query (1,000 children × 3 tenants × 4 users) at 1 and 32 clients:
     /// embedded, distributed and the in-memory floor (see `src/bench_walk.rs`).
     Walk(crate::bench_walk::WalkArgs),
+    /// A MAINTENANCE notice on every tenant of a partner with 1,000 children × 3 tenants × 4
+    /// users: recipients resolved (time, bus requests), mails/s to a local SMTP sink, peak RSS
+    /// (see `src/bench_notify.rs`).
+    Notify(crate::bench_notify::NotifyArgs),
     /// Usage ingestion (events/s, embedded and, with --distributed, over RabbitMQ + PostgreSQL),
     /// the month close of what was ingested, rating CPU against bare rust_decimal, peak RSS.
     Ingest {
@@ -97,6 +101,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Idle { targets, settle } => idle(&targets, settle).await,
         Which::SignIn { seconds, clients } => sign_in(seconds, clients).await,
         Which::Walk(args) => crate::bench_walk::run(args).await,
+        Which::Notify(args) => crate::bench_notify::run(args).await,
         Which::Ingest {
             events,
             resources,

@@ -600,7 +600,7 @@ impl Distributed {
 }
 
 /// Removes a namespace's queues and exchanges from the broker.
-async fn delete_namespace(url: &str, ns: &str) {
+pub(crate) async fn delete_namespace(url: &str, ns: &str) {
     use lapin::{Connection, ConnectionProperties};
     let Ok(conn) = Connection::connect(url, ConnectionProperties::default()).await else {
         return;

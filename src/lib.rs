@@ -4,6 +4,7 @@
 //! gateway runs). Tests build an [`App`] on port 0 exactly as `main` does.
 
 pub mod bench;
+pub mod bench_notify;
 pub mod bench_walk;
 pub mod dead_letters;
 pub mod targets;
@@ -39,6 +40,9 @@ impl App {
         let modules = targets::resolve(targets).map_err(anyhow::Error::msg)?;
         let needs = |n: Need| modules.iter().any(|m| m.needs.contains(&n));
         let settings = Arc::new(settings);
+        // The recorder before anything records: installed lazily by the first /metrics scrape,
+        // it would lose every gauge and counter set earlier.
+        let _ = ecl_kernel::telemetry::metrics();
 
         let transport = if needs(Need::Bus) {
             ecl_bus::connect(&settings.amqp_url, &settings.namespace)

@@ -64,6 +64,7 @@ fn needs_are_pinned() {
     assert_eq!(needs("identity"), [Need::Store, Need::Bus, Need::Cache]);
     assert_eq!(needs("contract"), [Need::Store, Need::Bus]);
     assert_eq!(needs("tenant"), [Need::Store, Need::Bus]);
+    assert_eq!(needs("notification"), [Need::Store, Need::Bus]);
     let table = targets::describe();
     for m in targets::modules() {
         assert!(table.contains(m.name));

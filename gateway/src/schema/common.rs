@@ -134,6 +134,8 @@ pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_
         )
         .delay(std::time::Duration::from_millis(1))
     }
+    let req = super::notification::with_loaders(req, state)
+        .data(loader::<ecl_proto::notification::ListDeliveries>(state));
     req.data(loader::<t::ListTenants>(state))
         .data(loader::<i::ListUsers>(state))
         .data(loader::<i::ListApiKeys>(state))

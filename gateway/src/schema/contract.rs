@@ -217,6 +217,14 @@ impl Contract {
     ) -> async_graphql::Result<super::billing::BillConnection> {
         super::billing::bills_of(ctx, &self.0.id, PageArgs { first, after }).await
     }
+    /// Notice categories the partner suppressed for this child contract: its users neither
+    /// receive them nor see the choice. Loaded for every contract on the page in one bus request.
+    async fn suppressed_categories(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::notification::NoticeCategory>> {
+        super::notification::suppressed_of(ctx, &self.0.id).await
+    }
     /// Child contracts of a partner (empty for others), loaded for every contract on the page in
     /// one bus request.
     #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]

@@ -54,6 +54,15 @@ impl User {
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at
     }
+    /// Which notice categories this user receives (for the user, the managers of their contract
+    /// and the operator; empty for others). A child's users do not see categories their partner
+    /// suppressed. Loaded for every user on the page in one bus request.
+    async fn notification_preferences(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::notification::NotificationPreference>> {
+        super::notification::preferences_of(ctx, &self.0.id).await
+    }
 }
 
 #[derive(SimpleObject)]

@@ -16,8 +16,10 @@ use ecl_bus::{Bus, CallCtx, EventEnvelope, EventHandler};
 use ecl_kernel::{AppError, Principal};
 use ecl_proto::{
     Event,
+    billing::EstimateChanged,
     contract::{ContractChanged, ContractKind, GetContract, GetContracts},
     identity::{UserCreated, UserDeleted},
+    notification::NoticePublished,
     tenant::TenantChanged,
 };
 use futures::Stream;
@@ -105,12 +107,15 @@ fn committed_at(id: &str) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(secs as i64, nanos)
 }
 
-/// The process's one source of live events (cheap to clone).
+/// The process's one source of live events (cheap to clone): contract changes, published notices
+/// (with who receives them, as the notification service decided) and bill estimate hints.
 #[derive(Clone)]
 pub struct Hub {
     tx: broadcast::Sender<ContractEvent>,
-    bus: Bus,
-    timeout: Duration,
+    pub(crate) notices: broadcast::Sender<Arc<NoticePublished>>,
+    pub(crate) estimates: broadcast::Sender<Arc<EstimateChanged>>,
+    pub(crate) bus: Bus,
+    pub(crate) timeout: Duration,
 }
 
 impl Hub {
@@ -118,6 +123,13 @@ impl Hub {
     /// subscriptions make later (membership checks).
     pub async fn start(bus: &Bus, timeout: Duration) -> anyhow::Result<Hub> {
         let (tx, _) = broadcast::channel(CAPACITY);
+        let (notices, _) = broadcast::channel(CAPACITY);
+        let (estimates, _) = broadcast::channel(CAPACITY);
+        let feed = Feed {
+            contracts: tx.clone(),
+            notices: notices.clone(),
+            estimates: estimates.clone(),
+        };
         bus.transport()
             .subscribe_ephemeral(
                 &[
@@ -125,30 +137,52 @@ impl Hub {
                     TenantChanged::TOPIC,
                     UserCreated::TOPIC,
                     UserDeleted::TOPIC,
+                    NoticePublished::TOPIC,
+                    EstimateChanged::TOPIC,
                 ],
-                Arc::new(Feed(tx.clone())),
+                Arc::new(feed),
             )
             .await?;
         Ok(Hub {
             tx,
+            notices,
+            estimates,
             bus: bus.clone(),
             timeout,
         })
     }
 }
 
-struct Feed(broadcast::Sender<ContractEvent>);
+struct Feed {
+    contracts: broadcast::Sender<ContractEvent>,
+    notices: broadcast::Sender<Arc<NoticePublished>>,
+    estimates: broadcast::Sender<Arc<EstimateChanged>>,
+}
+
+/// Decodes `ev` for `tx`'s receivers, if it has any (bursts of events are common: nobody
+/// subscribed in this process means no decoding). No receiver is fine: live events are not kept.
+fn pass<E: Event>(tx: &broadcast::Sender<Arc<E>>, ev: &EventEnvelope) {
+    if tx.receiver_count() > 0
+        && let Ok(e) = serde_json::from_slice::<E>(&ev.body)
+    {
+        let _ = tx.send(Arc::new(e));
+    }
+}
 
 #[async_trait]
 impl EventHandler for Feed {
     async fn handle(&self, ev: EventEnvelope) -> Result<(), AppError> {
-        // Nobody subscribed in this process: skip decoding (bursts of events are common).
-        if self.0.receiver_count() == 0 {
-            return Ok(());
-        }
-        if let Some(e) = ContractEvent::decode(&ev) {
-            // No receiver (nobody subscribed right now) is fine: live events are not kept.
-            let _ = self.0.send(e);
+        match ev.topic.as_str() {
+            NoticePublished::TOPIC => pass(&self.notices, &ev),
+            EstimateChanged::TOPIC => pass(&self.estimates, &ev),
+            _ => {
+                if self.contracts.receiver_count() == 0 {
+                    return Ok(());
+                }
+                if let Some(e) = ContractEvent::decode(&ev) {
+                    let _ = self.contracts.send(e);
+                }
+            }
         }
         Ok(())
     }

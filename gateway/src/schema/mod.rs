@@ -8,6 +8,7 @@ pub(crate) mod groups;
 
 pub(crate) mod identity;
 pub mod live;
+pub(crate) mod notification;
 pub(crate) mod tenant;
 pub(crate) mod users;
 
@@ -20,6 +21,7 @@ pub struct Query(
     identity::IdentityQuery,
     contract::ContractQuery,
     billing::BillingQuery,
+    notification::NotificationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -31,10 +33,14 @@ pub struct Mutation(
     api_keys::ApiKeyMutation,
     groups::GroupMutation,
     billing::BillingMutation,
+    notification::NotificationMutation,
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(live::LiveSubscription);
+pub struct Subscription(
+    live::LiveSubscription,
+    notification::NotificationSubscription,
+);
 
 pub type EclSchema = Schema<Query, Mutation, Subscription>;
 

@@ -224,14 +224,17 @@ pub(crate) async fn init(ctx: Ctx) -> anyhow::Result<Started> {
                 .await?;
             Ok(())
         })
-        .on(|s: Arc<Billing>, _ctx, id, ev: UsageChanged| async move {
+        .on(|s: Arc<Billing>, ctx, id, ev: UsageChanged| async move {
             let svc = s.clone();
+            let hint = ev.clone();
             s.inbox
                 .handle(&id, UsageChanged::TOPIC, |txn| {
                     Box::pin(async move { svc.on_usage(txn, ev).await })
                 })
                 .await?;
-            Ok(())
+            // After the commit, outside the inbox's transaction (it holds an embedded store's
+            // only connection): live estimates are a hint, sent again on the next change.
+            s.announce_estimates(&ctx, &hint).await
         });
     ecl_runtime::serve(&ctx.bus, NAME, svc, router, events, Some(&inbox)).await?;
     Ok(Started {
@@ -608,6 +611,52 @@ impl Billing {
             .exec_without_returning(db)
             .await?;
         Ok(())
+    }
+
+    /// Tells live `billEstimate` subscribers whose current-month estimate moved: the tenants'
+    /// contracts and, a partner's bill including its children's, their partners. Past months are
+    /// not announced (only the current month is estimated live).
+    async fn announce_estimates(&self, ctx: &CallCtx, ev: &UsageChanged) -> AppResult<()> {
+        let current = self.current_month().to_string();
+        let tenant_ids: Vec<String> = ev
+            .tenant_months
+            .iter()
+            .filter(|(_, m)| *m == current)
+            .map(|(t, _)| t.clone())
+            .collect();
+        if tenant_ids.is_empty() {
+            return Ok(());
+        }
+        let owners: BTreeSet<String> = tenant::Entity::find()
+            .filter(tenant::Column::Id.is_in(tenant_ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|t| t.contract_id)
+            .collect();
+        let mut ids = owners.clone();
+        ids.extend(
+            contract::Entity::find()
+                .filter(contract::Column::Id.is_in(owners))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .filter_map(|c| c.parent_id),
+        );
+        if ids.is_empty() {
+            return Ok(());
+        }
+        // Straight to the bus, not the outbox: a lost hint only delays a live estimate, which
+        // the next usage refreshes, and the rows it could guard are not written here.
+        self.bus
+            .publish(
+                &ctx.trace_id,
+                &proto::EstimateChanged {
+                    contract_ids: ids.into_iter().collect(),
+                    month: current,
+                },
+            )
+            .await
     }
 
     // ---- bills ------------------------------------------------------------------------------
@@ -1000,6 +1049,7 @@ impl Billing {
                 .push(t.clone());
         }
         let mut rows = Vec::new();
+        let mut fixed = Vec::new();
         for c in &contracts {
             // own tenants, then (for a partner) each child's
             let mut ts: Vec<tenant::Model> =
@@ -1019,6 +1069,11 @@ impl Billing {
                 continue;
             }
             let bill = self.build(c, &ts, &charges, m, BillStatus::Fixed)?;
+            fixed.push(proto::FixedBill {
+                contract_id: c.id.clone(),
+                total: bill.total.to_string(),
+                currency: bill.header.currency.code().to_string(),
+            });
             rows.push(fixed_bill::ActiveModel {
                 id: Set(format!("{}|{m}", c.id)),
                 contract_id: Set(c.id.clone()),
@@ -1047,7 +1102,18 @@ impl Billing {
         .exec(&txn)
         .await
         .map_err(|_| AppError::conflict(format!("{m} is being closed by another request")))?;
-        txn.commit().await?;
+        // Announced with the close itself: the notification service mails each contract's
+        // contact person that its bill is fixed (CONTRACT_FEE).
+        self.outbox
+            .commit_with(
+                txn,
+                &ctx.trace_id,
+                &proto::MonthClosed {
+                    month: m.to_string(),
+                    bills: fixed,
+                },
+            )
+            .await?;
         tracing::info!(month = %m, bills = n, elapsed = ?started.elapsed(), "month closed");
         Ok(CloseMonthResult {
             month: m.to_string(),

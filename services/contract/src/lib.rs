@@ -3,6 +3,7 @@
 //! services ask it how a caller relates to a contract.
 
 mod access;
+mod audience;
 mod entity;
 mod groups;
 mod migration;
@@ -90,6 +91,7 @@ fn router() -> Router<Contracts> {
         .route(|s: Arc<Contracts>, ctx, req: SetGroupChild| async move { s.set_group_child(&ctx, req).await })
         .route(|s: Arc<Contracts>, ctx, req: SetGroupUser| async move { s.set_group_user(&ctx, req).await })
         .route(|s: Arc<Contracts>, ctx, req: ListContractGroups| async move { s.list_groups(&ctx, req).await })
+        .route(|s: Arc<Contracts>, ctx, req: NoticeAudience| async move { s.notice_audience(&ctx, req).await })
 }
 
 fn kind_str(k: ContractKind) -> &'static str {

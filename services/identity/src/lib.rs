@@ -12,6 +12,7 @@
 mod api_keys;
 mod entity;
 mod lockout;
+mod members;
 mod migration;
 pub mod password;
 mod sessions;
@@ -159,6 +160,9 @@ fn router() -> Router<Identity> {
         })
         .route(|s: Arc<Identity>, ctx, req: ListApiKeys| async move {
             s.list_api_keys(&ctx, req).await
+        })
+        .route(|s: Arc<Identity>, ctx, req: ecl_proto::identity::ContractMembers| async move {
+            s.contract_members(&ctx, req).await
         })
         .route(|s: Arc<Identity>, _ctx, req: AuthenticateKey| async move {
             s.authenticate_key(&req.secret).await

@@ -11,7 +11,7 @@ use ecl_proto::{
     identity::UserDeleted,
     tenant::{
         CountTenants, CreateTenant, CreateWorkspace, DeleteTenant, ListTenantUsers, ListTenants,
-        ListUserTenants, ListWorkspaces, SetTenantAccess, TenantChanged, TenantView,
+        ListUserTenants, ListWorkspaces, NoticeTenants, SetTenantAccess, TenantChanged, TenantView,
     },
 };
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
@@ -23,6 +23,7 @@ use sea_orm::{
 use sea_orm_migration::prelude::*;
 use std::sync::Arc;
 
+mod audience;
 mod grants;
 mod workspaces;
 
@@ -269,6 +270,9 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
             })
             .route(|s: Arc<Tenants>, ctx, req: ListUserTenants| async move {
                 s.user_tenants(&ctx, req).await
+            })
+            .route(|s: Arc<Tenants>, ctx, req: NoticeTenants| async move {
+                s.notice_tenants(&ctx, req).await
             });
     // An abolished contract loses its tenants (abolish refuses while tenants exist unless forced),
     // and a deleted user their access rights.

@@ -74,6 +74,20 @@ pub struct Settings {
     pub trusted_proxy_hops: u32,
     /// Largest GraphQL response body, in bytes; a larger result is refused with a coded error.
     pub max_response_bytes: usize,
+    /// Where notification mails go: `smtp://host:port` (plain; `?tls=required` for STARTTLS),
+    /// `smtps://user:pass@host` (TLS from the first byte). Unset: each mail is written as an `.eml` file
+    /// under `<data_dir>/mail/`, so an offline embedded run shows what would have been sent.
+    pub smtp_url: Option<Secret>,
+    /// The `From:` of notification mails.
+    pub mail_from: String,
+    /// Longest wait between two attempts of a mail the server deferred (4xx) or could not take
+    /// (connection refused): backoff doubles from 500 ms up to this, with jitter.
+    pub smtp_retry_max_ms: u64,
+    /// Mails in flight at once (and pooled SMTP connections).
+    pub smtp_concurrency: u32,
+    /// How long a sender holds the mails it claimed: a killed sender's mails go out again (from
+    /// another replica, or itself restarted) after this.
+    pub smtp_lease_ms: u64,
 }
 
 impl Default for Settings {
@@ -99,6 +113,11 @@ impl Default for Settings {
             sign_in_burst: 20,
             trusted_proxy_hops: 0,
             max_response_bytes: 16 << 20,
+            smtp_url: None,
+            mail_from: "ECL <noreply@ecl.invalid>".into(),
+            smtp_retry_max_ms: 60_000,
+            smtp_concurrency: 16,
+            smtp_lease_ms: 30_000,
         }
     }
 }
@@ -217,6 +236,21 @@ impl Settings {
         }
         if self.request_timeout_ms == 0 {
             p.push("configuration: ECL_REQUEST_TIMEOUT_MS must be positive".into());
+        }
+        if let Some(url) = &self.smtp_url
+            && !(url.expose().starts_with("smtp://") || url.expose().starts_with("smtps://"))
+        {
+            // The URL may hold a password: name the scheme only.
+            p.push("configuration: ECL_SMTP_URL must start with smtp:// or smtps://".into());
+        }
+        if self.smtp_concurrency == 0 || self.smtp_retry_max_ms == 0 {
+            p.push(
+                "configuration: ECL_SMTP_CONCURRENCY and ECL_SMTP_RETRY_MAX_MS must be positive"
+                    .into(),
+            );
+        }
+        if self.smtp_lease_ms < 1_000 {
+            p.push("configuration: ECL_SMTP_LEASE_MS must be at least 1000".into());
         }
         p
     }

@@ -228,3 +228,28 @@ pub struct ExportFile {
     pub body: String,
 }
 call!(ExportBill => ExportFile, "billing", "billing.export.v1", key: Scope(Billing, Read));
+
+/// One contract's bill fixed by a month's close.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixedBill {
+    pub contract_id: String,
+    pub total: String,
+    pub currency: String,
+}
+
+/// A month was closed: its bills are fixed (notification mails each contract's contact person).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MonthClosed {
+    pub month: String,
+    pub bills: Vec<FixedBill>,
+}
+event!(MonthClosed, "billing.month_closed");
+
+/// The estimated bill of these contracts' month changed (usage arrived for one of their
+/// tenants; a partner's bill includes its children's): live `billEstimate` subscriptions ask again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EstimateChanged {
+    pub contract_ids: Vec<String>,
+    pub month: String,
+}
+event!(EstimateChanged, "billing.estimate_changed");

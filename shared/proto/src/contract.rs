@@ -183,3 +183,29 @@ pub struct ListContractGroups {
     pub page: PageArgs,
 }
 call!(ListContractGroups => Vec<(String, Page<ContractGroupView>)>, "contract", "contract.groups.v1", key: Scope(Contracts, Read));
+
+/// One contract of a notice's audience, with what recipients are computed from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudienceContract {
+    pub id: String,
+    pub kind: ContractKind,
+    pub parent_id: Option<String>,
+    pub status: ContractStatus,
+    pub name: String,
+    pub owner_user_id: Option<String>,
+    /// The customer's contact person (contract and fee mails go there).
+    pub contact_email: String,
+    /// For a partner: its users assigned to contract groups, each with the children of those
+    /// groups — the only children such a user manages (and is copied on).
+    pub group_children: Vec<(String, Vec<String>)>,
+}
+
+/// The contracts of `ids` (every active one with `all`) and the parents of those that are
+/// children, in one request however many (the notification service resolves a notice's
+/// recipients with it). System and operator callers only.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NoticeAudience {
+    pub ids: Vec<String>,
+    pub all: bool,
+}
+call!(NoticeAudience => Vec<AudienceContract>, "contract", "contract.notice_audience.v1");

@@ -232,3 +232,12 @@ pub struct GetUsers {
     pub ids: Vec<String>,
 }
 call!(GetUsers => Vec<UserView>, "identity", "identity.get_users.v1", key: Scope(Users, Read));
+
+/// Every active user of `contract_ids` (of every contract with `all`), unpaged, in one request
+/// however many (a notice's recipients). System and operator callers only.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContractMembers {
+    pub contract_ids: Vec<String>,
+    pub all: bool,
+}
+call!(ContractMembers => Vec<UserView>, "identity", "identity.contract_members.v1");

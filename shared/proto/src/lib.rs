@@ -11,6 +11,7 @@ pub mod billing;
 pub mod contract;
 pub mod identity;
 pub mod metering;
+pub mod notification;
 pub mod page;
 pub mod tenant;
 

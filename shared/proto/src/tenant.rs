@@ -114,3 +114,22 @@ pub struct ListUserTenants {
     pub page: PageArgs,
 }
 call!(ListUserTenants => Vec<(String, Page<TenantView>)>, "tenant", "tenant.user_tenants.v1", key: Scope(Tenants, Read));
+
+/// A tenant and the users granted access to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantAudience {
+    pub tenant_id: String,
+    pub contract_id: String,
+    pub user_ids: Vec<String>,
+}
+
+/// The tenants of `tenant_ids`, every tenant of `contract_ids` (every tenant with `all`), each
+/// with its grants, in one request however many (a failure or maintenance notice's audience).
+/// Unknown tenant ids are absent. System and operator callers only.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NoticeTenants {
+    pub tenant_ids: Vec<String>,
+    pub contract_ids: Vec<String>,
+    pub all: bool,
+}
+call!(NoticeTenants => Vec<TenantAudience>, "tenant", "tenant.notice_tenants.v1");
