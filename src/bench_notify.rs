@@ -34,6 +34,9 @@ pub struct NotifyArgs {
     /// Skip the distributed topology.
     #[arg(long)]
     embedded_only: bool,
+    /// Mails in flight per notification process (`ECL_SMTP_CONCURRENCY`).
+    #[arg(long, default_value_t = 16)]
+    smtp_concurrency: u32,
     #[arg(
         long,
         env = "ECL_BENCH_AMQP_URL",
@@ -83,6 +86,7 @@ pub async fn run(args: NotifyArgs) -> anyhow::Result<()> {
         data_dir: dir.clone(),
         bootstrap_operator_password: Some(ecl_kernel::Secret::new(OPERATOR_PASSWORD)),
         smtp_url: Some(ecl_kernel::Secret::new(smtp_url.clone())),
+        smtp_concurrency: args.smtp_concurrency,
         ..Default::default()
     };
     let app = crate::App::start(settings, &["all".to_string()]).await?;
@@ -132,8 +136,8 @@ pub async fn run(args: NotifyArgs) -> anyhow::Result<()> {
     }
 
     println!(
-        "\nnotify: MAINTENANCE on every tenant of a partner with {} children × 3 tenants × 4 users",
-        args.children
+        "\nnotify: MAINTENANCE on every tenant of a partner with {} children × 3 tenants × 4 users, {} mails in flight",
+        args.children, args.smtp_concurrency
     );
     println!(
         "{:<42} {:>10} {:>11} {:>11} {:>12} {:>10} {:>11}",
@@ -476,6 +480,7 @@ impl Distributed {
                 .env("ECL_NAMESPACE", &d.ns)
                 .env("ECL_BOOTSTRAP_OPERATOR_PASSWORD", OPERATOR_PASSWORD)
                 .env("ECL_SMTP_URL", smtp_url)
+                .env("ECL_SMTP_CONCURRENCY", args.smtp_concurrency.to_string())
                 .env(
                     "RUST_LOG",
                     std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
