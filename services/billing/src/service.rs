@@ -83,16 +83,6 @@ impl MigrationName for M0001Billing {
     }
 }
 
-/// `CREATE INDEX idx-{table}-{column}`, the name the entities' `indexed` columns get.
-fn index(table: &'static str, column: &'static str) -> IndexCreateStatement {
-    Index::create()
-        .name(format!("idx-{table}-{column}"))
-        .table(table)
-        .col(column)
-        .if_not_exists()
-        .to_owned()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for M0001Billing {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -159,7 +149,9 @@ impl MigrationTrait for M0001Billing {
             ("tenant_months", "tenant_id"),
             ("fixed_bills", "contract_id"),
         ] {
-            manager.create_index(index(table, column)).await?;
+            manager
+                .create_index(ecl_store::index(table, column))
+                .await?;
         }
         Ok(())
     }

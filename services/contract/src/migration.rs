@@ -22,16 +22,6 @@ impl MigratorTrait for Migrator {
     }
 }
 
-/// `CREATE INDEX idx-{table}-{column}`, the name the entities' `indexed` columns get.
-fn index(table: &'static str, column: &'static str) -> IndexCreateStatement {
-    Index::create()
-        .name(format!("idx-{table}-{column}"))
-        .table(table)
-        .col(column)
-        .if_not_exists()
-        .to_owned()
-}
-
 struct M0001Contracts;
 
 impl MigrationName for M0001Contracts {
@@ -66,7 +56,9 @@ impl MigrationTrait for M0001Contracts {
             )
             .await?;
         for column in ["parent_id", "external_id", "created_at"] {
-            manager.create_index(index("contracts", column)).await?;
+            manager
+                .create_index(ecl_store::index("contracts", column))
+                .await?;
         }
         Ok(())
     }
@@ -96,7 +88,7 @@ impl MigrationTrait for M0002Groups {
             )
             .await?;
         manager
-            .create_index(index("contract_groups", "partner_id"))
+            .create_index(ecl_store::index("contract_groups", "partner_id"))
             .await?;
         manager
             .create_table(
@@ -131,7 +123,7 @@ impl MigrationTrait for M0002Groups {
             )
             .await?;
         manager
-            .create_index(index("contract_group_users", "user_id"))
+            .create_index(ecl_store::index("contract_group_users", "user_id"))
             .await
     }
 }

@@ -7,16 +7,6 @@ use sea_orm_migration::schema::{
     big_integer, big_integer_null, boolean, integer, string, string_null, string_uniq, text,
 };
 
-/// `CREATE INDEX idx-{table}-{column}`, the name the entities' `indexed` columns get.
-fn index(table: &'static str, column: &'static str) -> IndexCreateStatement {
-    Index::create()
-        .name(format!("idx-{table}-{column}"))
-        .table(table)
-        .col(column)
-        .if_not_exists()
-        .to_owned()
-}
-
 pub struct Migrator;
 
 #[async_trait::async_trait]
@@ -71,7 +61,9 @@ impl MigrationTrait for M0001Users {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("users", "contract_id")).await?;
+        manager
+            .create_index(ecl_store::index("users", "contract_id"))
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -180,7 +172,7 @@ impl MigrationTrait for M0004Refresh {
             )
             .await?;
         manager
-            .create_index(index("refresh_tokens", "family_id"))
+            .create_index(ecl_store::index("refresh_tokens", "family_id"))
             .await
     }
 }
@@ -215,7 +207,9 @@ impl MigrationTrait for M0005ApiKeys {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("api_keys", "contract_id")).await
+        manager
+            .create_index(ecl_store::index("api_keys", "contract_id"))
+            .await
     }
 }
 

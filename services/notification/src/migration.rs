@@ -7,16 +7,6 @@ use sea_orm_migration::schema::{
     big_integer, big_integer_null, boolean, integer, string, string_null, text, text_null,
 };
 
-/// `CREATE INDEX idx-{table}-{column}`, the name the entities' `indexed` columns get.
-fn index(table: &'static str, column: &'static str) -> IndexCreateStatement {
-    Index::create()
-        .name(format!("idx-{table}-{column}"))
-        .table(table)
-        .col(column)
-        .if_not_exists()
-        .to_owned()
-}
-
 pub struct Migrator;
 
 #[async_trait::async_trait]
@@ -66,7 +56,9 @@ impl MigrationTrait for M0001Notices {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("notices", "created_at")).await?;
+        manager
+            .create_index(ecl_store::index("notices", "created_at"))
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -97,7 +89,9 @@ impl MigrationTrait for M0001Notices {
             "status",
             "next_attempt_at",
         ] {
-            manager.create_index(index("deliveries", column)).await?;
+            manager
+                .create_index(ecl_store::index("deliveries", column))
+                .await?;
         }
         manager
             .create_table(

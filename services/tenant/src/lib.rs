@@ -137,16 +137,6 @@ impl MigrationName for M0001Tenants {
     }
 }
 
-/// `CREATE INDEX idx-{table}-{column}`, the name the entities' `indexed` columns get.
-fn index(table: &'static str, column: &'static str) -> IndexCreateStatement {
-    Index::create()
-        .name(format!("idx-{table}-{column}"))
-        .table(table)
-        .col(column)
-        .if_not_exists()
-        .to_owned()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for M0001Tenants {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -165,7 +155,9 @@ impl MigrationTrait for M0001Tenants {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("tenants", "contract_id")).await
+        manager
+            .create_index(ecl_store::index("tenants", "contract_id"))
+            .await
     }
 }
 
@@ -195,7 +187,7 @@ impl MigrationTrait for M0002AccessAndWorkspaces {
             )
             .await?;
         manager
-            .create_index(index("workspaces", "contract_id"))
+            .create_index(ecl_store::index("workspaces", "contract_id"))
             .await?;
         manager
             .create_table(
@@ -216,10 +208,10 @@ impl MigrationTrait for M0002AccessAndWorkspaces {
             )
             .await?;
         manager
-            .create_index(index("tenant_grants", "user_id"))
+            .create_index(ecl_store::index("tenant_grants", "user_id"))
             .await?;
         manager
-            .create_index(index("tenant_grants", "contract_id"))
+            .create_index(ecl_store::index("tenant_grants", "contract_id"))
             .await
     }
 }

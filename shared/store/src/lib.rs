@@ -141,6 +141,21 @@ fn migration_lock_key(service: &str) -> i64 {
     h as i64
 }
 
+/// `CREATE INDEX idx-{table}-{column} IF NOT EXISTS`: the name sea-orm gives an entity's
+/// `indexed` column, so a frozen migration builds what the entity expects (and the schema check
+/// compares names too). Every service's migrations use this one helper.
+pub fn index(
+    table: &'static str,
+    column: &'static str,
+) -> sea_orm_migration::prelude::IndexCreateStatement {
+    sea_orm_migration::prelude::Index::create()
+        .name(format!("idx-{table}-{column}"))
+        .table(table)
+        .col(column)
+        .if_not_exists()
+        .to_owned()
+}
+
 /// Is the database answering? (readiness)
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
