@@ -10,7 +10,8 @@
 //! all accepted), so the figure is the platform's, not a mail server's. Seeding goes through the
 //! public API (each user costs an argon2id hash: about two minutes per topology).
 
-use crate::bench::{proc_status_kb, ready};
+use crate::bench::proc_status_kb;
+use crate::bench_topology::Distributed;
 use anyhow::{Context as _, bail};
 use futures::{StreamExt, stream};
 use serde_json::{Value, json};
@@ -37,25 +38,8 @@ pub struct NotifyArgs {
     /// Mails in flight per notification process (`ECL_SMTP_CONCURRENCY`).
     #[arg(long, default_value_t = 16)]
     smtp_concurrency: u32,
-    #[arg(
-        long,
-        env = "ECL_BENCH_AMQP_URL",
-        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
-    )]
-    amqp_url: String,
-    /// A fresh database is created (and dropped afterwards) on this server.
-    #[arg(
-        long,
-        env = "ECL_BENCH_PG_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432"
-    )]
-    pg_url: String,
-    #[arg(
-        long,
-        env = "ECL_BENCH_REDIS_URL",
-        default_value = "redis://127.0.0.1:6379/0"
-    )]
-    redis_url: String,
+    #[command(flatten)]
+    servers: crate::bench_topology::Servers,
 }
 
 const PASSWORD: &str = "Notify-bench-pass-1";
@@ -111,7 +95,17 @@ pub async fn run(args: NotifyArgs) -> anyhow::Result<()> {
     ));
 
     if !args.embedded_only {
-        let d = Distributed::start(&args, &smtp_url).await?;
+        let d = Distributed::start(
+            &args.servers,
+            "notify",
+            &["identity", "contract", "tenant", "notification", "gateway"],
+            OPERATOR_PASSWORD,
+            &[
+                ("ECL_SMTP_URL", smtp_url.clone()),
+                ("ECL_SMTP_CONCURRENCY", args.smtp_concurrency.to_string()),
+            ],
+        )
+        .await?;
         let result = async {
             let tenants = seed(&http, &d.addr("gateway"), &args, "distributed").await?;
             measure(
@@ -131,7 +125,7 @@ pub async fn run(args: NotifyArgs) -> anyhow::Result<()> {
                 proc_status_kb(*pid, "VmHWM:"),
             ));
         }
-        d.stop(&args).await;
+        d.stop().await;
         rows.push(result?);
     }
 
@@ -429,89 +423,4 @@ async fn measure(
         mails_per_sec: recipients as f64 / last_mail_secs,
         last_mail_secs,
     })
-}
-
-/// One process per target over the real servers, in a fresh database and namespace.
-struct Distributed {
-    ns: String,
-    db: String,
-    procs: Vec<(String, u32, String)>,
-    children: Vec<std::process::Child>,
-}
-
-impl Distributed {
-    fn addr(&self, target: &str) -> String {
-        self.procs
-            .iter()
-            .find(|p| p.0 == target)
-            .map(|p| p.2.clone())
-            .unwrap_or_default()
-    }
-
-    async fn start(args: &NotifyArgs, smtp_url: &str) -> anyhow::Result<Distributed> {
-        use sea_orm::ConnectionTrait;
-        let ns = format!("notify{}", std::process::id());
-        let db = format!("ecl_{ns}");
-        let admin = sea_orm::Database::connect(format!("{}/postgres", args.pg_url))
-            .await
-            .context("PostgreSQL reachable (--pg-url)")?;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {db}"))
-            .await?;
-        admin.close().await?;
-        let exe = std::env::current_exe()?;
-        let mut d = Distributed {
-            ns,
-            db,
-            procs: Vec::new(),
-            children: Vec::new(),
-        };
-        for target in ["identity", "contract", "tenant", "notification", "gateway"] {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")?
-                .local_addr()?
-                .port();
-            let addr = format!("127.0.0.1:{port}");
-            let child = std::process::Command::new(&exe)
-                .args(["serve", "--target", target])
-                .env("ECL_HTTP_ADDR", &addr)
-                .env("ECL_DATABASE_URL", format!("{}/{}", args.pg_url, d.db))
-                .env("ECL_AMQP_URL", &args.amqp_url)
-                .env("ECL_REDIS_URL", &args.redis_url)
-                .env("ECL_NAMESPACE", &d.ns)
-                .env("ECL_BOOTSTRAP_OPERATOR_PASSWORD", OPERATOR_PASSWORD)
-                .env("ECL_SMTP_URL", smtp_url)
-                .env("ECL_SMTP_CONCURRENCY", args.smtp_concurrency.to_string())
-                .env(
-                    "RUST_LOG",
-                    std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
-                )
-                .stdout(std::process::Stdio::null())
-                .spawn()?;
-            d.procs.push((target.to_string(), child.id(), addr.clone()));
-            d.children.push(child);
-            let started = Instant::now();
-            while !ready(&addr).await {
-                if started.elapsed() > Duration::from_secs(60) {
-                    d.stop(args).await;
-                    bail!("{target} did not become ready");
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-        Ok(d)
-    }
-
-    async fn stop(mut self, args: &NotifyArgs) {
-        use sea_orm::ConnectionTrait;
-        for c in &mut self.children {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        if let Ok(admin) = sea_orm::Database::connect(format!("{}/postgres", args.pg_url)).await {
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db))
-                .await;
-        }
-        crate::bench_walk::delete_namespace(&args.amqp_url, &self.ns).await;
-    }
 }

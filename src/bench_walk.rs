@@ -11,7 +11,8 @@
 //! seeding runs `--seed-concurrency` children at once to keep both cores hashing; about two
 //! minutes per topology for 1,000 children.
 
-use crate::bench::{percentile, print_rss, proc_status_kb, ready};
+use crate::bench::{percentile, print_rss, proc_status_kb};
+use crate::bench_topology::Distributed;
 use anyhow::{Context as _, bail, ensure};
 use futures::{StreamExt, stream};
 use serde_json::{Value, json};
@@ -37,25 +38,8 @@ pub struct WalkArgs {
     /// Skip the distributed topology.
     #[arg(long)]
     embedded_only: bool,
-    #[arg(
-        long,
-        env = "ECL_BENCH_AMQP_URL",
-        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
-    )]
-    amqp_url: String,
-    /// A fresh database is created (and dropped afterwards) on this server.
-    #[arg(
-        long,
-        env = "ECL_BENCH_PG_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432"
-    )]
-    pg_url: String,
-    #[arg(
-        long,
-        env = "ECL_BENCH_REDIS_URL",
-        default_value = "redis://127.0.0.1:6379/0"
-    )]
-    redis_url: String,
+    #[command(flatten)]
+    servers: crate::bench_topology::Servers,
 }
 
 const PASSWORD: &str = "Walk-bench-pass-1";
@@ -130,9 +114,16 @@ pub async fn run(args: WalkArgs) -> anyhow::Result<()> {
     ));
 
     if !args.embedded_only {
-        let d = Distributed::start(&args).await?;
+        let d = Distributed::start(
+            &args.servers,
+            "walk",
+            &["identity", "contract", "tenant", "gateway"],
+            OPERATOR_PASSWORD,
+            &[],
+        )
+        .await?;
         let result = async {
-            let url = format!("http://{}/graphql", d.gateway);
+            let url = format!("http://{}/graphql", d.addr("gateway"));
             let (partner, owner) = seed(&http, &url, &args, "distributed").await?;
             let answer = walk(&http, &url, &owner, &partner).await?;
             anyhow::Ok(Row {
@@ -143,13 +134,13 @@ pub async fn run(args: WalkArgs) -> anyhow::Result<()> {
             })
         }
         .await;
-        for (target, pid) in &d.pids {
+        for (target, pid, _) in &d.procs {
             rss.push((
                 format!("distributed {target}"),
                 proc_status_kb(*pid, "VmHWM:"),
             ));
         }
-        d.stop(&args).await;
+        d.stop().await;
         rows.push(result?);
     }
 
@@ -516,87 +507,6 @@ async fn fetch_tree(
         after = page["pageInfo"]["endCursor"].clone();
     }
     Ok(tree)
-}
-
-/// The distributed topology: one process per target over the real servers, isolated by a fresh
-/// database and namespace (removed afterwards).
-struct Distributed {
-    ns: String,
-    db: String,
-    gateway: String,
-    pids: Vec<(String, u32)>,
-    children: Vec<std::process::Child>,
-}
-
-impl Distributed {
-    async fn start(args: &WalkArgs) -> anyhow::Result<Distributed> {
-        use sea_orm::ConnectionTrait;
-        let ns = format!("walk{}", std::process::id());
-        let db = format!("ecl_{ns}");
-        let admin = sea_orm::Database::connect(format!("{}/postgres", args.pg_url))
-            .await
-            .context("PostgreSQL reachable (--pg-url)")?;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {db}"))
-            .await?;
-        admin.close().await?;
-        let exe = std::env::current_exe()?;
-        let mut d = Distributed {
-            ns,
-            db,
-            gateway: String::new(),
-            pids: Vec::new(),
-            children: Vec::new(),
-        };
-        for target in ["identity", "contract", "tenant", "gateway"] {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")?
-                .local_addr()?
-                .port();
-            let addr = format!("127.0.0.1:{port}");
-            let child = std::process::Command::new(&exe)
-                .args(["serve", "--target", target])
-                .env("ECL_HTTP_ADDR", &addr)
-                .env("ECL_DATABASE_URL", format!("{}/{}", args.pg_url, d.db))
-                .env("ECL_AMQP_URL", &args.amqp_url)
-                .env("ECL_REDIS_URL", &args.redis_url)
-                .env("ECL_NAMESPACE", &d.ns)
-                .env("ECL_BOOTSTRAP_OPERATOR_PASSWORD", OPERATOR_PASSWORD)
-                .env(
-                    "RUST_LOG",
-                    std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
-                )
-                .stdout(std::process::Stdio::null())
-                .spawn()?;
-            d.pids.push((target.to_string(), child.id()));
-            d.children.push(child);
-            let started = Instant::now();
-            while !ready(&addr).await {
-                if started.elapsed() > Duration::from_secs(60) {
-                    d.stop(args).await;
-                    bail!("{target} did not become ready");
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            if target == "gateway" {
-                d.gateway = addr;
-            }
-        }
-        Ok(d)
-    }
-
-    async fn stop(mut self, args: &WalkArgs) {
-        use sea_orm::ConnectionTrait;
-        for c in &mut self.children {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        if let Ok(admin) = sea_orm::Database::connect(format!("{}/postgres", args.pg_url)).await {
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db))
-                .await;
-        }
-        delete_namespace(&args.amqp_url, &self.ns).await;
-    }
 }
 
 /// Removes a namespace's queues and exchanges from the broker.
