@@ -4,13 +4,14 @@ use rust_decimal::Decimal;
 use super::csv::{field, quoted};
 use super::detail::{DETAIL_COLUMNS, detail_csv};
 use super::legacy::*;
-use super::summary::{SUMMARY_COLUMNS, summary_csv};
+use super::summary::summary_csv;
 use crate::bill::{Bill, BillHeader, BillStatus, ContractInfo, TaxRule, TenantInfo};
 use crate::rating::testutil::{d, t};
 use crate::rating::{
     ChargePattern, Currency, Menu, Month, Period, PlanPrice, Resource, SpecialRule, TenantCharges,
     UsageInterval, rate_tenant,
 };
+use crate::rating::{LineKind, Unit};
 
 /// Seed 002's legacy CSV example, as published (its lines 3 and 24 and the end record are
 /// not shown there).
