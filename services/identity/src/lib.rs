@@ -24,7 +24,8 @@ mod users;
 use ecl_bus::{EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, Role, SharedClock};
 use ecl_proto::identity::{
-    Authenticate, AuthenticateKey, ChangePassword, ConfirmTotp, CreateApiKey, CreateUser,
+    Authenticate, AuthenticateKey, ChangePassword, CheckNewUser, ConfirmTotp, CreateApiKey,
+    CreateUser,
     DeleteUser, DisableTotp, EnrollTotp, GetMe, GetUsers, ListApiKeys, ListUsers, RefreshSession,
     RevokeApiKey, SignIn, SignOut, UpdateUser, UserView, VerifyTfa,
 };
@@ -140,6 +141,9 @@ fn router() -> Router<Identity> {
         .route(
             |s: Arc<Identity>, ctx, req: CreateUser| async move { s.create_user(&ctx, req).await },
         )
+        .route(|_s: Arc<Identity>, _ctx, req: CheckNewUser| async move {
+            users::new_user_fields(&req.login_id, &req.email, &req.password).map(|_| ())
+        })
         .route(|s: Arc<Identity>, ctx, req: DeleteUser| async move {
             s.delete_user(&ctx, &req.user_id).await
         })

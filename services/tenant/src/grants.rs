@@ -44,7 +44,7 @@ impl Tenants {
         let c = self
             .contract(ctx, &t.contract_id)
             .await
-            .map_err(|_| not_found())?;
+            .map_err(|e| e.hidden_as(not_found))?;
         if !c.managed {
             return Err(AppError::forbidden(
                 "only the tenant contract's owner and admins (or its partner's) manage access",
