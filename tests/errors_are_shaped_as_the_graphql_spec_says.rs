@@ -271,7 +271,10 @@ async fn a_form_with_several_bad_fields_learns_them_all_and_nothing_is_stored() 
             json!({"i": contract_input("Five", None, "five-owner")}),
         )
         .await;
-    let cid = ok.data()["createPartnerContract"]["id"].as_str().unwrap().to_string();
+    let cid = ok.data()["createPartnerContract"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // A tenant's two bad fields, at once as well; no tenant made.
     let r = gql

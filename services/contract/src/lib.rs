@@ -278,9 +278,7 @@ impl Contracts {
         // rules for users): a form with several mistakes learns them all at once.
         let mut v = Validation::new();
         let name = v.value(validate::text("name", &req.name, 200));
-        let external_id = v.value(external_id_input(
-            req.external_id.as_deref().unwrap_or(""),
-        ));
+        let external_id = v.value(external_id_input(req.external_id.as_deref().unwrap_or("")));
         let customer = v.value(customer_input(&req.customer));
         let parent = v.value(self.parent_of(&access, &req).await);
         let system = ctx.as_principal(Principal::system(NAME));
@@ -392,8 +390,14 @@ impl Contracts {
         }
         // Every given field is checked before any is changed.
         let mut v = Validation::new();
-        let name = req.name.as_deref().map(|n| v.value(validate::text("name", n, 200)));
-        let ext = req.external_id.as_deref().map(|e| v.value(external_id_input(e)));
+        let name = req
+            .name
+            .as_deref()
+            .map(|n| v.value(validate::text("name", n, 200)));
+        let ext = req
+            .external_id
+            .as_deref()
+            .map(|e| v.value(external_id_input(e)));
         let cust = match &req.customer {
             Some(_) if !access.sees_customer(&c) => {
                 v.add(AppError::forbidden(

@@ -83,7 +83,9 @@ impl Identity {
         let contract_id = v.value(
             req.contract_id
                 .or_else(|| who.contract_id().map(str::to_string))
-                .ok_or_else(|| AppError::invalid("contractId", "say which contract the key is for")),
+                .ok_or_else(|| {
+                    AppError::invalid("contractId", "say which contract the key is for")
+                }),
         );
         let name = v.value(validate::text("name", &req.name, 100));
         let mut scopes = req.scopes;

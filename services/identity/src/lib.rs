@@ -25,9 +25,8 @@ use ecl_bus::{EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, Role, SharedClock};
 use ecl_proto::identity::{
     Authenticate, AuthenticateKey, ChangePassword, CheckNewUser, ConfirmTotp, CreateApiKey,
-    CreateUser,
-    DeleteUser, DisableTotp, EnrollTotp, GetMe, GetUsers, ListApiKeys, ListUsers, RefreshSession,
-    RevokeApiKey, SignIn, SignOut, UpdateUser, UserView, VerifyTfa,
+    CreateUser, DeleteUser, DisableTotp, EnrollTotp, GetMe, GetUsers, ListApiKeys, ListUsers,
+    RefreshSession, RevokeApiKey, SignIn, SignOut, UpdateUser, UserView, VerifyTfa,
 };
 use ecl_proto::{Event, contract::ContractChanged};
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};

@@ -60,12 +60,14 @@ impl Identity {
             })?;
         let mut am: user::ActiveModel = u.clone().into();
         let mut v = Validation::new();
-        let email = req.email.as_deref().map(|e| v.value(validate::email("email", e)));
+        let email = req
+            .email
+            .as_deref()
+            .map(|e| v.value(validate::email("email", e)));
         let was_owner = u.role == Role::Owner.as_str();
         v.check(
             "role",
-            !req
-                .role
+            !req.role
                 .is_some_and(|r| r == Role::Owner || r == Role::Operator || was_owner),
             "the owner stays the owner; other users are ADMIN or USER",
         );

@@ -193,7 +193,12 @@ pub struct UniqueViolation {
 impl UniqueViolation {
     /// Is this the uniqueness of exactly these columns of this table?
     pub fn is_on(&self, table: &str, columns: &[&str]) -> bool {
-        self.table == table && self.columns.iter().map(String::as_str).eq(columns.iter().copied())
+        self.table == table
+            && self
+                .columns
+                .iter()
+                .map(String::as_str)
+                .eq(columns.iter().copied())
     }
 }
 
@@ -215,7 +220,10 @@ pub fn unique_violation(e: &sea_orm::DbErr) -> Option<UniqueViolation> {
         let columns = detail.strip_prefix("Key (")?.split_once(")=")?.0;
         return Some(UniqueViolation {
             table: pg.table()?.to_string(),
-            columns: columns.split(", ").map(|c| c.trim_matches('"').to_string()).collect(),
+            columns: columns
+                .split(", ")
+                .map(|c| c.trim_matches('"').to_string())
+                .collect(),
         });
     }
     // "UNIQUE constraint failed: users.login_id" (one `table.column` per column of the index).
@@ -237,8 +245,12 @@ pub fn unique_violation(e: &sea_orm::DbErr) -> Option<UniqueViolation> {
 pub trait OnUnique<T> {
     /// `taken()` when the violated uniqueness is `columns` of `table`; every other database
     /// error converts as usual (internal, logged, or unavailable).
-    fn on_unique(self, table: &str, columns: &[&str], taken: impl FnOnce() -> AppError)
-    -> AppResult<T>;
+    fn on_unique(
+        self,
+        table: &str,
+        columns: &[&str],
+        taken: impl FnOnce() -> AppError,
+    ) -> AppResult<T>;
 }
 
 impl<T> OnUnique<T> for Result<T, sea_orm::DbErr> {
@@ -369,7 +381,9 @@ mod tests {
         assert_eq!(e.unwrap_err().code, ErrorCode::Internal);
 
         // Not a constraint at all: a column that does not exist.
-        let bug = run(format!("UPDATE {table} SET nope = 1")).await.unwrap_err();
+        let bug = run(format!("UPDATE {table} SET nope = 1"))
+            .await
+            .unwrap_err();
         assert_eq!(unique_violation(&bug), None);
         let e = Err::<(), _>(bug).on_unique(&table, &["contract_id", "month"], taken);
         let e = e.unwrap_err();
