@@ -99,7 +99,7 @@ impl Identity {
         let now = self.clock.now();
         v.check(
             "expiresAt",
-            !req.expires_at.is_some_and(|e| e <= now),
+            req.expires_at.is_none_or(|e| e > now),
             "expiresAt must be in the future",
         );
         v.finish()?;

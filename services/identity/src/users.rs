@@ -75,12 +75,12 @@ impl Identity {
         if let Some(email) = email {
             am.email = Set(email);
         }
-        if let Some(role) = req.role {
-            if role.as_str() != u.role {
-                am.role = Set(role.as_str().into());
-                // Tokens carry the role: make the user sign in again.
-                am.sessions_valid_after = Set(self.clock.now().timestamp() + 1);
-            }
+        if let Some(role) = req.role
+            && role.as_str() != u.role
+        {
+            am.role = Set(role.as_str().into());
+            // Tokens carry the role: make the user sign in again.
+            am.sessions_valid_after = Set(self.clock.now().timestamp() + 1);
         }
         let mut rights_changed = false;
         if let Some(v) = req.can_view_usage
