@@ -115,6 +115,7 @@ impl Billing {
                 .exec_without_returning(&txn)
                 .await?;
         }
+        use ecl_kernel::OnUnique as _;
         closed_month::Entity::insert(closed_month::ActiveModel {
             month: Set(m.to_string()),
             bills: Set(n as i64),
@@ -122,7 +123,10 @@ impl Billing {
         })
         .exec(&txn)
         .await
-        .map_err(|_| AppError::conflict(format!("{m} is being closed by another request")))?;
+        // Only the month's own row being there already means another close won the race.
+        .on_unique("closed_months", &["month"], || {
+            AppError::conflict(format!("{m} is being closed by another request"))
+        })?;
         // Announced with the close itself: the notification service mails each contract's
         // contact person that its bill is fixed (CONTRACT_FEE).
         self.outbox
