@@ -27,13 +27,22 @@ fn total(r: &Resp) -> u64 {
 
 /// The whole contract scenario of the foundation issue.
 pub async fn contract_flow(gql: &Gql) {
-    // Operator creates a partner with its owner.
+    // Operator creates a partner with its owner; the provider's external ids are 15 digits.
     let op = gql.operator().await;
-    let p = gql
+    let bad = gql
         .q(
             Some(&op),
             CREATE_PARTNER,
             json!({"i": contract_input("Acme Partner", Some("P-1"), "acme-owner")}),
+        )
+        .await;
+    assert_eq!(bad.code(), "INVALID_INPUT");
+    assert_eq!(bad.body["errors"][0]["extensions"]["field"], "externalId");
+    let p = gql
+        .q(
+            Some(&op),
+            CREATE_PARTNER,
+            json!({"i": contract_input("Acme Partner", Some("100000000000001"), "acme-owner")}),
         )
         .await;
     let partner = p.data()["createPartnerContract"].clone();
@@ -127,6 +136,15 @@ pub async fn contract_flow(gql: &Gql) {
         upd.data()["updateContract"],
         json!({"name": "Child Beta Renamed", "externalId": "C-002b"})
     );
+    // A sibling's external id is refused on change as on creation.
+    let dup = gql
+        .q(
+            Some(&owner),
+            "mutation($id: ID!){ updateContract(id:$id, input:{externalId:\"C-003\"}){ externalId } }",
+            json!({"id": beta}),
+        )
+        .await;
+    assert_eq!(dup.code(), "CONFLICT");
     assert_eq!(
         names(
             &gql.q(Some(&owner), SEARCH, json!({"f": {"name": "renamed"}}))

@@ -192,7 +192,9 @@ async fn run(
     let mut request = parse_body(headers, body)?;
     // Bad credentials fail the whole request: no field should run as someone else or anonymous.
     let principal = gw.auth.resolve(headers).await?;
-    gw.shared.limits.check_request(&mut request)?;
+    // The cost goes with the request: the complexity limit adds its introspection price.
+    let cost = gw.shared.limits.check_request(&mut request)?;
+    let request = request.data(cost);
     let operation_name = request.operation_name.clone();
     let query = request.query.clone();
 

@@ -86,8 +86,8 @@ pub struct ContractFilter {
     pub external_id: Option<String>,
     pub status: Option<ContractStatus>,
     pub kind: Option<ContractKind>,
-    pub created_from: Option<chrono::DateTime<chrono::Utc>>,
-    pub created_to: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_from: Option<super::scalars::DateTime>,
+    pub created_to: Option<super::scalars::DateTime>,
 }
 
 impl From<ContractFilter> for ProtoFilter {
@@ -97,8 +97,8 @@ impl From<ContractFilter> for ProtoFilter {
             external_id: f.external_id,
             status: f.status.map(Into::into),
             kind: f.kind.map(Into::into),
-            created_from: f.created_from,
-            created_to: f.created_to,
+            created_from: f.created_from.map(Into::into),
+            created_to: f.created_to.map(Into::into),
         }
     }
 }
@@ -139,11 +139,11 @@ impl Contract {
     async fn owner_user_id(&self) -> Option<async_graphql::ID> {
         self.0.owner_user_id.clone().map(Into::into)
     }
-    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> super::scalars::DateTime {
+        self.0.created_at.into()
     }
-    async fn abolished_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        self.0.abolished_at
+    async fn abolished_at(&self) -> Option<super::scalars::DateTime> {
+        self.0.abolished_at.map(Into::into)
     }
     /// Users of this contract (all for its owner/admins and the partner's; general users see
     /// themselves), loaded for every contract on the page in one bus request.
@@ -197,12 +197,12 @@ impl Contract {
     ) -> async_graphql::Result<super::api_keys::ApiKeyConnection> {
         super::api_keys::api_keys_of(ctx, &self.0.id, PageArgs { first, after }).await
     }
-    /// The bill of a month (`YYYY-MM`); a partner's includes its children's tenants. With `day`,
-    /// the daily estimate: the month's charges up to the end of that day.
+    /// The bill of a month; a partner's includes its children's tenants. With `day`, the daily
+    /// estimate: the month's charges up to the end of that day.
     async fn bill(
         &self,
         ctx: &Context<'_>,
-        month: String,
+        month: super::scalars::Month,
         day: Option<u32>,
     ) -> async_graphql::Result<Option<super::billing::Bill>> {
         super::billing::bill_of(ctx, &self.0.id, month, day).await

@@ -51,8 +51,8 @@ impl User {
     ) -> async_graphql::Result<super::tenant::TenantConnection> {
         super::tenant::tenants_of_user(ctx, &self.0.id, ecl_proto::PageArgs { first, after }).await
     }
-    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> super::scalars::DateTime {
+        self.0.created_at.into()
     }
     /// Which notice categories this user receives (for the user, the managers of their contract
     /// and the operator; empty for others). A child's users do not see categories their partner

@@ -160,10 +160,21 @@ fn customer_input(c: &Customer) -> AppResult<Customer> {
     })
 }
 
-fn external_id_input(v: &str) -> AppResult<Option<String>> {
+/// SPEC §2: a child's external id is the partner's own management number (free form, up to 64
+/// characters); the provider's own contracts (direct, partner) carry a 15-digit number.
+fn external_id_input(kind: ContractKind, v: &str) -> AppResult<Option<String>> {
     let v = v.trim();
     if v.is_empty() {
         return Ok(None);
+    }
+    if kind != ContractKind::Child {
+        if v.len() != 15 || !v.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AppError::invalid(
+                "externalId",
+                "the external id of a direct or partner contract is a 15-digit number",
+            ));
+        }
+        return Ok(Some(v.to_string()));
     }
     if v.chars().count() > 64
         || !v
@@ -214,11 +225,32 @@ impl Contracts {
         }
     }
 
+    /// `CONFLICT` when another child of `parent_id` (than `except`) has the external id `ext`.
+    async fn external_id_free(
+        &self,
+        parent_id: &str,
+        ext: &str,
+        except: Option<&str>,
+    ) -> AppResult<()> {
+        let mut q = contract::Entity::find()
+            .filter(contract::Column::ParentId.eq(parent_id.to_string()))
+            .filter(contract::Column::ExternalId.eq(ext.to_string()));
+        if let Some(id) = except {
+            q = q.filter(contract::Column::Id.ne(id.to_string()));
+        }
+        if q.count(&self.db).await? > 0 {
+            return Err(AppError::conflict(format!(
+                "external id {ext} is already used by another child"
+            )));
+        }
+        Ok(())
+    }
+
     pub async fn create(&self, ctx: &CallCtx, req: CreateContract) -> AppResult<ContractView> {
         let who = &ctx.principal;
         let access = self.access(who).await?;
         let name = validate::text("name", &req.name, 200)?;
-        let external_id = external_id_input(req.external_id.as_deref().unwrap_or(""))?;
+        let external_id = external_id_input(req.kind, req.external_id.as_deref().unwrap_or(""))?;
         let customer = customer_input(&req.customer)?;
         let parent = match (req.kind, req.parent_id.as_deref()) {
             (ContractKind::Child, Some(pid)) => {
@@ -261,16 +293,7 @@ impl Contracts {
             }
         };
         if let (Some(p), Some(ext)) = (&parent, &external_id) {
-            let taken = contract::Entity::find()
-                .filter(contract::Column::ParentId.eq(p.id.clone()))
-                .filter(contract::Column::ExternalId.eq(ext.clone()))
-                .count(&self.db)
-                .await?;
-            if taken > 0 {
-                return Err(AppError::conflict(format!(
-                    "external id {ext} is already used by another child"
-                )));
-            }
+            self.external_id_free(&p.id, ext, None).await?;
         }
 
         let id = ContractId::generate();
@@ -369,7 +392,12 @@ impl Contracts {
             am.name = Set(name);
         }
         if let Some(ext) = &req.external_id {
-            am.external_id = Set(external_id_input(ext)?);
+            let ext = external_id_input(parse_kind(&c.kind), ext)?;
+            // Unique among the partner's children, as on creation.
+            if let (Some(p), Some(e)) = (&c.parent_id, &ext) {
+                self.external_id_free(p, e, Some(&c.id)).await?;
+            }
+            am.external_id = Set(ext);
         }
         if let Some(cust) = &req.customer {
             if !access.sees_customer(&c) {
