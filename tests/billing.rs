@@ -15,9 +15,9 @@ const FIXTURE: &str = include_str!("../services/billing/tests/fixtures/legacy_ex
 
 const RECORD: &str =
     "mutation($e: [UsageEventInput!]!){ recordUsage(events:$e){ id outcome code message } }";
-const BILL: &str = "query($id: ID!, $m: String!){ contract(id:$id){ bill(month:$m){ contractId month status currency subtotal taxPercent tax total lines{ tier kind label detail usage amount tenantId resourceId } } } }";
+const BILL: &str = "query($id: ID!, $m: Month!){ contract(id:$id){ bill(month:$m){ contractId month status currency subtotal taxPercent tax total lines{ tier kind label detail usage amount tenantId resourceId } } } }";
 const CLOSE: &str =
-    "mutation($m: String!){ closeMonth(month:$m){ month bills alreadyClosed closedAt } }";
+    "mutation($m: Month!){ closeMonth(month:$m){ month bills alreadyClosed closedAt } }";
 
 async fn create(
     gql: &Gql,
@@ -404,7 +404,7 @@ async fn bad_input_codes_and_partner_roll_up() {
     let r = gql
         .q(
             Some(&powner),
-            "{ menus(filter:{currency:\"JPY\"}, first:100){ totalCount edges{ node{ code } } } }",
+            "{ menus(filter:{currency:JPY}, first:100){ totalCount edges{ node{ code } } } }",
             json!({}),
         )
         .await;

@@ -1102,7 +1102,7 @@ async fn fee_flow(env: &Env, w: &World) {
     let r = gql
         .q(
             Some(op),
-            "mutation($m: String!){ closeMonth(month:$m){ bills } }",
+            "mutation($m: Month!){ closeMonth(month:$m){ bills } }",
             json!({"m": last.to_string()}),
         )
         .await;

@@ -362,10 +362,16 @@ pub(crate) fn with_request_state(
 ) -> async_graphql::Request {
     let children = DataLoader::new(ChildrenLoader(state.clone()), state.gate.spawner())
         .delay(Duration::from_millis(1));
+    let contracts = DataLoader::new(
+        schema::contract::ContractLoader(state.clone()),
+        state.gate.spawner(),
+    )
+    .delay(Duration::from_millis(1));
     let request = schema::common::with_loaders(request, &state);
     schema::billing::with_loaders(request, &state)
         .data(state)
         .data(children)
+        .data(contracts)
 }
 
 async fn export(

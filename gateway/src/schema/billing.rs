@@ -351,8 +351,9 @@ fn lines(ls: Vec<proto::BillLine>) -> async_graphql::Result<Vec<BillLine>> {
 
 /// A contract's bill of a month (a partner's includes its children's tenants).
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Bill {
-    /// `bil_` + the contract id + `@` + the month: one bill per contract and month.
+    #[graphql(skip)]
     pub id: ID,
     pub contract_id: ID,
     pub month: Month,
@@ -365,6 +366,22 @@ pub struct Bill {
     pub tax: Decimal,
     pub total: Decimal,
     pub lines: Vec<BillLine>,
+}
+
+#[async_graphql::ComplexObject]
+impl Bill {
+    /// `bil_` + the contract id + `@` + the month: one bill per contract and month.
+    pub async fn id(&self) -> ID {
+        self.id.clone()
+    }
+}
+
+#[async_graphql::ComplexObject]
+impl TenantUsage {
+    /// `usg_` + the tenant id + `@` + the month.
+    pub async fn id(&self) -> ID {
+        self.id.clone()
+    }
 }
 
 /// The global id of a contract's bill of a month.
@@ -393,8 +410,9 @@ crate::connection!(BillConnection, BillEdge, Bill);
 
 /// A tenant's charges of a month.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct TenantUsage {
-    /// `usg_` + the tenant id + `@` + the month.
+    #[graphql(skip)]
     pub id: ID,
     pub tenant_id: ID,
     pub month: Month,

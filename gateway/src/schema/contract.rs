@@ -109,7 +109,7 @@ crate::connection!(ContractConnection, ContractEdge, Contract);
 
 #[Object]
 impl Contract {
-    async fn id(&self) -> async_graphql::ID {
+    pub async fn id(&self) -> async_graphql::ID {
         self.0.id.clone().into()
     }
     async fn kind(&self) -> ContractKind {
@@ -117,6 +117,11 @@ impl Contract {
     }
     async fn parent_id(&self) -> Option<async_graphql::ID> {
         self.0.parent_id.clone().map(Into::into)
+    }
+    /// A child's partner contract (null for others, and for a child's own users, who never see
+    /// their parent). Loaded for every contract on the page in one bus request.
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Contract>> {
+        contract_link(ctx, self.0.parent_id.as_deref()).await
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -250,6 +255,42 @@ impl Contract {
             Contract,
         ))
     }
+}
+
+/// Contracts by id — `Contract.parent`, `Tenant.contract`, `User.contract` — one `GetContracts`
+/// per query level. Ids the caller may not see are absent (the link is null).
+pub struct ContractLoader(pub RequestState);
+
+impl Loader<String> for ContractLoader {
+    type Value = ContractView;
+    type Error = AppError;
+
+    async fn load(&self, ids: &[String]) -> Result<HashMap<String, ContractView>, AppError> {
+        let req = ecl_proto::contract::GetContracts { ids: ids.to_vec() };
+        Ok(self
+            .0
+            .bus
+            .call(&self.0.call, &req)
+            .await?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect())
+    }
+}
+
+/// The contract `id` through the request's loader: null when absent or not visible.
+pub async fn contract_link(
+    ctx: &Context<'_>,
+    id: Option<&str>,
+) -> async_graphql::Result<Option<Contract>> {
+    let Some(id) = id else { return Ok(None) };
+    RequestState::of(ctx).require_auth()?;
+    Ok(ctx
+        .data_unchecked::<DataLoader<ContractLoader>>()
+        .load_one(id.to_string())
+        .await
+        .map_err(gql)?
+        .map(Contract))
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]

@@ -8,6 +8,7 @@ pub(crate) mod groups;
 
 pub(crate) mod identity;
 pub mod live;
+pub(crate) mod node;
 pub(crate) mod notification;
 pub mod scalars;
 pub(crate) mod tenant;
@@ -20,6 +21,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 #[derive(MergedObject, Default)]
 pub struct Query(
     identity::IdentityQuery,
+    node::NodeQuery,
     contract::ContractQuery,
     billing::BillingQuery,
     notification::NotificationQuery,

@@ -22,6 +22,30 @@ impl Tenant {
     async fn contract_id(&self) -> ID {
         self.0.contract_id.clone().into()
     }
+    /// The tenant's contract (null when the caller may not see it: a partner user granted a
+    /// child's tenant). Loaded for every tenant on the page in one bus request.
+    async fn contract(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::contract::Contract>> {
+        super::contract::contract_link(ctx, Some(&self.0.contract_id)).await
+    }
+    /// The workspace the tenant is placed in (for the contract's managers), found among the
+    /// contract's first 100 workspaces: one bus request per query level.
+    async fn workspace(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Workspace>> {
+        let page = PageArgs {
+            first: Some(100),
+            after: None,
+        };
+        let page =
+            super::common::load_page::<ListWorkspaces>(ctx, &self.0.contract_id, page).await?;
+        Ok(page
+            .edges
+            .into_iter()
+            .map(|(_, w)| w)
+            .find(|w| w.id == self.0.workspace_id)
+            .map(Workspace))
+    }
     async fn name(&self) -> &str {
         &self.0.name
     }
