@@ -245,7 +245,10 @@ async fn the_complexity_limit_admits_the_walk_and_names_itself() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.code(), "INVALID_INPUT");
     let ext = &r.body["errors"][0]["extensions"];
-    let (cost, limit) = (ext["cost"].as_u64().unwrap(), ext["limit"].as_u64().unwrap());
+    let (cost, limit) = (
+        ext["cost"].as_u64().unwrap(),
+        ext["limit"].as_u64().unwrap(),
+    );
     assert_eq!(limit, 200_000, "{}", r.body);
     // Each walk: 100 children × 100 tenants × 4 fields, about 40,000; ten of them.
     assert!(cost > 400_000, "{}", r.body);

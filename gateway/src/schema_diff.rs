@@ -86,13 +86,17 @@ fn parse(sdl: &str) -> Result<BTreeMap<String, Def>, String> {
         let t = t.node;
         let fields = |fs: Vec<async_graphql::Positioned<_>>| {
             fs.into_iter()
-                .map(|f: async_graphql::Positioned<async_graphql::parser::types::FieldDefinition>| {
-                    let f = f.node;
-                    (
-                        f.name.node.to_string(),
-                        (f.ty.node.to_string(), args(f.arguments)),
-                    )
-                })
+                .map(
+                    |f: async_graphql::Positioned<
+                        async_graphql::parser::types::FieldDefinition,
+                    >| {
+                        let f = f.node;
+                        (
+                            f.name.node.to_string(),
+                            (f.ty.node.to_string(), args(f.arguments)),
+                        )
+                    },
+                )
                 .collect()
         };
         let d = match t.kind {
@@ -104,7 +108,9 @@ fn parse(sdl: &str) -> Result<BTreeMap<String, Def>, String> {
             TypeKind::Interface(i) => Def::Interface {
                 fields: fields(i.fields),
             },
-            TypeKind::Union(u) => Def::Union(u.members.iter().map(|m| m.node.to_string()).collect()),
+            TypeKind::Union(u) => {
+                Def::Union(u.members.iter().map(|m| m.node.to_string()).collect())
+            }
             TypeKind::Enum(e) => Def::Enum(
                 e.values
                     .iter()
@@ -198,13 +204,7 @@ fn fields(
                 what: format!("type changed: {oty} → {nty}"),
             });
         }
-        inputs(
-            out,
-            &|a| format!("{coord}({a}:)"),
-            "argument",
-            oargs,
-            nargs,
-        );
+        inputs(out, &|a| format!("{coord}({a}:)"), "argument", oargs, nargs);
     }
 }
 

@@ -105,7 +105,12 @@ macro_rules! connection {
                     edges: page
                         .edges
                         .into_iter()
-                        .map(|(cursor, v)| Ok($edge { cursor, node: f(v)? }))
+                        .map(|(cursor, v)| {
+                            Ok($edge {
+                                cursor,
+                                node: f(v)?,
+                            })
+                        })
                         .collect::<async_graphql::Result<_>>()?,
                     page_info,
                     total_count: page.total_count,

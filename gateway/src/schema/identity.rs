@@ -3,8 +3,8 @@
 use super::common::RequestState;
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use ecl_proto::identity::{
-    ConfirmTotp, DisableTotp, EnrollTotp, GetMe, GetUsers, RefreshSession, SignIn, SignInReply, SignOut,
-    UserView, VerifyTfa,
+    ConfirmTotp, DisableTotp, EnrollTotp, GetMe, GetUsers, RefreshSession, SignIn, SignInReply,
+    SignOut, UserView, VerifyTfa,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -84,9 +84,7 @@ pub async fn user_by_id(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Us
     .into_iter()
     .find(|u| u.id == id)
     .map(User)
-    .ok_or_else(|| {
-        crate::errors::gql(ecl_kernel::AppError::not_found(format!("user {id}")))
-    })
+    .ok_or_else(|| crate::errors::gql(ecl_kernel::AppError::not_found(format!("user {id}"))))
 }
 
 #[derive(SimpleObject)]

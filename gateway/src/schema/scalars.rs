@@ -183,7 +183,14 @@ mod tests {
     fn months_are_checked() {
         assert!(is_month("2026-05"));
         assert!(is_month("2019-12"));
-        for bad in ["2026-13", "2026-00", "March", "2026-5", "2026-05-01", "２０２６-05"] {
+        for bad in [
+            "2026-13",
+            "2026-00",
+            "March",
+            "2026-5",
+            "2026-05-01",
+            "２０２６-05",
+        ] {
             assert!(!is_month(bad), "{bad}");
         }
     }
