@@ -136,6 +136,34 @@ pub async fn contract_flow(gql: &Gql) {
         upd.data()["updateContract"],
         json!({"name": "Child Beta Renamed", "externalId": "C-002b"})
     );
+    // Global ids: node(id) refetches a contract and a user; links replace bare ids.
+    let r = gql
+        .q(
+            Some(&owner),
+            "query($p: ID!, $c: ID!){ node(id:$p){ __typename id ... on Contract { name } } \
+             contract(id:$c){ parent{ id } } me{ id contract{ id } } }",
+            json!({"p": pid, "c": beta}),
+        )
+        .await;
+    assert_eq!(r.data()["node"]["__typename"], "Contract");
+    assert_eq!(r.data()["node"]["name"], "Acme Partner");
+    assert_eq!(r.data()["contract"]["parent"]["id"], pid.as_str());
+    assert_eq!(r.data()["me"]["contract"]["id"], pid.as_str());
+    let me = r.data()["me"]["id"].clone();
+    let r = gql
+        .q(
+            Some(&owner),
+            "query($u: ID!){ node(id:$u){ __typename } user(id:$u){ loginId } }",
+            json!({"u": me}),
+        )
+        .await;
+    assert_eq!(r.data()["node"]["__typename"], "User");
+    assert_eq!(r.data()["user"]["loginId"], "acme-owner");
+    let r = gql
+        .q(Some(&owner), "{ node(id: \"nothing\"){ id } }", json!({}))
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+
     // A sibling's external id is refused on change as on creation.
     let dup = gql
         .q(
