@@ -31,7 +31,12 @@ enum Command {
     /// Print every target and what it needs.
     Targets,
     /// Print the GraphQL schema (SDL).
-    Schema,
+    Schema {
+        /// Instead, list the breaking changes from the SDL file OLD to the SDL file NEW (one per
+        /// line, `` `Coordinate`: what ``); exit status 1 when there is any.
+        #[arg(long, num_args = 2, value_names = ["OLD", "NEW"])]
+        diff: Option<Vec<std::path::PathBuf>>,
+    },
     /// Run a benchmark and print its figures.
     Bench {
         #[command(subcommand)]
@@ -84,8 +89,22 @@ fn main() -> anyhow::Result<()> {
             print!("{}", targets::describe());
             Ok(())
         }
-        Command::Schema => {
+        Command::Schema { diff: None } => {
             println!("{}", ecl_gateway::sdl());
+            Ok(())
+        }
+        Command::Schema { diff: Some(files) } => {
+            let read = |p: &std::path::PathBuf| {
+                std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
+            };
+            let changes = ecl_gateway::schema_diff::breaking(&read(&files[0])?, &read(&files[1])?)
+                .map_err(|e| anyhow::anyhow!("not a schema: {e}"))?;
+            for c in &changes {
+                println!("{c}");
+            }
+            if !changes.is_empty() {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Bench { which } => run_system(bench::run(which)),

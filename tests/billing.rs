@@ -15,9 +15,9 @@ const FIXTURE: &str = include_str!("../services/billing/tests/fixtures/legacy_ex
 
 const RECORD: &str =
     "mutation($e: [UsageEventInput!]!){ recordUsage(events:$e){ id outcome code message } }";
-const BILL: &str = "query($id: ID!, $m: String!){ contract(id:$id){ bill(month:$m){ contractId month status currency subtotal taxPercent tax total lines{ tier kind label detail usage amount tenantId resourceId } } } }";
+const BILL: &str = "query($id: ID!, $m: Month!){ contract(id:$id){ bill(month:$m){ contractId month status currency subtotal taxPercent tax total lines{ tier kind label detail usage amount tenantId resourceId } } } }";
 const CLOSE: &str =
-    "mutation($m: String!){ closeMonth(month:$m){ month bills alreadyClosed closedAt } }";
+    "mutation($m: Month!){ closeMonth(month:$m){ month bills alreadyClosed closedAt } }";
 
 async fn create(
     gql: &Gql,
@@ -397,14 +397,22 @@ async fn bad_input_codes_and_partner_roll_up() {
     let mut bad = oracle.clone();
     bad["pattern"] = json!("SOMETIMES");
     let r = gql.q(Some(&op), UPSERT, json!({"i": bad})).await;
+    // `pattern` is an enum: a value outside it is refused when the request is validated.
     assert_eq!(r.code(), "INVALID_INPUT");
-    assert_eq!(r.body["errors"][0]["extensions"]["field"], "pattern");
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("SOMETIMES"),
+        "{}",
+        r.body
+    );
     let r = gql.q(Some(&op), UPSERT, json!({"i": oracle})).await;
     assert_eq!(r.data()["upsertMenu"]["resellable"], false);
     let r = gql
         .q(
             Some(&powner),
-            "{ menus(filter:{currency:\"JPY\"}, first:100){ totalCount edges{ node{ code } } } }",
+            "{ menus(filter:{currency:JPY}, first:100){ totalCount edges{ node{ code } } } }",
             json!({}),
         )
         .await;

@@ -27,13 +27,22 @@ fn total(r: &Resp) -> u64 {
 
 /// The whole contract scenario of the foundation issue.
 pub async fn contract_flow(gql: &Gql) {
-    // Operator creates a partner with its owner.
+    // Operator creates a partner with its owner; the provider's external ids are 15 digits.
     let op = gql.operator().await;
-    let p = gql
+    let bad = gql
         .q(
             Some(&op),
             CREATE_PARTNER,
             json!({"i": contract_input("Acme Partner", Some("P-1"), "acme-owner")}),
+        )
+        .await;
+    assert_eq!(bad.code(), "INVALID_INPUT");
+    assert_eq!(bad.body["errors"][0]["extensions"]["field"], "externalId");
+    let p = gql
+        .q(
+            Some(&op),
+            CREATE_PARTNER,
+            json!({"i": contract_input("Acme Partner", Some("100000000000001"), "acme-owner")}),
         )
         .await;
     let partner = p.data()["createPartnerContract"].clone();
@@ -127,6 +136,43 @@ pub async fn contract_flow(gql: &Gql) {
         upd.data()["updateContract"],
         json!({"name": "Child Beta Renamed", "externalId": "C-002b"})
     );
+    // Global ids: node(id) refetches a contract and a user; links replace bare ids.
+    let r = gql
+        .q(
+            Some(&owner),
+            "query($p: ID!, $c: ID!){ node(id:$p){ __typename id ... on Contract { name } } \
+             contract(id:$c){ parent{ id } } me{ id contract{ id } } }",
+            json!({"p": pid, "c": beta}),
+        )
+        .await;
+    assert_eq!(r.data()["node"]["__typename"], "Contract");
+    assert_eq!(r.data()["node"]["name"], "Acme Partner");
+    assert_eq!(r.data()["contract"]["parent"]["id"], pid.as_str());
+    assert_eq!(r.data()["me"]["contract"]["id"], pid.as_str());
+    let me = r.data()["me"]["id"].clone();
+    let r = gql
+        .q(
+            Some(&owner),
+            "query($u: ID!){ node(id:$u){ __typename } user(id:$u){ loginId } }",
+            json!({"u": me}),
+        )
+        .await;
+    assert_eq!(r.data()["node"]["__typename"], "User");
+    assert_eq!(r.data()["user"]["loginId"], "acme-owner");
+    let r = gql
+        .q(Some(&owner), "{ node(id: \"nothing\"){ id } }", json!({}))
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+
+    // A sibling's external id is refused on change as on creation.
+    let dup = gql
+        .q(
+            Some(&owner),
+            "mutation($id: ID!){ updateContract(id:$id, input:{externalId:\"C-003\"}){ externalId } }",
+            json!({"id": beta}),
+        )
+        .await;
+    assert_eq!(dup.code(), "CONFLICT");
     assert_eq!(
         names(
             &gql.q(Some(&owner), SEARCH, json!({"f": {"name": "renamed"}}))

@@ -193,3 +193,72 @@ async fn every_operation_is_answered_by_its_deadline() {
     assert_eq!(r.body["data"], Value::Null, "{}", r.body);
     app.stop().await;
 }
+
+/// The README's partner walk, with `children(first: 100)`.
+const WALK_100: &str = r#"
+query ($id: ID!) {
+  contract(id: $id) {
+    name
+    children(first: 100, filter: { status: ACTIVE }) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        node {
+          id name externalId customer { company contactEmail }
+          tenants(first: 10) { totalCount edges { node { name region users { edges { node { loginId } } } } } }
+          users(first: 10) { totalCount edges { node { loginId role } } }
+        }
+      }
+    }
+  }
+}"#;
+
+/// The limit admits the README's own walk at 100 children, and a refused query is told its
+/// cost and the limit.
+#[actix_rt::test]
+async fn the_complexity_limit_admits_the_walk_and_names_itself() {
+    let (app, gql) = spawn_embedded().await;
+    let op = gql.operator().await;
+    let p = gql
+        .q(
+            Some(&op),
+            "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }",
+            json!({"i": contract_input("Walker", None, "walker-owner")}),
+        )
+        .await;
+    let id = p.data()["createPartnerContract"]["id"].clone();
+    let walk = gql.q(Some(&op), WALK_100, json!({"id": id})).await;
+    assert_eq!(walk.status, 200, "{}", walk.body);
+    assert_eq!(walk.data()["contract"]["name"], "Walker");
+
+    // Ten walks of a hundred children under one query: over the limit.
+    let walks: Vec<String> = (0..10)
+        .map(|i| {
+            format!(
+                "w{i}: contract(id: $id) {{ children(first: 100) {{ edges {{ node {{ \
+                 tenants(first: 100) {{ edges {{ node {{ id name }} }} }} }} }} }} }}"
+            )
+        })
+        .collect();
+    let q = format!("query($id: ID!) {{ {} }}", walks.join(" "));
+    let r = gql.q(Some(&op), &q, json!({"id": id})).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.code(), "INVALID_INPUT");
+    let ext = &r.body["errors"][0]["extensions"];
+    let (cost, limit) = (
+        ext["cost"].as_u64().unwrap(),
+        ext["limit"].as_u64().unwrap(),
+    );
+    assert_eq!(limit, 200_000, "{}", r.body);
+    // Each walk: 100 children × 100 tenants × 4 fields, about 40,000; ten of them.
+    assert!(cost > 400_000, "{}", r.body);
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("cost {cost}, limit {limit}")),
+        "{}",
+        r.body
+    );
+    app.stop().await;
+}

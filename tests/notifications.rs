@@ -968,7 +968,7 @@ async fn delivery_flow(env: &mut Env, w: &World) {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|e| e["node"]["source"] == "sla")
+            .filter(|e| e["node"]["source"] == "SLA")
             .map(|e| e["node"].clone())
             .collect();
         if !found.is_empty() {
@@ -1005,7 +1005,7 @@ async fn delivery_flow(env: &mut Env, w: &World) {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|e| e["node"]["source"] == "sla")
+            .filter(|e| e["node"]["source"] == "SLA")
             .map(|e| e["node"].clone())
             .collect();
         if sla.len() >= 2 {
@@ -1102,7 +1102,7 @@ async fn fee_flow(env: &Env, w: &World) {
     let r = gql
         .q(
             Some(op),
-            "mutation($m: String!){ closeMonth(month:$m){ bills } }",
+            "mutation($m: Month!){ closeMonth(month:$m){ bills } }",
             json!({"m": last.to_string()}),
         )
         .await;

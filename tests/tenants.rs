@@ -478,11 +478,11 @@ async fn scenario(gql: &Gql) {
     )
     .await;
     let r = gql
-        .q(Some(owner), "mutation($c: ID!, $w: String!){ createTenant(contractId:$c, input:{name:\"placed\", region:\"jp2\", workspaceId:$w}){ workspaceId } }", json!({"c": t.children[0], "w": ws}))
+        .q(Some(owner), "mutation($c: ID!, $w: ID!){ createTenant(contractId:$c, input:{name:\"placed\", region:\"jp2\", workspaceId:$w}){ workspaceId } }", json!({"c": t.children[0], "w": ws}))
         .await;
     assert_eq!(r.data()["createTenant"]["workspaceId"], json!(ws));
     let r = gql
-        .q(Some(owner), "mutation($c: ID!, $w: String!){ createTenant(contractId:$c, input:{name:\"misplaced\", region:\"jp2\", workspaceId:$w}){ id } }", json!({"c": t.children[1], "w": ws}))
+        .q(Some(owner), "mutation($c: ID!, $w: ID!){ createTenant(contractId:$c, input:{name:\"misplaced\", region:\"jp2\", workspaceId:$w}){ id } }", json!({"c": t.children[1], "w": ws}))
         .await;
     assert_eq!(r.code(), "INVALID_INPUT");
     let r = gql

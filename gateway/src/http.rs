@@ -194,7 +194,9 @@ async fn run(
     let mut request = parse_body(headers, body)?;
     // Bad credentials fail the whole request: no field should run as someone else or anonymous.
     let principal = gw.auth.resolve(headers).await?;
-    gw.shared.limits.check_request(&mut request)?;
+    // The cost goes with the request: the complexity limit adds its introspection price.
+    let cost = gw.shared.limits.check_request(&mut request)?;
+    let request = request.data(cost);
     let operation_name = request.operation_name.clone();
     let query = request.query.clone();
 
@@ -362,10 +364,16 @@ pub(crate) fn with_request_state(
 ) -> async_graphql::Request {
     let children = DataLoader::new(ChildrenLoader(state.clone()), state.gate.spawner())
         .delay(Duration::from_millis(1));
+    let contracts = DataLoader::new(
+        schema::contract::ContractLoader(state.clone()),
+        state.gate.spawner(),
+    )
+    .delay(Duration::from_millis(1));
     let request = schema::common::with_loaders(request, &state);
     schema::billing::with_loaders(request, &state)
         .data(state)
         .data(children)
+        .data(contracts)
 }
 
 async fn export(

@@ -11,6 +11,7 @@ mod http;
 pub mod limits;
 pub mod nulls;
 pub mod schema;
+pub mod schema_diff;
 mod ws;
 
 use ecl_runtime::{Ctx, Module, Need, Started};
@@ -35,7 +36,7 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
             sizes: limits::IntrospectionSizes::measure(&schema).await,
             max_complexity: schema::MAX_COMPLEXITY,
         },
-        types: std::sync::Arc::new(nulls::Types::from_sdl(&schema.sdl())),
+        types: std::sync::Arc::new(nulls::Types::from_sdl(&sdl_of(&schema))),
         schema,
     };
     let mut router = http::router(ctx.clone(), shared.clone())
@@ -52,5 +53,10 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
 
 /// The SDL of the public schema (`ecl schema`).
 pub fn sdl() -> String {
-    schema::build().sdl()
+    sdl_of(&schema::build())
+}
+
+/// With `@specifiedBy` on the scalars that have a specification (`DateTime`, `Month`, `Decimal`).
+fn sdl_of(schema: &schema::EclSchema) -> String {
+    schema.sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }

@@ -10,6 +10,11 @@
 //!
 //! The walk stops as soon as a cap is passed, so a fragment bomb (a fragment spreading another
 //! twice, and so on) costs no more than the cap to refuse.
+//!
+//! The complexity limit itself is [`ComplexityLimit`], run where async-graphql validates: its
+//! cost is async-graphql's (each field 1, a connection × its page size) plus introspection's
+//! price from here, and a refused query is told both numbers (`extensions.cost`,
+//! `extensions.limit`) so a client knows how far over it is.
 
 use async_graphql::{
     Executor, Request,
@@ -18,8 +23,12 @@ use async_graphql::{
         SelectionSet,
     },
 };
+use async_graphql::{
+    ServerError, ValidationResult,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation},
+};
 use ecl_kernel::{AppError, ErrorCode};
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 /// Longest query text. Parsing costs memory in proportion (measured: three parallel 300 kB
 /// alias bombs grew the peak RSS by 117 MB before they could be counted and refused); the full
@@ -113,6 +122,9 @@ pub struct Cost {
     pub aliases: usize,
     /// Values introspection would answer, plus one per other selection.
     pub complexity: f64,
+    /// The part of `complexity` that introspection answers (what async-graphql prices at 1 per
+    /// field whatever its lists hold).
+    pub introspection: f64,
 }
 
 impl QueryLimits {
@@ -153,14 +165,6 @@ impl QueryLimits {
         if cost.aliases > MAX_ALIASES {
             return refuse(format!("the query uses more than {MAX_ALIASES} aliases"));
         }
-        if cost.complexity > self.max_complexity as f64 {
-            return refuse(format!(
-                "the query is too complex ({:.0}, limit {}): introspection counts the values it \
-                 answers; ask for less",
-                cost.complexity.min(1e15),
-                self.max_complexity
-            ));
-        }
         Ok(cost)
     }
 
@@ -171,6 +175,7 @@ impl QueryLimits {
             fragments: &doc.fragments,
             cost: Cost::default(),
             stack: Vec::new(),
+            intro: 0.0,
         };
         let ops: Vec<_> = match &doc.operations {
             DocumentOperations::Single(op) => vec![op],
@@ -183,6 +188,8 @@ impl QueryLimits {
                 _ => Intro::None,
             };
             w.cost.complexity += w.set(&op.node.selection_set.node, root);
+            w.cost.introspection += w.intro;
+            w.intro = 0.0;
             if w.over() {
                 break;
             }
@@ -215,6 +222,8 @@ struct Walk<'a> {
     cost: Cost,
     /// Fragments being inlined (a cycle is left to validation to report).
     stack: Vec<&'a str>,
+    /// The price of the introspection roots (`__schema`, `__type`) of the current operation.
+    intro: f64,
 }
 
 impl<'a> Walk<'a> {
@@ -241,7 +250,11 @@ impl<'a> Walk<'a> {
                     } else {
                         self.set(&f.node.selection_set.node, child)
                     };
-                    price += times * (1.0 + inner);
+                    let here = times * (1.0 + inner);
+                    if at == Intro::QueryRoot && child != Intro::None {
+                        self.intro += here;
+                    }
+                    price += here;
                 }
                 Selection::FragmentSpread(s) => {
                     let name = s.node.fragment_name.node.as_str();
@@ -312,6 +325,54 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// The complexity limit, checked where async-graphql validates the operation (it knows each
+/// connection's page size there). Needs the request's [`Cost`] in its data (put there by the
+/// HTTP and WebSocket edges after [`QueryLimits::check_request`]).
+pub struct ComplexityLimit {
+    pub limit: usize,
+}
+
+impl ExtensionFactory for ComplexityLimit {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ComplexityLimit { limit: self.limit })
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for ComplexityLimit {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        let introspection = ctx.data_opt::<Cost>().map_or(0.0, |c| c.introspection);
+        let cost = (result.complexity as f64 + introspection).min(1e15);
+        if cost > self.limit as f64 {
+            metrics::counter!("ecl_gateway_queries_refused_total").increment(1);
+            return Err(vec![too_complex(cost as u64, self.limit)]);
+        }
+        Ok(result)
+    }
+}
+
+/// The refusal of a query over the limit: how much it costs and what the limit is.
+pub fn too_complex(cost: u64, limit: usize) -> ServerError {
+    let mut e = ServerError::new(
+        format!(
+            "the query is too complex (cost {cost}, limit {limit}): each field counts 1, a \
+             connection multiplies what it selects by its page size (`first`/`last`, default 20), \
+             introspection counts the values it answers; ask for smaller pages or fewer fields"
+        ),
+        None,
+    );
+    let ext = e.extensions.get_or_insert_with(Default::default);
+    ext.set("code", ErrorCode::InvalidInput.as_str());
+    ext.set("cost", cost);
+    ext.set("limit", limit as u64);
+    e
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,14 +408,16 @@ mod tests {
     }
 
     #[test]
-    fn nested_introspection_is_refused() {
+    fn nested_introspection_is_priced_as_introspection() {
         let mut q = String::from("fields { name }");
         for _ in 0..5 {
             q = format!("fields {{ type {{ ofType {{ {q} }} }} }}");
         }
-        let doc = parse_query(format!("{{ __schema {{ types {{ {q} }} }} }}")).unwrap();
-        let e = limits().check(&doc).unwrap_err();
-        assert!(e.message.contains("too complex"), "{}", e.message);
+        let doc = parse_query(format!("{{ me {{ id }} __schema {{ types {{ {q} }} }} }}")).unwrap();
+        let c = limits().cost(&doc);
+        assert!(c.introspection > 50_000.0, "{c:?}");
+        // `me { id }` is the only part that is not introspection.
+        assert_eq!(c.complexity - c.introspection, 2.0);
     }
 
     #[test]

@@ -170,11 +170,14 @@ impl Executor for PerOperation {
         };
         // The same limits as over HTTP, before anything runs.
         let mut request = request;
-        if let Err(e) = self.st.shared.limits.check_request(&mut request) {
-            let mut s = crate::errors::request_error(e.error);
-            s.locations.extend(e.at);
-            return refuse(s);
-        }
+        let request = match self.st.shared.limits.check_request(&mut request) {
+            Ok(cost) => request.data(cost),
+            Err(e) => {
+                let mut s = crate::errors::request_error(e.error);
+                s.locations.extend(e.at);
+                return refuse(s);
+            }
+        };
         let state = RequestState {
             bus: self.st.bus.clone(),
             call: CallCtx::new(session.principal.clone(), self.st.timeout),

@@ -89,18 +89,18 @@ impl ApiKey {
     async fn scopes(&self) -> Vec<ApiScope> {
         self.0.scopes.iter().filter_map(|s| gql_scope(*s)).collect()
     }
-    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> super::scalars::DateTime {
+        self.0.created_at.into()
     }
-    async fn expires_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        self.0.expires_at
+    async fn expires_at(&self) -> Option<super::scalars::DateTime> {
+        self.0.expires_at.map(Into::into)
     }
     /// Updated at most once a minute.
-    async fn last_used_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        self.0.last_used_at
+    async fn last_used_at(&self) -> Option<super::scalars::DateTime> {
+        self.0.last_used_at.map(Into::into)
     }
-    async fn revoked_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        self.0.revoked_at
+    async fn revoked_at(&self) -> Option<super::scalars::DateTime> {
+        self.0.revoked_at.map(Into::into)
     }
 }
 
@@ -109,7 +109,7 @@ pub struct ApiKeyInput {
     pub name: String,
     pub scopes: Vec<ApiScope>,
     /// Never expires when absent.
-    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub expires_at: Option<super::scalars::DateTime>,
     /// The operator names the contract; everyone else gets a key for their own contract.
     pub contract_id: Option<ID>,
 }
@@ -149,7 +149,7 @@ impl ApiKeyMutation {
                 contract_id: input.contract_id.map(|c| c.to_string()),
                 name: input.name,
                 scopes: input.scopes.into_iter().map(Scope::from).collect(),
-                expires_at: input.expires_at,
+                expires_at: input.expires_at.map(Into::into),
             })
             .await?;
         Ok(ApiKeyCreated {

@@ -2,10 +2,13 @@
 //! `Tenant.usage`), month close, and the CSV export route. Bills and usage fan out through
 //! DataLoaders, so a walk over many contracts or tenants costs one bus request per level.
 
-use super::common::{PagedBatch, PagedLoader, RequestState};
+use super::{
+    common::{PagedBatch, PagedLoader, RequestState},
+    scalars::{DateTime, Decimal, Month, from_wire, wire},
+};
 use crate::errors::gql;
 use async_graphql::{
-    Context, Enum, InputObject, Object, SimpleObject,
+    Context, Enum, ID, InputObject, Object, SimpleObject,
     dataloader::{DataLoader, Loader},
 };
 use axum::{
@@ -27,6 +30,63 @@ use std::{collections::HashMap, time::Duration};
 
 // ---- price list ---------------------------------------------------------------------------------
 
+/// What a menu's quantity is counted in.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ChargeUnit {
+    Second,
+    Minute,
+    Hour,
+    Day,
+    Month,
+    /// Gigabytes (storage, transfer).
+    Gb,
+    /// Pieces (licences, addresses…).
+    Count,
+}
+
+/// How a menu is charged (seed 003's charge patterns).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ChargePattern {
+    /// Pay as you go: the unit price × the time or amount used.
+    Payg,
+    /// Pay as you go up to the plan's monthly cap.
+    CappedPayg,
+    /// Capped pay as you go where a plan change within the month starts a new cap.
+    CappedPaygPlanChange,
+    /// A fixed monthly fee, whatever the use.
+    MonthlyFixed,
+    /// A monthly fee prorated by the days in use.
+    ProratedDaily,
+}
+
+/// A special pricing rule of seed 003 that applies on top of the pattern.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum SpecialRule {
+    None,
+    LogicalNetwork,
+    #[graphql(name = "CIC_1G")]
+    Cic1G,
+    #[graphql(name = "CIC_10G")]
+    Cic10G,
+    WindowsGuestImage,
+    Oracle,
+    SqlServerVirtualServer,
+    SqlServerDedicatedHypervisor,
+    Monitoring,
+    CloudFoundryShared,
+    #[graphql(name = "VIRTUAL_PRIVATE_CF")]
+    VirtualPrivateCf,
+}
+
+/// The currency of a price or bill (ISO 4217).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum Currency {
+    /// Japanese yen: bills round to whole yen.
+    Jpy,
+    /// US dollars: bills round to cents.
+    Usd,
+}
+
 #[derive(SimpleObject, InputObject, Clone)]
 #[graphql(input_name = "PlanInput")]
 pub struct Plan {
@@ -34,9 +94,9 @@ pub struct Plan {
     pub plan: String,
     /// Tier label in the bill; null = the key, "" = no plan tier.
     pub label: Option<String>,
-    /// Decimal string.
-    pub unit_price: String,
-    pub cap: Option<String>,
+    pub unit_price: Decimal,
+    /// The monthly cap of a capped pattern.
+    pub cap: Option<Decimal>,
     pub vcpus: Option<u32>,
 }
 
@@ -45,8 +105,8 @@ impl From<Plan> for PlanSpec {
         PlanSpec {
             plan: p.plan,
             label: p.label,
-            unit_price: p.unit_price,
-            cap: p.cap,
+            unit_price: p.unit_price.into(),
+            cap: p.cap.map(Into::into),
             vcpus: p.vcpus,
         }
     }
@@ -57,8 +117,8 @@ impl From<PlanSpec> for Plan {
         Plan {
             plan: p.plan,
             label: p.label,
-            unit_price: p.unit_price,
-            cap: p.cap,
+            unit_price: p.unit_price.into(),
+            cap: p.cap.map(Into::into),
             vcpus: p.vcpus,
         }
     }
@@ -76,72 +136,79 @@ pub struct MenuInput {
     pub name: String,
     #[graphql(default)]
     pub region: String,
-    /// SECOND, MINUTE, HOUR, DAY, MONTH, GB, COUNT.
-    pub unit: String,
-    /// PAYG, CAPPED_PAYG, CAPPED_PAYG_PLAN_CHANGE, MONTHLY_FIXED, PRORATED_DAILY.
-    pub pattern: String,
-    /// NONE, LOGICAL_NETWORK, CIC_1G, CIC_10G, WINDOWS_GUEST_IMAGE, ORACLE,
-    /// SQL_SERVER_VIRTUAL_SERVER, SQL_SERVER_DEDICATED_HYPERVISOR, MONITORING,
-    /// CLOUD_FOUNDRY_SHARED, VIRTUAL_PRIVATE_CF.
-    #[graphql(default_with = "\"NONE\".to_string()")]
-    pub rule: String,
-    pub rule_amount: Option<String>,
+    pub unit: ChargeUnit,
+    pub pattern: ChargePattern,
+    #[graphql(default_with = "SpecialRule::None")]
+    pub rule: SpecialRule,
+    /// The rule's amount: the 8VM+ flat price (guest image), the Windows monthly fee (Oracle).
+    pub rule_amount: Option<Decimal>,
+    /// The rule's plan: the free Basic plan (monitoring).
     pub rule_plan: Option<String>,
-    /// JPY or USD.
-    pub currency: String,
+    pub currency: Currency,
     pub resellable: bool,
+    /// What a child contract must do to use it (e.g. register the end user's name).
     pub resellable_condition: Option<String>,
     #[graphql(default = true)]
     pub sla_eligible: bool,
-    pub effective_from: String,
+    pub effective_from: Month,
     pub plans: Vec<Plan>,
 }
 
+/// A menu of the price list as in force in a month: one version of its prices, from
+/// `effectiveFrom` on.
 #[derive(SimpleObject)]
 pub struct Menu {
+    /// `mnu_` + the code + `@` + `effectiveFrom`: this version of the menu's prices.
+    pub id: ID,
     pub code: String,
     pub service: String,
     pub category: String,
     pub subcategory: String,
     pub name: String,
     pub region: String,
-    pub unit: String,
-    pub pattern: String,
-    pub rule: String,
-    pub rule_amount: Option<String>,
+    pub unit: ChargeUnit,
+    pub pattern: ChargePattern,
+    pub rule: SpecialRule,
+    pub rule_amount: Option<Decimal>,
     pub rule_plan: Option<String>,
-    pub currency: String,
+    pub currency: Currency,
     pub resellable: bool,
     pub resellable_condition: Option<String>,
     pub sla_eligible: bool,
-    pub effective_from: String,
+    pub effective_from: Month,
     pub plans: Vec<Plan>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: DateTime,
 }
 
-impl From<MenuView> for Menu {
-    fn from(v: MenuView) -> Self {
+/// The global id of one version of a menu (a code has one version per `effectiveFrom`).
+pub fn menu_id(code: &str, effective_from: &str) -> ID {
+    ID(format!("mnu_{code}@{effective_from}"))
+}
+
+impl Menu {
+    pub fn try_from(v: MenuView) -> async_graphql::Result<Menu> {
         let s = v.spec;
-        Menu {
+        Ok(Menu {
+            id: menu_id(&s.code, &s.effective_from),
             code: s.code,
             service: s.service,
             category: s.category,
             subcategory: s.subcategory,
             name: s.name,
             region: s.region,
-            unit: s.unit,
-            pattern: s.pattern,
-            rule: s.rule,
-            rule_amount: s.rule_amount,
+            unit: from_wire("unit", &s.unit)?,
+            pattern: from_wire("pattern", &s.pattern)?,
+            rule: from_wire("rule", &s.rule)?,
+            rule_amount: s.rule_amount.map(Into::into),
             rule_plan: s.rule_plan,
-            currency: s.currency,
+            currency: from_wire("currency", &s.currency)?,
             resellable: s.resellable,
             resellable_condition: s.resellable_condition,
             sla_eligible: s.sla_eligible,
-            effective_from: s.effective_from,
+            effective_from: s.effective_from.into(),
             plans: s.plans.into_iter().map(Into::into).collect(),
-            updated_at: v.updated_at,
-        }
+            updated_at: v.updated_at.into(),
+        })
     }
 }
 
@@ -151,9 +218,9 @@ crate::connection!(MenuConnection, MenuEdge, Menu);
 pub struct MenuFilter {
     pub code: Option<String>,
     pub category: Option<String>,
-    pub currency: Option<String>,
-    /// Prices in force in this month (`YYYY-MM`); default the current month.
-    pub month: Option<String>,
+    pub currency: Option<Currency>,
+    /// Prices in force in this month; default the current month.
+    pub month: Option<Month>,
 }
 
 // ---- usage --------------------------------------------------------------------------------------
@@ -174,29 +241,47 @@ pub enum UsageOutcome {
     Rejected,
 }
 
+/// Why an event was rejected.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum UsageRejection {
+    /// No such tenant (or not yet known to metering: it learns of tenants from their events).
+    UnknownTenant,
+    /// No menu with that code in force at the event's time.
+    UnknownMenu,
+    /// The menu has no such plan.
+    UnknownPlan,
+    /// A child contract's tenant used a menu that is not resellable.
+    NotResellable,
+    /// The event itself is malformed (a start without a plan, a bad quantity…).
+    InvalidEvent,
+}
+
 #[derive(InputObject)]
 pub struct UsageEventInput {
     /// The producer's id: the same id twice counts once.
-    pub id: String,
-    pub tenant_id: String,
-    pub resource_id: String,
+    pub id: ID,
+    pub tenant_id: ID,
+    /// The producer's id of the resource (a VM, a volume…).
+    pub resource_id: ID,
     pub menu_code: String,
     pub kind: UsageKind,
-    pub at: chrono::DateTime<chrono::Utc>,
+    pub at: DateTime,
     pub plan: Option<String>,
+    /// The resource's own status as its controller reports it (free text).
     pub status: Option<String>,
-    /// Decimal string (VMs, vCPUs, instances…); 1 when absent.
-    pub quantity: Option<String>,
+    /// VMs, vCPUs, instances…; 1 when absent.
+    pub quantity: Option<Decimal>,
     pub resource_name: Option<String>,
 }
 
-/// What became of one event: accepted, duplicate (counted once), or rejected with a stable
-/// `code` (`UNKNOWN_TENANT`, `UNKNOWN_MENU`, `UNKNOWN_PLAN`, `NOT_RESELLABLE`, `INVALID_EVENT`).
+/// What became of one event: accepted, duplicate (counted once), or rejected with a `code`.
 #[derive(SimpleObject)]
 pub struct UsageResult {
-    pub id: String,
+    /// The event's id, as sent (a result is not stored: clients key it by the event).
+    pub id: ID,
     pub outcome: UsageOutcome,
-    pub code: Option<String>,
+    /// Set when `REJECTED`.
+    pub code: Option<UsageRejection>,
     pub message: Option<String>,
 }
 
@@ -209,64 +294,115 @@ pub enum BillStatus {
     Fixed,
 }
 
+/// What a line of the bill tree is.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum BillLineKind {
+    /// Tier 1: the contract's total.
+    Contract,
+    /// Tier 2: a tenant's total.
+    Tenant,
+    Service,
+    Category,
+    Resource,
+    Plan,
+    /// Tier 7: one usage line (an interval of use at one plan).
+    Usage,
+    /// The part above a capped pattern's monthly cap, taken off.
+    Cap,
+    /// A free allowance taken off (`無料利用分`).
+    Free,
+    /// Tier 2: the consumption tax.
+    Tax,
+}
+
 /// A node of the bill tree, in pre-order. Tier 1 contract total, 2 tenant (or tax), 3 service,
-/// 4 category, 5 resource, 6 plan, 7 usage line — seed 002's tiers.
+/// 4 category, 5 resource, 6 plan, 7 usage line — seed 002's tiers. Lines are values of their
+/// bill (no `id` of their own): a client caches them with the bill.
 #[derive(SimpleObject, Clone)]
 pub struct BillLine {
     pub tier: u32,
-    /// CONTRACT, TENANT, SERVICE, CATEGORY, RESOURCE, PLAN, USAGE, CAP, FREE, TAX.
-    pub kind: String,
+    pub kind: BillLineKind,
     pub label: String,
     pub detail: String,
     /// Displayed usage ("3739 Min").
     pub usage: String,
-    /// Decimal string: 6 places below the service tier, the currency's unit above.
-    pub amount: String,
-    pub tenant_id: Option<String>,
-    pub resource_id: Option<String>,
+    /// 6 decimal places below the service tier, the currency's unit above.
+    pub amount: Decimal,
+    pub tenant_id: Option<ID>,
+    pub resource_id: Option<ID>,
 }
 
-fn line(l: proto::BillLine) -> BillLine {
-    BillLine {
-        tier: l.tier,
-        kind: l.kind,
-        label: l.label,
-        detail: l.detail,
-        usage: l.usage,
-        amount: l.amount,
-        tenant_id: l.tenant_id,
-        resource_id: l.resource_id,
-    }
+fn lines(ls: Vec<proto::BillLine>) -> async_graphql::Result<Vec<BillLine>> {
+    ls.into_iter()
+        .map(|l| {
+            Ok(BillLine {
+                tier: l.tier,
+                kind: from_wire("bill line kind", &l.kind)?,
+                label: l.label,
+                detail: l.detail,
+                usage: l.usage,
+                amount: l.amount.into(),
+                tenant_id: l.tenant_id.map(Into::into),
+                resource_id: l.resource_id.map(Into::into),
+            })
+        })
+        .collect()
 }
 
 /// A contract's bill of a month (a partner's includes its children's tenants).
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Bill {
-    pub contract_id: String,
-    pub month: String,
+    #[graphql(skip)]
+    pub id: ID,
+    pub contract_id: ID,
+    pub month: Month,
     pub status: BillStatus,
-    pub currency: String,
+    pub currency: Currency,
     /// Σ tenant totals, each rounded down to the currency's unit.
-    pub subtotal: String,
-    pub tax_percent: String,
-    pub tax: String,
-    pub total: String,
+    pub subtotal: Decimal,
+    /// The tax rate in percent (`"10"`).
+    pub tax_percent: Decimal,
+    pub tax: Decimal,
+    pub total: Decimal,
     pub lines: Vec<BillLine>,
 }
 
-impl From<BillView> for Bill {
-    fn from(b: BillView) -> Self {
-        Bill {
-            contract_id: b.contract_id,
-            month: b.month,
+#[async_graphql::ComplexObject]
+impl Bill {
+    /// `bil_` + the contract id + `@` + the month: one bill per contract and month.
+    pub async fn id(&self) -> ID {
+        self.id.clone()
+    }
+}
+
+#[async_graphql::ComplexObject]
+impl TenantUsage {
+    /// `usg_` + the tenant id + `@` + the month.
+    pub async fn id(&self) -> ID {
+        self.id.clone()
+    }
+}
+
+/// The global id of a contract's bill of a month.
+pub fn bill_id(contract_id: &str, month: &str) -> ID {
+    ID(format!("bil_{contract_id}@{month}"))
+}
+
+impl Bill {
+    pub fn try_from(b: BillView) -> async_graphql::Result<Bill> {
+        Ok(Bill {
+            id: bill_id(&b.contract_id, &b.month),
+            contract_id: b.contract_id.into(),
+            month: b.month.into(),
             status: b.status.into(),
-            currency: b.currency,
-            subtotal: b.subtotal,
-            tax_percent: b.tax_percent,
-            tax: b.tax,
-            total: b.total,
-            lines: b.lines.into_iter().map(line).collect(),
-        }
+            currency: from_wire("currency", &b.currency)?,
+            subtotal: b.subtotal.into(),
+            tax_percent: b.tax_percent.into(),
+            tax: b.tax.into(),
+            total: b.total.into(),
+            lines: lines(b.lines)?,
+        })
     }
 }
 
@@ -274,38 +410,47 @@ crate::connection!(BillConnection, BillEdge, Bill);
 
 /// A tenant's charges of a month.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct TenantUsage {
-    pub tenant_id: String,
-    pub month: String,
+    #[graphql(skip)]
+    pub id: ID,
+    pub tenant_id: ID,
+    pub month: Month,
     pub status: BillStatus,
-    pub currency: String,
+    pub currency: Currency,
     /// Sum of its lines, 6 decimal places.
-    pub exact_amount: String,
+    pub exact_amount: Decimal,
     /// Rounded down to the currency's unit.
-    pub total: String,
+    pub total: Decimal,
     pub lines: Vec<BillLine>,
 }
 
-impl From<TenantUsageView> for TenantUsage {
-    fn from(u: TenantUsageView) -> Self {
-        TenantUsage {
-            tenant_id: u.tenant_id,
-            month: u.month,
+/// The global id of a tenant's usage of a month.
+pub fn usage_id(tenant_id: &str, month: &str) -> ID {
+    ID(format!("usg_{tenant_id}@{month}"))
+}
+
+impl TenantUsage {
+    pub fn try_from(u: TenantUsageView) -> async_graphql::Result<TenantUsage> {
+        Ok(TenantUsage {
+            id: usage_id(&u.tenant_id, &u.month),
+            tenant_id: u.tenant_id.into(),
+            month: u.month.into(),
             status: u.status.into(),
-            currency: u.currency,
-            exact_amount: u.exact_amount,
-            total: u.total,
-            lines: u.lines.into_iter().map(line).collect(),
-        }
+            currency: from_wire("currency", &u.currency)?,
+            exact_amount: u.exact_amount.into(),
+            total: u.total.into(),
+            lines: lines(u.lines)?,
+        })
     }
 }
 
 #[derive(SimpleObject)]
 pub struct CloseMonthResult {
-    pub month: String,
+    pub month: Month,
     pub bills: u64,
     pub already_closed: bool,
-    pub closed_at: chrono::DateTime<chrono::Utc>,
+    pub closed_at: super::scalars::DateTime,
 }
 
 impl PagedBatch for ListBills {
@@ -394,16 +539,16 @@ pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_
 pub async fn bill_of(
     ctx: &Context<'_>,
     contract_id: &str,
-    month: String,
+    month: Month,
     day: Option<u32>,
 ) -> async_graphql::Result<Option<Bill>> {
     RequestState::of(ctx).require_auth()?;
     let b = ctx
         .data_unchecked::<DataLoader<BillLoader>>()
-        .load_one((contract_id.to_string(), month, day))
+        .load_one((contract_id.to_string(), month.0, day))
         .await
         .map_err(gql)?;
-    Ok(b.map(Into::into))
+    b.map(Bill::try_from).transpose()
 }
 
 /// `Contract.bills(first, after)`: newest month first, 24 months back at most.
@@ -414,22 +559,22 @@ pub async fn bills_of(
 ) -> async_graphql::Result<BillConnection> {
     RequestState::of(ctx).require_auth()?;
     let page = super::common::load_page::<ListBills>(ctx, contract_id, page).await?;
-    Ok(BillConnection::from_page(page, Bill::from))
+    BillConnection::try_from_page(page, Bill::try_from)
 }
 
 /// `Tenant.usage(month)`: null when the caller may not see it.
 pub async fn usage_of(
     ctx: &Context<'_>,
     tenant_id: &str,
-    month: String,
+    month: Month,
 ) -> async_graphql::Result<Option<TenantUsage>> {
     RequestState::of(ctx).require_auth()?;
     let u = ctx
         .data_unchecked::<DataLoader<UsageLoader>>()
-        .load_one((tenant_id.to_string(), month))
+        .load_one((tenant_id.to_string(), month.0))
         .await
         .map_err(gql)?;
-    Ok(u.map(Into::into))
+    u.map(TenantUsage::try_from).transpose()
 }
 
 #[derive(Default)]
@@ -454,13 +599,13 @@ impl BillingQuery {
                 filter: proto::MenuFilter {
                     code: f.code,
                     category: f.category,
-                    currency: f.currency,
-                    month: f.month,
+                    currency: f.currency.map(wire),
+                    month: f.month.map(Into::into),
                 },
                 page: PageArgs { first, after },
             })
             .await?;
-        Ok(MenuConnection::from_page(page, Menu::from))
+        MenuConnection::try_from_page(page, Menu::try_from)
     }
 }
 
@@ -484,19 +629,19 @@ impl BillingMutation {
             subcategory: input.subcategory,
             name: input.name,
             region: input.region,
-            unit: input.unit,
-            pattern: input.pattern,
-            rule: input.rule,
-            rule_amount: input.rule_amount,
+            unit: wire(input.unit),
+            pattern: wire(input.pattern),
+            rule: wire(input.rule),
+            rule_amount: input.rule_amount.map(Into::into),
             rule_plan: input.rule_plan,
-            currency: input.currency,
+            currency: wire(input.currency),
             resellable: input.resellable,
             resellable_condition: input.resellable_condition,
             sla_eligible: input.sla_eligible,
-            effective_from: input.effective_from,
+            effective_from: input.effective_from.into(),
             plans: input.plans.into_iter().map(Into::into).collect(),
         };
-        Ok(s.call(&UpsertMenu { menu }).await?.into())
+        Menu::try_from(s.call(&UpsertMenu { menu }).await?)
     }
 
     /// Records a batch of usage events (operators and resource controllers); one result per
@@ -511,44 +656,49 @@ impl BillingMutation {
         let events = events
             .into_iter()
             .map(|e| UsageEvent {
-                id: e.id,
-                tenant_id: e.tenant_id,
-                resource_id: e.resource_id,
+                id: e.id.0,
+                tenant_id: e.tenant_id.0,
+                resource_id: e.resource_id.0,
                 menu_code: e.menu_code,
                 kind: e.kind.into(),
-                at: e.at,
+                at: e.at.into(),
                 plan: e.plan,
                 status: e.status,
-                quantity: e.quantity,
+                quantity: e.quantity.map(Into::into),
                 resource_name: e.resource_name,
             })
             .collect();
         let results = s.call(&RecordUsage { events }).await?;
-        Ok(results
+        results
             .into_iter()
-            .map(|r: mproto::UsageResult| UsageResult {
-                id: r.id,
-                outcome: r.outcome.into(),
-                code: r.code,
-                message: r.message,
+            .map(|r: mproto::UsageResult| {
+                Ok(UsageResult {
+                    id: r.id.into(),
+                    outcome: r.outcome.into(),
+                    code: r
+                        .code
+                        .map(|c| from_wire("usage rejection", &c))
+                        .transpose()?,
+                    message: r.message,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Fixes every bill of a past month (operators). Idempotent.
     async fn close_month(
         &self,
         ctx: &Context<'_>,
-        month: String,
+        month: Month,
     ) -> async_graphql::Result<CloseMonthResult> {
         let s = RequestState::of(ctx);
         s.require_auth()?;
-        let r = s.call(&CloseMonth { month }).await?;
+        let r = s.call(&CloseMonth { month: month.0 }).await?;
         Ok(CloseMonthResult {
-            month: r.month,
+            month: r.month.into(),
             bills: r.bills,
             already_closed: r.already_closed,
-            closed_at: r.closed_at,
+            closed_at: r.closed_at.into(),
         })
     }
 }

@@ -48,10 +48,17 @@ impl RequestState {
     }
 }
 
+/// Where a page is in its list (Relay's cursor connections).
 #[derive(SimpleObject)]
 #[graphql(name = "PageInfo")]
 pub struct PageInfo {
     pub has_next_page: bool,
+    /// Pages run forward (`first`/`after`), so this is false, as the Relay specification lets a
+    /// forward page answer.
+    pub has_previous_page: bool,
+    /// The first edge's cursor (null on an empty page).
+    pub start_cursor: Option<String>,
+    /// The last edge's cursor (null on an empty page): pass it as `after` for the next page.
     pub end_cursor: Option<String>,
 }
 
@@ -75,20 +82,39 @@ macro_rules! connection {
         }
 
         impl $conn {
+            #[allow(dead_code)]
             pub fn from_page<V>(page: ecl_proto::Page<V>, f: impl Fn(V) -> $node) -> Self {
+                match Self::try_from_page(page, |v| Ok(f(v))) {
+                    Ok(c) => c,
+                    Err(_) => unreachable!("an infallible conversion failed"),
+                }
+            }
+
+            /// As `from_page`, for nodes whose conversion can fail (a value the schema lacks).
+            pub fn try_from_page<V>(
+                page: ecl_proto::Page<V>,
+                f: impl Fn(V) -> async_graphql::Result<$node>,
+            ) -> async_graphql::Result<Self> {
                 let page_info = $crate::schema::common::PageInfo {
                     has_next_page: page.has_next_page,
+                    has_previous_page: false,
+                    start_cursor: page.edges.first().map(|(c, _)| c.clone()),
                     end_cursor: page.end_cursor().map(str::to_string),
                 };
-                $conn {
+                Ok($conn {
                     edges: page
                         .edges
                         .into_iter()
-                        .map(|(cursor, v)| $edge { cursor, node: f(v) })
-                        .collect(),
+                        .map(|(cursor, v)| {
+                            Ok($edge {
+                                cursor,
+                                node: f(v)?,
+                            })
+                        })
+                        .collect::<async_graphql::Result<_>>()?,
                     page_info,
                     total_count: page.total_count,
-                }
+                })
             }
         }
     };

@@ -86,8 +86,8 @@ pub struct ContractFilter {
     pub external_id: Option<String>,
     pub status: Option<ContractStatus>,
     pub kind: Option<ContractKind>,
-    pub created_from: Option<chrono::DateTime<chrono::Utc>>,
-    pub created_to: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_from: Option<super::scalars::DateTime>,
+    pub created_to: Option<super::scalars::DateTime>,
 }
 
 impl From<ContractFilter> for ProtoFilter {
@@ -97,8 +97,8 @@ impl From<ContractFilter> for ProtoFilter {
             external_id: f.external_id,
             status: f.status.map(Into::into),
             kind: f.kind.map(Into::into),
-            created_from: f.created_from,
-            created_to: f.created_to,
+            created_from: f.created_from.map(Into::into),
+            created_to: f.created_to.map(Into::into),
         }
     }
 }
@@ -109,7 +109,7 @@ crate::connection!(ContractConnection, ContractEdge, Contract);
 
 #[Object]
 impl Contract {
-    async fn id(&self) -> async_graphql::ID {
+    pub async fn id(&self) -> async_graphql::ID {
         self.0.id.clone().into()
     }
     async fn kind(&self) -> ContractKind {
@@ -117,6 +117,11 @@ impl Contract {
     }
     async fn parent_id(&self) -> Option<async_graphql::ID> {
         self.0.parent_id.clone().map(Into::into)
+    }
+    /// A child's partner contract (null for others, and for a child's own users, who never see
+    /// their parent). Loaded for every contract on the page in one bus request.
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Contract>> {
+        contract_link(ctx, self.0.parent_id.as_deref()).await
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -139,11 +144,11 @@ impl Contract {
     async fn owner_user_id(&self) -> Option<async_graphql::ID> {
         self.0.owner_user_id.clone().map(Into::into)
     }
-    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> super::scalars::DateTime {
+        self.0.created_at.into()
     }
-    async fn abolished_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        self.0.abolished_at
+    async fn abolished_at(&self) -> Option<super::scalars::DateTime> {
+        self.0.abolished_at.map(Into::into)
     }
     /// Users of this contract (all for its owner/admins and the partner's; general users see
     /// themselves), loaded for every contract on the page in one bus request.
@@ -197,12 +202,12 @@ impl Contract {
     ) -> async_graphql::Result<super::api_keys::ApiKeyConnection> {
         super::api_keys::api_keys_of(ctx, &self.0.id, PageArgs { first, after }).await
     }
-    /// The bill of a month (`YYYY-MM`); a partner's includes its children's tenants. With `day`,
-    /// the daily estimate: the month's charges up to the end of that day.
+    /// The bill of a month; a partner's includes its children's tenants. With `day`, the daily
+    /// estimate: the month's charges up to the end of that day.
     async fn bill(
         &self,
         ctx: &Context<'_>,
-        month: String,
+        month: super::scalars::Month,
         day: Option<u32>,
     ) -> async_graphql::Result<Option<super::billing::Bill>> {
         super::billing::bill_of(ctx, &self.0.id, month, day).await
@@ -250,6 +255,42 @@ impl Contract {
             Contract,
         ))
     }
+}
+
+/// Contracts by id — `Contract.parent`, `Tenant.contract`, `User.contract` — one `GetContracts`
+/// per query level. Ids the caller may not see are absent (the link is null).
+pub struct ContractLoader(pub RequestState);
+
+impl Loader<String> for ContractLoader {
+    type Value = ContractView;
+    type Error = AppError;
+
+    async fn load(&self, ids: &[String]) -> Result<HashMap<String, ContractView>, AppError> {
+        let req = ecl_proto::contract::GetContracts { ids: ids.to_vec() };
+        Ok(self
+            .0
+            .bus
+            .call(&self.0.call, &req)
+            .await?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect())
+    }
+}
+
+/// The contract `id` through the request's loader: null when absent or not visible.
+pub async fn contract_link(
+    ctx: &Context<'_>,
+    id: Option<&str>,
+) -> async_graphql::Result<Option<Contract>> {
+    let Some(id) = id else { return Ok(None) };
+    RequestState::of(ctx).require_auth()?;
+    Ok(ctx
+        .data_unchecked::<DataLoader<ContractLoader>>()
+        .load_one(id.to_string())
+        .await
+        .map_err(gql)?
+        .map(Contract))
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]

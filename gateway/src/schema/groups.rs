@@ -32,8 +32,8 @@ impl ContractGroup {
     async fn user_ids(&self) -> Vec<ID> {
         self.0.user_ids.iter().cloned().map(ID::from).collect()
     }
-    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> super::scalars::DateTime {
+        self.0.created_at.into()
     }
 }
 

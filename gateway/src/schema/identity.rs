@@ -3,8 +3,8 @@
 use super::common::RequestState;
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use ecl_proto::identity::{
-    ConfirmTotp, DisableTotp, EnrollTotp, GetMe, RefreshSession, SignIn, SignInReply, SignOut,
-    UserView, VerifyTfa,
+    ConfirmTotp, DisableTotp, EnrollTotp, GetMe, GetUsers, RefreshSession, SignIn, SignInReply,
+    SignOut, UserView, VerifyTfa,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -20,7 +20,7 @@ pub struct User(pub UserView);
 
 #[Object]
 impl User {
-    async fn id(&self) -> async_graphql::ID {
+    pub async fn id(&self) -> async_graphql::ID {
         self.0.id.clone().into()
     }
     async fn login_id(&self) -> &str {
@@ -35,6 +35,14 @@ impl User {
     /// The contract the user belongs to (none for the provider's operators).
     async fn contract_id(&self) -> Option<async_graphql::ID> {
         self.0.contract_id.clone().map(Into::into)
+    }
+    /// The user's contract (null for operators, and when the caller may not see it). Loaded for
+    /// every user on the page in one bus request.
+    async fn contract(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::contract::Contract>> {
+        super::contract::contract_link(ctx, self.0.contract_id.as_deref()).await
     }
     /// False when bills and usage are hidden from this admin.
     async fn can_view_usage(&self) -> bool {
@@ -51,8 +59,8 @@ impl User {
     ) -> async_graphql::Result<super::tenant::TenantConnection> {
         super::tenant::tenants_of_user(ctx, &self.0.id, ecl_proto::PageArgs { first, after }).await
     }
-    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> super::scalars::DateTime {
+        self.0.created_at.into()
     }
     /// Which notice categories this user receives (for the user, the managers of their contract
     /// and the operator; empty for others). A child's users do not see categories their partner
@@ -63,6 +71,20 @@ impl User {
     ) -> async_graphql::Result<Vec<super::notification::NotificationPreference>> {
         super::notification::preferences_of(ctx, &self.0.id).await
     }
+}
+
+/// A user the caller may see, by id (`NOT_FOUND` for unknown and hidden ones alike).
+pub async fn user_by_id(ctx: &Context<'_>, id: &str) -> async_graphql::Result<User> {
+    let s = RequestState::of(ctx);
+    s.require_auth()?;
+    s.call(&GetUsers {
+        ids: vec![id.to_string()],
+    })
+    .await?
+    .into_iter()
+    .find(|u| u.id == id)
+    .map(User)
+    .ok_or_else(|| crate::errors::gql(ecl_kernel::AppError::not_found(format!("user {id}"))))
 }
 
 #[derive(SimpleObject)]
@@ -110,6 +132,11 @@ impl IdentityQuery {
         let s = RequestState::of(ctx);
         s.require_auth()?;
         Ok(User(s.call(&GetMe).await?))
+    }
+
+    /// One user: themselves, or a user of a contract the caller manages. `NOT_FOUND` otherwise.
+    async fn user(&self, ctx: &Context<'_>, id: async_graphql::ID) -> async_graphql::Result<User> {
+        user_by_id(ctx, &id).await
     }
 }
 

@@ -53,7 +53,7 @@ pub struct ContractEvent {
     /// Set for user events.
     pub user_id: Option<ID>,
     /// When the change was committed.
-    pub at: DateTime<Utc>,
+    pub at: super::scalars::DateTime,
 }
 
 impl ContractEvent {
@@ -95,7 +95,7 @@ impl ContractEvent {
             contract_id: contract_id.into(),
             tenant_id: tenant_id.map(Into::into),
             user_id: user_id.map(Into::into),
-            at: committed_at(&ev.id).unwrap_or_else(Utc::now),
+            at: committed_at(&ev.id).unwrap_or_else(Utc::now).into(),
         })
     }
 }

@@ -13,7 +13,7 @@ use async_graphql::{
     Context, Enum, ID, InputObject, Object, SimpleObject, Subscription,
     dataloader::{DataLoader, Loader},
 };
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, Principal};
 use ecl_proto::{
@@ -46,6 +46,23 @@ pub enum DeliveryStatus {
     Queued,
     Sent,
     Failed,
+}
+
+/// How a delivery reaches its recipient.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum DeliveryChannel {
+    Email,
+}
+
+/// Who published a notice.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum NoticeSource {
+    /// The provider's operator (`publishNotice`).
+    Operator,
+    /// The SLA service: incidents and maintenance windows.
+    Sla,
+    /// Billing: a month's bill fixed.
+    Billing,
 }
 
 pub struct Notice(pub NoticeView);
@@ -85,22 +102,21 @@ impl Notice {
     async fn tenant_ids(&self) -> Vec<ID> {
         self.0.tenant_ids.iter().cloned().map(Into::into).collect()
     }
-    async fn starts_at(&self) -> Option<DateTime<Utc>> {
-        self.0.starts_at
+    async fn starts_at(&self) -> Option<super::scalars::DateTime> {
+        self.0.starts_at.map(Into::into)
     }
-    async fn ends_at(&self) -> Option<DateTime<Utc>> {
-        self.0.ends_at
+    async fn ends_at(&self) -> Option<super::scalars::DateTime> {
+        self.0.ends_at.map(Into::into)
     }
-    /// `operator`, or the publishing service (`sla`, `billing`).
-    async fn source(&self) -> &str {
-        &self.0.source
+    async fn source(&self) -> async_graphql::Result<NoticeSource> {
+        super::scalars::from_wire("notice source", &self.0.source)
     }
     /// Mails queued for it, one per recipient.
     async fn recipient_count(&self) -> u64 {
         self.0.recipients
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> super::scalars::DateTime {
+        self.0.created_at.into()
     }
     /// The delivery log: every row for the operator, a contract's owner and admins the rows of
     /// their contract's recipients (a partner's, of its children within their groups), nothing
@@ -113,7 +129,7 @@ impl Notice {
         after: Option<String>,
     ) -> async_graphql::Result<DeliveryConnection> {
         let page = load_page::<ListDeliveries>(ctx, &self.0.id, PageArgs { first, after }).await?;
-        Ok(DeliveryConnection::from_page(page, Delivery::from))
+        DeliveryConnection::try_from_page(page, Delivery::try_from)
     }
 }
 
@@ -134,34 +150,33 @@ pub struct Delivery {
     /// The recipient's contract.
     pub contract_id: ID,
     pub address: String,
-    /// `EMAIL`.
-    pub channel: String,
+    pub channel: DeliveryChannel,
     /// A partner administrator copied on a child's failure or maintenance notice.
     pub cc: bool,
     pub status: DeliveryStatus,
     pub attempts: u32,
     /// The server's reply (or the connection error) of the last failed attempt.
     pub last_error: Option<String>,
-    pub sent_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<super::scalars::DateTime>,
+    pub created_at: super::scalars::DateTime,
 }
 
-impl From<DeliveryView> for Delivery {
-    fn from(d: DeliveryView) -> Self {
-        Delivery {
+impl Delivery {
+    fn try_from(d: DeliveryView) -> async_graphql::Result<Delivery> {
+        Ok(Delivery {
             id: d.id.into(),
             notice_id: d.notice_id.into(),
             user_id: d.user_id.map(Into::into),
             contract_id: d.contract_id.into(),
             address: d.address,
-            channel: d.channel,
+            channel: super::scalars::from_wire("delivery channel", &d.channel)?,
             cc: d.cc,
             status: d.status.into(),
             attempts: d.attempts,
             last_error: d.last_error,
-            sent_at: d.sent_at,
-            created_at: d.created_at,
-        }
+            sent_at: d.sent_at.map(Into::into),
+            created_at: d.created_at.into(),
+        })
     }
 }
 
@@ -199,8 +214,8 @@ pub struct PublishNoticeInput {
     /// access, the partner's admins in CC).
     #[graphql(default)]
     pub tenant_ids: Vec<ID>,
-    pub starts_at: Option<DateTime<Utc>>,
-    pub ends_at: Option<DateTime<Utc>>,
+    pub starts_at: Option<super::scalars::DateTime>,
+    pub ends_at: Option<super::scalars::DateTime>,
 }
 
 #[derive(InputObject, Default)]
@@ -344,8 +359,8 @@ impl NotificationMutation {
                 body_ja: input.body_ja,
                 contract_ids: input.contract_ids.into_iter().map(|i| i.0).collect(),
                 tenant_ids: input.tenant_ids.into_iter().map(|i| i.0).collect(),
-                starts_at: input.starts_at,
-                ends_at: input.ends_at,
+                starts_at: input.starts_at.map(Into::into),
+                ends_at: input.ends_at.map(Into::into),
             },
         };
         Ok(Notice(s.call(&req).await?))
@@ -475,8 +490,7 @@ impl NotificationSubscription {
         let id = contract_id.0;
         let month = Utc::now().format("%Y-%m").to_string();
         let first = estimate(&hub, &principal, &id, &month)
-            .await
-            .gql()?
+            .await?
             .ok_or_else(|| gql(AppError::not_found(format!("bill of contract {id}"))))?;
         let state = Some((rx, hub, principal, id));
         let updates = futures::stream::unfold(state, |state| async move {
@@ -495,7 +509,7 @@ impl NotificationSubscription {
                 match estimate(&hub, &principal, &id, &month).await {
                     Ok(Some(b)) => return Some((Ok(b), Some((rx, hub, principal, id)))),
                     Ok(None) => continue,
-                    Err(e) => return Some((Err(gql(e)), Some((rx, hub, principal, id)))),
+                    Err(e) => return Some((Err(e), Some((rx, hub, principal, id)))),
                 }
             }
         });
@@ -513,18 +527,19 @@ async fn estimate(
     principal: &Principal,
     contract_id: &str,
     month: &str,
-) -> Result<Option<Bill>, AppError> {
+) -> async_graphql::Result<Option<Bill>> {
     let ctx = CallCtx::new(principal.clone(), hub.timeout);
     let req = GetBills {
         contract_ids: vec![contract_id.to_string()],
         month: month.to_string(),
         day: None,
     };
-    Ok(hub
-        .bus
+    hub.bus
         .call(&ctx, &req)
-        .await?
+        .await
+        .gql()?
         .into_iter()
         .find(|b| b.contract_id == contract_id)
-        .map(Into::into))
+        .map(Bill::try_from)
+        .transpose()
 }

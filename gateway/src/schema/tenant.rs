@@ -22,6 +22,30 @@ impl Tenant {
     async fn contract_id(&self) -> ID {
         self.0.contract_id.clone().into()
     }
+    /// The tenant's contract (null when the caller may not see it: a partner user granted a
+    /// child's tenant). Loaded for every tenant on the page in one bus request.
+    async fn contract(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::contract::Contract>> {
+        super::contract::contract_link(ctx, Some(&self.0.contract_id)).await
+    }
+    /// The workspace the tenant is placed in (for the contract's managers), found among the
+    /// contract's first 100 workspaces: one bus request per query level.
+    async fn workspace(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Workspace>> {
+        let page = PageArgs {
+            first: Some(100),
+            after: None,
+        };
+        let page =
+            super::common::load_page::<ListWorkspaces>(ctx, &self.0.contract_id, page).await?;
+        Ok(page
+            .edges
+            .into_iter()
+            .map(|(_, w)| w)
+            .find(|w| w.id == self.0.workspace_id)
+            .map(Workspace))
+    }
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -29,11 +53,11 @@ impl Tenant {
     async fn region(&self) -> &str {
         &self.0.region
     }
-    async fn workspace_id(&self) -> &str {
-        &self.0.workspace_id
+    async fn workspace_id(&self) -> ID {
+        self.0.workspace_id.clone().into()
     }
-    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> super::scalars::DateTime {
+        self.0.created_at.into()
     }
     /// Users with access to this tenant (all for its managers; a general user sees their own
     /// grant), loaded for every tenant on the page in one bus request.
@@ -52,11 +76,11 @@ impl Tenant {
             super::identity::User,
         ))
     }
-    /// The tenant's charges of a month (`YYYY-MM`).
+    /// The tenant's charges of a month.
     async fn usage(
         &self,
         ctx: &Context<'_>,
-        month: String,
+        month: super::scalars::Month,
     ) -> async_graphql::Result<Option<super::billing::TenantUsage>> {
         super::billing::usage_of(ctx, &self.0.id, month).await
     }
@@ -82,8 +106,8 @@ impl Workspace {
     async fn is_default(&self) -> bool {
         self.0.is_default
     }
-    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> super::scalars::DateTime {
+        self.0.created_at.into()
     }
 }
 
@@ -92,7 +116,7 @@ impl Workspace {
 pub struct TenantGrant {
     pub tenant_id: ID,
     pub user_id: ID,
-    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub created_at: super::scalars::DateTime,
 }
 
 impl From<GrantView> for TenantGrant {
@@ -100,7 +124,7 @@ impl From<GrantView> for TenantGrant {
         TenantGrant {
             tenant_id: g.tenant_id.into(),
             user_id: g.user_id.into(),
-            created_at: g.created_at,
+            created_at: g.created_at.into(),
         }
     }
 }
@@ -130,7 +154,7 @@ pub struct TenantInput {
     pub name: String,
     pub region: String,
     /// Defaults to the contract's default workspace.
-    pub workspace_id: Option<String>,
+    pub workspace_id: Option<ID>,
 }
 
 /// `Contract.tenants`, resolved through the request's batching loader.
@@ -161,7 +185,7 @@ impl TenantMutation {
             contract_id: contract_id.to_string(),
             name: input.name,
             region: input.region,
-            workspace_id: input.workspace_id,
+            workspace_id: input.workspace_id.map(|w| w.0),
         };
         Ok(Tenant(s.call(&req).await?))
     }

@@ -168,10 +168,21 @@ fn customer_input(c: &Customer) -> AppResult<Customer> {
     Ok(customer)
 }
 
-fn external_id_input(v: &str) -> AppResult<Option<String>> {
+/// SPEC §2: a child's external id is the partner's own management number (free form, up to 64
+/// characters); the provider's own contracts (direct, partner) carry a 15-digit number.
+fn external_id_input(kind: ContractKind, v: &str) -> AppResult<Option<String>> {
     let v = v.trim();
     if v.is_empty() {
         return Ok(None);
+    }
+    if kind != ContractKind::Child {
+        if v.len() != 15 || !v.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AppError::invalid(
+                "externalId",
+                "the external id of a direct or partner contract is a 15-digit number",
+            ));
+        }
+        return Ok(Some(v.to_string()));
     }
     if v.chars().count() > 64
         || !v
@@ -220,6 +231,27 @@ impl Contracts {
             Some(c) if access.sees(&c) => Ok(c),
             _ => Err(AppError::not_found(format!("contract {id}"))),
         }
+    }
+
+    /// `CONFLICT` when another child of `parent_id` (than `except`) has the external id `ext`.
+    async fn external_id_free(
+        &self,
+        parent_id: &str,
+        ext: &str,
+        except: Option<&str>,
+    ) -> AppResult<()> {
+        let mut q = contract::Entity::find()
+            .filter(contract::Column::ParentId.eq(parent_id.to_string()))
+            .filter(contract::Column::ExternalId.eq(ext.to_string()));
+        if let Some(id) = except {
+            q = q.filter(contract::Column::Id.ne(id.to_string()));
+        }
+        if q.count(&self.db).await? > 0 {
+            return Err(AppError::conflict(format!(
+                "external id {ext} is already used by another child"
+            )));
+        }
+        Ok(())
     }
 
     /// The parent a new contract names: a child's active partner the caller manages children of;
@@ -278,7 +310,10 @@ impl Contracts {
         // rules for users): a form with several mistakes learns them all at once.
         let mut v = Validation::new();
         let name = v.value(validate::text("name", &req.name, 200));
-        let external_id = v.value(external_id_input(req.external_id.as_deref().unwrap_or("")));
+        let external_id = v.value(external_id_input(
+            req.kind,
+            req.external_id.as_deref().unwrap_or(""),
+        ));
         let customer = v.value(customer_input(&req.customer));
         let parent = v.value(self.parent_of(&access, &req).await);
         let system = ctx.as_principal(Principal::system(NAME));
@@ -294,16 +329,7 @@ impl Contracts {
         }
         v.finish()?;
         if let (Some(p), Some(ext)) = (&parent, &external_id) {
-            let taken = contract::Entity::find()
-                .filter(contract::Column::ParentId.eq(p.id.clone()))
-                .filter(contract::Column::ExternalId.eq(ext.clone()))
-                .count(&self.db)
-                .await?;
-            if taken > 0 {
-                return Err(AppError::conflict(format!(
-                    "external id {ext} is already used by another child"
-                )));
-            }
+            self.external_id_free(&p.id, ext, None).await?;
         }
 
         let id = ContractId::generate();
@@ -397,7 +423,7 @@ impl Contracts {
         let ext = req
             .external_id
             .as_deref()
-            .map(|e| v.value(external_id_input(e)));
+            .map(|e| v.value(external_id_input(parse_kind(&c.kind), e)));
         let cust = match &req.customer {
             Some(_) if !access.sees_customer(&c) => {
                 v.add(AppError::forbidden(
@@ -415,6 +441,10 @@ impl Contracts {
             am.name = Set(name);
         }
         if let Some(ext) = ext {
+            // Unique among the partner's children, as on creation.
+            if let (Some(p), Some(e)) = (&c.parent_id, &ext) {
+                self.external_id_free(p, e, Some(&c.id)).await?;
+            }
             am.external_id = Set(ext);
         }
         if let Some(cust) = cust {

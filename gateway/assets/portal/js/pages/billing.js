@@ -9,8 +9,8 @@ import { fmtMoney, t } from '../i18n.js';
 const PAGE = 'totalCount pageInfo { hasNextPage endCursor }';
 const HEAD = 'contractId month status currency subtotal taxPercent tax total';
 const HISTORY = `query($id:ID!,$n:Int,$a:String){ contract(id:$id){ bills(first:$n, after:$a){ ${PAGE} edges { cursor node { ${HEAD} } } } } }`;
-const BILL = `query($id:ID!,$m:String!){ contract(id:$id){ bill(month:$m){ ${HEAD} lines { tier kind label detail usage amount tenantId } } } }`;
-const CHILDREN = `query($id:ID!,$m:String!,$n:Int,$a:String){ contract(id:$id){ children(first:$n, after:$a){ ${PAGE}
+const BILL = `query($id:ID!,$m:Month!){ contract(id:$id){ bill(month:$m){ ${HEAD} lines { tier kind label detail usage amount tenantId } } } }`;
+const CHILDREN = `query($id:ID!,$m:Month!,$n:Int,$a:String){ contract(id:$id){ children(first:$n, after:$a){ ${PAGE}
   edges { cursor node { id name externalId bill(month:$m){ status currency total } } } } } }`;
 
 export async function billingTab(c) {
