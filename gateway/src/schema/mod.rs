@@ -9,6 +9,7 @@ pub(crate) mod groups;
 pub(crate) mod identity;
 pub mod live;
 pub(crate) mod notification;
+pub(crate) mod sla;
 pub(crate) mod tenant;
 pub(crate) mod users;
 
@@ -34,6 +35,7 @@ pub struct Mutation(
     groups::GroupMutation,
     billing::BillingMutation,
     notification::NotificationMutation,
+    sla::SlaMutation,
 );
 
 #[derive(MergedSubscription, Default)]
