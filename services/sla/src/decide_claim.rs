@@ -58,7 +58,8 @@ impl Sla {
         };
         let mut credit_row = None;
         if approve {
-            let (amount, currency) = self.amount(ctx, &found).await?;
+            let (parts, currency) = self.amount(ctx, &found).await?;
+            let amount: Decimal = parts.iter().map(|(_, a)| *a).sum();
             if amount <= Decimal::ZERO {
                 return Err(AppError::invalid(
                     "approve",
@@ -76,6 +77,13 @@ impl Sla {
                 contract_id: found.contract_id.clone(),
                 parent_id: seen.get(&found.contract_id).and_then(|c| c.parent_id.clone()),
                 amount: amount.to_string(),
+                tenant_amounts: serde_json::to_string(
+                    &parts
+                        .iter()
+                        .map(|(t, a)| (t.clone(), a.to_string()))
+                        .collect::<Vec<_>>(),
+                )
+                .map_err(AppError::internal)?,
                 currency,
                 failure_month: found.month.clone(),
                 bill_month,
@@ -114,8 +122,12 @@ impl Sla {
         views::claim(&decided)
     }
 
-    /// What a claim is worth now, and in which currency.
-    async fn amount(&self, ctx: &CallCtx, c: &claim::Model) -> AppResult<(Decimal, String)> {
+    /// What a claim is worth now, by tenant, and in which currency.
+    async fn amount(
+        &self,
+        ctx: &CallCtx,
+        c: &claim::Model,
+    ) -> AppResult<(Vec<(String, Decimal)>, String)> {
         let month = parse_month("month", &c.month)?;
         match BreachKind::parse(&c.breach_kind) {
             Some(BreachKind::Incident) => {
@@ -124,13 +136,16 @@ impl Sla {
                     .await?
                     .remove(&c.contract_id)
                     .unwrap_or_default();
-                let mut sum = Decimal::ZERO;
+                let mut parts = Vec::new();
                 let mut currency = String::new();
                 for r in rows.into_iter().filter(|r| r.menu_code == c.menu_code) {
-                    sum += r.credit.parse::<Decimal>().unwrap_or(Decimal::ZERO);
+                    let credit = r.credit.parse::<Decimal>().unwrap_or(Decimal::ZERO);
+                    if credit > Decimal::ZERO {
+                        parts.push((r.tenant_id, credit));
+                    }
                     currency = r.currency;
                 }
-                Ok((sum, currency))
+                Ok((parts, currency))
             }
             Some(BreachKind::PartReplacement) => {
                 let server = c.breach_key.rsplit('|').next().unwrap_or_default();
@@ -148,7 +163,7 @@ impl Sla {
                     rates.push(views::part(p, now)?.rate_percent);
                 }
                 let Some(first) = parts.first() else {
-                    return Ok((Decimal::ZERO, String::new()));
+                    return Ok((Vec::new(), String::new()));
                 };
                 let system = ctx.as_principal(Principal::system(crate::NAME));
                 let charge = self
@@ -164,10 +179,11 @@ impl Sla {
                     .into_iter()
                     .next();
                 let Some(charge) = charge else {
-                    return Ok((Decimal::ZERO, String::new()));
+                    return Ok((Vec::new(), String::new()));
                 };
                 let p1: Decimal = charge.amount.parse().unwrap_or(Decimal::ZERO);
-                Ok((credit_amount(p1, month_percent(rates)), charge.currency))
+                let credit = credit_amount(p1, month_percent(rates));
+                Ok((vec![(first.tenant_id.clone(), credit)], charge.currency))
             }
             None => Err(AppError::internal(format!("stored breach {}", c.breach_kind))),
         }

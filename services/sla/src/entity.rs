@@ -169,6 +169,9 @@ pub mod credit {
         pub contract_id: String,
         pub parent_id: Option<String>,
         pub amount: String,
+        /// JSON array of (tenant id, amount): the amount by tenant.
+        #[sea_orm(column_type = "Text")]
+        pub tenant_amounts: String,
         pub currency: String,
         pub failure_month: String,
         pub bill_month: String,

@@ -4,7 +4,7 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
-    big_integer, big_integer_null, boolean, string, string_null, text_null,
+    big_integer, big_integer_null, boolean, string, string_null, text, text_null,
 };
 
 pub struct Migrator;
@@ -151,6 +151,7 @@ impl MigrationTrait for M0001Sla {
                 .col(string("contract_id"))
                 .col(string_null("parent_id"))
                 .col(string("amount"))
+                .col(text("tenant_amounts"))
                 .col(string("currency"))
                 .col(string("failure_month"))
                 .col(string("bill_month"))

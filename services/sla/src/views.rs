@@ -98,6 +98,7 @@ pub(crate) fn credit(m: &credit::Model) -> CreditView {
         contract_id: m.contract_id.clone(),
         parent_id: m.parent_id.clone(),
         amount: m.amount.clone(),
+        tenant_amounts: serde_json::from_str(&m.tenant_amounts).unwrap_or_default(),
         currency: m.currency.clone(),
         failure_month: m.failure_month.clone(),
         bill_month: m.bill_month.clone(),

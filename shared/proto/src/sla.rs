@@ -393,6 +393,10 @@ pub struct CreditView {
     pub parent_id: Option<String>,
     /// Positive; billing shows it as a negative adjustment line.
     pub amount: String,
+    /// How `amount` divides among the contract's tenants (tenant id, amount): each tenant's
+    /// part is an adjustment of that tenant, before its rounding.
+    #[serde(default)]
+    pub tenant_amounts: Vec<(String, String)>,
     pub currency: String,
     /// The month of the failure.
     pub failure_month: String,
