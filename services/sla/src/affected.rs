@@ -13,10 +13,9 @@ use ecl_proto::{
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-/// A menu as the SLA needs it.
+/// A menu as the SLA needs it (whether it has an SLA is billing's answer with the charges).
 pub struct Menu {
     pub code: String,
-    pub sla_eligible: bool,
 }
 
 /// (tenant, contract) pairs, tenant ids unique.
@@ -48,10 +47,7 @@ impl Sla {
             .into_iter()
             .map(|(_, m)| m.spec)
             .find(|m| m.code == code)
-            .map(|m| Menu {
-                code: m.code,
-                sla_eligible: m.sla_eligible,
-            })
+            .map(|m| Menu { code: m.code })
             .ok_or_else(|| AppError {
                 field: Some("menuCode".into()),
                 ..AppError::not_found(format!("menu {code:?}"))

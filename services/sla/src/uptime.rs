@@ -121,8 +121,10 @@ pub fn downtime_micros(
 /// hours of downtime).
 pub fn uptime_percent(downtime_micros: i64) -> Decimal {
     let up = (MONTH_MICROS - downtime_micros).max(0);
-    (Decimal::from(up) * Decimal::from(100) / Decimal::from(MONTH_MICROS))
-        .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::ToZero)
+    let mut pct = (Decimal::from(up) * Decimal::from(100) / Decimal::from(MONTH_MICROS))
+        .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::ToZero);
+    pct.rescale(4); // always four places: "99.0000", not "99"
+    pct
 }
 
 #[cfg(test)]
