@@ -481,9 +481,8 @@ async fn embedded_incident_to_credit_on_the_bill_two_months_later() {
     // The legacy CSV shows the credit line.
     let csv = gql
         .http
-        .get(format!("{}/exports/bills/{}/may.csv?format=legacy", gql.base, w.c))
+        .get(format!("{}/exports/bills/{}/2026-05.csv?format=legacy", gql.base, w.c))
         .bearer_auth(&w.c_owner)
-        .query(&[("month", "2026-05")])
         .send()
         .await
         .unwrap()

@@ -22,6 +22,8 @@ use crate::{
 
 /// The label of a credit line in the bill tree and the CSV files.
 pub const CREDIT_LABEL: &str = "SLAクレジット";
+/// The category tier above the credit lines.
+const CREDIT_CATEGORY: &str = "サービスクレジット";
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
@@ -114,7 +116,7 @@ pub fn credited(mut bill: Bill, credits: &TenantCredits) -> Bill {
                 menu: MenuInfo {
                     code: "sla-credit".into(),
                     service: "SLA".into(),
-                    category: CREDIT_LABEL.into(),
+                    category: CREDIT_CATEGORY.into(),
                     subcategory: String::new(),
                     name: CREDIT_LABEL.into(),
                     region: t.tenant.region.clone(),
@@ -142,7 +144,7 @@ pub fn credited(mut bill: Bill, credits: &TenantCredits) -> Bill {
             name: "SLA".into(),
             amount: -taken,
             categories: vec![CategoryNode {
-                name: CREDIT_LABEL.into(),
+                name: CREDIT_CATEGORY.into(),
                 amount: -taken,
                 resources,
             }],
