@@ -140,7 +140,14 @@ async fn bench(
             .map(|t| json!({"id": format!("vm-{t}"), "tenantId": t, "resourceId": format!("vm-{t}"), "menuCode": "compute", "kind": "START", "at": start.to_rfc3339(), "plan": "1CPU-4GB", "status": "Running"}))
             .collect();
         for attempt in 0.. {
-            let r = gql(http, url, &op, "mutation($e: [UsageEventInput!]!){ recordUsage(events:$e){ outcome code } }", json!({"e": events})).await?;
+            let r = gql(
+                http,
+                url,
+                &op,
+                "mutation($e: [UsageEventInput!]!){ recordUsage(events:$e){ outcome code } }",
+                json!({"e": events}),
+            )
+            .await?;
             let unknown = r["data"]["recordUsage"]
                 .as_array()
                 .is_some_and(|a| a.iter().any(|x| x["code"] == "UNKNOWN_TENANT"));
@@ -174,7 +181,9 @@ async fn bench(
         .buffer_unordered(args.seed_concurrency)
         .collect()
         .await;
-    seeded_incidents.into_iter().collect::<anyhow::Result<()>>()?;
+    seeded_incidents
+        .into_iter()
+        .collect::<anyhow::Result<()>>()?;
     println!(
         "seeded {} children × 3 tenants, {} incidents in {month} in {:.0} s",
         args.children,
@@ -231,7 +240,14 @@ async fn bench(
     let mut after: Option<String> = None;
     let mut pages = Vec::new();
     loop {
-        let r = gql(http, url, &owner, WALK, json!({"id": partner, "m": month, "after": after})).await?;
+        let r = gql(
+            http,
+            url,
+            &owner,
+            WALK,
+            json!({"id": partner, "m": month, "after": after}),
+        )
+        .await?;
         let kids = &r["data"]["contract"]["children"];
         pages.push(r["extensions"]["busRequests"].as_u64().unwrap_or(0));
         if kids["pageInfo"]["hasNextPage"] != true {
@@ -248,7 +264,10 @@ async fn bench(
     println!("{:<58} {:>10} {:>13}", "read", "ms", "bus requests");
     println!(
         "{:<58} {:>10.1} {:>13}",
-        format!("GetAvailability, {} children ({cells} tenant × menu)", children.len()),
+        format!(
+            "GetAvailability, {} children ({cells} tenant × menu)",
+            children.len()
+        ),
         availability_ms,
         availability_requests + 1
     );
@@ -262,7 +281,10 @@ async fn bench(
         "{:<58} {:>10.1} {:>13}",
         format!("GraphQL walk, {} pages of 100 children", pages.len()),
         walk_ms,
-        format!("{:?}", pages.iter().collect::<std::collections::BTreeSet<_>>())
+        format!(
+            "{:?}",
+            pages.iter().collect::<std::collections::BTreeSet<_>>()
+        )
     );
     println!("credit earned in all: {credit} JPY");
     Ok(())

@@ -16,10 +16,12 @@ use std::sync::Arc;
 
 const INCIDENT: &str = "mutation($i: RecordIncidentInput!){ recordIncident(input:$i){ id menuCode cause tenantIds startedAt restoredAt } }";
 const RESTORE: &str = "mutation($id: ID!, $at: DateTime!){ restoreIncident(id:$id, restoredAt:$at){ id restoredAt } }";
-const MAINTENANCE: &str = "mutation($i: ScheduleMaintenanceInput!){ scheduleMaintenance(input:$i){ id kind tenantIds } }";
+const MAINTENANCE: &str =
+    "mutation($i: ScheduleMaintenanceInput!){ scheduleMaintenance(input:$i){ id kind tenantIds } }";
 const FILE: &str = "mutation($i: FileClaimInput!){ fileClaim(input:$i){ id status month menuCode amount billMonth } }";
 const DECIDE: &str = "mutation($id: ID!, $a: Boolean!, $r: String){ decideClaim(id:$id, approve:$a, reason:$r){ id status amount currency reason billMonth } }";
-const PAY: &str = "mutation($i: RecordPaymentInput!){ recordPayment(input:$i){ id outstanding dueDate } }";
+const PAY: &str =
+    "mutation($i: RecordPaymentInput!){ recordPayment(input:$i){ id outstanding dueDate } }";
 const AVAILABILITY: &str = "query($id: ID!, $m: String!){ contract(id:$id){ availability(month:$m){ tenantId menuCode slaEligible downtimeSeconds uptimePercent creditPercent charges credit currency claimDeadline incidentIds } } }";
 const CREDITS: &str = "query($id: ID!){ contract(id:$id){ claims{ totalCount edges{ node{ id status } } } credits{ totalCount edges{ node{ id amount billMonth failureMonth label } } } } }";
 const INCIDENTS: &str = "query($id: ID!){ contract(id:$id){ tenants{ edges{ node{ id incidents{ totalCount edges{ node{ id cause } } } } } } } }";
@@ -152,7 +154,13 @@ async fn start_compute(gql: &Gql, op: &str, tenant: &str, at: DateTime<Utc>) {
     panic!("metering never heard of {tenant}");
 }
 
-fn incident(menu: &str, cause: &str, tenants: &[&str], from: DateTime<Utc>, to: Option<DateTime<Utc>>) -> Value {
+fn incident(
+    menu: &str,
+    cause: &str,
+    tenants: &[&str],
+    from: DateTime<Utc>,
+    to: Option<DateTime<Utc>>,
+) -> Value {
     json!({"menuCode": menu, "cause": cause, "title": "Compute outage", "tenantIds": tenants,
            "startedAt": from.to_rfc3339(), "restoredAt": to.map(|t| t.to_rfc3339())})
 }
@@ -183,7 +191,11 @@ async fn wait_notices(gql: &Gql, op: &str, category: &str, n: usize) -> Vec<Valu
         if got.len() >= n {
             return got;
         }
-        assert!(started.elapsed().as_secs() < 60, "{} of {n} {category} notices", got.len());
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "{} of {n} {category} notices",
+            got.len()
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
@@ -237,7 +249,11 @@ async fn world(env: &Env, tag: &str) -> World {
     start_compute(gql, &op, &tc, month_start(now, 2) + Duration::hours(1)).await;
     let old = month_of(month_start(now, 2));
     let r = gql.q(Some(&op), CLOSE, json!({"m": old})).await;
-    assert!(r.data()["closeMonth"]["bills"].as_u64().unwrap() >= 1, "{}", r.body);
+    assert!(
+        r.data()["closeMonth"]["bills"].as_u64().unwrap() >= 1,
+        "{}",
+        r.body
+    );
     World {
         op,
         p,
@@ -258,11 +274,18 @@ async fn claim_flow(env: &Env, tag: &str) -> (World, Value) {
     // Recording an incident mails the FAILURE notice: the child's owner, the partner's owner
     // in CC (seeds 000/001).
     let r = gql
-        .q(Some(&w.op), INCIDENT, json!({"i": incident("compute", "FAILURE", &[&w.tc], start, None)}))
+        .q(
+            Some(&w.op),
+            INCIDENT,
+            json!({"i": incident("compute", "FAILURE", &[&w.tc], start, None)}),
+        )
         .await;
     let inc = id_of(&r, "recordIncident").await;
     let n = wait_notices(gql, &w.op, "FAILURE", 1).await;
-    assert!(n[0]["title"].as_str().unwrap().contains("Compute outage"), "{n:?}");
+    assert!(
+        n[0]["title"].as_str().unwrap().contains("Compute outage"),
+        "{n:?}"
+    );
     let p_owner = format!("{tag}-p-owner");
     let c_owner = format!("{tag}-c-owner");
     let expected = to(&[&c_owner, &format!("{p_owner} (cc)")]);
@@ -275,14 +298,30 @@ async fn claim_flow(env: &Env, tag: &str) -> (World, Value) {
             json!({"id": inc, "at": (start + Duration::minutes(100)).to_rfc3339()}),
         )
         .await;
-    assert!(r.data()["restoreIncident"]["restoredAt"].is_string(), "{}", r.body);
+    assert!(
+        r.data()["restoreIncident"]["restoredAt"].is_string(),
+        "{}",
+        r.body
+    );
     let n = wait_notices(gql, &w.op, "FAILURE", 2).await;
-    let follow = n.iter().find(|x| x["title"].as_str().unwrap().contains("Restored")).unwrap();
+    let follow = n
+        .iter()
+        .find(|x| x["title"].as_str().unwrap().contains("Restored"))
+        .unwrap();
     assert_eq!(env.smtp.received(follow).await, expected);
 
     // Availability: 100 minutes down = 99.7685 %, 3 %, claimable for 30 days.
-    let r = gql.q(Some(&w.c_owner), AVAILABILITY, json!({"id": w.c, "m": month})).await;
-    let rows = r.data()["contract"]["availability"].as_array().unwrap().clone();
+    let r = gql
+        .q(
+            Some(&w.c_owner),
+            AVAILABILITY,
+            json!({"id": w.c, "m": month}),
+        )
+        .await;
+    let rows = r.data()["contract"]["availability"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(rows.len(), 1, "{}", r.body);
     let a = &rows[0];
     assert_eq!(a["tenantId"], w.tc.as_str());
@@ -302,8 +341,20 @@ async fn claim_flow(env: &Env, tag: &str) -> (World, Value) {
     );
     // The partner's owner sees it too; the incident is listed on the tenant.
     let p_owner_t = gql.sign_in(&p_owner, OWNER_PASSWORD).await;
-    let r = gql.q(Some(&p_owner_t), AVAILABILITY, json!({"id": w.c, "m": month})).await;
-    assert_eq!(r.data()["contract"]["availability"].as_array().unwrap().len(), 1);
+    let r = gql
+        .q(
+            Some(&p_owner_t),
+            AVAILABILITY,
+            json!({"id": w.c, "m": month}),
+        )
+        .await;
+    assert_eq!(
+        r.data()["contract"]["availability"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let r = gql.q(Some(&w.c_owner), INCIDENTS, json!({"id": w.c})).await;
     assert_eq!(
         r.data()["contract"]["tenants"]["edges"][0]["node"]["incidents"]["totalCount"],
@@ -325,17 +376,30 @@ async fn claim_flow(env: &Env, tag: &str) -> (World, Value) {
     let claim = |breach: &str| json!({"i": {"contractId": w.c, "breachKind": "INCIDENT", "breachId": breach}});
     let r = gql.q(Some(&w.c_owner), FILE, claim(&old)).await;
     assert_eq!(r.code(), "INVALID_INPUT", "{}", r.body);
-    assert!(r.body["errors"][0]["message"].as_str().unwrap().contains("claim period"));
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("claim period")
+    );
     // While the bill of two months ago is unpaid: refused.
     let r = gql.q(Some(&w.c_owner), FILE, claim(&inc)).await;
     assert_eq!(r.code(), "CONFLICT", "{}", r.body);
-    assert!(r.body["errors"][0]["message"].as_str().unwrap().contains("overdue"));
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("overdue")
+    );
     // Paid (the operator records it): accepted, the amount left to the platform.
     let old_month = month_of(month_start(now, 2));
     let r = gql
         .q(Some(&w.op), BILL, json!({"id": w.c, "m": old_month}))
         .await;
-    let total = r.data()["contract"]["bill"]["total"].as_str().unwrap().to_string();
+    let total = r.data()["contract"]["bill"]["total"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = gql
         .q(
             Some(&w.op),
@@ -356,20 +420,37 @@ async fn claim_flow(env: &Env, tag: &str) -> (World, Value) {
     // Approved: the platform's amount, on the bill two months after the approval.
     let claim_id = filed["id"].as_str().unwrap().to_string();
     let r = gql
-        .q(Some(&w.op), DECIDE, json!({"id": claim_id, "a": true, "r": "confirmed by monitoring"}))
+        .q(
+            Some(&w.op),
+            DECIDE,
+            json!({"id": claim_id, "a": true, "r": "confirmed by monitoring"}),
+        )
         .await;
     let approved = r.data()["decideClaim"].clone();
     assert_eq!(approved["status"], "APPROVED", "{}", r.body);
     assert_eq!(approved["billMonth"], month_of(month_start(env.now(), -2)));
     assert!(dec(&approved["amount"]) > rust_decimal::Decimal::ZERO);
     // Deciding twice: a conflict, nothing changes.
-    let r = gql.q(Some(&w.op), DECIDE, json!({"id": claim_id, "a": false, "r": "no"})).await;
+    let r = gql
+        .q(
+            Some(&w.op),
+            DECIDE,
+            json!({"id": claim_id, "a": false, "r": "no"}),
+        )
+        .await;
     assert_eq!(r.code(), "CONFLICT", "{}", r.body);
     let r = gql.q(Some(&w.c_owner), CREDITS, json!({"id": w.c})).await;
     let c = &r.data()["contract"];
-    assert_eq!(c["claims"]["edges"][0]["node"]["status"], "APPROVED", "{}", r.body);
+    assert_eq!(
+        c["claims"]["edges"][0]["node"]["status"], "APPROVED",
+        "{}",
+        r.body
+    );
     assert_eq!(c["credits"]["totalCount"], 1);
-    assert_eq!(c["credits"]["edges"][0]["node"]["amount"], approved["amount"]);
+    assert_eq!(
+        c["credits"]["edges"][0]["node"]["amount"],
+        approved["amount"]
+    );
     (w, approved)
 }
 
@@ -383,37 +464,89 @@ async fn bad_input(env: &Env, w: &World) {
     };
     let before = count().await;
     let cases = [
-        (incident("compute", "FAILURE", &[&w.tc], now, Some(now - Duration::minutes(1))), "INVALID_INPUT", "restoredAt"),
-        (incident("no-such-menu", "FAILURE", &[&w.tc], now, None), "NOT_FOUND", "menuCode"),
-        (incident("compute", "FAILURE", &["ten_0123456789abcdef0123456789abcdef"], now, None), "NOT_FOUND", "tenantIds"),
-        (incident("compute", "FAILURE", &[&w.c], now, None), "INVALID_INPUT", "tenantIds"),
-        (incident("compute", "FAILURE", &[], now, None), "INVALID_INPUT", "affected"),
+        (
+            incident(
+                "compute",
+                "FAILURE",
+                &[&w.tc],
+                now,
+                Some(now - Duration::minutes(1)),
+            ),
+            "INVALID_INPUT",
+            "restoredAt",
+        ),
+        (
+            incident("no-such-menu", "FAILURE", &[&w.tc], now, None),
+            "NOT_FOUND",
+            "menuCode",
+        ),
+        (
+            incident(
+                "compute",
+                "FAILURE",
+                &["ten_0123456789abcdef0123456789abcdef"],
+                now,
+                None,
+            ),
+            "NOT_FOUND",
+            "tenantIds",
+        ),
+        (
+            incident("compute", "FAILURE", &[&w.c], now, None),
+            "INVALID_INPUT",
+            "tenantIds",
+        ),
+        (
+            incident("compute", "FAILURE", &[], now, None),
+            "INVALID_INPUT",
+            "affected",
+        ),
     ];
     for (input, code, field) in cases {
         let r = gql.q(Some(&w.op), INCIDENT, json!({"i": input})).await;
         assert_eq!(r.code(), code, "{}", r.body);
-        assert_eq!(r.body["errors"][0]["extensions"]["field"], field, "{}", r.body);
+        assert_eq!(
+            r.body["errors"][0]["extensions"]["field"], field,
+            "{}",
+            r.body
+        );
     }
     // Only operators record incidents.
     let r = gql
-        .q(Some(&w.c_owner), INCIDENT, json!({"i": incident("compute", "FAILURE", &[&w.tc], now, None)}))
+        .q(
+            Some(&w.c_owner),
+            INCIDENT,
+            json!({"i": incident("compute", "FAILURE", &[&w.tc], now, None)}),
+        )
         .await;
     assert_eq!(r.code(), "FORBIDDEN", "{}", r.body);
     assert_eq!(count().await, before);
     // Restoring before the start.
     let r = gql
-        .q(Some(&w.op), INCIDENT, json!({"i": incident("compute", "HA_SWITCHOVER_OK", &[&w.tc], now, None)}))
+        .q(
+            Some(&w.op),
+            INCIDENT,
+            json!({"i": incident("compute", "HA_SWITCHOVER_OK", &[&w.tc], now, None)}),
+        )
         .await;
     let open = id_of(&r, "recordIncident").await;
     let r = gql
-        .q(Some(&w.op), RESTORE, json!({"id": open, "at": (now - Duration::hours(1)).to_rfc3339()}))
+        .q(
+            Some(&w.op),
+            RESTORE,
+            json!({"id": open, "at": (now - Duration::hours(1)).to_rfc3339()}),
+        )
         .await;
     assert_eq!(r.code(), "INVALID_INPUT", "{}", r.body);
     // A claim for a contract the caller cannot see: another partner's owner.
     contract(gql, &w.op, "Other Partner", "other-p-owner").await;
     let stranger = gql.sign_in("other-p-owner", OWNER_PASSWORD).await;
     let r = gql
-        .q(Some(&stranger), FILE, json!({"i": {"contractId": w.c, "breachKind": "INCIDENT", "breachId": open}}))
+        .q(
+            Some(&stranger),
+            FILE,
+            json!({"i": {"contractId": w.c, "breachKind": "INCIDENT", "breachId": open}}),
+        )
         .await;
     assert_eq!(r.code(), "NOT_FOUND", "{}", r.body);
     // A maintenance window ending before it starts.
@@ -444,7 +577,12 @@ async fn embedded_incident_to_credit_on_the_bill_two_months_later() {
                          "startsAt": (now + Duration::hours(1)).to_rfc3339(), "endsAt": (now + Duration::hours(2)).to_rfc3339()}}),
         )
         .await;
-    assert_eq!(r.data()["scheduleMaintenance"]["kind"], "URGENT", "{}", r.body);
+    assert_eq!(
+        r.data()["scheduleMaintenance"]["kind"],
+        "URGENT",
+        "{}",
+        r.body
+    );
     let n = wait_notices(gql, &w.op, "MAINTENANCE", 1).await;
     assert_eq!(
         env.smtp.received(&n[0]).await,
@@ -459,9 +597,13 @@ async fn embedded_incident_to_credit_on_the_bill_two_months_later() {
     clock.set(Utc.with_ymd_and_hms(2026, 5, 31, 23, 0, 0).unwrap());
     let amount = dec(&approved["amount"]);
     for (who, id) in [(&w.c_owner, &w.c), (&w.op, &w.p)] {
-        let r = gql.q(Some(who), BILL, json!({"id": id, "m": "2026-05"})).await;
+        let r = gql
+            .q(Some(who), BILL, json!({"id": id, "m": "2026-05"}))
+            .await;
         let b = &r.data()["contract"]["bill"];
-        let lines = b["lines"].as_array().unwrap_or_else(|| panic!("{}", r.body));
+        let lines = b["lines"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", r.body));
         let credit: Vec<&Value> = lines.iter().filter(|l| l["kind"] == "SLA_CREDIT").collect();
         assert_eq!(credit.len(), 1, "{}", r.body);
         assert_eq!(dec(&credit[0]["amount"]), -amount, "{}", r.body);
@@ -476,12 +618,20 @@ async fn embedded_incident_to_credit_on_the_bill_two_months_later() {
             .filter(|l| l["tenantId"] == w.tc.as_str() && l["kind"] == "RESOURCE")
             .map(|l| dec(&l["amount"]))
             .sum();
-        assert_eq!(dec(&tenant_line["amount"]), (usage - amount).floor(), "{}", r.body);
+        assert_eq!(
+            dec(&tenant_line["amount"]),
+            (usage - amount).floor(),
+            "{}",
+            r.body
+        );
     }
     // The legacy CSV shows the credit line.
     let csv = gql
         .http
-        .get(format!("{}/exports/bills/{}/2026-05.csv?format=legacy", gql.base, w.c))
+        .get(format!(
+            "{}/exports/bills/{}/2026-05.csv?format=legacy",
+            gql.base, w.c
+        ))
         .bearer_auth(&w.c_owner)
         .send()
         .await
@@ -491,7 +641,9 @@ async fn embedded_incident_to_credit_on_the_bill_two_months_later() {
         .unwrap();
     assert!(csv.contains(&format!("-{amount}")), "{csv}");
     // The April bill has none.
-    let r = gql.q(Some(&w.c_owner), BILL, json!({"id": w.c, "m": "2026-04"})).await;
+    let r = gql
+        .q(Some(&w.c_owner), BILL, json!({"id": w.c, "m": "2026-04"}))
+        .await;
     assert!(
         !r.data()["contract"]["bill"]["lines"]
             .as_array()
@@ -543,11 +695,21 @@ async fn the_walk_costs_the_same_for_2_and_25_children() {
             .await;
         id_of(&r, "recordIncident").await;
         let r = gql
-            .raw(Some(&owner), WALK, json!({"id": p}), &[("X-Ecl-Trace", "1")])
+            .raw(
+                Some(&owner),
+                WALK,
+                json!({"id": p}),
+                &[("X-Ecl-Trace", "1")],
+            )
             .await;
-        let edges = r.data()["contract"]["children"]["edges"].as_array().unwrap().clone();
+        let edges = r.data()["contract"]["children"]["edges"]
+            .as_array()
+            .unwrap()
+            .clone();
         assert_eq!(edges.len(), to, "{}", r.body);
-        assert!(edges.iter().all(|e| e["node"]["tenants"]["edges"][0]["node"]["incidents"]["totalCount"].as_u64() >= Some(1)));
+        assert!(edges.iter().all(|e| {
+            e["node"]["tenants"]["edges"][0]["node"]["incidents"]["totalCount"].as_u64() >= Some(1)
+        }));
         counts.push(r.body["extensions"]["busRequests"].as_u64().unwrap());
     }
     assert_eq!(counts[0], counts[1], "{counts:?}");

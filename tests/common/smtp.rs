@@ -8,7 +8,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-
 /// A python3 that has aiosmtpd (scripts/services-up installs it: Debian's package or a venv).
 fn python() -> String {
     let mut candidates: Vec<String> = std::env::var("ECL_TEST_SMTP_PYTHON").into_iter().collect();
@@ -156,4 +155,3 @@ impl Drop for Smtp {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
-

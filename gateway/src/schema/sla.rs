@@ -15,11 +15,11 @@ use ecl_kernel::AppError;
 use ecl_proto::{
     PageArgs,
     sla::{
-        Affected, AvailabilityView, ClaimInput, ClaimView, CreditView, DecideClaim,
-        FileClaim, GetAvailability, IncidentInput, IncidentView, ListClaims, ListCredits,
-        ListTenantIncidents, MaintenanceInput, MaintenanceView, PartReplacementInput,
-        PartReplacementView, PaymentInput, PaymentView, RecordIncident, RecordPartReplacement,
-        RecordPayment, RestoreIncident, ScheduleMaintenance,
+        Affected, AvailabilityView, ClaimInput, ClaimView, CreditView, DecideClaim, FileClaim,
+        GetAvailability, IncidentInput, IncidentView, ListClaims, ListCredits, ListTenantIncidents,
+        MaintenanceInput, MaintenanceView, PartReplacementInput, PartReplacementView, PaymentInput,
+        PaymentView, RecordIncident, RecordPartReplacement, RecordPayment, RestoreIncident,
+        ScheduleMaintenance,
     },
 };
 use std::{collections::HashMap, time::Duration};
@@ -660,4 +660,3 @@ impl SlaMutation {
         Ok(s.call(&req).await?.into())
     }
 }
-

@@ -155,7 +155,8 @@ pub fn credited(mut bill: Bill, credits: &TenantCredits) -> Bill {
     }
     if touched {
         bill.subtotal = currency.round_down(bill.tenants.iter().map(|t| t.total).sum());
-        bill.tax.amount = currency.round_down(bill.subtotal * bill.tax.percent / Decimal::ONE_HUNDRED);
+        bill.tax.amount =
+            currency.round_down(bill.subtotal * bill.tax.percent / Decimal::ONE_HUNDRED);
         bill.total = currency.round_down(bill.subtotal + bill.tax.amount);
     }
     bill
@@ -175,13 +176,19 @@ impl Billing {
             parent_id: Set(c.parent_id),
             bill_month: Set(c.bill_month),
             amount: Set(c.amount),
-            tenant_amounts: Set(serde_json::to_string(&c.tenant_amounts).map_err(AppError::internal)?),
+            tenant_amounts: Set(
+                serde_json::to_string(&c.tenant_amounts).map_err(AppError::internal)?
+            ),
             currency: Set(c.currency),
             label: Set(c.label),
             approved_at: Set(c.approved_at.timestamp_micros()),
         };
         entity::Entity::insert(row)
-            .on_conflict(OnConflict::column(entity::Column::Id).do_nothing().to_owned())
+            .on_conflict(
+                OnConflict::column(entity::Column::Id)
+                    .do_nothing()
+                    .to_owned(),
+            )
             .exec_without_returning(db)
             .await?;
         Ok(())
@@ -289,7 +296,10 @@ mod tests {
     fn a_credit_never_makes_a_bill_negative() {
         let b = credited(bill("10.000000"), &credits("a", "25"));
         assert_eq!(b.tenants[0].exact_amount, Decimal::ZERO);
-        assert_eq!(b.tenants[0].services.last().unwrap().amount.to_string(), "-10.000000");
+        assert_eq!(
+            b.tenants[0].services.last().unwrap().amount.to_string(),
+            "-10.000000"
+        );
         assert!(b.total >= Decimal::ZERO);
     }
 

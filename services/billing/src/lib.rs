@@ -118,12 +118,12 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
         .route(|s: Arc<Billing>, ctx, req: RecordPayment| async move {
             s.record_payment(&ctx, req.input).await
         })
-        .route(|s: Arc<Billing>, ctx, req: OverdueContracts| async move {
-            s.overdue(&ctx, req).await
-        })
-        .route(|s: Arc<Billing>, ctx, req: MenuCharges| async move {
-            s.menu_charges(&ctx, req).await
-        });
+        .route(
+            |s: Arc<Billing>, ctx, req: OverdueContracts| async move { s.overdue(&ctx, req).await },
+        )
+        .route(
+            |s: Arc<Billing>, ctx, req: MenuCharges| async move { s.menu_charges(&ctx, req).await },
+        );
     // Each handler's writes share the inbox's transaction: a redelivered event has no effect
     // (an old `ContractChanged` redelivered after a newer one would otherwise undo it).
     let events = EventRouter::default()

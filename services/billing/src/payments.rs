@@ -110,10 +110,9 @@ impl Billing {
             .ok()
             .filter(|a: &Decimal| *a > Decimal::ZERO && a.scale() <= 6)
             .ok_or_else(|| AppError::invalid("amount", "amount is a positive decimal"))?;
-        let total = self
-            .fixed_total(&contract_id, m)
-            .await?
-            .ok_or_else(|| AppError::conflict(format!("the bill of {m} of {contract_id} is not fixed")))?;
+        let total = self.fixed_total(&contract_id, m).await?.ok_or_else(|| {
+            AppError::conflict(format!("the bill of {m} of {contract_id} is not fixed"))
+        })?;
         let now = self.clock.now();
         let row = entity::Model {
             id: ecl_kernel::ids::new_id("pay"),
@@ -210,7 +209,10 @@ mod tests {
     fn a_fixed_bill_is_due_at_the_end_of_the_following_month() {
         let jan = Month::parse("2026-01").unwrap();
         assert_eq!(due_date(jan, 1).to_string(), "2026-02-28");
-        assert_eq!(due_date(Month::parse("2026-12").unwrap(), 1).to_string(), "2027-01-31");
+        assert_eq!(
+            due_date(Month::parse("2026-12").unwrap(), 1).to_string(),
+            "2027-01-31"
+        );
         assert_eq!(due_date(jan, 2).to_string(), "2026-03-31");
     }
 

@@ -23,7 +23,9 @@ pub fn may_file(failure: DateTime<Utc>, now: DateTime<Utc>, overdue: bool) -> Ap
     if now.date_naive() > last {
         return Err(AppError::invalid(
             "breachId",
-            format!("the claim period ended on {last}: claims are filed within {CLAIM_DAYS} days of the failure"),
+            format!(
+                "the claim period ended on {last}: claims are filed within {CLAIM_DAYS} days of the failure"
+            ),
         ));
     }
     if overdue {

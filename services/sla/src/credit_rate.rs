@@ -8,7 +8,7 @@ const SEC: i64 = 1_000_000;
 
 /// (the most downtime of the tier in µs, credit percent).
 const TIERS: [(i64, u32); 4] = [
-    (4 * 60 * SEC + 19 * SEC, 0), // ≤ 4 min 19 s: above 99.99 %
+    (4 * 60 * SEC + 19 * SEC, 0),  // ≤ 4 min 19 s: above 99.99 %
     (86 * 60 * SEC + 24 * SEC, 1), // ≤ 86 min 24 s: ≥ 99.80 %
     (432 * 60 * SEC, 3),           // ≤ 432 min: ≥ 99.00 %
     (864 * 60 * SEC, 10),          // ≤ 864 min: ≥ 98.00 %

@@ -48,9 +48,13 @@ impl Sla {
         };
         let now = self.clock.now();
         let mut decided = claim::Model {
-            status: if approve { ClaimStatus::Approved } else { ClaimStatus::Rejected }
-                .as_str()
-                .into(),
+            status: if approve {
+                ClaimStatus::Approved
+            } else {
+                ClaimStatus::Rejected
+            }
+            .as_str()
+            .into(),
             reason,
             decided_by: Some(ctx.principal.label()),
             decided_at: Some(now.timestamp_micros()),
@@ -75,7 +79,9 @@ impl Sla {
                 id: ecl_kernel::ids::new_id("crd"),
                 claim_id: found.id.clone(),
                 contract_id: found.contract_id.clone(),
-                parent_id: seen.get(&found.contract_id).and_then(|c| c.parent_id.clone()),
+                parent_id: seen
+                    .get(&found.contract_id)
+                    .and_then(|c| c.parent_id.clone()),
                 amount: amount.to_string(),
                 tenant_amounts: serde_json::to_string(
                     &parts
@@ -96,9 +102,18 @@ impl Sla {
             .col_expr(claim::Column::Status, Expr::value(decided.status.clone()))
             .col_expr(claim::Column::Reason, Expr::value(decided.reason.clone()))
             .col_expr(claim::Column::Amount, Expr::value(decided.amount.clone()))
-            .col_expr(claim::Column::Currency, Expr::value(decided.currency.clone()))
-            .col_expr(claim::Column::BillMonth, Expr::value(decided.bill_month.clone()))
-            .col_expr(claim::Column::DecidedBy, Expr::value(decided.decided_by.clone()))
+            .col_expr(
+                claim::Column::Currency,
+                Expr::value(decided.currency.clone()),
+            )
+            .col_expr(
+                claim::Column::BillMonth,
+                Expr::value(decided.bill_month.clone()),
+            )
+            .col_expr(
+                claim::Column::DecidedBy,
+                Expr::value(decided.decided_by.clone()),
+            )
             .col_expr(claim::Column::DecidedAt, Expr::value(decided.decided_at))
             .filter(claim::Column::Id.eq(&found.id))
             .filter(claim::Column::Status.eq(ClaimStatus::Pending.as_str()))
@@ -185,7 +200,10 @@ impl Sla {
                 let credit = credit_amount(p1, month_percent(rates));
                 Ok((vec![(first.tenant_id.clone(), credit)], charge.currency))
             }
-            None => Err(AppError::internal(format!("stored breach {}", c.breach_kind))),
+            None => Err(AppError::internal(format!(
+                "stored breach {}",
+                c.breach_kind
+            ))),
         }
     }
 }

@@ -17,7 +17,11 @@ use ecl_proto::sla::{BreachKind, ClaimInput, ClaimStatus, ClaimView, OverdueCont
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 impl Sla {
-    pub(crate) async fn file_claim(&self, ctx: &CallCtx, input: ClaimInput) -> AppResult<ClaimView> {
+    pub(crate) async fn file_claim(
+        &self,
+        ctx: &CallCtx,
+        input: ClaimInput,
+    ) -> AppResult<ClaimView> {
         let contract_id = ContractId::parse(input.contract_id.trim())
             .map_err(|e| AppError::invalid("contractId", e.message))?
             .to_string();
@@ -65,7 +69,11 @@ impl Sla {
                     .await?
                     .filter(|p| p.contract_id == contract_id)
                     .ok_or_else(not_found)?;
-                (p.detected_at, p.menu_code, format!("part|{}", p.resource_id))
+                (
+                    p.detected_at,
+                    p.menu_code,
+                    format!("part|{}", p.resource_id),
+                )
             }
         };
         let failure = views::ts(failure_at);

@@ -89,9 +89,9 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
         .route(|s: Arc<Sla>, ctx, req: RecordPartReplacement| async move {
             s.record_part_replacement(&ctx, req.input).await
         })
-        .route(|s: Arc<Sla>, ctx, req: FileClaim| async move {
-            s.file_claim(&ctx, req.input).await
-        })
+        .route(
+            |s: Arc<Sla>, ctx, req: FileClaim| async move { s.file_claim(&ctx, req.input).await },
+        )
         .route(|s: Arc<Sla>, ctx, req: DecideClaim| async move {
             s.decide_claim(&ctx, &req.id, req.approve, req.reason).await
         })

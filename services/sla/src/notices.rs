@@ -7,7 +7,10 @@ use chrono::{DateTime, Utc};
 use ecl_proto::notification::{Category, NoticeInput, NoticeRequested};
 
 fn when(t: Option<DateTime<Utc>>) -> String {
-    t.map_or_else(|| "not yet".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    t.map_or_else(
+        || "not yet".into(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
 }
 
 pub(crate) struct Notice<'a> {
@@ -29,7 +32,10 @@ impl Notice<'_> {
             "maintenance" => ("Maintenance", "メンテナンス"),
             _ => ("Failure", "障害"),
         };
-        let extra = self.description.map(|d| format!("\n\n{d}")).unwrap_or_default();
+        let extra = self
+            .description
+            .map(|d| format!("\n\n{d}"))
+            .unwrap_or_default();
         NoticeRequested {
             source: crate::NAME.into(),
             input: NoticeInput {

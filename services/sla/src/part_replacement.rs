@@ -77,13 +77,17 @@ mod tests {
     #[test]
     fn each_day_count_has_its_rate() {
         let t1 = t(1, 12);
-        for (days, pct) in [(0, 0), (1, 0), (2, 20), (3, 40), (4, 60), (5, 80), (6, 100), (9, 100)]
-        {
-            assert_eq!(
-                rate_percent(t1, t(1 + days, 9), false),
-                pct,
-                "{days} days"
-            );
+        for (days, pct) in [
+            (0, 0),
+            (1, 0),
+            (2, 20),
+            (3, 40),
+            (4, 60),
+            (5, 80),
+            (6, 100),
+            (9, 100),
+        ] {
+            assert_eq!(rate_percent(t1, t(1 + days, 9), false), pct, "{days} days");
         }
     }
 

@@ -60,7 +60,11 @@ impl Sla {
             cause: input.cause.as_str().into(),
             title,
             description,
-            region: input.affected.region.as_deref().map(|r| r.trim().to_string()),
+            region: input
+                .affected
+                .region
+                .as_deref()
+                .map(|r| r.trim().to_string()),
             started_at: input.started_at.timestamp_micros(),
             restored_at: input.restored_at.map(|t| t.timestamp_micros()),
             created_by: ctx.principal.label(),
@@ -83,7 +87,11 @@ impl Sla {
         let tenant_ids: Vec<String> = tenants.into_iter().map(|(t, _)| t).collect();
         let notice = Notice {
             category: Category::Failure,
-            what: if input.restored_at.is_some() { "restored" } else { "failure" },
+            what: if input.restored_at.is_some() {
+                "restored"
+            } else {
+                "failure"
+            },
             title: &row.title,
             menu_code: &row.menu_code,
             description: row.description.as_deref(),

@@ -56,9 +56,10 @@ impl Sla {
                 field: e.field.as_ref().map(|_| "tenantId".to_string()),
                 ..e
             })?;
-        let (tenant_id, contract_id) = tenants.into_iter().next().ok_or_else(|| {
-            AppError::not_found(format!("tenant {}", input.tenant_id))
-        })?;
+        let (tenant_id, contract_id) = tenants
+            .into_iter()
+            .next()
+            .ok_or_else(|| AppError::not_found(format!("tenant {}", input.tenant_id)))?;
         let now = self.clock.now();
         let row = part_replacement::Model {
             id: ecl_kernel::ids::new_id("prt"),

@@ -27,7 +27,9 @@ impl Sla {
             .await?
             .ok_or_else(|| AppError::not_found(format!("incident {id}")))?;
         if found.restored_at.is_some() {
-            return Err(AppError::conflict(format!("incident {id} is restored already")));
+            return Err(AppError::conflict(format!(
+                "incident {id} is restored already"
+            )));
         }
         let at = restored_at.timestamp_micros();
         if at < found.started_at {
@@ -63,7 +65,9 @@ impl Sla {
             .exec(&txn)
             .await?;
         if done.rows_affected == 0 {
-            return Err(AppError::conflict(format!("incident {id} is restored already")));
+            return Err(AppError::conflict(format!(
+                "incident {id} is restored already"
+            )));
         }
         affected::Entity::update_many()
             .col_expr(affected::Column::EndsAt, Expr::value(at))

@@ -43,7 +43,11 @@ impl Sla {
             menu_code: menu.code,
             title,
             description,
-            region: input.affected.region.as_deref().map(|r| r.trim().to_string()),
+            region: input
+                .affected
+                .region
+                .as_deref()
+                .map(|r| r.trim().to_string()),
             starts_at: input.starts_at.timestamp_micros(),
             ends_at: input.ends_at.timestamp_micros(),
             created_by: ctx.principal.label(),

@@ -195,7 +195,10 @@ mod tests {
                 to: None,
             },
         ];
-        assert_eq!(downtime_micros(&failures, &[], r), (90 + 10 + 20 + 10) * MIN);
+        assert_eq!(
+            downtime_micros(&failures, &[], r),
+            (90 + 10 + 20 + 10) * MIN
+        );
     }
 
     #[test]

@@ -51,7 +51,10 @@ pub(crate) fn maintenance(
 }
 
 /// `now` decides whether a replacement that has not started yet already missed its appointment.
-pub(crate) fn part(m: &part_replacement::Model, now: DateTime<Utc>) -> AppResult<PartReplacementView> {
+pub(crate) fn part(
+    m: &part_replacement::Model,
+    now: DateTime<Utc>,
+) -> AppResult<PartReplacementView> {
     let (t1, t2, t3) = (ts(m.detected_at), ts(m.proposed_at), ts(m.agreed_start_at));
     let started = m.started_at.map(ts);
     Ok(PartReplacementView {
