@@ -589,6 +589,38 @@ async fn embedded_incident_to_credit_on_the_bill_two_months_later() {
         to(&["emb-c-owner", "emb-p-owner (cc)"])
     );
 
+    // Every tenant of a region (the SLA's read model of tenants): a third party's failure is
+    // recorded and notified, but it is no downtime.
+    let started = std::time::Instant::now();
+    let upstream = now - Duration::hours(2);
+    loop {
+        let r = gql
+            .q(
+                Some(&w.op),
+                INCIDENT,
+                json!({"i": {"menuCode": "compute", "cause": "THIRD_PARTY", "title": "Upstream", "region": "jp1",
+                             "startedAt": upstream.to_rfc3339(), "restoredAt": (upstream + Duration::minutes(50)).to_rfc3339()}}),
+            )
+            .await;
+        let ids = r.body["data"]["recordIncident"]["tenantIds"].clone();
+        if ids.as_array().is_some_and(|a| a.contains(&json!(w.tc))) {
+            break;
+        }
+        assert_eq!(r.code(), "NOT_FOUND", "{}", r.body);
+        assert!(started.elapsed().as_secs() < 30, "{}", r.body);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let r = gql
+        .q(
+            Some(&w.c_owner),
+            AVAILABILITY,
+            json!({"id": w.c, "m": "2026-03"}),
+        )
+        .await;
+    let a = &r.data()["contract"]["availability"][0];
+    assert_eq!(a["downtimeSeconds"], 6000, "{a}");
+    assert_eq!(a["incidentIds"].as_array().unwrap().len(), 3, "{a}");
+
     // Approved in March: the May bill carries the credit, the partner's too.
     assert_eq!(approved["billMonth"], "2026-05");
     let Platform::Embedded(_, clock) = &env.platform else {
