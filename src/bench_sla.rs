@@ -16,10 +16,7 @@ use ecl_kernel::{Principal, Role};
 use ecl_proto::sla::{GetAvailability, ListCredits};
 use futures::{StreamExt, stream};
 use serde_json::{Value, json};
-use std::{
-    sync::{Arc, atomic::AtomicU64},
-    time::Instant,
-};
+use std::time::Instant;
 
 #[derive(clap::Args, Clone)]
 pub struct SlaArgs {
@@ -56,6 +53,22 @@ pub async fn run(args: SlaArgs) -> anyhow::Result<()> {
     result?;
     crate::bench::print_rss("bench process (embedded all + client)");
     Ok(())
+}
+
+/// Every bus request this process made so far (`ecl_bus_requests_total`, all operations): the
+/// gateway's and every service's, since embedded they share the process.
+async fn bus_requests(http: &reqwest::Client, addr: &str) -> anyhow::Result<f64> {
+    let text = http
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    Ok(text
+        .lines()
+        .filter(|l| l.starts_with("ecl_bus_requests_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum())
 }
 
 async fn token(http: &reqwest::Client, url: &str, login: &str, pw: &str) -> anyhow::Result<String> {
@@ -198,11 +211,9 @@ async fn bench(
         role: Role::Operator,
         can_view_usage: true,
     };
-    let counter = Arc::new(AtomicU64::new(0));
-    let ctx = CallCtx {
-        counter: Some(counter.clone()),
-        ..CallCtx::new(operator, std::time::Duration::from_secs(120))
-    };
+    let ctx = CallCtx::new(operator, std::time::Duration::from_secs(120));
+    let addr = app.addr.to_string();
+    let before = bus_requests(http, &addr).await?;
     let t = Instant::now();
     let rows = app
         .bus
@@ -221,7 +232,8 @@ async fn bench(
         .flat_map(|(_, r)| r.iter())
         .filter_map(|a| a.credit.parse::<rust_decimal::Decimal>().ok())
         .sum();
-    let availability_requests = counter.swap(0, std::sync::atomic::Ordering::Relaxed);
+    let availability_requests = bus_requests(http, &addr).await? - before;
+    let before = bus_requests(http, &addr).await?;
     let t = Instant::now();
     app.bus
         .call(
@@ -233,9 +245,10 @@ async fn bench(
         )
         .await?;
     let credits_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let credits_requests = counter.load(std::sync::atomic::Ordering::Relaxed);
+    let credits_requests = bus_requests(http, &addr).await? - before;
 
     // The walk through the gateway, by the partner's owner, page by page.
+    let before = bus_requests(http, &addr).await?;
     let t = Instant::now();
     let mut after: Option<String> = None;
     let mut pages = Vec::new();
@@ -256,6 +269,7 @@ async fn bench(
         after = kids["pageInfo"]["endCursor"].as_str().map(str::to_string);
     }
     let walk_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let walk_requests = bus_requests(http, &addr).await? - before;
 
     println!(
         "\nsla: a partner with {} children × 3 tenants, {} incidents in {month}",
@@ -269,20 +283,20 @@ async fn bench(
             children.len()
         ),
         availability_ms,
-        availability_requests + 1
+        availability_requests
     );
     println!(
         "{:<58} {:>10.1} {:>13}",
         format!("ListCredits, {} children", children.len()),
         credits_ms,
-        credits_requests.saturating_sub(availability_requests) + 1
+        credits_requests
     );
     println!(
         "{:<58} {:>10.1} {:>13}",
         format!("GraphQL walk, {} pages of 100 children", pages.len()),
         walk_ms,
         format!(
-            "{:?}",
+            "{walk_requests} (gateway {:?}/page)",
             pages.iter().collect::<std::collections::BTreeSet<_>>()
         )
     );
