@@ -17,11 +17,38 @@ use ecl_proto::{
 };
 use sea_orm::{EntityTrait, Set, TransactionTrait};
 
-/// Rows for `tenants` of an incident or a maintenance window, in chunks the databases accept.
+/// What an incident or a maintenance window affects, as stored: one row per tenant.
+pub(crate) struct Window<'a> {
+    pub event_id: &'a str,
+    pub menu_code: &'a str,
+    /// `INCIDENT` or `MAINTENANCE`.
+    pub kind: &'a str,
+    pub cause: &'a str,
+    pub starts_at: i64,
+    pub ends_at: Option<i64>,
+}
+
+/// Stores `w` for `tenants` (tenant, contract), in chunks the databases accept.
 pub(crate) async fn insert_affected<C: sea_orm::ConnectionTrait>(
     db: &C,
-    rows: Vec<affected::ActiveModel>,
+    w: Window<'_>,
+    tenants: &[(String, String)],
+    now: i64,
 ) -> AppResult<()> {
+    let rows: Vec<affected::ActiveModel> = tenants
+        .iter()
+        .map(|(t, c)| affected::ActiveModel {
+            event_id: Set(w.event_id.to_string()),
+            tenant_id: Set(t.clone()),
+            contract_id: Set(c.clone()),
+            menu_code: Set(w.menu_code.to_string()),
+            kind: Set(w.kind.to_string()),
+            cause: Set(w.cause.to_string()),
+            starts_at: Set(w.starts_at),
+            ends_at: Set(w.ends_at),
+            created_at: Set(now),
+        })
+        .collect();
     for chunk in rows.chunks(1_000) {
         affected::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(db)
@@ -70,21 +97,7 @@ impl Sla {
             created_by: ctx.principal.label(),
             created_at: now,
         };
-        let rows = tenants
-            .iter()
-            .map(|(t, c)| affected::ActiveModel {
-                event_id: Set(row.id.clone()),
-                tenant_id: Set(t.clone()),
-                contract_id: Set(c.clone()),
-                menu_code: Set(row.menu_code.clone()),
-                kind: Set("INCIDENT".into()),
-                cause: Set(row.cause.clone()),
-                starts_at: Set(row.started_at),
-                ends_at: Set(row.restored_at),
-                created_at: Set(now),
-            })
-            .collect();
-        let tenant_ids: Vec<String> = tenants.into_iter().map(|(t, _)| t).collect();
+        let tenant_ids: Vec<String> = tenants.iter().map(|(t, _)| t.clone()).collect();
         let notice = Notice {
             category: Category::Failure,
             what: if input.restored_at.is_some() {
@@ -104,7 +117,15 @@ impl Sla {
         incident::Entity::insert(incident::ActiveModel::from(row.clone()))
             .exec_without_returning(&txn)
             .await?;
-        insert_affected(&txn, rows).await?;
+        let window = Window {
+            event_id: &row.id,
+            menu_code: &row.menu_code,
+            kind: "INCIDENT",
+            cause: &row.cause,
+            starts_at: row.started_at,
+            ends_at: row.restored_at,
+        };
+        insert_affected(&txn, window, &tenants, now).await?;
         self.outbox.commit_with(txn, &ctx.trace_id, &notice).await?;
         metrics::counter!("ecl_sla_incidents_total", "cause" => input.cause.as_str()).increment(1);
         views::incident(&row, tenant_ids)

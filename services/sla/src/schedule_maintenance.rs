@@ -4,9 +4,9 @@
 
 use crate::{
     Sla, access,
-    entity::{affected, maintenance},
+    entity::maintenance,
     notices::Notice,
-    record_incident::insert_affected,
+    record_incident::{Window, insert_affected},
     uptime::{month_label, month_of},
     views,
 };
@@ -16,7 +16,7 @@ use ecl_proto::{
     notification::Category,
     sla::{MaintenanceInput, MaintenanceView},
 };
-use sea_orm::{EntityTrait, Set, TransactionTrait};
+use sea_orm::{EntityTrait, TransactionTrait};
 
 impl Sla {
     pub(crate) async fn schedule_maintenance(
@@ -53,21 +53,7 @@ impl Sla {
             created_by: ctx.principal.label(),
             created_at: now,
         };
-        let rows = tenants
-            .iter()
-            .map(|(t, c)| affected::ActiveModel {
-                event_id: Set(row.id.clone()),
-                tenant_id: Set(t.clone()),
-                contract_id: Set(c.clone()),
-                menu_code: Set(row.menu_code.clone()),
-                kind: Set("MAINTENANCE".into()),
-                cause: Set("MAINTENANCE".into()),
-                starts_at: Set(row.starts_at),
-                ends_at: Set(Some(row.ends_at)),
-                created_at: Set(now),
-            })
-            .collect();
-        let tenant_ids: Vec<String> = tenants.into_iter().map(|(t, _)| t).collect();
+        let tenant_ids: Vec<String> = tenants.iter().map(|(t, _)| t.clone()).collect();
         let notice = Notice {
             category: Category::Maintenance,
             what: "maintenance",
@@ -83,7 +69,15 @@ impl Sla {
         maintenance::Entity::insert(maintenance::ActiveModel::from(row.clone()))
             .exec_without_returning(&txn)
             .await?;
-        insert_affected(&txn, rows).await?;
+        let window = Window {
+            event_id: &row.id,
+            menu_code: &row.menu_code,
+            kind: "MAINTENANCE",
+            cause: "MAINTENANCE",
+            starts_at: row.starts_at,
+            ends_at: Some(row.ends_at),
+        };
+        insert_affected(&txn, window, &tenants, now).await?;
         self.outbox.commit_with(txn, &ctx.trace_id, &notice).await?;
         views::maintenance(&row, tenant_ids)
     }
