@@ -58,17 +58,38 @@ pub async fn run(args: SlaArgs) -> anyhow::Result<()> {
 /// Every bus request this process made so far (`ecl_bus_requests_total`, all operations): the
 /// gateway's and every service's, since embedded they share the process.
 async fn bus_requests(http: &reqwest::Client, addr: &str) -> anyhow::Result<f64> {
+    Ok(by_op(http, addr).await?.values().sum())
+}
+
+/// `ecl_bus_requests_total` by operation.
+async fn by_op(
+    http: &reqwest::Client,
+    addr: &str,
+) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
     let text = http
         .get(format!("http://{addr}/metrics"))
         .send()
         .await?
         .text()
         .await?;
-    Ok(text
+    let mut out = std::collections::BTreeMap::new();
+    for l in text
         .lines()
         .filter(|l| l.starts_with("ecl_bus_requests_total{"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum())
+    {
+        let op = l
+            .split("op=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or("?");
+        let n: f64 = l
+            .rsplit(' ')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        *out.entry(op.to_string()).or_default() += n;
+    }
+    Ok(out)
 }
 
 /// Waits until the platform is idle — no bus request for a second — so the reads are measured
@@ -269,6 +290,7 @@ async fn bench(
 
     // The walk through the gateway, by the partner's owner, page by page.
     let before = bus_requests(http, &addr).await?;
+    let ops_before = by_op(http, &addr).await?;
     let t = Instant::now();
     let mut after: Option<String> = None;
     let mut pages = 0;
@@ -290,6 +312,15 @@ async fn bench(
     }
     let walk_ms = t.elapsed().as_secs_f64() * 1000.0;
     let walk_requests = bus_requests(http, &addr).await? - before;
+    let walk_ops: Vec<(String, f64)> = by_op(http, &addr)
+        .await?
+        .into_iter()
+        .map(|(op, n)| {
+            let d = n - ops_before.get(&op).copied().unwrap_or(0.0);
+            (op, d)
+        })
+        .filter(|(_, d)| *d > 0.0)
+        .collect();
 
     println!(
         "\nsla: a partner with {} children × 3 tenants, {} incidents in {month}",
@@ -317,6 +348,7 @@ async fn bench(
         walk_ms,
         walk_requests
     );
+    println!("walk's bus requests by operation: {walk_ops:?}");
     println!("credit earned in all: {credit} JPY");
     Ok(())
 }
