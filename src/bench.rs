@@ -61,6 +61,9 @@ pub enum Which {
     /// users: recipients resolved (time, bus requests), mails/s to a local SMTP sink, peak RSS
     /// (see `src/bench_notify.rs`).
     Notify(crate::bench_notify::NotifyArgs),
+    /// Availability and credits of a partner with 1,000 children × 3 tenants over a month with
+    /// 10,000 incidents: time, bus requests, peak RSS (see `src/bench_sla.rs`).
+    Sla(crate::bench_sla::SlaArgs),
     /// Usage ingestion (events/s, embedded and, with --distributed, over RabbitMQ + PostgreSQL),
     /// the month close of what was ingested, rating CPU against bare rust_decimal, peak RSS.
     Ingest {
@@ -102,6 +105,7 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::SignIn { seconds, clients } => sign_in(seconds, clients).await,
         Which::Walk(args) => crate::bench_walk::run(args).await,
         Which::Notify(args) => crate::bench_notify::run(args).await,
+        Which::Sla(args) => crate::bench_sla::run(args).await,
         Which::Ingest {
             events,
             resources,

@@ -42,7 +42,7 @@ pub struct WalkArgs {
     servers: crate::bench_topology::Servers,
 }
 
-const PASSWORD: &str = "Walk-bench-pass-1";
+pub(crate) const PASSWORD: &str = "Walk-bench-pass-1";
 const OPERATOR_PASSWORD: &str = "Walk-operator-pass-1";
 const PAGE: usize = 100;
 
@@ -225,7 +225,7 @@ fn report(args: &WalkArgs, rows: &[Row], rss: &[(String, Option<u64>)]) {
 }
 
 /// One GraphQL request; fails on transport errors and on GraphQL errors.
-async fn gql(
+pub(crate) async fn gql(
     http: &reqwest::Client,
     url: &str,
     token: &str,
@@ -452,7 +452,7 @@ async fn seed(
     Ok((partner, owner))
 }
 
-fn contract_input(name: &str, owner_login: &str) -> Value {
+pub(crate) fn contract_input(name: &str, owner_login: &str) -> Value {
     json!({
         "name": name,
         "customer": {"company": format!("{name} K.K."), "contactEmail": "contact@example.com"},

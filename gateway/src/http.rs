@@ -370,6 +370,7 @@ pub(crate) fn with_request_state(
     )
     .delay(Duration::from_millis(1));
     let request = schema::common::with_loaders(request, &state);
+    let request = schema::sla::with_loaders(request, &state);
     schema::billing::with_loaders(request, &state)
         .data(state)
         .data(children)

@@ -3,6 +3,8 @@
 //! Redis, isolated per run by its own database and namespace), and speaks GraphQL to it.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use ecl::App;
 use ecl_kernel::Settings;
 use serde_json::{Value, json};

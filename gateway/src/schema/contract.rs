@@ -222,6 +222,35 @@ impl Contract {
     ) -> async_graphql::Result<super::billing::BillConnection> {
         super::billing::bills_of(ctx, &self.0.id, PageArgs { first, after }).await
     }
+    /// Each tenant × menu with an incident in `month`: downtime, uptime, the credit
+    /// it earns and the claim deadline (for those who see the contract's bills).
+    async fn availability(
+        &self,
+        ctx: &Context<'_>,
+        month: super::scalars::Month,
+    ) -> async_graphql::Result<Vec<super::sla::Availability>> {
+        super::sla::availability_of(ctx, &self.0.id, month).await
+    }
+    /// SLA claims filed for this contract.
+    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    async fn claims(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<u32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<super::sla::ClaimConnection> {
+        super::sla::claims_of(ctx, &self.0.id, PageArgs { first, after }).await
+    }
+    /// Service credits approved for this contract (each lands on a bill two months later).
+    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    async fn credits(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<u32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<super::sla::CreditConnection> {
+        super::sla::credits_of(ctx, &self.0.id, PageArgs { first, after }).await
+    }
     /// Notice categories the partner suppressed for this child contract: its users neither
     /// receive them nor see the choice. Loaded for every contract on the page in one bus request.
     async fn suppressed_categories(

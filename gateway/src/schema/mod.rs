@@ -11,6 +11,7 @@ pub mod live;
 pub(crate) mod node;
 pub(crate) mod notification;
 pub mod scalars;
+pub(crate) mod sla;
 pub(crate) mod tenant;
 pub(crate) mod users;
 
@@ -37,6 +38,7 @@ pub struct Mutation(
     groups::GroupMutation,
     billing::BillingMutation,
     notification::NotificationMutation,
+    sla::SlaMutation,
 );
 
 #[derive(MergedSubscription, Default)]

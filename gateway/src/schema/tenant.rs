@@ -76,6 +76,16 @@ impl Tenant {
             super::identity::User,
         ))
     }
+    /// Incidents recorded for this tenant.
+    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    async fn incidents(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<u32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<super::sla::IncidentConnection> {
+        super::sla::incidents_of(ctx, &self.0.id, PageArgs { first, after }).await
+    }
     /// The tenant's charges of a month.
     async fn usage(
         &self,

@@ -18,6 +18,7 @@ pub(crate) fn line_kind(tier: usize, label: &str) -> &'static str {
     match (tier, label) {
         (_, "無料利用分") => "FREE",
         (_, "上限額適用") => "CAP",
+        (_, crate::credits::CREDIT_LABEL) => "SLA_CREDIT",
         (1, _) => "CONTRACT",
         (2, "消費税相当額") => "TAX",
         (2, _) => "TENANT",

@@ -60,7 +60,8 @@ impl Billing {
         }
         let tenants = self.billed_tenants(&c.id).await?;
         let charges = self.rate(ctx, &tenants, m, self.clock.now()).await?;
-        self.build(&row, &tenants, &charges, m, BillStatus::Estimated)
+        self.apply_credits(self.build(&row, &tenants, &charges, m, BillStatus::Estimated)?)
+            .await
     }
 
     pub(crate) async fn get_bills(&self, ctx: &CallCtx, req: GetBills) -> AppResult<Vec<BillView>> {

@@ -89,7 +89,9 @@ impl Billing {
             if ts.is_empty() {
                 continue;
             }
-            let bill = self.build(c, &ts, &charges, m, BillStatus::Fixed)?;
+            let bill = self
+                .apply_credits(self.build(c, &ts, &charges, m, BillStatus::Fixed)?)
+                .await?;
             fixed.push(proto::FixedBill {
                 contract_id: c.id.clone(),
                 total: bill.total.to_string(),

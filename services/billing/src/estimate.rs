@@ -38,6 +38,18 @@ impl Billing {
         m: Month,
         until: DateTime<chrono::Utc>,
     ) -> AppResult<HashMap<String, TenantCharges>> {
+        self.rate_batched(ctx, tenants, m, until, USAGE_BATCH).await
+    }
+
+    /// As [`Billing::rate`], `batch` tenants per `GetUsage` request.
+    pub(crate) async fn rate_batched(
+        &self,
+        ctx: &CallCtx,
+        tenants: &[tenant::Model],
+        m: Month,
+        until: DateTime<chrono::Utc>,
+        batch: usize,
+    ) -> AppResult<HashMap<String, TenantCharges>> {
         let menus_rows = self.menus_in(m).await?;
         let order: HashMap<String, i64> = menus_rows
             .iter()
@@ -51,7 +63,7 @@ impl Billing {
         let mut out = HashMap::new();
         let sys = self.system(ctx);
         let requests: Vec<_> = tenants
-            .chunks(USAGE_BATCH)
+            .chunks(batch)
             .map(|chunk| {
                 let req = GetUsage {
                     tenant_ids: chunk.iter().map(|t| t.id.clone()).collect(),

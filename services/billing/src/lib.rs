@@ -25,15 +25,18 @@ pub mod bill;
 mod bill_view;
 mod bills;
 mod close_month;
+mod credits;
 mod entity;
 mod estimate;
 pub mod exports;
 mod live_estimates;
 pub mod menus;
 mod migration;
+mod payments;
 mod price_list;
 pub mod rating;
 mod read_models;
+mod sla_charges;
 mod tenant_usage;
 mod visible_contracts;
 
@@ -49,6 +52,7 @@ use ecl_proto::{
     },
     contract::ContractChanged,
     metering::UsageChanged,
+    sla::{CreditApproved, MenuCharges, OverdueContracts, RecordPayment},
     tenant::TenantChanged,
 };
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
@@ -78,6 +82,8 @@ pub struct Billing {
     pub(crate) clock: SharedClock,
     pub(crate) outbox: Outbox,
     pub(crate) inbox: Inbox,
+    /// A FIXED bill is due at the end of the month this many months after its own.
+    pub(crate) payment_due_months: u32,
 }
 
 async fn init(ctx: Ctx) -> anyhow::Result<Started> {
@@ -91,6 +97,7 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
         clock: ctx.clock.clone(),
         outbox,
         inbox: inbox.clone(),
+        payment_due_months: ctx.settings.payment_due_months,
     });
     svc.seed().await?;
     let router = Router::default()
@@ -107,7 +114,16 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
         .route(|s: Arc<Billing>, ctx, req: CloseMonth| async move {
             s.close_month(&ctx, &req.month).await
         })
-        .route(|s: Arc<Billing>, ctx, req: ExportBill| async move { s.export(&ctx, req).await });
+        .route(|s: Arc<Billing>, ctx, req: ExportBill| async move { s.export(&ctx, req).await })
+        .route(|s: Arc<Billing>, ctx, req: RecordPayment| async move {
+            s.record_payment(&ctx, req.input).await
+        })
+        .route(
+            |s: Arc<Billing>, ctx, req: OverdueContracts| async move { s.overdue(&ctx, req).await },
+        )
+        .route(
+            |s: Arc<Billing>, ctx, req: MenuCharges| async move { s.menu_charges(&ctx, req).await },
+        );
     // Each handler's writes share the inbox's transaction: a redelivered event has no effect
     // (an old `ContractChanged` redelivered after a newer one would otherwise undo it).
     let events = EventRouter::default()
@@ -127,6 +143,15 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
             s.inbox
                 .handle(&id, TenantChanged::TOPIC, |txn| {
                     Box::pin(async move { svc.on_tenant(txn, ev).await })
+                })
+                .await?;
+            Ok(())
+        })
+        .on(|s: Arc<Billing>, _ctx, id, ev: CreditApproved| async move {
+            let svc = s.clone();
+            s.inbox
+                .handle(&id, CreditApproved::TOPIC, |txn| {
+                    Box::pin(async move { svc.on_credit_approved(txn, ev).await })
                 })
                 .await?;
             Ok(())

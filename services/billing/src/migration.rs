@@ -12,6 +12,8 @@ impl MigratorTrait for Migrator {
             Box::new(ecl_store::outbox::CreateOutbox),
             Box::new(M0001Billing),
             Box::new(ecl_store::inbox::CreateInbox),
+            Box::new(crate::credits::M0002SlaCredits),
+            Box::new(crate::payments::M0003Payments),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -124,6 +126,8 @@ mod schema_tests {
                     entity_ddl(backend, tenant_month::Entity),
                     entity_ddl(backend, fixed_bill::Entity),
                     entity_ddl(backend, closed_month::Entity),
+                    entity_ddl(backend, crate::credits::entity::Entity),
+                    entity_ddl(backend, crate::payments::entity::Entity),
                 ]
             },
         )

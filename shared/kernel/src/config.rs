@@ -88,6 +88,8 @@ pub struct Settings {
     /// How long a sender holds the mails it claimed: a killed sender's mails go out again (from
     /// another replica, or itself restarted) after this.
     pub smtp_lease_ms: u64,
+    /// A FIXED bill is due at the end of the month this many months after its own (SPEC §6).
+    pub payment_due_months: u32,
 }
 
 impl Default for Settings {
@@ -118,6 +120,7 @@ impl Default for Settings {
             smtp_retry_max_ms: 60_000,
             smtp_concurrency: 16,
             smtp_lease_ms: 30_000,
+            payment_due_months: 1,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod identity;
 pub mod metering;
 pub mod notification;
 pub mod page;
+pub mod sla;
 pub mod tenant;
 
 pub use page::{Page, PageArgs};

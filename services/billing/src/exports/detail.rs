@@ -35,6 +35,7 @@ fn charge_type(kind: LineKind) -> &'static str {
         LineKind::Usage => "usage",
         LineKind::Cap => "cap",
         LineKind::Free(_) => "free_usage",
+        LineKind::SlaCredit => "sla_credit",
     }
 }
 

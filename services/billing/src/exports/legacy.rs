@@ -126,6 +126,10 @@ fn line_label(l: &ChargeLine) -> (String, String) {
     match l.kind {
         LineKind::Free(reason) => ("無料利用分".to_owned(), free_text(reason).to_owned()),
         LineKind::Cap => ("上限額適用".to_owned(), l.description.clone()),
+        LineKind::SlaCredit => (
+            crate::credits::CREDIT_LABEL.to_owned(),
+            l.description.clone(),
+        ),
         LineKind::Usage => match &l.status {
             Some(s) => (s.clone(), String::new()),
             None if !l.description.is_empty() => (l.description.clone(), String::new()),

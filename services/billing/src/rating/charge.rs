@@ -29,6 +29,8 @@ pub enum LineKind {
     Cap,
     /// Negative: free usage.
     Free(FreeReason),
+    /// Negative: an approved SLA credit (SPEC §8), after the prices, before the tenant's rounding.
+    SlaCredit,
 }
 
 /// One line of a resource's (or a tenant's) monthly charge.

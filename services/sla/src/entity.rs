@@ -1,0 +1,208 @@
+//! The SLA service's tables. Times are Unix microseconds, money decimal strings.
+
+pub mod incident {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "incidents")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub menu_code: String,
+        /// `FAILURE`, `FORCE_MAJEURE`, `CUSTOMER_CAUSED`, `HA_SWITCHOVER_OK`, `THIRD_PARTY`.
+        pub cause: String,
+        pub title: String,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub description: Option<String>,
+        /// Set when recorded for every tenant of a region.
+        pub region: Option<String>,
+        #[sea_orm(indexed)]
+        pub started_at: i64,
+        pub restored_at: Option<i64>,
+        pub created_by: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod affected {
+    use sea_orm::entity::prelude::*;
+
+    /// A tenant an incident or a maintenance window affects (`event_id`: either's id), with its
+    /// contract and the window copied from it, so a month of a contract is one indexed read.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "affected")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub event_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: String,
+        #[sea_orm(indexed)]
+        pub contract_id: String,
+        pub menu_code: String,
+        /// `INCIDENT` or `MAINTENANCE`.
+        pub kind: String,
+        /// The incident's cause (`MAINTENANCE` for a window).
+        pub cause: String,
+        pub starts_at: i64,
+        /// `None`: not restored yet.
+        pub ends_at: Option<i64>,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod maintenance {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "maintenances")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// `ANNOUNCED` or `URGENT`.
+        pub kind: String,
+        pub menu_code: String,
+        pub title: String,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub description: Option<String>,
+        pub region: Option<String>,
+        pub starts_at: i64,
+        pub ends_at: i64,
+        pub created_by: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod part_replacement {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "part_replacements")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        #[sea_orm(indexed)]
+        pub contract_id: String,
+        pub tenant_id: String,
+        pub menu_code: String,
+        #[sea_orm(indexed)]
+        pub resource_id: String,
+        pub part: String,
+        pub detected_at: i64,
+        pub proposed_at: i64,
+        pub agreed_start_at: i64,
+        pub started_at: Option<i64>,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod claim {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "claims")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        #[sea_orm(indexed)]
+        pub contract_id: String,
+        pub breach_kind: String,
+        pub breach_id: String,
+        /// `<contract>|<month>|<menu>` for uptime, `<contract>|<month>|part|<server>` for a
+        /// server's part replacements: one claim per breached level and month (unique), so the
+        /// same downtime is never credited twice.
+        #[sea_orm(unique)]
+        pub breach_key: String,
+        pub month: String,
+        pub menu_code: String,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub note: Option<String>,
+        /// `PENDING`, `APPROVED`, `REJECTED`.
+        pub status: String,
+        pub amount: Option<String>,
+        pub currency: Option<String>,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub reason: Option<String>,
+        pub filed_by: String,
+        pub filed_at: i64,
+        pub decided_by: Option<String>,
+        pub decided_at: Option<i64>,
+        pub bill_month: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod credit {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "credits")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        #[sea_orm(unique)]
+        pub claim_id: String,
+        #[sea_orm(indexed)]
+        pub contract_id: String,
+        pub parent_id: Option<String>,
+        pub amount: String,
+        /// JSON array of (tenant id, amount): the amount by tenant.
+        #[sea_orm(column_type = "Text")]
+        pub tenant_amounts: String,
+        pub currency: String,
+        pub failure_month: String,
+        pub bill_month: String,
+        pub label: String,
+        pub approved_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod tenant {
+    use sea_orm::entity::prelude::*;
+
+    /// Read model of the tenant service's tenants (its `TenantChanged` events): an incident
+    /// "for every tenant of a region" is expanded from here.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tenants")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub contract_id: String,
+        #[sea_orm(indexed)]
+        pub region: String,
+        pub deleted: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
