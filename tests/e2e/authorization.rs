@@ -3,7 +3,7 @@
 //! actual. API keys are rows too (one key of the partner for each of the twelve scopes), and
 //! partner admins narrowed by a contract group or by `canViewUsage`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! to answer 60 MB; three in parallel took 2.2 GB), nested introspection, fragment bombs; and
 //! every operation is answered by its deadline.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{Value, json};

@@ -7,7 +7,7 @@
 //!   cannot widen their own rights;
 //! - an admin limited to a contract group sees no tenant of the children outside it.
 
-mod common;
+use crate::common;
 
 use common::*;
 use ecl_kernel::ManualClock;
@@ -28,14 +28,7 @@ fn id(r: &Resp, field: &str) -> String {
 
 async fn direct(gql: &Gql, name: &str, owner: &str) -> String {
     let op = gql.operator().await;
-    let r = gql
-        .q(
-            Some(&op),
-            "mutation($i: ContractInput!){ createDirectContract(input:$i){ id } }",
-            json!({"i": contract_input(name, None, owner)}),
-        )
-        .await;
-    id(&r, "createDirectContract")
+    gql.create_contract(&op, Kind::Direct, name, owner).await.id
 }
 
 async fn create_user(gql: &Gql, token: &str, contract: &str, login: &str, role: &str) -> String {
@@ -238,9 +231,12 @@ async fn used_totp_code_stays_refused_after_a_cache_flush() {
     let gql = d.gateway();
     let now = || chrono::Utc::now().timestamp();
     // Stay clear of a step boundary so the code stays the current one throughout.
-    while now() % 30 > 15 {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    wait_until(
+        std::time::Duration::from_secs(31),
+        "the start of a TOTP step",
+        || async { now() % 30 <= 15 },
+    )
+    .await;
     direct(&gql, "TOTP Replay", "replay-owner").await;
     let secret = enrol(&gql, "replay-owner", now()).await;
     let code = totp_code(&secret, now());

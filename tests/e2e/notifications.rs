@@ -8,7 +8,7 @@
 //! rest go out; the SMTP server stopped and started again with every mail arriving; billing's
 //! month close mailing the contact person; live `notices` and `billEstimate` subscriptions.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration as Days, Utc};
 use common::*;
@@ -105,17 +105,17 @@ impl Smtp {
             .spawn()
             .expect("start the SMTP server");
         self.child = Some(child);
-        let started = Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .is_err()
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "SMTP server did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let port = self.port;
+        wait_until(
+            Duration::from_secs(20),
+            "the SMTP server starts",
+            || async move {
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .is_ok()
+            },
+        )
+        .await;
     }
 
     /// Stops the server (SIGKILL): connections are refused until `up`.
@@ -147,19 +147,15 @@ impl Smtp {
 
     /// Waits until `n` mails of `notice` arrived; returns them.
     async fn wait(&self, notice: &str, n: usize) -> Vec<Value> {
-        let started = Instant::now();
-        loop {
-            let got = self.mails_of(notice);
-            if got.len() >= n {
-                return got;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "{} of {n} mails of {notice} arrived",
-                got.len()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_for(
+            Duration::from_secs(60),
+            &format!("{n} mails of {notice} arrive"),
+            || async {
+                let got = self.mails_of(notice);
+                (got.len() >= n).then_some(got)
+            },
+        )
+        .await
     }
 
     /// The recipients of `notice` (login and `to` / `cc`), once all `n` arrived.
@@ -862,18 +858,11 @@ async fn log_of(gql: &Gql, op: &str, notice: &str) -> HashMap<String, Value> {
 
 /// Polls the log until no row of `notice` is `QUEUED`.
 async fn settled(gql: &Gql, op: &str, notice: &str) -> HashMap<String, Value> {
-    let started = Instant::now();
-    loop {
+    wait_for(Duration::from_secs(60), "the deliveries settle", || async {
         let log = log_of(gql, op, notice).await;
-        if !log.is_empty() && log.values().all(|d| d["status"] != "QUEUED") {
-            return log;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "deliveries never settled: {log:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (!log.is_empty() && log.values().all(|d| d["status"] != "QUEUED")).then_some(log)
+    })
+    .await
 }
 
 async fn delivery_flow(env: &mut Env, w: &World) {
@@ -1065,20 +1054,20 @@ const RECORD: &str =
     "mutation($e: [UsageEventInput!]!){ recordUsage(events:$e){ id outcome code } }";
 
 async fn record(gql: &Gql, op: &str, events: Value) {
-    for _ in 0..100 {
-        let r = gql.q(Some(op), RECORD, json!({"e": events})).await;
-        let results = r.data()["recordUsage"].as_array().unwrap().clone();
-        if results.iter().any(|x| x["code"] == "UNKNOWN_TENANT") {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            continue;
-        }
-        assert!(
-            results.iter().all(|x| x["outcome"] == "ACCEPTED"),
-            "{results:?}"
-        );
-        return;
-    }
-    panic!("tenant never became known to metering");
+    let results = wait_for(
+        Duration::from_secs(5),
+        "metering hears of the tenant",
+        || async {
+            let r = gql.q(Some(op), RECORD, json!({"e": &events})).await;
+            let results = r.data()["recordUsage"].as_array().unwrap().clone();
+            (!results.iter().any(|x| x["code"] == "UNKNOWN_TENANT")).then_some(results)
+        },
+    )
+    .await;
+    assert!(
+        results.iter().all(|x| x["outcome"] == "ACCEPTED"),
+        "{results:?}"
+    );
 }
 
 fn usage(id: &str, tenant: &str, kind: &str, at: chrono::DateTime<Utc>) -> Value {
@@ -1403,6 +1392,7 @@ async fn notification_killed_mid_notice_distributed() {
     .await;
     assert_eq!(n["recipientCount"], USERS + 1);
     let id = n["id"].as_str().unwrap().to_string();
+    // Polled often: the kill is meant to land early in the sending.
     let started = Instant::now();
     while smtp.mails_of(&id).len() < 100 {
         assert!(

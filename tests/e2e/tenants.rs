@@ -3,7 +3,7 @@
 //! child users see only their subtree; contract groups narrow a parent admin or user; access
 //! grants gate what a general user sees; workspaces; force-abolish and user deletion clean up.
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures::future::join_all;
@@ -110,16 +110,12 @@ async fn build(gql: &Gql) -> Tree {
 }
 
 /// Polls `f` until it returns true (event-driven clean-ups are eventually consistent).
-async fn eventually<F, Fut>(what: &str, mut f: F)
+async fn eventually<F, Fut>(what: &str, f: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let started = Instant::now();
-    while !f().await {
-        assert!(started.elapsed() < Duration::from_secs(20), "never: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until(Duration::from_secs(20), what, f).await
 }
 
 fn count(r: &Resp, path: &[&str]) -> u64 {
