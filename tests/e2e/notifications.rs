@@ -313,37 +313,19 @@ impl World {
 
     async fn build(gql: &Gql) -> World {
         let op = gql.operator().await;
-        let p = id_of(
-            gql.q(
-                Some(&op),
-                "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }",
-                json!({"i": contract_input("Notify Partner", None, "p-owner")}),
-            )
-            .await,
-            "createPartnerContract",
-        )
-        .await;
-        let d = id_of(
-            gql.q(
-                Some(&op),
-                "mutation($i: ContractInput!){ createDirectContract(input:$i){ id } }",
-                json!({"i": contract_input("Notify Direct", None, "d-owner")}),
-            )
-            .await,
-            "createDirectContract",
-        )
-        .await;
+        let p = gql
+            .create_contract(&op, Kind::Partner, "Notify Partner", "p-owner")
+            .await
+            .id;
+        let d = gql
+            .create_contract(&op, Kind::Direct, "Notify Direct", "d-owner")
+            .await
+            .id;
         let p_owner = gql.sign_in("p-owner", OWNER_PASSWORD).await;
-        let c = id_of(
-            gql.q(
-                Some(&p_owner),
-                "mutation($p: ID!, $i: ContractInput!){ createChildContract(parentId:$p, input:$i){ id } }",
-                json!({"p": p, "i": contract_input("Notify Child", None, "c-owner")}),
-            )
-            .await,
-            "createChildContract",
-        )
-        .await;
+        let c = gql
+            .create_contract(&p_owner, Kind::ChildOf(&p), "Notify Child", "c-owner")
+            .await
+            .id;
         let tenant = |contract: String| {
             let p_owner = p_owner.clone();
             async move {
@@ -1351,16 +1333,10 @@ async fn notification_killed_mid_notice_distributed() {
     .await;
     let gql = d.gateway();
     let op = gql.operator().await;
-    let k = id_of(
-        gql.q(
-            Some(&op),
-            "mutation($i: ContractInput!){ createDirectContract(input:$i){ id } }",
-            json!({"i": contract_input("Kill Co", None, "k-owner")}),
-        )
-        .await,
-        "createDirectContract",
-    )
-    .await;
+    let k = gql
+        .create_contract(&op, Kind::Direct, "Kill Co", "k-owner")
+        .await
+        .id;
     let owner = gql.sign_in("k-owner", OWNER_PASSWORD).await;
     let created: Vec<String> = futures::stream::iter(0..USERS)
         .map(|i| {
