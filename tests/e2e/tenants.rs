@@ -8,7 +8,7 @@ use crate::common;
 use common::*;
 use futures::future::join_all;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const CHILDREN: usize = 25;
 const PASSWORD: &str = "User-pass-123";
