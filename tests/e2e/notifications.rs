@@ -929,28 +929,24 @@ async fn delivery_flow(env: &mut Env, w: &World) {
         .await
         .unwrap();
     }
-    let started = Instant::now();
-    let sla = loop {
+    let sla_notices = || async {
         let r = env
             .gql
             .q(Some(&op), DELIVERIES, json!({"c": "MAINTENANCE"}))
             .await;
-        let found: Vec<Value> = r.data()["notices"]["edges"]
+        r.data()["notices"]["edges"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|e| e["node"]["source"] == "SLA")
             .map(|e| e["node"].clone())
-            .collect();
-        if !found.is_empty() {
-            break found;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the event's notice never came"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+            .collect::<Vec<Value>>()
     };
+    let sla = wait_for(Duration::from_secs(30), "the event's notice", || async {
+        let found = sla_notices().await;
+        (!found.is_empty()).then_some(found)
+    })
+    .await;
     let sla_id = sla[0]["id"].as_str().unwrap().to_string();
     // p-owner opted out of MAINTENANCE above.
     let got = env.smtp.received(&sla[0]).await;
@@ -966,30 +962,16 @@ async fn delivery_flow(env: &mut Env, w: &World) {
         },
     };
     bus.publish("test", &marker).await.unwrap();
-    let started = Instant::now();
-    loop {
-        let r = env
-            .gql
-            .q(Some(&op), DELIVERIES, json!({"c": "MAINTENANCE"}))
-            .await;
-        let sla: Vec<Value> = r.data()["notices"]["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["node"]["source"] == "SLA")
-            .map(|e| e["node"].clone())
-            .collect();
-        if sla.len() >= 2 {
-            assert_eq!(
-                sla.len(),
-                2,
-                "the event twice made one notice (plus the marker)"
-            );
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let sla = wait_for(Duration::from_secs(30), "the marker's notice", || async {
+        let sla = sla_notices().await;
+        (sla.len() >= 2).then_some(sla)
+    })
+    .await;
+    assert_eq!(
+        sla.len(),
+        2,
+        "the event twice made one notice (plus the marker)"
+    );
     assert_eq!(
         env.smtp.mails_of(&sla_id).len(),
         2,
@@ -1006,21 +988,20 @@ async fn delivery_flow(env: &mut Env, w: &World) {
     )
     .await;
     let id = n["id"].as_str().unwrap().to_string();
-    let started = Instant::now();
-    loop {
-        let log = log_of(&env.gql, &op, &id).await;
-        if log.len() == 4
-            && log.values().all(|d| {
-                d["status"] == "QUEUED"
-                    && d["attempts"].as_u64().unwrap() >= 1
-                    && d["lastError"].is_string()
-            })
-        {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "{log:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until(
+        Duration::from_secs(30),
+        "the four mails are QUEUED, attempted, with their error",
+        || async {
+            let log = log_of(&env.gql, &op, &id).await;
+            log.len() == 4
+                && log.values().all(|d| {
+                    d["status"] == "QUEUED"
+                        && d["attempts"].as_u64().unwrap() >= 1
+                        && d["lastError"].is_string()
+                })
+        },
+    )
+    .await;
     env.smtp.up().await;
     assert_eq!(
         env.smtp.received(&n).await,
