@@ -2,7 +2,7 @@
 //! answer `304 Not Modified`, gzip when asked, the portal's CSP, nothing that points off the
 //! platform — and CORS, off by default and on for the configured origins (`ECL_CORS_ORIGINS`).
 
-mod common;
+use crate::common;
 
 use common::{spawn_embedded, spawn_embedded_with};
 use reqwest::header;

@@ -2,7 +2,7 @@
 //! distributed: a subscriber receives the event of a tenant created in another request; another
 //! partner's subscriber receives nothing of it; bad or missing credentials are refused.
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures::{SinkExt, StreamExt};
@@ -15,10 +15,6 @@ use tokio_tungstenite::{
 
 type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
-const CREATE_PARTNER: &str =
-    "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }";
-const CREATE_CHILD: &str =
-    "mutation($p: ID!, $i: ContractInput!){ createChildContract(parentId:$p, input:$i){ id } }";
 const CREATE_TENANT: &str =
     "mutation($c: ID!){ createTenant(contractId:$c, input:{name:\"web\", region:\"jp1\"}){ id } }";
 const TOUCH: &str =
@@ -146,34 +142,19 @@ async fn subscription_flow(gateways: &[Gql]) {
     let op = gql.operator().await;
     let mut partners = Vec::new();
     for (name, owner) in [("Sub A", "sub-a-owner"), ("Sub B", "sub-b-owner")] {
-        let r = gql
-            .q(
-                Some(&op),
-                CREATE_PARTNER,
-                json!({"i": contract_input(name, None, owner)}),
-            )
-            .await;
         partners.push(
-            r.data()["createPartnerContract"]["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
+            gql.create_contract(&op, Kind::Partner, name, owner)
+                .await
+                .id,
         );
     }
     let (a, b) = (partners[0].clone(), partners[1].clone());
     let a_owner = gql.sign_in("sub-a-owner", OWNER_PASSWORD).await;
     let b_owner = gql.sign_in("sub-b-owner", OWNER_PASSWORD).await;
     let child = gql
-        .q(
-            Some(&a_owner),
-            CREATE_CHILD,
-            json!({"p": a, "i": contract_input("Sub A child", None, "sub-a1-owner")}),
-        )
+        .create_contract(&a_owner, Kind::ChildOf(&a), "Sub A child", "sub-a1-owner")
         .await
-        .data()["createChildContract"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .id;
 
     // Credentials in the connection_init payload, either key case.
     let mut watchers_a = Vec::new();

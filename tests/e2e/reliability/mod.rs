@@ -1,10 +1,9 @@
 //! Reliability: replicas starting together, redelivered and poison events, and faults caused for
 //! real — broker connections closed, database backends terminated, a replica SIGKILLed — in the
 //! middle of 100,000 usage events and a stream of requests. One use case per file; this file holds
-//! what they share. (One test binary: each links the whole platform.)
+//! what they share.
 
-#[path = "../common/mod.rs"]
-mod common;
+use crate::common;
 
 mod broker_connections_closed;
 mod database_connections_terminated;
@@ -46,19 +45,12 @@ pub fn sys() -> CallCtx {
 }
 
 /// Polls `cond` every 50 ms until it holds; panics with `what` after `limit`.
-pub async fn until<F, Fut>(limit: Duration, what: &str, mut cond: F)
+pub async fn until<F, Fut>(limit: Duration, what: &str, cond: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let started = Instant::now();
-    while !cond().await {
-        assert!(
-            started.elapsed() < limit,
-            "timed out after {limit:?}: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(limit, what, cond).await
 }
 
 /// One number from the database.
@@ -207,6 +199,7 @@ pub async fn produce(
                 started.elapsed() < Duration::from_secs(60),
                 "batch {b} never published: {e}"
             );
+            // A retry's back-off while the broker is away, as a producer would.
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         published.fetch_add(1, Ordering::SeqCst);
@@ -251,6 +244,7 @@ pub async fn request_stream(gql: Gql, token: String, stop: Arc<AtomicBool>) -> R
         } else {
             seen.failed += 1;
         }
+        // The probe's own pace (50 requests a second), not a wait for something.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     seen

@@ -2,7 +2,7 @@
 //! worked example, bad input, partner roll-up, idempotency, and the distributed path (usage over
 //! AMQP → estimate → closeMonth → FIXED).
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::*;
@@ -11,7 +11,8 @@ use rand::seq::SliceRandom;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-const FIXTURE: &str = include_str!("../services/billing/tests/fixtures/legacy_example_2019_08.csv");
+const FIXTURE: &str =
+    include_str!("../../services/billing/tests/fixtures/legacy_example_2019_08.csv");
 
 const RECORD: &str =
     "mutation($e: [UsageEventInput!]!){ recordUsage(events:$e){ id outcome code message } }";
@@ -27,35 +28,16 @@ async fn create(
     name: &str,
     login: &str,
 ) -> String {
-    let (q, vars) = match (kind, parent) {
-        ("CHILD", Some(p)) => (
-            "mutation($p: ID!, $i: ContractInput!){ createChildContract(parentId:$p, input:$i){ id } }",
-            json!({"p": p, "i": contract_input(name, None, login)}),
-        ),
-        ("PARTNER", _) => (
-            "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }",
-            json!({"i": contract_input(name, None, login)}),
-        ),
-        _ => (
-            "mutation($i: ContractInput!){ createDirectContract(input:$i){ id } }",
-            json!({"i": contract_input(name, None, login)}),
-        ),
+    let kind = match (kind, parent) {
+        ("CHILD", Some(p)) => Kind::ChildOf(p),
+        ("PARTNER", _) => Kind::Partner,
+        _ => Kind::Direct,
     };
-    let r = gql.q(Some(token), q, vars).await;
-    let d = r.data();
-    let obj = d.as_object().unwrap().values().next().unwrap();
-    obj["id"].as_str().unwrap().to_string()
+    gql.create_contract(token, kind, name, login).await.id
 }
 
 async fn tenant(gql: &Gql, token: &str, contract: &str, name: &str) -> String {
-    let r = gql
-        .q(
-            Some(token),
-            "mutation($id: ID!, $n: String!){ createTenant(contractId:$id, input:{name:$n, region:\"jp1\"}){ id } }",
-            json!({"id": contract, "n": name}),
-        )
-        .await;
-    r.data()["createTenant"]["id"].as_str().unwrap().to_string()
+    gql.create_tenant(token, contract, name).await
 }
 
 fn ev(
@@ -73,16 +55,16 @@ fn ev(
 /// Records events, retrying while metering has not yet heard of a just-created tenant (its read
 /// model follows the tenant service's events). Returns the results.
 async fn record(gql: &Gql, token: &str, events: &[Value]) -> Vec<Value> {
-    for _ in 0..100 {
-        let r = gql.q(Some(token), RECORD, json!({"e": events})).await;
-        let results = r.data()["recordUsage"].as_array().unwrap().clone();
-        if results.iter().any(|x| x["code"] == "UNKNOWN_TENANT") {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            continue;
-        }
-        return results;
-    }
-    panic!("tenant never became known to metering");
+    wait_for(
+        std::time::Duration::from_secs(5),
+        "metering hears of the tenants",
+        || async {
+            let r = gql.q(Some(token), RECORD, json!({"e": events})).await;
+            let results = r.data()["recordUsage"].as_array().unwrap().clone();
+            (!results.iter().any(|x| x["code"] == "UNKNOWN_TENANT")).then_some(results)
+        },
+    )
+    .await
 }
 
 fn outcomes(results: &[Value]) -> Vec<String> {
@@ -788,20 +770,21 @@ async fn distributed_usage_over_amqp_to_fixed_bill() {
     }
     // each volume: 1000 min × 0.014881 = 14.881; 500 of them = 7440.5, plus the probe compute
     let month = last.to_string();
-    let mut seen = Value::Null;
-    for _ in 0..200 {
-        seen = bill(&gql, &owner, &cid, &month).await;
-        let n = seen["lines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|l| l["kind"] == "RESOURCE" && l["label"] == "Volume")
-            .count();
-        if n == 500 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let seen = wait_for(
+        std::time::Duration::from_secs(20),
+        "the bill shows the 500 volumes",
+        || async {
+            let seen = bill(&gql, &owner, &cid, &month).await;
+            let n = seen["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|l| l["kind"] == "RESOURCE" && l["label"] == "Volume")
+                .count();
+            (n == 500).then_some(seen)
+        },
+    )
+    .await;
     assert_eq!(seen["status"], "ESTIMATED");
     let vols: Vec<&Value> = seen["lines"]
         .as_array()

@@ -7,11 +7,50 @@ pub mod smtp;
 
 use ecl::App;
 use ecl_kernel::Settings;
+use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 use std::{
+    future::Future,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
+
+/// How often [`wait_until`] and [`wait_for`] look again.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Waits until `cond` holds, looking again every 50 ms; panics naming `what` at the deadline
+/// (`limit` from now). Tests wait for eventually consistent effects (events, read models,
+/// processes becoming ready) this way, never by sleeping a guessed time.
+pub async fn wait_until<F, Fut>(limit: Duration, what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    wait_for(limit, what, || {
+        let fut = cond();
+        async move { fut.await.then_some(()) }
+    })
+    .await
+}
+
+/// Waits until `probe` gives a value and returns it; panics naming `what` at the deadline.
+pub async fn wait_for<T, F, Fut>(limit: Duration, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "timed out after {limit:?}: {what}"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
 
 pub const OPERATOR_PASSWORD: &str = "Operator-pass-1";
 
@@ -60,6 +99,11 @@ impl Resp {
             self.body
         );
         &self.body["data"]
+    }
+    /// The data, deserialised into the test's own struct of the query's shape.
+    pub fn typed<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_value(self.data().clone())
+            .unwrap_or_else(|e| panic!("data of an unexpected shape ({e}): {}", self.body))
     }
     /// The `extensions.code` of the first error (panics if there is none).
     pub fn code(&self) -> String {
@@ -134,10 +178,87 @@ impl Gql {
                 json!({"l": login_id, "p": password}),
             )
             .await;
-        r.data()["signIn"]["accessToken"]
-            .as_str()
-            .expect("token")
-            .to_string()
+        r.typed::<SignIn>().sign_in.access_token
+    }
+
+    /// Creates a contract of `kind` named `name` (customer filled in by [`contract_input`]),
+    /// its owner `owner_login` with [`OWNER_PASSWORD`], as `token`.
+    pub async fn create_contract(
+        &self,
+        token: &str,
+        kind: Kind<'_>,
+        name: &str,
+        owner_login: &str,
+    ) -> NewContract {
+        let input = contract_input(name, None, owner_login);
+        let r = match kind {
+            Kind::Partner => {
+                self.q(Some(token), CREATE_PARTNER, json!({"i": input}))
+                    .await
+            }
+            Kind::Direct => {
+                self.q(Some(token), CREATE_DIRECT, json!({"i": input}))
+                    .await
+            }
+            Kind::ChildOf(p) => {
+                self.q(Some(token), CREATE_CHILD, json!({"p": p, "i": input}))
+                    .await
+            }
+        };
+        let created: Created = r.typed();
+        NewContract {
+            id: created.contract().id.clone(),
+            owner_login: owner_login.to_string(),
+        }
+    }
+
+    /// Creates a tenant of `contract` in region `jp1`, as `token`; returns its id.
+    pub async fn create_tenant(&self, token: &str, contract: &str, name: &str) -> String {
+        let r = self
+            .q(
+                Some(token),
+                "mutation($c: ID!, $n: String!){ createTenant(contractId:$c, input:{name:$n, region:\"jp1\"}){ id } }",
+                json!({"c": contract, "n": name}),
+            )
+            .await;
+        r.typed::<CreatedTenant>().create_tenant.id
+    }
+
+    /// Creates a user of `contract` with `role` (`ADMIN`, `USER`) and [`OWNER_PASSWORD`].
+    pub async fn create_user(
+        &self,
+        token: &str,
+        contract: &str,
+        login: &str,
+        role: &str,
+    ) -> String {
+        let r = self
+            .q(
+                Some(token),
+                "mutation($c: ID!, $i: UserInput!){ createUser(contractId:$c, input:$i){ id } }",
+                json!({"c": contract, "i": {"loginId": login, "email": format!("{login}@example.com"), "password": OWNER_PASSWORD, "role": role}}),
+            )
+            .await;
+        r.typed::<CreatedUser>().create_user.id
+    }
+
+    /// Grants `user` access to `tenant`, as `token`.
+    pub async fn grant(&self, token: &str, tenant: &str, user: &str) {
+        let r = self
+            .q(
+                Some(token),
+                "mutation($t: ID!, $u: ID!){ grantTenantAccess(tenantId:$t, userId:$u){ tenantId userId } }",
+                json!({"t": tenant, "u": user}),
+            )
+            .await;
+        let g: Granted = r.typed();
+        assert_eq!(
+            (
+                g.grant_tenant_access.tenant_id.as_str(),
+                g.grant_tenant_access.user_id.as_str()
+            ),
+            (tenant, user)
+        );
     }
 
     /// A request authenticated with an API key (`X-Api-Key`).
@@ -161,6 +282,92 @@ pub fn contract_input(name: &str, external_id: Option<&str>, owner_login: &str) 
 }
 
 pub const OWNER_PASSWORD: &str = "Owner-pass-1";
+
+pub const CREATE_PARTNER: &str =
+    "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }";
+pub const CREATE_DIRECT: &str =
+    "mutation($i: ContractInput!){ createDirectContract(input:$i){ id } }";
+pub const CREATE_CHILD: &str =
+    "mutation($p: ID!, $i: ContractInput!){ createChildContract(parentId:$p, input:$i){ id } }";
+
+/// Which contract [`Gql::create_contract`] creates (schema.graphql: `createPartnerContract`,
+/// `createDirectContract`, `createChildContract`).
+#[derive(Debug, Clone, Copy)]
+pub enum Kind<'a> {
+    Partner,
+    Direct,
+    ChildOf(&'a str),
+}
+
+/// A contract just created, with its owner's credentials.
+#[derive(Debug, Clone)]
+pub struct NewContract {
+    pub id: String,
+    pub owner_login: String,
+}
+
+impl NewContract {
+    /// The owner, signed in.
+    pub async fn owner(&self, gql: &Gql) -> String {
+        gql.sign_in(&self.owner_login, OWNER_PASSWORD).await
+    }
+}
+
+/// An object with an `id` (what the create mutations select).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Id {
+    pub id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SignIn {
+    sign_in: AccessToken,
+}
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AccessToken {
+    access_token: String,
+}
+
+/// The data of one of the three create-contract mutations.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Created {
+    create_partner_contract: Option<Id>,
+    create_direct_contract: Option<Id>,
+    create_child_contract: Option<Id>,
+}
+impl Created {
+    fn contract(&self) -> &Id {
+        self.create_partner_contract
+            .as_ref()
+            .or(self.create_direct_contract.as_ref())
+            .or(self.create_child_contract.as_ref())
+            .expect("a created contract")
+    }
+}
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedTenant {
+    create_tenant: Id,
+}
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedUser {
+    create_user: Id,
+}
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Granted {
+    grant_tenant_access: Grant,
+}
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Grant {
+    tenant_id: String,
+    user_id: String,
+}
 
 /// The platform, embedded: target `all` in this process on port 0.
 pub async fn spawn_embedded() -> (App, Gql) {
@@ -224,20 +431,18 @@ pub async fn spawn_process(env: &[(&str, &str)]) -> Proc {
         addr: addr.clone(),
         child,
     };
-    let http = reqwest::Client::new();
-    let started = Instant::now();
-    loop {
-        if let Ok(r) = http.get(format!("http://{addr}/readyz")).send().await
-            && r.status().is_success()
-        {
-            return proc;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "ecl did not become ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until(Duration::from_secs(60), "ecl becomes ready", || {
+        ready(&addr)
+    })
+    .await;
+    proc
+}
+
+/// Does the process at `addr` answer /readyz with success?
+async fn ready(addr: &str) -> bool {
+    reqwest::get(format!("http://{addr}/readyz"))
+        .await
+        .is_ok_and(|r| r.status().is_success())
 }
 
 impl Proc {
@@ -464,11 +669,9 @@ impl Distributed {
 
     /// Is every process of the run ready (broker connected, database answering)?
     pub async fn all_ready(&self) -> bool {
-        let http = reqwest::Client::new();
         for p in &self.procs {
-            match http.get(format!("http://{}/readyz", p.addr)).send().await {
-                Ok(r) if r.status().is_success() => {}
-                _ => return false,
+            if !ready(&p.addr).await {
+                return false;
             }
         }
         true
@@ -485,20 +688,12 @@ impl Distributed {
     pub async fn spawn(&mut self, target: &str) -> &Proc {
         let proc = self.launch(target);
         let addr = proc.addr.clone();
-        let http = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            if let Ok(r) = http.get(format!("http://{addr}/readyz")).send().await
-                && r.status().is_success()
-            {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "{target} did not become ready"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_until(
+            Duration::from_secs(60),
+            &format!("{target} becomes ready"),
+            || ready(&addr),
+        )
+        .await;
         self.procs.push(proc);
         self.procs.last().unwrap()
     }

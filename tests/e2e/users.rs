@@ -1,6 +1,6 @@
 //! User management through the GraphQL API, embedded and distributed.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::json;
@@ -12,24 +12,14 @@ const UPDATE_USER: &str =
 async fn users_flow(gql: &Gql) {
     let op = gql.operator().await;
     let partner = gql
-        .q(
-            Some(&op),
-            "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }",
-            json!({"i": contract_input("Users Partner", None, "up-owner")}),
-        )
+        .create_contract(&op, Kind::Partner, "Users Partner", "up-owner")
         .await;
-    let pid = partner.data()["createPartnerContract"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let owner = gql.sign_in("up-owner", OWNER_PASSWORD).await;
-    let child = gql
-        .q(Some(&owner), "mutation($p: ID!, $i: ContractInput!){ createChildContract(parentId:$p, input:$i){ id } }", json!({"p": pid, "i": contract_input("Users Child", None, "uc-owner")}))
-        .await;
-    let cid = child.data()["createChildContract"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let pid = partner.id.clone();
+    let owner = partner.owner(gql).await;
+    let cid = gql
+        .create_contract(&owner, Kind::ChildOf(&pid), "Users Child", "uc-owner")
+        .await
+        .id;
 
     // The partner's owner creates users in its own contract and in its child.
     let admin = gql

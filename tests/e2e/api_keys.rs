@@ -2,7 +2,7 @@
 //! refused; a key of partner A cannot read partner B; listing shows the prefix, never the secret;
 //! expiry on the platform's clock; the per-key token bucket. Embedded and distributed.
 
-mod common;
+use crate::common;
 
 use common::*;
 use ecl_kernel::ManualClock;
@@ -21,18 +21,10 @@ async fn partners(gql: &Gql) -> Partners {
     let op = gql.operator().await;
     let mut ids = Vec::new();
     for (name, login) in [("Key Partner A", "ka-owner"), ("Key Partner B", "kb-owner")] {
-        let r = gql
-            .q(
-                Some(&op),
-                "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }",
-                json!({"i": contract_input(name, None, login)}),
-            )
-            .await;
         ids.push(
-            r.data()["createPartnerContract"]["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
+            gql.create_contract(&op, Kind::Partner, name, login)
+                .await
+                .id,
         );
     }
     Partners {

@@ -1,7 +1,7 @@
 //! The bus against a real RabbitMQ (and the in-process bus): deadlines, competing consumers,
 //! events.
 
-mod common;
+use crate::common;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -63,11 +63,13 @@ async fn amqp_request_without_consumer_fails_in_time_and_is_never_executed_later
         "{waited:?}"
     );
 
-    // A consumer that comes back afterwards must not execute the stale request.
+    // A consumer that comes back afterwards must not execute the stale request. (Time passing
+    // is the point here: the request's deadline lies behind it.)
     tokio::time::sleep(Duration::from_millis(100)).await;
     let server: Arc<dyn Transport> = ecl_bus::connect(&common::amqp_url(), &ns).await.unwrap();
     let counting = Arc::new(Counting::default());
     server.serve("bench", counting.clone()).await.unwrap();
+    // A negative: nothing may run in this window, so there is no condition to wait for.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         counting.0.load(Ordering::SeqCst),

@@ -1,7 +1,7 @@
 //! `/metrics` answers process metrics (memory, CPU, file descriptors, start time) and the build
 //! (`ecl_build_info{version=…}`) from the very first scrape of a fresh process.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -3,7 +3,7 @@
 //! actual. API keys are rows too (one key of the partner for each of the twelve scopes), and
 //! partner admins narrowed by a contract group or by `canViewUsage`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{Value, json};
@@ -243,16 +243,9 @@ async fn build(gql: &Gql) -> World {
     let mk_partner = |name: &'static str, login: &'static str| {
         let op = op.clone();
         async move {
-            gql.q(
-                Some(&op),
-                "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }",
-                json!({"i": contract_input(name, None, login)}),
-            )
-            .await
-            .data()["createPartnerContract"]["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
+            gql.create_contract(&op, Kind::Partner, name, login)
+                .await
+                .id
         }
     };
     let partner = mk_partner("Matrix Partner", "mx-p-owner").await;
@@ -261,12 +254,9 @@ async fn build(gql: &Gql) -> World {
     let child_of = |name: &'static str, login: &'static str| {
         let (p_owner, partner) = (p_owner.clone(), partner.clone());
         async move {
-            gql.q(Some(&p_owner), "mutation($p: ID!, $i: ContractInput!){ createChildContract(parentId:$p, input:$i){ id } }", json!({"p": partner, "i": contract_input(name, None, login)}))
+            gql.create_contract(&p_owner, Kind::ChildOf(&partner), name, login)
                 .await
-                .data()["createChildContract"]["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
+                .id
         }
     };
     let child = child_of("Matrix Child", "mx-c-owner").await;

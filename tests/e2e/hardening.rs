@@ -7,7 +7,7 @@
 //!   cannot widen their own rights;
 //! - an admin limited to a contract group sees no tenant of the children outside it.
 
-mod common;
+use crate::common;
 
 use common::*;
 use ecl_kernel::ManualClock;
@@ -28,14 +28,7 @@ fn id(r: &Resp, field: &str) -> String {
 
 async fn direct(gql: &Gql, name: &str, owner: &str) -> String {
     let op = gql.operator().await;
-    let r = gql
-        .q(
-            Some(&op),
-            "mutation($i: ContractInput!){ createDirectContract(input:$i){ id } }",
-            json!({"i": contract_input(name, None, owner)}),
-        )
-        .await;
-    id(&r, "createDirectContract")
+    gql.create_contract(&op, Kind::Direct, name, owner).await.id
 }
 
 async fn create_user(gql: &Gql, token: &str, contract: &str, login: &str, role: &str) -> String {
@@ -238,9 +231,12 @@ async fn used_totp_code_stays_refused_after_a_cache_flush() {
     let gql = d.gateway();
     let now = || chrono::Utc::now().timestamp();
     // Stay clear of a step boundary so the code stays the current one throughout.
-    while now() % 30 > 15 {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    wait_until(
+        std::time::Duration::from_secs(31),
+        "the start of a TOTP step",
+        || async { now() % 30 <= 15 },
+    )
+    .await;
     direct(&gql, "TOTP Replay", "replay-owner").await;
     let secret = enrol(&gql, "replay-owner", now()).await;
     let code = totp_code(&secret, now());
@@ -281,23 +277,20 @@ async fn key(gql: &Gql, token: &str, scopes: &[&str]) -> Resp {
 
 async fn keys_never_outrank_creators(gql: &Gql) {
     let op = gql.operator().await;
-    let r = gql
-        .q(
-            Some(&op),
-            "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }",
-            json!({"i": contract_input("Rank Partner", None, "rank-owner")}),
-        )
-        .await;
-    let partner = id(&r, "createPartnerContract");
+    let partner = gql
+        .create_contract(&op, Kind::Partner, "Rank Partner", "rank-owner")
+        .await
+        .id;
     let owner = gql.sign_in("rank-owner", OWNER_PASSWORD).await;
-    let r = gql
-        .q(
-            Some(&owner),
-            "mutation($p: ID!, $i: ContractInput!){ createChildContract(parentId:$p, input:$i){ id } }",
-            json!({"p": partner, "i": contract_input("Rank Child", None, "rank-child-owner")}),
+    let child = gql
+        .create_contract(
+            &owner,
+            Kind::ChildOf(&partner),
+            "Rank Child",
+            "rank-child-owner",
         )
-        .await;
-    let child = id(&r, "createChildContract");
+        .await
+        .id;
     let admin_id = create_user(gql, &owner, &partner, "rank-admin", "ADMIN").await;
     let admin = gql.sign_in("rank-admin", PASSWORD).await;
 
@@ -426,26 +419,23 @@ async fn keys_never_outrank_their_creators_distributed() {
 async fn contract_groups_hold_in_user_tenants() {
     let (app, gql) = spawn_embedded().await;
     let op = gql.operator().await;
-    let r = gql
-        .q(
-            Some(&op),
-            "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }",
-            json!({"i": contract_input("Group Partner", None, "grp-owner")}),
-        )
-        .await;
-    let partner = id(&r, "createPartnerContract");
+    let partner = gql
+        .create_contract(&op, Kind::Partner, "Group Partner", "grp-owner")
+        .await
+        .id;
     let owner = gql.sign_in("grp-owner", OWNER_PASSWORD).await;
     let mut children = Vec::new();
     let mut tenants = Vec::new();
     for n in ["C1", "C2"] {
-        let r = gql
-            .q(
-                Some(&owner),
-                "mutation($p: ID!, $i: ContractInput!){ createChildContract(parentId:$p, input:$i){ id } }",
-                json!({"p": partner, "i": contract_input(n, None, &format!("grp-{n}-owner"))}),
+        let c = gql
+            .create_contract(
+                &owner,
+                Kind::ChildOf(&partner),
+                n,
+                &format!("grp-{n}-owner"),
             )
-            .await;
-        let c = id(&r, "createChildContract");
+            .await
+            .id;
         let r = gql
             .q(
                 Some(&owner),

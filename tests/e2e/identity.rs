@@ -1,7 +1,7 @@
 //! Sign-in security through the GraphQL API: lockout on an injectable clock, forged and expired
 //! tokens.
 
-mod common;
+use crate::common;
 
 use common::*;
 use ecl_kernel::ManualClock;
@@ -20,13 +20,8 @@ async fn five_failures_lock_the_account_for_fifteen_minutes() {
     let clock = ManualClock::default();
     let (app, gql) = spawn_embedded_with_clock(Arc::new(clock.clone())).await;
     let op = gql.operator().await;
-    gql.q(
-        Some(&op),
-        "mutation($i: ContractInput!){ createDirectContract(input:$i){ id } }",
-        json!({"i": contract_input("Lock Test", None, "lock-owner")}),
-    )
-    .await
-    .data();
+    gql.create_contract(&op, Kind::Direct, "Lock Test", "lock-owner")
+        .await;
 
     // Failures spread beyond the window do not add up.
     for _ in 0..4 {
@@ -160,13 +155,8 @@ const VERIFY: &str = "mutation($c:String!,$k:String!){ verifyTfa(challenge:$c, c
 /// the platform uses; `advance` moves it (or waits, distributed).
 async fn tfa_flow(gql: &Gql, login: &str, now: &dyn Fn() -> i64) -> (String, Vec<String>) {
     let op = gql.operator().await;
-    gql.q(
-        Some(&op),
-        "mutation($i: ContractInput!){ createDirectContract(input:$i){ id } }",
-        json!({"i": contract_input("TFA Test", None, login)}),
-    )
-    .await
-    .data();
+    gql.create_contract(&op, Kind::Direct, "TFA Test", login)
+        .await;
     let token = gql.sign_in(login, OWNER_PASSWORD).await;
     let e = gql
         .q(
@@ -354,9 +344,12 @@ async fn totp_two_step_sign_in_distributed() {
     let gql = d.gateway();
     let now = || chrono::Utc::now().timestamp();
     // Stay clear of a step boundary so "the same code" is the current one throughout.
-    while (now() % 30) > 20 {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    wait_until(
+        std::time::Duration::from_secs(31),
+        "the start of a TOTP step",
+        || async { (now() % 30) <= 20 },
+    )
+    .await;
     let (challenge, recovery) = tfa_flow(&gql, "tfa-dist", &now).await;
     // Replay is refused across the shared Redis; the recovery code answers instead.
     let ok = gql

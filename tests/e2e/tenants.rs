@@ -3,12 +3,12 @@
 //! child users see only their subtree; contract groups narrow a parent admin or user; access
 //! grants gate what a general user sees; workspaces; force-abolish and user deletion clean up.
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures::future::join_all;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const CHILDREN: usize = 25;
 const PASSWORD: &str = "User-pass-123";
@@ -57,16 +57,10 @@ async fn create_tenant(gql: &Gql, token: &str, contract: &str, name: &str) -> Re
 
 async fn build(gql: &Gql) -> Tree {
     let op = gql.operator().await;
-    let partner = id_of(
-        gql.q(
-            Some(&op),
-            "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }",
-            json!({"i": contract_input("Walk Partner", None, "wp-owner")}),
-        )
-        .await,
-        "createPartnerContract",
-    )
-    .await;
+    let partner = gql
+        .create_contract(&op, Kind::Partner, "Walk Partner", "wp-owner")
+        .await
+        .id;
     let owner = gql.sign_in("wp-owner", OWNER_PASSWORD).await;
     // Children, their tenants and users, a few at a time (each user costs an argon2id hash).
     let mut children = Vec::new();
@@ -75,19 +69,24 @@ async fn build(gql: &Gql) -> Tree {
         let built = join_all(chunk.iter().map(|&i| {
             let (owner, partner) = (owner.clone(), partner.clone());
             async move {
-                let c = id_of(
-                    gql.q(
-                        Some(&owner),
-                        "mutation($p: ID!, $i: ContractInput!){ createChildContract(parentId:$p, input:$i){ id } }",
-                        json!({"p": partner, "i": contract_input(&format!("Child {i:02}"), None, &format!("c{i}-owner"))}),
+                let c = gql
+                    .create_contract(
+                        &owner,
+                        Kind::ChildOf(&partner),
+                        &format!("Child {i:02}"),
+                        &format!("c{i}-owner"),
                     )
-                    .await,
-                    "createChildContract",
-                )
-                .await;
+                    .await
+                    .id;
                 let mut ts = Vec::new();
                 for t in 0..3 {
-                    ts.push(id_of(create_tenant(gql, &owner, &c, &format!("c{i}-t{t}")).await, "createTenant").await);
+                    ts.push(
+                        id_of(
+                            create_tenant(gql, &owner, &c, &format!("c{i}-t{t}")).await,
+                            "createTenant",
+                        )
+                        .await,
+                    );
                 }
                 for (u, role) in ["ADMIN", "USER", "USER"].iter().enumerate() {
                     create_user(gql, &owner, &c, &format!("c{i}-u{u}"), role).await;
@@ -110,16 +109,12 @@ async fn build(gql: &Gql) -> Tree {
 }
 
 /// Polls `f` until it returns true (event-driven clean-ups are eventually consistent).
-async fn eventually<F, Fut>(what: &str, mut f: F)
+async fn eventually<F, Fut>(what: &str, f: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let started = Instant::now();
-    while !f().await {
-        assert!(started.elapsed() < Duration::from_secs(20), "never: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until(Duration::from_secs(20), what, f).await
 }
 
 fn count(r: &Resp, path: &[&str]) -> u64 {

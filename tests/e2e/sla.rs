@@ -6,7 +6,7 @@
 //! changes nothing; the walk over children's bills, credits and tenants' incidents costs the same
 //! bus requests for 2 and 25 children.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use common::{smtp::Smtp, *};
@@ -179,25 +179,21 @@ async fn notices(gql: &Gql, op: &str, category: &str) -> Vec<Value> {
         .unwrap()
         .iter()
         .map(|e| e["node"].clone())
-        .filter(|n| n["source"] == "sla")
+        .filter(|n| n["source"] == "SLA")
         .collect()
 }
 
 /// Waits (with a deadline) until `n` SLA notices of `category` are published.
 async fn wait_notices(gql: &Gql, op: &str, category: &str, n: usize) -> Vec<Value> {
-    let started = std::time::Instant::now();
-    loop {
-        let got = notices(gql, op, category).await;
-        if got.len() >= n {
-            return got;
-        }
-        assert!(
-            started.elapsed().as_secs() < 60,
-            "{} of {n} {category} notices",
-            got.len()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    common::wait_for(
+        std::time::Duration::from_secs(60),
+        &format!("{n} SLA notices of {category} are published"),
+        || async {
+            let got = notices(gql, op, category).await;
+            (got.len() >= n).then_some(got)
+        },
+    )
+    .await
 }
 
 fn to(list: &[&str]) -> Vec<(String, String)> {

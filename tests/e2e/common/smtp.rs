@@ -5,7 +5,7 @@ use serde_json::Value;
 use std::{
     path::PathBuf,
     process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 /// A python3 that has aiosmtpd (scripts/services-up installs it: Debian's package or a venv).
@@ -71,17 +71,17 @@ impl Smtp {
             .spawn()
             .expect("start the SMTP server");
         self.child = Some(child);
-        let started = Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-            .await
-            .is_err()
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "SMTP server did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let port = self.port;
+        super::wait_until(
+            Duration::from_secs(20),
+            "the SMTP server starts",
+            || async move {
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .is_ok()
+            },
+        )
+        .await;
     }
 
     /// Stops the server (SIGKILL): connections are refused until `up`.
@@ -113,19 +113,15 @@ impl Smtp {
 
     /// Waits until `n` mails of `notice` arrived; returns them.
     pub async fn wait(&self, notice: &str, n: usize) -> Vec<Value> {
-        let started = Instant::now();
-        loop {
-            let got = self.mails_of(notice);
-            if got.len() >= n {
-                return got;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "{} of {n} mails of {notice} arrived",
-                got.len()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        super::wait_for(
+            Duration::from_secs(60),
+            &format!("{n} mails of {notice} arrive"),
+            || async {
+                let got = self.mails_of(notice);
+                (got.len() >= n).then_some(got)
+            },
+        )
+        .await
     }
 
     /// The recipients of `notice` (login and `to` / `cc`), once all `n` arrived.

@@ -2,7 +2,7 @@
 //! the per-account lockout): a flood from one address gets `RATE_LIMITED` with `Retry-After`
 //! while another address still signs in. `X-Forwarded-For` counts only behind trusted proxies.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! to answer 60 MB; three in parallel took 2.2 GB), nested introspection, fragment bombs; and
 //! every operation is answered by its deadline.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{Value, json};
@@ -221,14 +221,10 @@ query ($id: ID!) {
 async fn the_complexity_limit_admits_the_walk_and_names_itself() {
     let (app, gql) = spawn_embedded().await;
     let op = gql.operator().await;
-    let p = gql
-        .q(
-            Some(&op),
-            "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }",
-            json!({"i": contract_input("Walker", None, "walker-owner")}),
-        )
-        .await;
-    let id = p.data()["createPartnerContract"]["id"].clone();
+    let id = gql
+        .create_contract(&op, Kind::Partner, "Walker", "walker-owner")
+        .await
+        .id;
     let walk = gql.q(Some(&op), WALK_100, json!({"id": id})).await;
     assert_eq!(walk.status, 200, "{}", walk.body);
     assert_eq!(walk.data()["contract"]["name"], "Walker");

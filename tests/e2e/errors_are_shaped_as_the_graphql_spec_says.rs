@@ -3,7 +3,7 @@
 //! run — malformed body, batch, syntax error, bad token — gets `{"errors": [...]}` with a code,
 //! no `data`, no Rust debug text, valid `locations`, and the HTTP status of the README's table.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! `scripts/test` installs what this needs (`apt-get install chromium`, `npm ci` in
 //! tests/browser); without them the test fails and says so, unless `ECL_SKIP_BROWSER=1`.
 
-mod common;
+use crate::common;
 
 use common::{OPERATOR_PASSWORD, spawn_embedded};
 use std::path::Path;

@@ -8,7 +8,7 @@
 //! rest go out; the SMTP server stopped and started again with every mail arriving; billing's
 //! month close mailing the contact person; live `notices` and `billEstimate` subscriptions.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration as Days, Utc};
 use common::{smtp::Smtp, *};
@@ -157,37 +157,19 @@ impl World {
 
     async fn build(gql: &Gql) -> World {
         let op = gql.operator().await;
-        let p = id_of(
-            gql.q(
-                Some(&op),
-                "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }",
-                json!({"i": contract_input("Notify Partner", None, "p-owner")}),
-            )
-            .await,
-            "createPartnerContract",
-        )
-        .await;
-        let d = id_of(
-            gql.q(
-                Some(&op),
-                "mutation($i: ContractInput!){ createDirectContract(input:$i){ id } }",
-                json!({"i": contract_input("Notify Direct", None, "d-owner")}),
-            )
-            .await,
-            "createDirectContract",
-        )
-        .await;
+        let p = gql
+            .create_contract(&op, Kind::Partner, "Notify Partner", "p-owner")
+            .await
+            .id;
+        let d = gql
+            .create_contract(&op, Kind::Direct, "Notify Direct", "d-owner")
+            .await
+            .id;
         let p_owner = gql.sign_in("p-owner", OWNER_PASSWORD).await;
-        let c = id_of(
-            gql.q(
-                Some(&p_owner),
-                "mutation($p: ID!, $i: ContractInput!){ createChildContract(parentId:$p, input:$i){ id } }",
-                json!({"p": p, "i": contract_input("Notify Child", None, "c-owner")}),
-            )
-            .await,
-            "createChildContract",
-        )
-        .await;
+        let c = gql
+            .create_contract(&p_owner, Kind::ChildOf(&p), "Notify Child", "c-owner")
+            .await
+            .id;
         let tenant = |contract: String| {
             let p_owner = p_owner.clone();
             async move {
@@ -702,18 +684,11 @@ async fn log_of(gql: &Gql, op: &str, notice: &str) -> HashMap<String, Value> {
 
 /// Polls the log until no row of `notice` is `QUEUED`.
 async fn settled(gql: &Gql, op: &str, notice: &str) -> HashMap<String, Value> {
-    let started = Instant::now();
-    loop {
+    wait_for(Duration::from_secs(60), "the deliveries settle", || async {
         let log = log_of(gql, op, notice).await;
-        if !log.is_empty() && log.values().all(|d| d["status"] != "QUEUED") {
-            return log;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "deliveries never settled: {log:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (!log.is_empty() && log.values().all(|d| d["status"] != "QUEUED")).then_some(log)
+    })
+    .await
 }
 
 async fn delivery_flow(env: &mut Env, w: &World) {
@@ -798,28 +773,24 @@ async fn delivery_flow(env: &mut Env, w: &World) {
         .await
         .unwrap();
     }
-    let started = Instant::now();
-    let sla = loop {
+    let sla_notices = || async {
         let r = env
             .gql
             .q(Some(&op), DELIVERIES, json!({"c": "MAINTENANCE"}))
             .await;
-        let found: Vec<Value> = r.data()["notices"]["edges"]
+        r.data()["notices"]["edges"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|e| e["node"]["source"] == "SLA")
             .map(|e| e["node"].clone())
-            .collect();
-        if !found.is_empty() {
-            break found;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the event's notice never came"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+            .collect::<Vec<Value>>()
     };
+    let sla = wait_for(Duration::from_secs(30), "the event's notice", || async {
+        let found = sla_notices().await;
+        (!found.is_empty()).then_some(found)
+    })
+    .await;
     let sla_id = sla[0]["id"].as_str().unwrap().to_string();
     // p-owner opted out of MAINTENANCE above.
     let got = env.smtp.received(&sla[0]).await;
@@ -835,30 +806,16 @@ async fn delivery_flow(env: &mut Env, w: &World) {
         },
     };
     bus.publish("test", &marker).await.unwrap();
-    let started = Instant::now();
-    loop {
-        let r = env
-            .gql
-            .q(Some(&op), DELIVERIES, json!({"c": "MAINTENANCE"}))
-            .await;
-        let sla: Vec<Value> = r.data()["notices"]["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["node"]["source"] == "SLA")
-            .map(|e| e["node"].clone())
-            .collect();
-        if sla.len() >= 2 {
-            assert_eq!(
-                sla.len(),
-                2,
-                "the event twice made one notice (plus the marker)"
-            );
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let sla = wait_for(Duration::from_secs(30), "the marker's notice", || async {
+        let sla = sla_notices().await;
+        (sla.len() >= 2).then_some(sla)
+    })
+    .await;
+    assert_eq!(
+        sla.len(),
+        2,
+        "the event twice made one notice (plus the marker)"
+    );
     assert_eq!(
         env.smtp.mails_of(&sla_id).len(),
         2,
@@ -875,21 +832,20 @@ async fn delivery_flow(env: &mut Env, w: &World) {
     )
     .await;
     let id = n["id"].as_str().unwrap().to_string();
-    let started = Instant::now();
-    loop {
-        let log = log_of(&env.gql, &op, &id).await;
-        if log.len() == 4
-            && log.values().all(|d| {
-                d["status"] == "QUEUED"
-                    && d["attempts"].as_u64().unwrap() >= 1
-                    && d["lastError"].is_string()
-            })
-        {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "{log:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until(
+        Duration::from_secs(30),
+        "the four mails are QUEUED, attempted, with their error",
+        || async {
+            let log = log_of(&env.gql, &op, &id).await;
+            log.len() == 4
+                && log.values().all(|d| {
+                    d["status"] == "QUEUED"
+                        && d["attempts"].as_u64().unwrap() >= 1
+                        && d["lastError"].is_string()
+                })
+        },
+    )
+    .await;
     env.smtp.up().await;
     assert_eq!(
         env.smtp.received(&n).await,
@@ -905,20 +861,20 @@ const RECORD: &str =
     "mutation($e: [UsageEventInput!]!){ recordUsage(events:$e){ id outcome code } }";
 
 async fn record(gql: &Gql, op: &str, events: Value) {
-    for _ in 0..100 {
-        let r = gql.q(Some(op), RECORD, json!({"e": events})).await;
-        let results = r.data()["recordUsage"].as_array().unwrap().clone();
-        if results.iter().any(|x| x["code"] == "UNKNOWN_TENANT") {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            continue;
-        }
-        assert!(
-            results.iter().all(|x| x["outcome"] == "ACCEPTED"),
-            "{results:?}"
-        );
-        return;
-    }
-    panic!("tenant never became known to metering");
+    let results = wait_for(
+        Duration::from_secs(5),
+        "metering hears of the tenant",
+        || async {
+            let r = gql.q(Some(op), RECORD, json!({"e": &events})).await;
+            let results = r.data()["recordUsage"].as_array().unwrap().clone();
+            (!results.iter().any(|x| x["code"] == "UNKNOWN_TENANT")).then_some(results)
+        },
+    )
+    .await;
+    assert!(
+        results.iter().all(|x| x["outcome"] == "ACCEPTED"),
+        "{results:?}"
+    );
 }
 
 fn usage(id: &str, tenant: &str, kind: &str, at: chrono::DateTime<Utc>) -> Value {
@@ -1202,16 +1158,10 @@ async fn notification_killed_mid_notice_distributed() {
     .await;
     let gql = d.gateway();
     let op = gql.operator().await;
-    let k = id_of(
-        gql.q(
-            Some(&op),
-            "mutation($i: ContractInput!){ createDirectContract(input:$i){ id } }",
-            json!({"i": contract_input("Kill Co", None, "k-owner")}),
-        )
-        .await,
-        "createDirectContract",
-    )
-    .await;
+    let k = gql
+        .create_contract(&op, Kind::Direct, "Kill Co", "k-owner")
+        .await
+        .id;
     let owner = gql.sign_in("k-owner", OWNER_PASSWORD).await;
     let created: Vec<String> = futures::stream::iter(0..USERS)
         .map(|i| {
@@ -1243,6 +1193,7 @@ async fn notification_killed_mid_notice_distributed() {
     .await;
     assert_eq!(n["recipientCount"], USERS + 1);
     let id = n["id"].as_str().unwrap().to_string();
+    // Polled often: the kill is meant to land early in the sending.
     let started = Instant::now();
     while smtp.mails_of(&id).len() < 100 {
         assert!(
