@@ -10,6 +10,7 @@
 //! tests; the service/actor layer around it owns storage, time and messaging.
 
 pub mod bill;
+pub mod commercial;
 pub mod csv_export;
 mod entity;
 pub mod menus;
