@@ -292,19 +292,21 @@ pub struct AgreementView {
     pub months_per_referral: Option<u32>,
 }
 
-/// Records an agency contract's agreement (operators).
+/// Records an agency contract's agreement (operators). `agency_id: None` only checks the terms,
+/// so the gateway can refuse bad terms before it creates the agency's contract.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SetAgreement {
-    pub agency_id: String,
+    pub agency_id: Option<String>,
     pub rate_percent: String,
     pub months_per_referral: Option<u32>,
 }
 call!(SetAgreement => AgreementView, "billing", "billing.agreement_set.v1");
 
-/// Records that a direct contract was referred by an agency (operators).
+/// Records that a direct contract was referred by an agency (operators). `contract_id: None` only
+/// checks that the agency exists, before the contract is created.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SetReferral {
-    pub contract_id: String,
+    pub contract_id: Option<String>,
     pub contract_name: String,
     pub agency_id: String,
 }
