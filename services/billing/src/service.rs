@@ -42,7 +42,7 @@ use sea_orm_migration::prelude::*;
 
 use crate::{
     NAME,
-    bill::{Bill, BillHeader, BillStatus, ContractInfo, TaxRule, TenantInfo},
+    bill::{Bill, BillHeader, BillStatus, ContractInfo, TenantInfo},
     csv_export::{self, LegacyOptions},
     entity::{closed_month, contract, fixed_bill, menu, tenant, tenant_month},
     menus,
@@ -66,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(ecl_store::outbox::CreateOutbox),
             Box::new(M0001Billing),
             Box::new(ecl_store::inbox::CreateInbox),
+            Box::new(crate::commercial::store::M0002Commercial),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -158,9 +159,9 @@ impl MigrationTrait for M0001Billing {
 }
 
 pub struct Billing {
-    db: DatabaseConnection,
-    bus: Bus,
-    clock: SharedClock,
+    pub(crate) db: DatabaseConnection,
+    pub(crate) bus: Bus,
+    pub(crate) clock: SharedClock,
     outbox: Outbox,
     inbox: Inbox,
 }
@@ -193,6 +194,7 @@ pub(crate) async fn init(ctx: Ctx) -> anyhow::Result<Started> {
             s.close_month(&ctx, &req.month).await
         })
         .route(|s: Arc<Billing>, ctx, req: ExportBill| async move { s.export(&ctx, req).await });
+    let router = crate::commercial::serve::routes(router);
     // Each handler's writes share the inbox's transaction: a redelivered event has no effect
     // (an old `ContractChanged` redelivered after a newer one would otherwise undo it).
     let events = EventRouter::default()
@@ -235,7 +237,7 @@ pub(crate) async fn init(ctx: Ctx) -> anyhow::Result<Started> {
     })
 }
 
-fn month(field: &str, s: &str) -> AppResult<Month> {
+pub(crate) fn month(field: &str, s: &str) -> AppResult<Month> {
     Month::parse(s).map_err(|e| AppError::invalid(field, format!("{s:?}: {e}")))
 }
 
@@ -262,7 +264,7 @@ fn currency_of(charges: &[(TenantInfo, TenantCharges)]) -> AppResult<Currency> {
     Ok(found.unwrap_or(Currency::Jpy))
 }
 
-fn status_of(s: BillStatus) -> proto::BillStatus {
+pub(crate) fn status_of(s: BillStatus) -> proto::BillStatus {
     match s {
         BillStatus::Estimated => proto::BillStatus::Estimated,
         BillStatus::Fixed => proto::BillStatus::Fixed,
@@ -324,11 +326,11 @@ fn month_cursor(m: Month) -> String {
 }
 
 impl Billing {
-    fn system(&self, ctx: &CallCtx) -> CallCtx {
+    pub(crate) fn system(&self, ctx: &CallCtx) -> CallCtx {
         ctx.as_principal(Principal::system(NAME))
     }
 
-    fn current_month(&self) -> Month {
+    pub(crate) fn current_month(&self) -> Month {
         Month::containing(self.clock.now())
     }
 
@@ -433,7 +435,7 @@ impl Billing {
     }
 
     /// The version of each code in force in `m`, in price-list order.
-    async fn menus_in(&self, m: Month) -> AppResult<Vec<(menu::Model, MenuSpec)>> {
+    pub(crate) async fn menus_in(&self, m: Month) -> AppResult<Vec<(menu::Model, MenuSpec)>> {
         let key = m.to_string();
         let mut out: Vec<(menu::Model, MenuSpec)> = Vec::new();
         for (row, spec) in self.all_menus().await? {
@@ -654,7 +656,7 @@ impl Billing {
     // ---- bills ------------------------------------------------------------------------------
 
     /// The contracts of `ids` the caller may see and whose usage they may see.
-    async fn visible(&self, ctx: &CallCtx, ids: Vec<String>) -> AppResult<Vec<ContractView>> {
+    pub(crate) async fn visible(&self, ctx: &CallCtx, ids: Vec<String>) -> AppResult<Vec<ContractView>> {
         if matches!(ctx.principal, Principal::Anonymous) {
             return Err(AppError::unauthenticated());
         }
@@ -692,24 +694,30 @@ impl Billing {
         Ok(ts)
     }
 
-    /// Rates tenants for a month: one `GetUsage` request per batch of tenants.
-    async fn rate(
+    /// The price list in force in a month, in price-list order.
+    pub(crate) async fn price_list(&self, m: Month) -> AppResult<Vec<Menu>> {
+        self.menus_in(m)
+            .await?
+            .iter()
+            .map(|(_, s)| menus::to_menu(s))
+            .collect()
+    }
+
+    /// The month's usage of tenants, as rating takes it: one `GetUsage` request per batch of
+    /// tenants; each tenant's resources in bill order (price-list order, then creation).
+    /// Tenants without usage are absent.
+    pub(crate) async fn usage(
         &self,
         ctx: &CallCtx,
         tenants: &[tenant::Model],
         m: Month,
-        until: DateTime<chrono::Utc>,
-    ) -> AppResult<HashMap<String, TenantCharges>> {
-        let menus_rows = self.menus_in(m).await?;
-        let order: HashMap<String, i64> = menus_rows
+    ) -> AppResult<HashMap<String, Vec<Resource>>> {
+        let order: HashMap<String, i64> = self
+            .menus_in(m)
+            .await?
             .iter()
             .map(|(r, _)| (r.code.clone(), r.seq))
             .collect();
-        let menus: Vec<Menu> = menus_rows
-            .iter()
-            .map(|(_, s)| menus::to_menu(s))
-            .collect::<AppResult<_>>()?;
-        let period = Period::until(m, until);
         let mut out = HashMap::new();
         let sys = self.system(ctx);
         let requests: Vec<_> = tenants
@@ -729,8 +737,7 @@ impl Billing {
             .collect();
         let mut replies = futures::stream::iter(requests).buffered(USAGE_IN_FLIGHT);
         while let Some(usage) = replies.next().await {
-            let usage = usage?;
-            for (tenant_id, resources) in usage {
+            for (tenant_id, resources) in usage? {
                 if resources.is_empty() {
                     continue;
                 }
@@ -745,23 +752,55 @@ impl Billing {
                         &b.id,
                     ))
                 });
-                let charges = rate_tenant(&menus, &resources, &period).map_err(|e| {
-                    tracing::error!(tenant = %tenant_id, "rating failed: {e}");
-                    AppError::conflict(format!("usage of tenant {tenant_id} cannot be rated: {e}"))
-                })?;
-                out.insert(tenant_id, charges);
+                out.insert(tenant_id, resources);
             }
         }
         Ok(out)
     }
 
-    fn build(
+    /// Rates tenants for a month at the prices of `menus` (the price list, or a child's
+    /// end-user prices).
+    pub(crate) fn rate_usage(
+        menus: &[Menu],
+        usage: &HashMap<String, Vec<Resource>>,
+        m: Month,
+        until: DateTime<chrono::Utc>,
+    ) -> AppResult<HashMap<String, TenantCharges>> {
+        let period = Period::until(m, until);
+        usage
+            .iter()
+            .map(|(tenant_id, resources)| {
+                let charges = rate_tenant(menus, resources, &period).map_err(|e| {
+                    tracing::error!(tenant = %tenant_id, "rating failed: {e}");
+                    AppError::conflict(format!("usage of tenant {tenant_id} cannot be rated: {e}"))
+                })?;
+                Ok((tenant_id.clone(), charges))
+            })
+            .collect()
+    }
+
+    /// Rates tenants for a month at wholesale prices.
+    async fn rate(
+        &self,
+        ctx: &CallCtx,
+        tenants: &[tenant::Model],
+        m: Month,
+        until: DateTime<chrono::Utc>,
+    ) -> AppResult<HashMap<String, TenantCharges>> {
+        let menus = self.price_list(m).await?;
+        let usage = self.usage(ctx, tenants, m).await?;
+        Self::rate_usage(&menus, &usage, m, until)
+    }
+
+    /// `tax`: the contract's tax setting (see [`crate::commercial::tax::tax_rule`]).
+    pub(crate) fn build(
         &self,
         c: &contract::Model,
         tenants: &[tenant::Model],
         charges: &HashMap<String, TenantCharges>,
         m: Month,
         status: BillStatus,
+        tax: Option<crate::commercial::tax::TaxSetting>,
     ) -> AppResult<Bill> {
         let parts: Vec<(TenantInfo, TenantCharges)> = tenants
             .iter()
@@ -790,12 +829,12 @@ impl Billing {
             month: m,
             status,
             currency,
-            tax_rule: TaxRule::default_for(currency),
+            tax_rule: crate::commercial::tax::tax_rule(currency, tax),
         };
         Bill::build(header, parts).map_err(|e| AppError::conflict(e.to_string()))
     }
 
-    fn contract_row(view: &ContractView) -> contract::Model {
+    pub(crate) fn contract_row(view: &ContractView) -> contract::Model {
         contract::Model {
             id: view.id.clone(),
             kind: format!("{:?}", view.kind).to_uppercase(),
@@ -804,7 +843,7 @@ impl Billing {
         }
     }
 
-    async fn is_closed(&self, m: Month) -> AppResult<bool> {
+    pub(crate) async fn is_closed(&self, m: Month) -> AppResult<bool> {
         Ok(closed_month::Entity::find_by_id(m.to_string())
             .one(&self.db)
             .await?
@@ -813,7 +852,7 @@ impl Billing {
 
     /// The bill of one (visible) contract for a month: the stored one once the month is closed,
     /// otherwise rated now.
-    async fn bill(&self, ctx: &CallCtx, c: &ContractView, m: Month) -> AppResult<Bill> {
+    pub(crate) async fn bill(&self, ctx: &CallCtx, c: &ContractView, m: Month) -> AppResult<Bill> {
         if m > self.current_month() {
             return Err(AppError::invalid("month", format!("{m} has not begun")));
         }
@@ -825,11 +864,12 @@ impl Billing {
             {
                 return serde_json::from_str(&f.body).map_err(AppError::internal);
             }
-            return self.build(&row, &[], &HashMap::new(), m, BillStatus::Fixed);
+            return self.build(&row, &[], &HashMap::new(), m, BillStatus::Fixed, None);
         }
         let tenants = self.billed_tenants(&c.id).await?;
         let charges = self.rate(ctx, &tenants, m, self.clock.now()).await?;
-        self.build(&row, &tenants, &charges, m, BillStatus::Estimated)
+        let tax = self.tax_setting_of(&c.id).await?;
+        self.build(&row, &tenants, &charges, m, BillStatus::Estimated, tax)
     }
 
     async fn get_bills(&self, ctx: &CallCtx, req: GetBills) -> AppResult<Vec<BillView>> {
@@ -860,12 +900,14 @@ impl Billing {
         let until = Ord::min(end_of_day, self.clock.now());
         let tenants = self.billed_tenants(&c.id).await?;
         let charges = self.rate(ctx, &tenants, m, until).await?;
+        let tax = self.tax_setting_of(&c.id).await?;
         self.build(
             &Self::contract_row(c),
             &tenants,
             &charges,
             m,
             BillStatus::Estimated,
+            tax,
         )
     }
 
@@ -962,12 +1004,14 @@ impl Billing {
                 self.bill(ctx, c, m).await?
             } else {
                 let charges = self.rate(ctx, &own, m, self.clock.now()).await?;
+                let tax = self.tax_setting_of(&c.id).await?;
                 self.build(
                     &Self::contract_row(c),
                     &own,
                     &charges,
                     m,
                     BillStatus::Estimated,
+                    tax,
                 )?
             };
             let lines = lines_of(&bill);
@@ -1027,7 +1071,12 @@ impl Billing {
             .order_by_asc(tenant::Column::Id)
             .all(&self.db)
             .await?;
-        let charges = self.rate(ctx, &tenants, m, self.clock.now()).await?;
+        let menus = self.price_list(m).await?;
+        let usage = self.usage(ctx, &tenants, m).await?;
+        let rated = std::time::Instant::now();
+        let charges = Self::rate_usage(&menus, &usage, m, self.clock.now())?;
+        let rating = rated.elapsed();
+        let taxes = self.tax_settings().await?;
         let contracts = contract::Entity::find().all(&self.db).await?;
         let parent_of: HashMap<&str, Option<&str>> = contracts
             .iter()
@@ -1042,6 +1091,8 @@ impl Billing {
         }
         let mut rows = Vec::new();
         let mut fixed = Vec::new();
+        // referred contracts' bills, for the agencies' statements
+        let mut direct_bills: HashMap<String, Bill> = HashMap::new();
         for c in &contracts {
             // own tenants, then (for a partner) each child's
             let mut ts: Vec<tenant::Model> =
@@ -1060,7 +1111,14 @@ impl Billing {
             if ts.is_empty() {
                 continue;
             }
-            let bill = self.build(c, &ts, &charges, m, BillStatus::Fixed)?;
+            let bill = self.build(
+                c,
+                &ts,
+                &charges,
+                m,
+                BillStatus::Fixed,
+                taxes.get(&c.id).copied(),
+            )?;
             fixed.push(proto::FixedBill {
                 contract_id: c.id.clone(),
                 total: bill.total.to_string(),
@@ -1072,7 +1130,25 @@ impl Billing {
                 month: Set(m.to_string()),
                 body: Set(serde_json::to_string(&bill).map_err(AppError::internal)?),
             });
+            if c.kind == "DIRECT" {
+                direct_bills.insert(c.id.clone(), bill);
+            }
         }
+        let commercial = crate::commercial::serve::close_month(
+            self,
+            &crate::commercial::serve::Closing {
+                month: m,
+                contracts: &contracts,
+                tenants: &by_contract,
+                usage: &usage,
+                menus: &menus,
+                charges: &charges,
+                direct_bills: &direct_bills,
+                taxes: &taxes,
+                rating,
+            },
+        )
+        .await?;
         let n = rows.len() as u64;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
@@ -1086,6 +1162,7 @@ impl Billing {
                 .exec_without_returning(&txn)
                 .await?;
         }
+        commercial.insert(&txn).await?;
         closed_month::Entity::insert(closed_month::ActiveModel {
             month: Set(m.to_string()),
             bills: Set(n as i64),
@@ -1187,6 +1264,9 @@ mod schema_tests {
                     entity_ddl(backend, fixed_bill::Entity),
                     entity_ddl(backend, closed_month::Entity),
                 ]
+                .into_iter()
+                .chain(crate::commercial::store::entity_ddls(backend))
+                .collect()
             },
         )
         .await;

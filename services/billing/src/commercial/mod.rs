@@ -1,5 +1,6 @@
 //! What partners earn and charge (issue 13): end-user prices and bills, coupons, agency
-//! commissions, tax settings. Pure rules, one per file, free of I/O like the rest of this crate.
+//! commissions, tax settings. The rules are pure, one per file, free of I/O; [`store`] holds their
+//! tables and `serve` the bus handlers around them.
 //!
 //! * [`price_rules`]: a partner's price rules, their precedence and history, and the re-pricing
 //!   of a menu with them;
@@ -29,4 +30,6 @@ pub mod agency;
 pub mod coupons;
 pub mod end_user_bill;
 pub mod price_rules;
+pub(crate) mod serve;
+pub mod store;
 pub mod tax;
