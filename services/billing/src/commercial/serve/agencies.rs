@@ -24,7 +24,7 @@ use crate::commercial::agency::{
 use crate::commercial::store::{agreement, referral, statement as statement_row};
 use crate::entity::fixed_bill;
 use crate::rating::Month;
-use crate::service::Billing;
+use crate::Billing;
 
 fn agreement_view(a: &Agreement) -> AgreementView {
     AgreementView {

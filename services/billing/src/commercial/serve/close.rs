@@ -14,7 +14,7 @@ use crate::commercial::store::{end_user_bill, statement};
 use crate::commercial::tax::TaxSetting;
 use crate::entity::{contract, tenant};
 use crate::rating::{Menu, Month, Resource, TenantCharges};
-use crate::service::Billing;
+use crate::Billing;
 
 /// What the close computed that the commercial part reuses.
 pub(crate) struct Closing<'a> {

@@ -14,7 +14,7 @@ use crate::commercial::coupons::{Coupon, CouponCode, CouponLimit, CouponValue, R
 use crate::commercial::store::{coupon, coupon_registration};
 use crate::menus::parse_currency;
 use crate::rating::{Currency, Month};
-use crate::service::Billing;
+use crate::Billing;
 
 fn coupon_of(i: CouponInput) -> AppResult<Coupon> {
     let value = match i.kind {

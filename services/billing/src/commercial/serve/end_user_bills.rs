@@ -22,10 +22,11 @@ use crate::bill::{Bill, BillStatus};
 use crate::commercial::end_user_bill::{EndUserPrices, LineProvenance, margin, provenance};
 use crate::commercial::price_rules::{PriceRule, in_force};
 use crate::commercial::store::end_user_bill;
-use crate::csv_export;
+use crate::exports as csv_export;
 use crate::entity::{contract, tenant};
 use crate::rating::{LineKind, Menu, Month, Resource};
-use crate::service::{Billing, month, status_of};
+use crate::bill_view::status_of;
+use crate::{Billing, month};
 
 /// What is stored of an end-user bill at close: both bills and the provenance, so a fixed month
 /// reads back exactly and its CSV can be produced again.

@@ -20,7 +20,7 @@ use ecl_kernel::{AppError, AppResult};
 use ecl_proto::contract::{ContractView, GetContract};
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::service::Billing;
+use crate::Billing;
 
 /// The commercial routes, added to the billing service's router.
 pub(crate) fn routes(r: Router<Billing>) -> Router<Billing> {

@@ -19,7 +19,7 @@ use crate::commercial::price_rules::{
 };
 use crate::commercial::store::price_rule;
 use crate::rating::Month;
-use crate::service::{Billing, month};
+use crate::{Billing, month};
 
 /// A stored rule and when it was set.
 fn view(r: &PriceRule, created_at_us: i64) -> PriceRuleView {

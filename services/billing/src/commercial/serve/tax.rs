@@ -10,7 +10,7 @@ use super::{decimal, decode, encode, require_operator};
 use crate::commercial::store::tax_setting;
 use crate::commercial::tax::TaxSetting;
 use crate::menus::parse_currency;
-use crate::service::Billing;
+use crate::Billing;
 
 impl Billing {
     /// Every contract's tax setting (few rows: only non-JPY contracts have one).

@@ -11,7 +11,7 @@ use sea_orm::{EntityTrait, Set, sea_query::OnConflict};
 
 use super::{decode, encode};
 use crate::commercial::store::child_bill_view;
-use crate::service::Billing;
+use crate::Billing;
 
 impl Billing {
     pub(crate) async fn child_bill_view(&self, child_id: &str) -> AppResult<ChildBillView> {
