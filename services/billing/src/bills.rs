@@ -61,7 +61,9 @@ impl Billing {
         let tenants = self.billed_tenants(&c.id).await?;
         let charges = self.rate(ctx, &tenants, m, self.clock.now()).await?;
         let tax = self.tax_setting_of(&c.id).await?;
-        self.build(&row, &tenants, &charges, m, BillStatus::Estimated, tax)
+        let mut bill = self.build(&row, &tenants, &charges, m, BillStatus::Estimated, tax)?;
+        self.apply_coupons(&mut bill).await?;
+        Ok(bill)
     }
 
     pub(crate) async fn get_bills(&self, ctx: &CallCtx, req: GetBills) -> AppResult<Vec<BillView>> {

@@ -96,7 +96,7 @@ impl Billing {
             if ts.is_empty() {
                 continue;
             }
-            let bill = self.build(
+            let mut bill = self.build(
                 c,
                 &ts,
                 &charges,
@@ -104,6 +104,7 @@ impl Billing {
                 BillStatus::Fixed,
                 taxes.get(&c.id).copied(),
             )?;
+            self.apply_coupons(&mut bill).await?;
             fixed.push(proto::FixedBill {
                 contract_id: c.id.clone(),
                 total: bill.total.to_string(),

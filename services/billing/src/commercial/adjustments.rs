@@ -99,6 +99,19 @@ pub fn settle(
     }
 }
 
+/// Applies adjustments to a built bill: its tax and total follow (the tenant totals and the
+/// subtotal stay as priced).
+pub fn apply_to(bill: &mut crate::bill::Bill, requested: Vec<Requested>) {
+    if requested.is_empty() {
+        return;
+    }
+    let h = &bill.header;
+    let s = settle(bill.subtotal, h.currency, h.tax_rule, h.month, requested);
+    bill.adjustments = s.adjustments;
+    bill.tax.amount = s.tax;
+    bill.total = s.total;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -276,12 +276,12 @@ pub(crate) async fn close_statements(
     Ok(out)
 }
 
-/// A fixed bill as commissions see it: its total before tax.
+/// A fixed bill as commissions see it: its total before tax, after its adjustments.
 fn referred(b: &Bill) -> ReferredBill {
     ReferredBill {
         contract_id: b.header.contract.contract_id.clone(),
         month: b.header.month,
         currency: b.header.currency,
-        pre_tax: b.subtotal,
+        pre_tax: b.subtotal + b.adjustments.iter().map(|a| a.amount).sum::<rust_decimal::Decimal>(),
     }
 }

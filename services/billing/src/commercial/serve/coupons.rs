@@ -210,6 +210,24 @@ impl Billing {
             .collect())
     }
 
+    /// Puts the coupons registered for a bill's contract and month on it, as adjustments.
+    pub(crate) async fn apply_coupons(&self, bill: &mut crate::bill::Bill) -> AppResult<()> {
+        let coupons = self
+            .coupons_in(&bill.header.contract.contract_id, bill.header.month)
+            .await?;
+        let requested = coupons
+            .iter()
+            .map(|c| crate::commercial::adjustments::Requested {
+                kind: crate::commercial::adjustments::AdjustmentKind::Coupon,
+                label: format!("Coupon {}", c.code),
+                source: c.code.to_string(),
+                amount: c.discount(bill),
+            })
+            .collect();
+        crate::commercial::adjustments::apply_to(bill, requested);
+        Ok(())
+    }
+
     pub(crate) async fn list_coupons(
         &self,
         ctx: &CallCtx,
