@@ -9,9 +9,9 @@ use ecl_proto::{
     PageArgs,
     commercial::{
         self as proto, CouponRegistrationView, CouponView, CreateCoupon, EndPriceRule,
-        EndUserBillView, GetEndUserBills, GetMargins, ListCommissions, ListCoupons,
-        ListPriceRules, PriceRuleView, RegisterCoupon, SetAgreement, SetChildBillVisibility,
-        SetPriceRule, SetReferral, SetTaxSetting,
+        EndUserBillView, GetEndUserBills, GetMargins, ListCommissions, ListCoupons, ListPriceRules,
+        PriceRuleView, RegisterCoupon, SetAgreement, SetChildBillVisibility, SetPriceRule,
+        SetReferral, SetTaxSetting,
     },
     contract::ContractKind,
 };

@@ -25,8 +25,8 @@
 pub mod bill;
 mod bill_view;
 mod bills;
-pub mod commercial;
 mod close_month;
+pub mod commercial;
 mod entity;
 mod estimate;
 pub mod exports;

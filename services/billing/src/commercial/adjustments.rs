@@ -64,9 +64,7 @@ pub fn apply_in_order(
     let mut left = currency.round_down(subtotal.max(Decimal::ZERO));
     let mut out = Vec::with_capacity(requested.len());
     for r in requested {
-        let take = currency
-            .round_down(r.amount.max(Decimal::ZERO))
-            .min(left);
+        let take = currency.round_down(r.amount.max(Decimal::ZERO)).min(left);
         left = currency.round_down(left - take);
         out.push(Applied {
             kind: r.kind,
@@ -148,7 +146,10 @@ mod tests {
             ]
         );
         // tax on what is left: 8500 × 10 % = 850
-        assert_eq!((s.pre_tax, s.tax, s.total), (d("8500"), d("850"), d("9350")));
+        assert_eq!(
+            (s.pre_tax, s.tax, s.total),
+            (d("8500"), d("850"), d("9350"))
+        );
     }
 
     #[test]
@@ -172,7 +173,10 @@ mod tests {
             Month::parse("2026-04").unwrap(),
             vec![req(AdjustmentKind::Coupon, "5")],
         );
-        assert_eq!((s.adjustments[0].amount.to_string(), s.total.to_string()), ("0.00".into(), "0.00".into()));
+        assert_eq!(
+            (s.adjustments[0].amount.to_string(), s.total.to_string()),
+            ("0.00".into(), "0.00".into())
+        );
     }
 
     #[test]
@@ -192,6 +196,9 @@ mod tests {
             vec![req(AdjustmentKind::Coupon, "12.349")],
         );
         // 87.66 × 7.5 % = 6.5745 → 6.57
-        assert_eq!((s.tax.to_string(), s.total.to_string()), ("6.57".into(), "94.23".into()));
+        assert_eq!(
+            (s.tax.to_string(), s.total.to_string()),
+            ("6.57".into(), "94.23".into())
+        );
     }
 }

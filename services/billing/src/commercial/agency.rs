@@ -224,7 +224,13 @@ mod tests {
     fn two_closed_months_then_a_clawback_on_the_next_statement() {
         let a = agreement(None);
         let refs = [referral("c1", "2026-01"), referral("c2", "2026-02")];
-        let jan = statement(m("2026-01"), &a, &refs, &[bill("c1", "2026-01", "10001")], &[]);
+        let jan = statement(
+            m("2026-01"),
+            &a,
+            &refs,
+            &[bill("c1", "2026-01", "10001")],
+            &[],
+        );
         // 10001 × 7.5 % = 750.075 → 750
         assert_eq!(jan.lines.len(), 1);
         assert_eq!(jan.lines[0].commission, d("750"));
@@ -240,15 +246,41 @@ mod tests {
         let got: Vec<_> = feb
             .lines
             .iter()
-            .map(|l| (l.kind, l.contract_id.as_str(), l.bill_month.to_string(), l.base, l.commission))
+            .map(|l| {
+                (
+                    l.kind,
+                    l.contract_id.as_str(),
+                    l.bill_month.to_string(),
+                    l.base,
+                    l.commission,
+                )
+            })
             .collect();
         assert_eq!(
             got,
             [
                 // 8000 × 7.5 % = 600: 150 clawed back
-                (CommissionKind::Clawback, "c1", "2026-01".into(), d("-2001"), d("-150")),
-                (CommissionKind::Commission, "c1", "2026-02".into(), d("20000"), d("1500")),
-                (CommissionKind::Commission, "c2", "2026-02".into(), d("4000"), d("300")),
+                (
+                    CommissionKind::Clawback,
+                    "c1",
+                    "2026-01".into(),
+                    d("-2001"),
+                    d("-150")
+                ),
+                (
+                    CommissionKind::Commission,
+                    "c1",
+                    "2026-02".into(),
+                    d("20000"),
+                    d("1500")
+                ),
+                (
+                    CommissionKind::Commission,
+                    "c2",
+                    "2026-02".into(),
+                    d("4000"),
+                    d("300")
+                ),
             ]
         );
         assert_eq!(feb.totals(), [(Currency::Jpy, d("1650"))]);

@@ -29,7 +29,8 @@ pub const COUPON_CODE_LEN: usize = 12;
 impl CouponCode {
     pub fn parse(s: &str) -> AppResult<Self> {
         let ok = s.len() == COUPON_CODE_LEN
-            && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            && s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if ok {
             Ok(CouponCode(s.to_owned()))
         } else {
@@ -118,7 +119,10 @@ impl Coupon {
             }
         }
         if self.months == 0 {
-            return Err(AppError::invalid("months", "a coupon lasts at least one month"));
+            return Err(AppError::invalid(
+                "months",
+                "a coupon lasts at least one month",
+            ));
         }
         Ok(())
     }
@@ -241,7 +245,10 @@ mod tests {
 
     #[test]
     fn a_code_is_exactly_twelve_capitals_or_digits() {
-        assert_eq!(CouponCode::parse("SPRING2026AB").unwrap().as_str(), "SPRING2026AB");
+        assert_eq!(
+            CouponCode::parse("SPRING2026AB").unwrap().as_str(),
+            "SPRING2026AB"
+        );
         assert!(CouponCode::parse("000000000000").is_ok());
         for bad in [
             "SPRING2026A",   // 11
@@ -272,15 +279,13 @@ mod tests {
 
     #[test]
     fn registered_in_march_it_applies_from_april_for_n_months() {
-        let c = coupon(
-            CouponValue::Percent {
-                percent: d("10"),
-            },
-            2,
-        );
+        let c = coupon(CouponValue::Percent { percent: d("10") }, 2);
         let r = Registration::new(&c, "econ1", t(2026, 3, 15, 12, 0, 0));
         let m = |s: &str| Month::parse(s).unwrap();
-        assert_eq!((r.first_month, r.last_month()), (m("2026-04"), m("2026-05")));
+        assert_eq!(
+            (r.first_month, r.last_month()),
+            (m("2026-04"), m("2026-05"))
+        );
         assert!(!r.applies(m("2026-03")));
         assert!(r.applies(m("2026-04")));
         assert!(r.applies(m("2026-05")));
@@ -307,14 +312,19 @@ mod tests {
             .check_registration("a", Currency::Jpy, &["a".into()], now)
             .unwrap_err();
         assert_eq!(twice.code, ecl_kernel::ErrorCode::Conflict);
-        assert!(c.check_registration("b", Currency::Jpy, &["a".into()], now).is_err());
+        assert!(
+            c.check_registration("b", Currency::Jpy, &["a".into()], now)
+                .is_err()
+        );
         let reusable = Coupon {
             reusable: true,
             ..c.clone()
         };
-        assert!(reusable
-            .check_registration("b", Currency::Jpy, &["a".into()], now)
-            .is_ok());
+        assert!(
+            reusable
+                .check_registration("b", Currency::Jpy, &["a".into()], now)
+                .is_ok()
+        );
         assert!(c.check_registration("a", Currency::Usd, &[], now).is_err());
     }
 
@@ -324,17 +334,39 @@ mod tests {
             let c = coupon(CouponValue::Percent { percent: d(p) }, 1);
             assert_eq!(c.validate().unwrap_err().field.as_deref(), Some("percent"));
         }
-        assert!(coupon(CouponValue::Percent { percent: d("100") }, 1).validate().is_ok());
-        assert!(coupon(CouponValue::Percent { percent: d("5") }, 0).validate().is_err());
+        assert!(
+            coupon(CouponValue::Percent { percent: d("100") }, 1)
+                .validate()
+                .is_ok()
+        );
+        assert!(
+            coupon(CouponValue::Percent { percent: d("5") }, 0)
+                .validate()
+                .is_err()
+        );
     }
 
     /// A bill of a 1000.5-yen compute resource and a 500-yen monitoring fee.
     fn bill() -> Bill {
         let menus = [
-            Menu::new("vs", "Virtual Server", "Compute", Unit::Minute, ChargePattern::Payg, Currency::Jpy)
-                .with_plan(PlanPrice::new("p", d("1.0005"))),
-            Menu::new("mon", "Monitoring", "Advanced", Unit::Month, ChargePattern::MonthlyFixed, Currency::Jpy)
-                .with_plan(PlanPrice::new("adv", d("500"))),
+            Menu::new(
+                "vs",
+                "Virtual Server",
+                "Compute",
+                Unit::Minute,
+                ChargePattern::Payg,
+                Currency::Jpy,
+            )
+            .with_plan(PlanPrice::new("p", d("1.0005"))),
+            Menu::new(
+                "mon",
+                "Monitoring",
+                "Advanced",
+                Unit::Month,
+                ChargePattern::MonthlyFixed,
+                Currency::Jpy,
+            )
+            .with_plan(PlanPrice::new("adv", d("500"))),
         ];
         let s = t(2026, 4, 1, 0, 0, 0);
         let end = Some(s + chrono::Duration::minutes(1000));
@@ -376,13 +408,19 @@ mod tests {
         // 15 % of 1500 = 225
         assert_eq!(pct("15", vec![]).discount(&b), d("225"));
         // 15 % of the compute line only: 1000.5 × 0.15 = 150.075 → 150
-        assert_eq!(pct("15", vec![CouponLimit::Menu("vs".into())]).discount(&b), d("150"));
+        assert_eq!(
+            pct("15", vec![CouponLimit::Menu("vs".into())]).discount(&b),
+            d("150")
+        );
         assert_eq!(
             pct("10", vec![CouponLimit::Category("Monitoring".into())]).discount(&b),
             d("50")
         );
         // limited to a menu the bill does not use: nothing
-        assert_eq!(pct("50", vec![CouponLimit::Menu("none".into())]).discount(&b), d("0"));
+        assert_eq!(
+            pct("50", vec![CouponLimit::Menu("none".into())]).discount(&b),
+            d("0")
+        );
         let amount = |a: &str, limits| Coupon {
             limited_to: limits,
             ..coupon(

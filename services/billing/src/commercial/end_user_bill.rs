@@ -60,7 +60,15 @@ pub struct LineProvenance {
 /// Identifies "the same line" in the wholesale and the end-user bill: both are rated from the same
 /// resources, so lines match by where they hang, their plan, kind and status, and their rank
 /// among lines with those.
-type LineKey = (String, String, Option<String>, Option<String>, LineKind, Option<String>, usize);
+type LineKey = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    LineKind,
+    Option<String>,
+    usize,
+);
 
 /// Every line of a bill in tree order (tenant → service → category → resource → lines), the
 /// order of the detail CSV and of [`provenance`]'s result, with its key.
@@ -94,7 +102,11 @@ fn keyed_lines(bill: &Bill) -> Vec<(LineKey, &str, &ChargeLine)> {
 }
 
 /// The provenance of each line of `end_user`, in tree order.
-pub fn provenance(end_user: &Bill, wholesale: &Bill, prices: &EndUserPrices) -> Vec<LineProvenance> {
+pub fn provenance(
+    end_user: &Bill,
+    wholesale: &Bill,
+    prices: &EndUserPrices,
+) -> Vec<LineProvenance> {
     let wholesale_lines: HashMap<LineKey, Decimal> = keyed_lines(wholesale)
         .into_iter()
         .map(|(k, _, l)| (k, l.amount))
@@ -271,7 +283,10 @@ mod tests {
         );
         assert_eq!(lines[1].rule.as_ref().unwrap().kind, RuleKind::Fixed);
         let m = margin(&wholesale, &end_user);
-        assert_eq!((m.wholesale, m.end_user, m.margin), (d("9500"), d("6800"), d("-2700")));
+        assert_eq!(
+            (m.wholesale, m.end_user, m.margin),
+            (d("9500"), d("6800"), d("-2700"))
+        );
     }
 
     #[test]

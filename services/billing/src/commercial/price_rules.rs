@@ -279,7 +279,11 @@ pub fn supersede(existing: &[PriceRule], new: &PriceRule) -> Vec<Supersede> {
 }
 
 /// The rules of `partner_rules` that price `child_id`'s month `m`, for [`resolve`] and [`reprice`].
-pub fn in_force<'a>(partner_rules: &'a [PriceRule], child_id: &str, m: Month) -> Vec<&'a PriceRule> {
+pub fn in_force<'a>(
+    partner_rules: &'a [PriceRule],
+    child_id: &str,
+    m: Month,
+) -> Vec<&'a PriceRule> {
     partner_rules
         .iter()
         .filter(|r| r.in_force(m) && r.child_id.as_deref().is_none_or(|c| c == child_id))
@@ -426,8 +430,18 @@ mod tests {
             rule("child+menu", Some("c1"), one(), markup("6")),
         ];
         // remove the winner each time: the next one in SPEC §6's order takes over
-        for expected in ["child+menu", "child+cat", "child", "all+menu", "all+cat", "all"] {
-            assert_eq!(winner(&rules, "c1", Some("small")).as_deref(), Some(expected));
+        for expected in [
+            "child+menu",
+            "child+cat",
+            "child",
+            "all+menu",
+            "all+cat",
+            "all",
+        ] {
+            assert_eq!(
+                winner(&rules, "c1", Some("small")).as_deref(),
+                Some(expected)
+            );
             rules.retain(|r| r.id != expected);
         }
         assert_eq!(winner(&rules, "c1", Some("small")), None);
@@ -437,7 +451,12 @@ mod tests {
     fn a_child_rule_does_not_price_another_child_and_other_categories_are_untouched() {
         let rules = vec![
             rule("c1", Some("c1"), RuleScope::All, markup("10")),
-            rule("net", None, RuleScope::Category("Network".into()), markup("5")),
+            rule(
+                "net",
+                None,
+                RuleScope::Category("Network".into()),
+                markup("5"),
+            ),
         ];
         assert_eq!(winner(&rules, "c2", Some("small")), None);
         assert_eq!(winner(&rules, "c1", Some("small")).as_deref(), Some("c1"));
@@ -527,7 +546,12 @@ mod tests {
         assert_eq!(r.rule_for(Some("large")).unwrap().kind, RuleKind::Fixed);
         assert_eq!(r.rule_for(None).unwrap().id, "up");
 
-        let off = rule("off", None, RuleScope::All, Pricing::Discount { percent: d("25") });
+        let off = rule(
+            "off",
+            None,
+            RuleScope::All,
+            Pricing::Discount { percent: d("25") },
+        );
         let r = reprice(&menu(), &[&off], "c");
         assert_eq!(r.menu.plan("small").unwrap().unit_price, d("0.75"));
         assert_eq!(r.menu.plan("large").unwrap().cap, Some(d("1800")));
@@ -576,14 +600,20 @@ mod tests {
         let mut past = ok.clone();
         past.effective_from = m("2026-02");
         assert_eq!(
-            past.validate(now, Some(&check)).unwrap_err().field.as_deref(),
+            past.validate(now, Some(&check))
+                .unwrap_err()
+                .field
+                .as_deref(),
             Some("effectiveFrom")
         );
         for p in ["100.01", "-1"] {
             let mut bad = ok.clone();
             bad.pricing = Pricing::Discount { percent: d(p) };
             assert_eq!(
-                bad.validate(now, Some(&check)).unwrap_err().field.as_deref(),
+                bad.validate(now, Some(&check))
+                    .unwrap_err()
+                    .field
+                    .as_deref(),
                 Some("percent")
             );
         }
@@ -596,7 +626,10 @@ mod tests {
             ..check.clone()
         };
         assert_eq!(
-            ok.validate(now, Some(&closed)).unwrap_err().field.as_deref(),
+            ok.validate(now, Some(&closed))
+                .unwrap_err()
+                .field
+                .as_deref(),
             Some("scope")
         );
         let mut fixed_all = ok.clone();
@@ -614,7 +647,11 @@ mod tests {
             cap: None,
         };
         assert_eq!(
-            no_plan.validate(now, Some(&check)).unwrap_err().field.as_deref(),
+            no_plan
+                .validate(now, Some(&check))
+                .unwrap_err()
+                .field
+                .as_deref(),
             Some("plan")
         );
     }

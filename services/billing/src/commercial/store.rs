@@ -45,7 +45,11 @@ commercial_table!(
     "child_bill_views",
     "What a child's users see of its bills (`id` = `owner_id` = child)."
 );
-commercial_table!(coupon, "coupons", "A coupon (`id` = code, `owner_id` = \"\").");
+commercial_table!(
+    coupon,
+    "coupons",
+    "A coupon (`id` = code, `owner_id` = \"\")."
+);
 commercial_table!(
     coupon_registration,
     "coupon_registrations",

@@ -68,7 +68,10 @@ mod tests {
             tax_rule(Currency::Usd, Some(TaxSetting::Rate(d("7.25")))).percent(m("2026-01")),
             d("7.25")
         );
-        assert_eq!(tax_rule(Currency::Usd, Some(TaxSetting::Exempt)), TaxRule::Exempt);
+        assert_eq!(
+            tax_rule(Currency::Usd, Some(TaxSetting::Exempt)),
+            TaxRule::Exempt
+        );
         assert_eq!(tax_rule(Currency::Usd, None), TaxRule::Exempt);
     }
 

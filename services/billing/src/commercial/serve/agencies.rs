@@ -17,14 +17,14 @@ use ecl_proto::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, sea_query::OnConflict};
 
 use super::{decimal, decode, encode, require_operator};
+use crate::Billing;
 use crate::bill::Bill;
 use crate::commercial::agency::{
-    Agreement, CommissionKind, Paid, ReferredBill, Referral, Statement, paid_after, statement,
+    Agreement, CommissionKind, Paid, Referral, ReferredBill, Statement, paid_after, statement,
 };
 use crate::commercial::store::{agreement, referral, statement as statement_row};
 use crate::entity::fixed_bill;
 use crate::rating::Month;
-use crate::Billing;
 
 fn agreement_view(a: &Agreement) -> AgreementView {
     AgreementView {
@@ -137,10 +137,7 @@ impl Billing {
     ) -> AppResult<AgreementView> {
         require_operator(ctx, "record referrals")?;
         let a = self.agreement_of(&req.agency_id).await?.ok_or_else(|| {
-            AppError::invalid(
-                "referredBy",
-                format!("{} is not an agency", req.agency_id),
-            )
+            AppError::invalid("referredBy", format!("{} is not an agency", req.agency_id))
         })?;
         let Some(contract_id) = req.contract_id else {
             return Ok(agreement_view(&a));
@@ -244,11 +241,7 @@ pub(crate) async fn close_statements(
             let b: Bill = decode(&row.body)?;
             bills.push(referred(&b));
         }
-        bills.extend(
-            ids.iter()
-                .filter_map(|id| fixed.get(id))
-                .map(referred),
-        );
+        bills.extend(ids.iter().filter_map(|id| fixed.get(id)).map(referred));
         let previous = statement_row::Entity::find()
             .filter(statement_row::Column::OwnerId.eq(a.id.clone()))
             .all(&billing.db)
@@ -282,6 +275,10 @@ fn referred(b: &Bill) -> ReferredBill {
         contract_id: b.header.contract.contract_id.clone(),
         month: b.header.month,
         currency: b.header.currency,
-        pre_tax: b.subtotal + b.adjustments.iter().map(|a| a.amount).sum::<rust_decimal::Decimal>(),
+        pre_tax: b.subtotal
+            + b.adjustments
+                .iter()
+                .map(|a| a.amount)
+                .sum::<rust_decimal::Decimal>(),
     }
 }

@@ -8,13 +8,13 @@ use ecl_kernel::AppResult;
 use sea_orm::{ConnectionTrait, EntityTrait, sea_query::OnConflict};
 
 use super::end_user_bills::{EndUserBillRow, end_user_rows};
+use crate::Billing;
 use crate::bill::{Bill, BillStatus};
 use crate::commercial::price_rules::PriceRule;
 use crate::commercial::store::{end_user_bill, statement};
 use crate::commercial::tax::TaxSetting;
 use crate::entity::{contract, tenant};
 use crate::rating::{Menu, Month, Resource, TenantCharges};
-use crate::Billing;
 
 /// What the close computed that the commercial part reuses.
 pub(crate) struct Closing<'a> {

@@ -10,11 +10,11 @@ use ecl_proto::commercial::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use super::{decimal, decode, encode, require_operator};
+use crate::Billing;
 use crate::commercial::coupons::{Coupon, CouponCode, CouponLimit, CouponValue, Registration};
 use crate::commercial::store::{coupon, coupon_registration};
 use crate::menus::parse_currency;
 use crate::rating::{Currency, Month};
-use crate::Billing;
 
 fn coupon_of(i: CouponInput) -> AppResult<Coupon> {
     let value = match i.kind {
@@ -129,7 +129,9 @@ impl Billing {
         let owner = ctx.principal.contract_id() == Some(c.id.as_str())
             && ctx.principal.role() == Some(Role::Owner);
         if !(owner || ctx.principal.is_operator()) {
-            return Err(AppError::forbidden("the contract's owner registers coupons"));
+            return Err(AppError::forbidden(
+                "the contract's owner registers coupons",
+            ));
         }
         let coupon: Coupon = match coupon::Entity::find_by_id(code.to_string())
             .one(&self.db)

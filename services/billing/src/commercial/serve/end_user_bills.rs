@@ -19,13 +19,13 @@ use serde::{Deserialize, Serialize};
 use super::price_rules::proto_kind;
 use super::{decode, encode};
 use crate::bill::{Bill, BillStatus};
+use crate::bill_view::status_of;
 use crate::commercial::end_user_bill::{EndUserPrices, LineProvenance, margin, provenance};
 use crate::commercial::price_rules::{PriceRule, in_force};
 use crate::commercial::store::end_user_bill;
-use crate::exports as csv_export;
 use crate::entity::{contract, tenant};
+use crate::exports as csv_export;
 use crate::rating::{LineKind, Menu, Month, Resource};
-use crate::bill_view::status_of;
 use crate::{Billing, month};
 
 /// What is stored of an end-user bill at close: both bills and the provenance, so a fixed month
@@ -121,7 +121,9 @@ impl EndUserBillRow {
                                 detail: [l.plan.clone(), l.status.clone()]
                                     .into_iter()
                                     .flatten()
-                                    .chain((!l.description.is_empty()).then(|| l.description.clone()))
+                                    .chain(
+                                        (!l.description.is_empty()).then(|| l.description.clone()),
+                                    )
                                     .collect::<Vec<_>>()
                                     .join(" "),
                                 usage: if l.kind == LineKind::Usage {
@@ -191,7 +193,11 @@ impl EndUserBillRow {
         if let Some(header) = rows.next() {
             push(
                 header,
-                ["Price Rule ID".into(), "Price Rule Kind".into(), "Wholesale Amount".into()],
+                [
+                    "Price Rule ID".into(),
+                    "Price Rule Kind".into(),
+                    "Wholesale Amount".into(),
+                ],
             );
         }
         let mut p = self.provenance.iter();
@@ -242,10 +248,9 @@ impl Billing {
         if m > self.current_month() {
             return Err(AppError::invalid("month", format!("{m} has not begun")));
         }
-        let partner_id = c
-            .parent_id
-            .clone()
-            .ok_or_else(|| AppError::invalid("contractId", "only a child contract has an end-user bill"))?;
+        let partner_id = c.parent_id.clone().ok_or_else(|| {
+            AppError::invalid("contractId", "only a child contract has an end-user bill")
+        })?;
         let closed = self.is_closed(m).await?;
         if closed
             && let Some(row) = end_user_bill::Entity::find_by_id(format!("{}|{m}", c.id))
@@ -283,8 +288,18 @@ impl Billing {
             .collect();
         let tax = self.tax_setting_of(&c.id).await?;
         EndUserBillRow::price(
-            self, &partner_id, &row, &tenants, &usage, &menus, &wholesale, &rules, m, until,
-            status, tax,
+            self,
+            &partner_id,
+            &row,
+            &tenants,
+            &usage,
+            &menus,
+            &wholesale,
+            &rules,
+            m,
+            until,
+            status,
+            tax,
         )
     }
 
@@ -356,11 +371,17 @@ impl Billing {
         })
     }
 
-    pub(crate) async fn margins(&self, ctx: &CallCtx, req: GetMargins) -> AppResult<Vec<MarginView>> {
+    pub(crate) async fn margins(
+        &self,
+        ctx: &CallCtx,
+        req: GetMargins,
+    ) -> AppResult<Vec<MarginView>> {
         let m = month("month", &req.month)?;
         let p = self.contract_for(ctx, &req.partner_id).await?;
         if p.kind != ContractKind::Partner || !p.managed {
-            return Err(AppError::forbidden("margins are for the partner's managers"));
+            return Err(AppError::forbidden(
+                "margins are for the partner's managers",
+            ));
         }
         let children: Vec<String> = contract::Entity::find()
             .filter(contract::Column::ParentId.eq(p.id.clone()))

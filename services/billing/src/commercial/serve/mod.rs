@@ -96,6 +96,8 @@ impl Billing {
         if matches!(ctx.principal, ecl_kernel::Principal::Anonymous) {
             return Err(AppError::unauthenticated());
         }
-        self.bus.call(ctx, &GetContract { id: id.to_string() }).await
+        self.bus
+            .call(ctx, &GetContract { id: id.to_string() })
+            .await
     }
 }

@@ -5,8 +5,8 @@ use ecl_kernel::{AppError, AppResult};
 use ecl_proto::{
     Page,
     commercial::{
-        EndPriceRule, ListPriceRules, PriceRuleInput, PriceRuleKind, PriceRuleScope,
-        PriceRuleView, SetPriceRule,
+        EndPriceRule, ListPriceRules, PriceRuleInput, PriceRuleKind, PriceRuleScope, PriceRuleView,
+        SetPriceRule,
     },
     contract::{ContractKind, ContractView},
     page::Cursor,

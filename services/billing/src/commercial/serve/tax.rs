@@ -7,10 +7,10 @@ use sea_orm::{EntityTrait, Set, sea_query::OnConflict};
 use std::collections::HashMap;
 
 use super::{decimal, decode, encode, require_operator};
+use crate::Billing;
 use crate::commercial::store::tax_setting;
 use crate::commercial::tax::TaxSetting;
 use crate::menus::parse_currency;
-use crate::Billing;
 
 impl Billing {
     /// Every contract's tax setting (few rows: only non-JPY contracts have one).

@@ -10,8 +10,8 @@ use ecl_proto::{
 use sea_orm::{EntityTrait, Set, sea_query::OnConflict};
 
 use super::{decode, encode};
-use crate::commercial::store::child_bill_view;
 use crate::Billing;
+use crate::commercial::store::child_bill_view;
 
 impl Billing {
     pub(crate) async fn child_bill_view(&self, child_id: &str) -> AppResult<ChildBillView> {
@@ -31,7 +31,10 @@ impl Billing {
     ) -> AppResult<ChildBillVisibility> {
         let c = self.contract_for(ctx, &req.child_id).await?;
         if c.kind != ContractKind::Child {
-            return Err(AppError::invalid("childId", format!("{} is not a child contract", c.id)));
+            return Err(AppError::invalid(
+                "childId",
+                format!("{} is not a child contract", c.id),
+            ));
         }
         // the partner's side only: a child's own owner does not choose what its users are shown
         let partner_side = ctx.principal.is_operator()
@@ -52,7 +55,10 @@ impl Billing {
         })
         .on_conflict(
             OnConflict::column(child_bill_view::Column::Id)
-                .update_columns([child_bill_view::Column::Body, child_bill_view::Column::CreatedAt])
+                .update_columns([
+                    child_bill_view::Column::Body,
+                    child_bill_view::Column::CreatedAt,
+                ])
                 .to_owned(),
         )
         .exec(&self.db)
