@@ -10,6 +10,7 @@ mod authorization;
 mod billing;
 mod browser;
 mod bus;
+mod commercial;
 mod contracts;
 mod deploy_files;
 mod errors_are_shaped_as_the_graphql_spec_says;

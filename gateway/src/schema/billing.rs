@@ -708,6 +708,8 @@ impl BillingMutation {
 #[derive(serde::Deserialize)]
 pub struct ExportQuery {
     format: Option<String>,
+    /// `end-user`: the child's end-user bill (with provenance columns); default `wholesale`.
+    price: Option<String>,
 }
 
 fn export_error(e: AppError) -> Response {
@@ -746,12 +748,32 @@ pub async fn export(
             ));
         }
     };
-    let req = ExportBill {
-        contract_id,
-        month: month.to_string(),
-        format,
+    let call = CallCtx::new(principal, timeout);
+    let file = match q.price.as_deref().unwrap_or("wholesale") {
+        "wholesale" => {
+            let req = ExportBill {
+                contract_id,
+                month: month.to_string(),
+                format,
+            };
+            bus.call(&call, &req).await
+        }
+        "end-user" => {
+            let req = ecl_proto::commercial::ExportEndUserBill {
+                contract_id,
+                month: month.to_string(),
+                format,
+            };
+            bus.call(&call, &req).await
+        }
+        other => {
+            return export_error(AppError::invalid(
+                "price",
+                format!("price {other:?} is not wholesale or end-user"),
+            ));
+        }
     };
-    match bus.call(&CallCtx::new(principal, timeout), &req).await {
+    match file {
         Ok(f) => (
             [
                 (header::CONTENT_TYPE, f.content_type),

@@ -69,6 +69,8 @@ pub struct ContractInput {
     pub customer: Customer,
     /// The contract's owner (representative) account, created with the contract.
     pub owner: OwnerInput,
+    /// `createDirectContract` only: the agency contract that referred this customer.
+    pub referred_by: Option<async_graphql::ID>,
 }
 
 #[derive(InputObject, Default)]
@@ -251,6 +253,49 @@ impl Contract {
     ) -> async_graphql::Result<super::sla::CreditConnection> {
         super::sla::credits_of(ctx, &self.0.id, PageArgs { first, after }).await
     }
+    /// A partner's price rules, history included, newest first.
+    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    async fn price_rules(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<u32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<super::commercial::PriceRuleConnection> {
+        super::commercial::price_rules_of(ctx, &self.0.id, PageArgs { first, after }).await
+    }
+    /// A child's bill of a month at its partner's prices, every line with its provenance.
+    async fn end_user_bill(
+        &self,
+        ctx: &Context<'_>,
+        month: super::scalars::Month,
+    ) -> async_graphql::Result<Option<super::commercial::EndUserBill>> {
+        super::commercial::end_user_bill_of(ctx, &self.0.id, month.into()).await
+    }
+    /// A partner's wholesale cost, end-user price and margin per child for a month.
+    async fn margins(
+        &self,
+        ctx: &Context<'_>,
+        month: super::scalars::Month,
+    ) -> async_graphql::Result<Vec<super::commercial::Margin>> {
+        super::commercial::margins_of(ctx, &self.0.id, month.into()).await
+    }
+    /// Coupons registered by this contract.
+    async fn coupons(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::commercial::CouponRegistration>> {
+        super::commercial::coupons_of(ctx, &self.0.id).await
+    }
+    /// An agency's commission statements, newest month first.
+    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    async fn commissions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<u32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<super::commercial::CommissionStatementConnection> {
+        super::commercial::commissions_of(ctx, &self.0.id, PageArgs { first, after }).await
+    }
     /// Notice categories the partner suppressed for this child contract: its users neither
     /// receive them nor see the choice. Loaded for every contract on the page in one bus request.
     async fn suppressed_categories(
@@ -411,7 +456,7 @@ impl ContractQuery {
 #[derive(Default)]
 pub struct ContractMutation;
 
-fn create(
+pub(crate) fn create(
     kind: proto::ContractKind,
     parent_id: Option<String>,
     input: ContractInput,
@@ -454,10 +499,13 @@ impl ContractMutation {
     ) -> async_graphql::Result<Contract> {
         let s = RequestState::of(ctx);
         s.require_auth()?;
-        Ok(Contract(
-            s.call(&create(proto::ContractKind::Direct, None, input))
-                .await?,
-        ))
+        let referred_by = input.referred_by.clone();
+        super::commercial::check_referral(ctx, referred_by.as_ref()).await?;
+        let c = s
+            .call(&create(proto::ContractKind::Direct, None, input))
+            .await?;
+        super::commercial::record_referral(ctx, referred_by.as_ref(), &c).await?;
+        Ok(Contract(c))
     }
 
     /// The partner's owner and admins: a child contract under `parentId` and its owner account.

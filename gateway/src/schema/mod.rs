@@ -2,6 +2,7 @@
 
 pub(crate) mod api_keys;
 pub(crate) mod billing;
+pub(crate) mod commercial;
 pub(crate) mod common;
 pub(crate) mod contract;
 pub(crate) mod groups;
@@ -37,6 +38,7 @@ pub struct Mutation(
     api_keys::ApiKeyMutation,
     groups::GroupMutation,
     billing::BillingMutation,
+    commercial::CommercialMutation,
     notification::NotificationMutation,
     sla::SlaMutation,
 );

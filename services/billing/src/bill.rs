@@ -121,8 +121,12 @@ pub struct Bill {
     pub tenants: Vec<TenantBill>,
     /// Σ tenant totals (each already rounded down), before tax.
     pub subtotal: Decimal,
+    /// Contract-level adjustments (coupons, credits), negative, in the order they applied
+    /// (see `commercial::adjustments`); tax is on `subtotal` + these.
+    #[serde(default)]
+    pub adjustments: Vec<crate::commercial::adjustments::Applied>,
     pub tax: Tax,
-    /// subtotal + tax.
+    /// subtotal + adjustments + tax.
     pub total: Decimal,
 }
 
@@ -238,6 +242,7 @@ impl Bill {
             header,
             tenants: tenant_bills,
             subtotal,
+            adjustments: Vec::new(),
             tax,
             total,
         })

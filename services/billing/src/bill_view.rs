@@ -31,7 +31,7 @@ pub(crate) fn line_kind(tier: usize, label: &str) -> &'static str {
 }
 
 pub(crate) fn lines_of(bill: &Bill) -> Vec<BillLine> {
-    exports::bill_items(bill)
+    let mut lines: Vec<BillLine> = exports::bill_items(bill)
         .into_iter()
         .map(|i| BillLine {
             tier: i.tier as u32,
@@ -43,7 +43,24 @@ pub(crate) fn lines_of(bill: &Bill) -> Vec<BillLine> {
             tenant_id: i.tenant_id,
             resource_id: i.resource_id,
         })
-        .collect()
+        .collect();
+    // adjustments (coupons, credits) come after the tenants, before the tax they reduce
+    let at = lines
+        .iter()
+        .position(|l| l.kind == "TAX")
+        .unwrap_or(lines.len());
+    let adjustments = bill.adjustments.iter().map(|a| BillLine {
+        tier: 2,
+        kind: "ADJUSTMENT".into(),
+        label: a.label.clone(),
+        detail: a.source.clone(),
+        usage: String::new(),
+        amount: a.amount.to_string(),
+        tenant_id: None,
+        resource_id: None,
+    });
+    lines.splice(at..at, adjustments);
+    lines
 }
 
 pub(crate) fn bill_view(bill: &Bill) -> BillView {

@@ -56,12 +56,17 @@ impl Billing {
             {
                 return serde_json::from_str(&f.body).map_err(AppError::internal);
             }
-            return self.build(&row, &[], &HashMap::new(), m, BillStatus::Fixed);
+            return self.build(&row, &[], &HashMap::new(), m, BillStatus::Fixed, None);
         }
         let tenants = self.billed_tenants(&c.id).await?;
         let charges = self.rate(ctx, &tenants, m, self.clock.now()).await?;
-        self.apply_credits(self.build(&row, &tenants, &charges, m, BillStatus::Estimated)?)
-            .await
+        let tax = self.tax_setting_of(&c.id).await?;
+        // SLA credits reduce the tenants' amounts, then coupons settle against the subtotal left,
+        // then tax (see the closing note: the issue asks coupon before credit).
+        let bill = self.build(&row, &tenants, &charges, m, BillStatus::Estimated, tax)?;
+        let mut bill = self.apply_credits(bill).await?;
+        self.apply_coupons(&mut bill).await?;
+        Ok(bill)
     }
 
     pub(crate) async fn get_bills(&self, ctx: &CallCtx, req: GetBills) -> AppResult<Vec<BillView>> {

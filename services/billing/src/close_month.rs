@@ -56,7 +56,12 @@ impl Billing {
             .order_by_asc(tenant::Column::Id)
             .all(&self.db)
             .await?;
-        let charges = self.rate(ctx, &tenants, m, self.clock.now()).await?;
+        let menus = self.price_list(m).await?;
+        let usage = self.usage(ctx, &tenants, m).await?;
+        let rated = std::time::Instant::now();
+        let charges = Self::rate_usage(&menus, &usage, m, self.clock.now())?;
+        let rating = rated.elapsed();
+        let taxes = self.tax_settings().await?;
         let contracts = contract::Entity::find().all(&self.db).await?;
         let parent_of: HashMap<&str, Option<&str>> = contracts
             .iter()
@@ -71,6 +76,8 @@ impl Billing {
         }
         let mut rows = Vec::new();
         let mut fixed = Vec::new();
+        // referred contracts' bills, for the agencies' statements
+        let mut direct_bills: HashMap<String, crate::bill::Bill> = HashMap::new();
         for c in &contracts {
             // own tenants, then (for a partner) each child's
             let mut ts: Vec<tenant::Model> =
@@ -89,9 +96,16 @@ impl Billing {
             if ts.is_empty() {
                 continue;
             }
-            let bill = self
-                .apply_credits(self.build(c, &ts, &charges, m, BillStatus::Fixed)?)
-                .await?;
+            let bill = self.build(
+                c,
+                &ts,
+                &charges,
+                m,
+                BillStatus::Fixed,
+                taxes.get(&c.id).copied(),
+            )?;
+            let mut bill = self.apply_credits(bill).await?;
+            self.apply_coupons(&mut bill).await?;
             fixed.push(proto::FixedBill {
                 contract_id: c.id.clone(),
                 total: bill.total.to_string(),
@@ -103,7 +117,25 @@ impl Billing {
                 month: Set(m.to_string()),
                 body: Set(serde_json::to_string(&bill).map_err(AppError::internal)?),
             });
+            if c.kind == "DIRECT" {
+                direct_bills.insert(c.id.clone(), bill);
+            }
         }
+        let commercial = crate::commercial::serve::close_month(
+            self,
+            &crate::commercial::serve::Closing {
+                month: m,
+                contracts: &contracts,
+                tenants: &by_contract,
+                usage: &usage,
+                menus: &menus,
+                charges: &charges,
+                direct_bills: &direct_bills,
+                taxes: &taxes,
+                rating,
+            },
+        )
+        .await?;
         let n = rows.len() as u64;
         let now = self.clock.now();
         let txn = self.db.begin().await?;
@@ -118,6 +150,7 @@ impl Billing {
                 .await?;
         }
         use ecl_kernel::OnUnique as _;
+        commercial.insert(&txn).await?;
         closed_month::Entity::insert(closed_month::ActiveModel {
             month: Set(m.to_string()),
             bills: Set(n as i64),

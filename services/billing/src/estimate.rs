@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 
 use crate::{
     Billing,
-    bill::{Bill, BillHeader, BillStatus, ContractInfo, TaxRule, TenantInfo},
+    bill::{Bill, BillHeader, BillStatus, ContractInfo, TenantInfo},
     entity::{contract, tenant},
     menus,
     rating::{Currency, Menu, Month, Period, Resource, TenantCharges, UsageInterval, rate_tenant},
@@ -30,36 +30,41 @@ const USAGE_BATCH: usize = 5;
 const USAGE_IN_FLIGHT: usize = 4;
 
 impl Billing {
-    /// Rates tenants for a month: one `GetUsage` request per batch of tenants.
-    pub(crate) async fn rate(
-        &self,
-        ctx: &CallCtx,
-        tenants: &[tenant::Model],
-        m: Month,
-        until: DateTime<chrono::Utc>,
-    ) -> AppResult<HashMap<String, TenantCharges>> {
-        self.rate_batched(ctx, tenants, m, until, USAGE_BATCH).await
+    /// The price list in force in a month, in price-list order.
+    pub(crate) async fn price_list(&self, m: Month) -> AppResult<Vec<Menu>> {
+        self.menus_in(m)
+            .await?
+            .iter()
+            .map(|(_, s)| menus::to_menu(s))
+            .collect()
     }
 
-    /// As [`Billing::rate`], `batch` tenants per `GetUsage` request.
-    pub(crate) async fn rate_batched(
+    /// The month's usage of tenants, as rating takes it: one `GetUsage` request per batch of
+    /// tenants; each tenant's resources in bill order (price-list order, then creation).
+    /// Tenants without usage are absent.
+    pub(crate) async fn usage(
         &self,
         ctx: &CallCtx,
         tenants: &[tenant::Model],
         m: Month,
-        until: DateTime<chrono::Utc>,
+    ) -> AppResult<HashMap<String, Vec<Resource>>> {
+        self.usage_batched(ctx, tenants, m, USAGE_BATCH).await
+    }
+
+    /// As [`Billing::usage`], `batch` tenants per `GetUsage` request.
+    pub(crate) async fn usage_batched(
+        &self,
+        ctx: &CallCtx,
+        tenants: &[tenant::Model],
+        m: Month,
         batch: usize,
-    ) -> AppResult<HashMap<String, TenantCharges>> {
-        let menus_rows = self.menus_in(m).await?;
-        let order: HashMap<String, i64> = menus_rows
+    ) -> AppResult<HashMap<String, Vec<Resource>>> {
+        let order: HashMap<String, i64> = self
+            .menus_in(m)
+            .await?
             .iter()
             .map(|(r, _)| (r.code.clone(), r.seq))
             .collect();
-        let menus: Vec<Menu> = menus_rows
-            .iter()
-            .map(|(_, s)| menus::to_menu(s))
-            .collect::<AppResult<_>>()?;
-        let period = Period::until(m, until);
         let mut out = HashMap::new();
         let sys = self.system(ctx);
         let requests: Vec<_> = tenants
@@ -79,8 +84,7 @@ impl Billing {
             .collect();
         let mut replies = futures::stream::iter(requests).buffered(USAGE_IN_FLIGHT);
         while let Some(usage) = replies.next().await {
-            let usage = usage?;
-            for (tenant_id, resources) in usage {
+            for (tenant_id, resources) in usage? {
                 if resources.is_empty() {
                     continue;
                 }
@@ -95,16 +99,59 @@ impl Billing {
                         &b.id,
                     ))
                 });
-                let charges = rate_tenant(&menus, &resources, &period).map_err(|e| {
-                    tracing::error!(tenant = %tenant_id, "rating failed: {e}");
-                    AppError::conflict(format!("usage of tenant {tenant_id} cannot be rated: {e}"))
-                })?;
-                out.insert(tenant_id, charges);
+                out.insert(tenant_id, resources);
             }
         }
         Ok(out)
     }
 
+    /// Rates tenants for a month at the prices of `menus` (the price list, or a child's
+    /// end-user prices).
+    pub(crate) fn rate_usage(
+        menus: &[Menu],
+        usage: &HashMap<String, Vec<Resource>>,
+        m: Month,
+        until: DateTime<chrono::Utc>,
+    ) -> AppResult<HashMap<String, TenantCharges>> {
+        let period = Period::until(m, until);
+        usage
+            .iter()
+            .map(|(tenant_id, resources)| {
+                let charges = rate_tenant(menus, resources, &period).map_err(|e| {
+                    tracing::error!(tenant = %tenant_id, "rating failed: {e}");
+                    AppError::conflict(format!("usage of tenant {tenant_id} cannot be rated: {e}"))
+                })?;
+                Ok((tenant_id.clone(), charges))
+            })
+            .collect()
+    }
+
+    /// Rates tenants for a month at wholesale prices.
+    pub(crate) async fn rate(
+        &self,
+        ctx: &CallCtx,
+        tenants: &[tenant::Model],
+        m: Month,
+        until: DateTime<chrono::Utc>,
+    ) -> AppResult<HashMap<String, TenantCharges>> {
+        self.rate_batched(ctx, tenants, m, until, USAGE_BATCH).await
+    }
+
+    /// As [`Billing::rate`], `batch` tenants per `GetUsage` request.
+    pub(crate) async fn rate_batched(
+        &self,
+        ctx: &CallCtx,
+        tenants: &[tenant::Model],
+        m: Month,
+        until: DateTime<chrono::Utc>,
+        batch: usize,
+    ) -> AppResult<HashMap<String, TenantCharges>> {
+        let menus = self.price_list(m).await?;
+        let usage = self.usage_batched(ctx, tenants, m, batch).await?;
+        Self::rate_usage(&menus, &usage, m, until)
+    }
+
+    /// `tax`: the contract's tax setting (see [`crate::commercial::tax::tax_rule`]).
     pub(crate) fn build(
         &self,
         c: &contract::Model,
@@ -112,6 +159,7 @@ impl Billing {
         charges: &HashMap<String, TenantCharges>,
         m: Month,
         status: BillStatus,
+        tax: Option<crate::commercial::tax::TaxSetting>,
     ) -> AppResult<Bill> {
         let parts: Vec<(TenantInfo, TenantCharges)> = tenants
             .iter()
@@ -140,7 +188,7 @@ impl Billing {
             month: m,
             status,
             currency,
-            tax_rule: TaxRule::default_for(currency),
+            tax_rule: crate::commercial::tax::tax_rule(currency, tax),
         };
         Bill::build(header, parts).map_err(|e| AppError::conflict(e.to_string()))
     }
@@ -166,12 +214,14 @@ impl Billing {
         let until = Ord::min(end_of_day, self.clock.now());
         let tenants = self.billed_tenants(&c.id).await?;
         let charges = self.rate(ctx, &tenants, m, until).await?;
+        let tax = self.tax_setting_of(&c.id).await?;
         self.build(
             &Self::contract_row(c),
             &tenants,
             &charges,
             m,
             BillStatus::Estimated,
+            tax,
         )
     }
 }

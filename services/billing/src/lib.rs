@@ -15,6 +15,7 @@
 //! | `close_month.rs` | fixing every bill of a month that is over, once |
 //! | `live_estimates.rs` | telling live subscribers whose estimate moved |
 //! | `exports/` | the summary, detail and legacy CSV files and the `ExportBill` use case |
+//! | `commercial/` | price rules and end-user bills, coupons, agencies, tax settings (issue 13) |
 //! | `migration.rs`, `entity.rs` | billing's tables |
 //!
 //! The pure parts are free of I/O so the money rules can be pinned by unit tests:
@@ -25,6 +26,7 @@ pub mod bill;
 mod bill_view;
 mod bills;
 mod close_month;
+pub mod commercial;
 mod credits;
 mod entity;
 mod estimate;
@@ -124,6 +126,7 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
         .route(
             |s: Arc<Billing>, ctx, req: MenuCharges| async move { s.menu_charges(&ctx, req).await },
         );
+    let router = commercial::serve::routes(router);
     // Each handler's writes share the inbox's transaction: a redelivered event has no effect
     // (an old `ContractChanged` redelivered after a newer one would otherwise undo it).
     let events = EventRouter::default()

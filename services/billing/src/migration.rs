@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(ecl_store::inbox::CreateInbox),
             Box::new(crate::credits::M0002SlaCredits),
             Box::new(crate::payments::M0003Payments),
+            Box::new(crate::commercial::store::M0002Commercial),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -129,6 +130,9 @@ mod schema_tests {
                     entity_ddl(backend, crate::credits::entity::Entity),
                     entity_ddl(backend, crate::payments::entity::Entity),
                 ]
+                .into_iter()
+                .chain(crate::commercial::store::entity_ddls(backend))
+                .collect()
             },
         )
         .await;

@@ -46,12 +46,14 @@ impl Billing {
                 self.bill(ctx, c, m).await?
             } else {
                 let charges = self.rate(ctx, &own, m, self.clock.now()).await?;
+                let tax = self.tax_setting_of(&c.id).await?;
                 self.build(
                     &Self::contract_row(c),
                     &own,
                     &charges,
                     m,
                     BillStatus::Estimated,
+                    tax,
                 )?
             };
             let lines = lines_of(&bill);

@@ -8,6 +8,7 @@
 use serde::{Serialize, de::DeserializeOwned};
 
 pub mod billing;
+pub mod commercial;
 pub mod contract;
 pub mod identity;
 pub mod metering;

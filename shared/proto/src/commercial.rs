@@ -1,0 +1,350 @@
+//! What partners earn and charge (served by the billing target): price rules and end-user bills,
+//! child bill visibility, coupons, agencies and their commission statements, tax settings.
+//!
+//! Money travels as decimal strings with their scale, never as floats; closed sets are enums.
+
+use crate::{Page, PageArgs, call};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+// ---- price rules --------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PriceRuleKind {
+    Markup,
+    Discount,
+    Fixed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PriceRuleScope {
+    /// The whole price list.
+    All,
+    /// A menu category (`scope_value` = the category).
+    Category,
+    /// One menu (`scope_value` = its code).
+    Menu,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceRuleInput {
+    /// `None`: every child of the partner.
+    pub child_id: Option<String>,
+    pub scope: PriceRuleScope,
+    pub scope_value: Option<String>,
+    pub kind: PriceRuleKind,
+    /// MARKUP / DISCOUNT: 0–100.
+    pub percent: Option<String>,
+    /// FIXED: the plan, its unit price and optionally its cap.
+    pub plan: Option<String>,
+    pub unit_price: Option<String>,
+    pub cap: Option<String>,
+    /// `YYYY-MM`, the current month or later.
+    pub effective_from: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceRuleView {
+    pub id: String,
+    pub partner_id: String,
+    pub child_id: Option<String>,
+    pub scope: PriceRuleScope,
+    pub scope_value: Option<String>,
+    pub kind: PriceRuleKind,
+    pub percent: Option<String>,
+    pub plan: Option<String>,
+    pub unit_price: Option<String>,
+    pub cap: Option<String>,
+    pub effective_from: String,
+    pub last_month: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Sets a price rule of a partner (its owner and admins, within their contract groups for a
+/// child rule). A rule with the same key ends the month before this one starts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetPriceRule {
+    pub partner_id: String,
+    pub input: PriceRuleInput,
+}
+call!(SetPriceRule => PriceRuleView, "billing", "billing.price_rule_set.v1", key: Scope(Billing, Write));
+
+/// Ends a rule after `last_month` (the current month or later: past months keep their prices).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EndPriceRule {
+    pub id: String,
+    pub last_month: String,
+}
+call!(EndPriceRule => PriceRuleView, "billing", "billing.price_rule_end.v1", key: Scope(Billing, Write));
+
+/// The price rules of several partners, history included, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListPriceRules {
+    pub contract_ids: Vec<String>,
+    pub page: PageArgs,
+}
+call!(ListPriceRules => Vec<(String, Page<PriceRuleView>)>, "billing", "billing.price_rules.v1", key: Scope(Billing, Read));
+
+// ---- end-user bills -----------------------------------------------------------------------------
+
+/// One node of an end-user bill: the wholesale bill's [`BillLine`](crate::billing::BillLine) at
+/// end-user prices, and for a charge line where its amount came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndUserLine {
+    pub tier: u32,
+    pub kind: String,
+    pub label: String,
+    pub detail: String,
+    pub usage: String,
+    pub amount: String,
+    pub tenant_id: Option<String>,
+    pub resource_id: Option<String>,
+    /// The rule that priced the line; `None` with a `wholesale_amount`: the wholesale price.
+    pub rule_id: Option<String>,
+    pub rule_kind: Option<PriceRuleKind>,
+    /// Charge lines only.
+    pub wholesale_amount: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndUserBillView {
+    pub contract_id: String,
+    pub partner_id: String,
+    pub month: String,
+    pub status: crate::billing::BillStatus,
+    pub currency: String,
+    pub wholesale_subtotal: String,
+    pub subtotal: String,
+    pub tax_percent: String,
+    pub tax: String,
+    pub total: String,
+    pub lines: Vec<EndUserLine>,
+}
+
+/// The end-user bills of child contracts for a month. The partner sees them; a child's own users
+/// when the partner shows them the end-user bill. Others are absent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetEndUserBills {
+    pub contract_ids: Vec<String>,
+    pub month: String,
+}
+call!(GetEndUserBills => Vec<EndUserBillView>, "billing", "billing.end_user_bills.v1", key: Scope(Billing, Read));
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarginView {
+    pub child_id: String,
+    pub month: String,
+    pub currency: String,
+    pub wholesale: String,
+    pub end_user: String,
+    pub margin: String,
+}
+
+/// What a partner earns per child in a month (wholesale, end-user, margin; before tax).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetMargins {
+    pub partner_id: String,
+    pub month: String,
+}
+call!(GetMargins => Vec<MarginView>, "billing", "billing.margins.v1", key: Scope(Billing, Read));
+
+/// The end-user bill as CSV: the wholesale export's columns plus the provenance columns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportEndUserBill {
+    pub contract_id: String,
+    pub month: String,
+    pub format: crate::billing::ExportFormat,
+}
+call!(ExportEndUserBill => crate::billing::ExportFile, "billing", "billing.end_user_export.v1", key: Scope(Billing, Read));
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ChildBillView {
+    /// The end-user bill (default).
+    #[default]
+    EndUser,
+    /// No bill at all.
+    None,
+    /// The wholesale bill (rarely: the partner shows its cost).
+    Wholesale,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildBillVisibility {
+    pub child_id: String,
+    pub view: ChildBillView,
+}
+
+/// What a child's own users see of its bills (the partner's owner and admins).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetChildBillVisibility {
+    pub child_id: String,
+    pub view: ChildBillView,
+}
+call!(SetChildBillVisibility => ChildBillVisibility, "billing", "billing.child_bill_view.v1", key: Scope(Billing, Write));
+
+// ---- coupons ------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CouponKind {
+    Amount,
+    Percent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouponInput {
+    pub code: String,
+    pub kind: CouponKind,
+    /// AMOUNT: the amount and its currency.
+    pub amount: Option<String>,
+    pub currency: Option<String>,
+    /// PERCENT: 0–100.
+    pub percent: Option<String>,
+    pub months: u32,
+    pub menus: Vec<String>,
+    pub categories: Vec<String>,
+    pub register_until: Option<DateTime<Utc>>,
+    pub reusable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouponView {
+    pub code: String,
+    pub kind: CouponKind,
+    pub amount: Option<String>,
+    pub currency: Option<String>,
+    pub percent: Option<String>,
+    pub months: u32,
+    pub menus: Vec<String>,
+    pub categories: Vec<String>,
+    pub register_until: Option<DateTime<Utc>>,
+    pub reusable: bool,
+}
+
+/// Defines a coupon (operators).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateCoupon {
+    pub input: CouponInput,
+}
+call!(CreateCoupon => CouponView, "billing", "billing.coupon_create.v1");
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouponRegistrationView {
+    pub contract_id: String,
+    pub coupon: CouponView,
+    pub registered_at: DateTime<Utc>,
+    /// The month after registration.
+    pub first_month: String,
+    pub last_month: String,
+}
+
+/// Registers a code for a contract (its owner): from the next month for the coupon's months.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegisterCoupon {
+    pub contract_id: String,
+    pub code: String,
+}
+call!(RegisterCoupon => CouponRegistrationView, "billing", "billing.coupon_register.v1");
+
+/// The coupons registered by several contracts (DataLoader batch).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListCoupons {
+    pub contract_ids: Vec<String>,
+}
+call!(ListCoupons => Vec<(String, Vec<CouponRegistrationView>)>, "billing", "billing.coupons.v1", key: Scope(Billing, Read));
+
+// ---- tax settings -------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TaxKind {
+    Rate,
+    Exempt,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxSettingView {
+    pub contract_id: String,
+    pub kind: TaxKind,
+    pub percent: Option<String>,
+}
+
+/// Sets a non-JPY contract's tax (operators): a rate, or exempt. Bills not yet fixed follow it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetTaxSetting {
+    pub contract_id: String,
+    /// The contract's currency (`JPY` is refused: the consumption-tax table decides).
+    pub currency: String,
+    pub kind: TaxKind,
+    pub percent: Option<String>,
+}
+call!(SetTaxSetting => TaxSettingView, "billing", "billing.tax_setting_set.v1");
+
+// ---- agencies -----------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgreementView {
+    pub agency_id: String,
+    pub rate_percent: String,
+    pub months_per_referral: Option<u32>,
+}
+
+/// Records an agency contract's agreement (operators). `agency_id: None` only checks the terms,
+/// so the gateway can refuse bad terms before it creates the agency's contract.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetAgreement {
+    pub agency_id: Option<String>,
+    pub rate_percent: String,
+    pub months_per_referral: Option<u32>,
+}
+call!(SetAgreement => AgreementView, "billing", "billing.agreement_set.v1");
+
+/// Records that a direct contract was referred by an agency (operators). `contract_id: None` only
+/// checks that the agency exists, before the contract is created.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetReferral {
+    pub contract_id: Option<String>,
+    pub contract_name: String,
+    pub agency_id: String,
+}
+call!(SetReferral => AgreementView, "billing", "billing.referral_set.v1");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CommissionKind {
+    Commission,
+    Clawback,
+}
+
+/// One referred contract's line: its name and amounts, nothing else of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommissionLineView {
+    pub kind: CommissionKind,
+    pub contract_id: String,
+    pub contract_name: String,
+    pub bill_month: String,
+    pub currency: String,
+    pub base: String,
+    pub commission: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommissionStatementView {
+    pub agency_id: String,
+    pub month: String,
+    pub rate_percent: String,
+    pub lines: Vec<CommissionLineView>,
+    /// (currency, total).
+    pub totals: Vec<(String, String)>,
+}
+
+/// Agencies' statements, newest month first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListCommissions {
+    pub contract_ids: Vec<String>,
+    pub page: PageArgs,
+}
+call!(ListCommissions => Vec<(String, Page<CommissionStatementView>)>, "billing", "billing.commissions.v1", key: Scope(Billing, Read));

@@ -1,0 +1,815 @@
+//! What partners earn and charge, end to end through the GraphQL API and the export route:
+//! price rules and the end-user bill with provenance, coupons, tax settings, agency statements;
+//! embedded (on a clock the test moves) and distributed (over RabbitMQ, PostgreSQL, Redis).
+
+use crate::common;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use common::*;
+use ecl_kernel::ManualClock;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const RECORD: &str =
+    "mutation($e: [UsageEventInput!]!){ recordUsage(events:$e){ id outcome code message } }";
+const BILL: &str = "query($id: ID!, $m: Month!){ contract(id:$id){ bill(month:$m){ status subtotal taxPercent tax total lines{ kind label detail amount } } } }";
+const END_USER_BILL: &str = "query($id: ID!, $m: Month!){ contract(id:$id){ endUserBill(month:$m){ status wholesaleSubtotal subtotal tax total lines{ kind label amount resourceId ruleId ruleKind wholesaleAmount } } } }";
+const SET_RULE: &str = "mutation($p: ID!, $i: PriceRuleInput!){ setPriceRule(partnerId:$p, input:$i){ id kind scope effectiveFrom lastMonth } }";
+const CLOSE: &str = "mutation($m: Month!){ closeMonth(month:$m){ month alreadyClosed } }";
+
+fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()
+}
+
+async fn create(
+    gql: &Gql,
+    token: &str,
+    mutation: &str,
+    parent: Option<&str>,
+    name: &str,
+    login: &str,
+) -> String {
+    let (q, vars) = match parent {
+        Some(p) => (
+            format!(
+                "mutation($p: ID!, $i: ContractInput!){{ {mutation}(parentId:$p, input:$i){{ id }} }}"
+            ),
+            json!({"p": p, "i": contract_input(name, None, login)}),
+        ),
+        None => (
+            format!("mutation($i: ContractInput!){{ {mutation}(input:$i){{ id }} }}"),
+            json!({"i": contract_input(name, None, login)}),
+        ),
+    };
+    let r = gql.q(Some(token), &q, vars).await;
+    r.data()[mutation]["id"].as_str().unwrap().to_string()
+}
+
+async fn tenant(gql: &Gql, token: &str, contract: &str, name: &str) -> String {
+    let r = gql
+        .q(
+            Some(token),
+            "mutation($id: ID!, $n: String!){ createTenant(contractId:$id, input:{name:$n, region:\"jp1\"}){ id } }",
+            json!({"id": contract, "n": name}),
+        )
+        .await;
+    r.data()["createTenant"]["id"].as_str().unwrap().to_string()
+}
+
+/// A resource of `menu`/`plan` running from `start` for `minutes` (or on, when `None`).
+fn run(
+    id: &str,
+    tenant: &str,
+    menu: &str,
+    plan: &str,
+    start: DateTime<Utc>,
+    minutes: Option<i64>,
+) -> Vec<Value> {
+    let mut evs = vec![
+        json!({"id": format!("{id}-start"), "tenantId": tenant, "resourceId": id, "menuCode": menu, "kind": "START", "at": start.to_rfc3339(), "plan": plan}),
+    ];
+    if let Some(m) = minutes {
+        evs.push(json!({"id": format!("{id}-stop"), "tenantId": tenant, "resourceId": id, "menuCode": menu, "kind": "STOP", "at": (start + Duration::minutes(m)).to_rfc3339()}));
+    }
+    evs
+}
+
+/// Records events; metering learns of a new tenant from the tenant service's events, so this
+/// waits (with a deadline) until none is refused as unknown.
+async fn record(gql: &Gql, token: &str, events: Vec<Value>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let r = gql.q(Some(token), RECORD, json!({"e": events})).await;
+        let results = r.data()["recordUsage"].as_array().unwrap().clone();
+        if results
+            .iter()
+            .all(|x| x["outcome"] == "ACCEPTED" || x["outcome"] == "DUPLICATE")
+        {
+            return;
+        }
+        assert!(
+            results.iter().all(|x| x["code"] == "UNKNOWN_TENANT")
+                && std::time::Instant::now() < deadline,
+            "usage refused: {results:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits (with a deadline) until `f` holds of the bill of `contract` for `month`.
+async fn bill_when(
+    gql: &Gql,
+    token: &str,
+    contract: &str,
+    month: &str,
+    f: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let r = gql
+            .q(Some(token), BILL, json!({"id": contract, "m": month}))
+            .await;
+        let b = r.data()["contract"]["bill"].clone();
+        if f(&b) {
+            return b;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "bill never matched: {b}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+async fn end_user_bill(gql: &Gql, token: &str, contract: &str, month: &str) -> Value {
+    let r = gql
+        .q(
+            Some(token),
+            END_USER_BILL,
+            json!({"id": contract, "m": month}),
+        )
+        .await;
+    r.data()["contract"]["endUserBill"].clone()
+}
+
+async fn export(gql: &Gql, token: &str, contract: &str, month: &str, query: &str) -> (u16, String) {
+    let r = gql
+        .http
+        .get(format!(
+            "{}/exports/bills/{contract}/{month}.csv?{query}",
+            gql.base
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+fn charge_lines(b: &Value) -> Vec<Value> {
+    b["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["kind"] == "USAGE")
+        .cloned()
+        .collect()
+}
+
+/// What the partner scenario expects for resources running `minutes` (1000 embedded; 500
+/// distributed, where the month so far may be short).
+struct Expect {
+    minutes: i64,
+    /// compute, volume at wholesale; compute FIXED at 0.2; volume +20 %
+    compute: &'static str,
+    volume: &'static str,
+    fixed: &'static str,
+    marked_up: &'static str,
+    partner_subtotal: &'static str,
+    partner_total: &'static str,
+    c1_wholesale: &'static str,
+    c1: [&'static str; 3],
+    c2: &'static str,
+    margin: &'static str,
+}
+
+const THOUSAND: Expect = Expect {
+    minutes: 1000,
+    compute: "173.612000",
+    volume: "14.881000",
+    fixed: "200.000000",
+    marked_up: "17.857200",
+    // c1 floor(188.493) = 188, c2 14 → 202, tax 20
+    partner_subtotal: "202",
+    partner_total: "222",
+    c1_wholesale: "188",
+    // floor(217.8572) = 217, tax 21, total 238
+    c1: ["217", "21", "238"],
+    c2: "17",
+    margin: "29",
+};
+
+const FIVE_HUNDRED: Expect = Expect {
+    minutes: 500,
+    compute: "86.806000",
+    volume: "7.440500",
+    fixed: "100.000000",
+    marked_up: "8.928600",
+    partner_subtotal: "101",
+    partner_total: "111",
+    c1_wholesale: "94",
+    c1: ["108", "10", "118"],
+    c2: "8",
+    margin: "14",
+};
+
+/// The partner scenario on any platform, in month `m` (the clock's current month): a 20 %
+/// markup on everything for all children, a FIXED price of one plan for one child.
+async fn price_rules_scenario(
+    gql: &Gql,
+    m: &str,
+    start: DateTime<Utc>,
+    tag: &str,
+    x: &Expect,
+) -> (String, String) {
+    let op = gql.operator().await;
+    let partner = create(
+        gql,
+        &op,
+        "createPartnerContract",
+        None,
+        "Reseller",
+        &format!("{tag}-p-owner"),
+    )
+    .await;
+    let other = create(
+        gql,
+        &op,
+        "createPartnerContract",
+        None,
+        "Other reseller",
+        &format!("{tag}-o-owner"),
+    )
+    .await;
+    let p = gql.sign_in(&format!("{tag}-p-owner"), OWNER_PASSWORD).await;
+    let o = gql.sign_in(&format!("{tag}-o-owner"), OWNER_PASSWORD).await;
+    let c1 = create(
+        gql,
+        &p,
+        "createChildContract",
+        Some(&partner),
+        "End user one",
+        &format!("{tag}-c1-owner"),
+    )
+    .await;
+    let c2 = create(
+        gql,
+        &p,
+        "createChildContract",
+        Some(&partner),
+        "End user two",
+        &format!("{tag}-c2-owner"),
+    )
+    .await;
+    let other_child = create(
+        gql,
+        &o,
+        "createChildContract",
+        Some(&other),
+        "Not yours",
+        &format!("{tag}-x-owner"),
+    )
+    .await;
+    let t1 = tenant(gql, &p, &c1, "t1").await;
+    let t2 = tenant(gql, &p, &c2, "t2").await;
+    let mut evs = run("vm1", &t1, "compute", "1CPU-4GB", start, Some(x.minutes));
+    evs.extend(run("vol1", &t1, "volume", "15GB", start, Some(x.minutes)));
+    evs.extend(run("vol2", &t2, "volume", "15GB", start, Some(x.minutes)));
+    record(gql, &op, evs).await;
+    // the partner's wholesale bill: its children's tenants
+    let before = bill_when(gql, &p, &partner, m, |b| {
+        b["subtotal"] == x.partner_subtotal
+    })
+    .await;
+
+    let all = json!({"scope": "ALL", "kind": "MARKUP", "percent": "20", "effectiveFrom": m});
+    let fixed = json!({"childId": c1, "scope": "MENU", "scopeValue": "compute", "kind": "FIXED", "plan": "1CPU-4GB", "unitPrice": "0.2", "effectiveFrom": m});
+    let markup = gql
+        .q(Some(&p), SET_RULE, json!({"p": partner, "i": all}))
+        .await;
+    let markup_id = markup.data()["setPriceRule"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let fix = gql
+        .q(Some(&p), SET_RULE, json!({"p": partner, "i": fixed}))
+        .await;
+    let fixed_id = fix.data()["setPriceRule"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(fix.data()["setPriceRule"]["kind"], "FIXED");
+
+    // bad input: coded, and nothing stored
+    let past = Month::parse(m).unwrap().prev().to_string();
+    for (input, partner_id, code) in [
+        (
+            json!({"scope": "ALL", "kind": "MARKUP", "percent": "100.5", "effectiveFrom": m}),
+            &partner,
+            "INVALID_INPUT",
+        ),
+        (
+            json!({"scope": "ALL", "kind": "DISCOUNT", "percent": "-1", "effectiveFrom": m}),
+            &partner,
+            "INVALID_INPUT",
+        ),
+        (
+            json!({"scope": "ALL", "kind": "MARKUP", "percent": "5", "effectiveFrom": past}),
+            &partner,
+            "INVALID_INPUT",
+        ),
+        (
+            json!({"childId": other_child, "scope": "ALL", "kind": "MARKUP", "percent": "5", "effectiveFrom": m}),
+            &partner,
+            "INVALID_INPUT",
+        ),
+        (
+            json!({"scope": "MENU", "scopeValue": "not-for-resale", "kind": "MARKUP", "percent": "5", "effectiveFrom": m}),
+            &partner,
+            "INVALID_INPUT",
+        ),
+        (
+            json!({"scope": "ALL", "kind": "MARKUP", "percent": "5", "effectiveFrom": m}),
+            &other,
+            "NOT_FOUND",
+        ),
+    ] {
+        let r = gql
+            .q(Some(&p), SET_RULE, json!({"p": partner_id, "i": input}))
+            .await;
+        assert_eq!(r.code(), code, "{input}: {}", r.body);
+    }
+    let rules = gql
+        .q(Some(&p), "query($id: ID!){ contract(id:$id){ priceRules(first: 10){ totalCount edges{ node{ id kind } } } } }", json!({"id": partner}))
+        .await;
+    assert_eq!(rules.data()["contract"]["priceRules"]["totalCount"], 2);
+
+    // c1: compute at the FIXED 0.2, volume at +20 %
+    let eu = end_user_bill(gql, &p, &c1, m).await;
+    assert_eq!(eu["wholesaleSubtotal"], x.c1_wholesale);
+    assert_eq!(
+        [&eu["subtotal"], &eu["tax"], &eu["total"]],
+        x.c1.map(|v| json!(v)).each_ref()
+    );
+    let lines = charge_lines(&eu);
+    let line = |rid: &str| {
+        lines
+            .iter()
+            .find(|l| l["resourceId"] == rid)
+            .unwrap()
+            .clone()
+    };
+    let (vm, vol) = (line("vm1"), line("vol1"));
+    assert_eq!(
+        (&vm["amount"], &vm["wholesaleAmount"]),
+        (&json!(x.fixed), &json!(x.compute))
+    );
+    assert_eq!(
+        (&vm["ruleId"], &vm["ruleKind"]),
+        (&json!(fixed_id), &json!("FIXED"))
+    );
+    assert_eq!(
+        (&vol["amount"], &vol["wholesaleAmount"]),
+        (&json!(x.marked_up), &json!(x.volume))
+    );
+    assert_eq!(
+        (&vol["ruleId"], &vol["ruleKind"]),
+        (&json!(markup_id), &json!("MARKUP"))
+    );
+    // c2: the partner-wide markup only
+    let eu2 = end_user_bill(gql, &p, &c2, m).await;
+    assert_eq!(charge_lines(&eu2)[0]["ruleId"], json!(markup_id));
+    assert_eq!(eu2["subtotal"], x.c2);
+
+    // the partner's own bill is unchanged
+    let after = bill_when(gql, &p, &partner, m, |_| true).await;
+    assert_eq!(after["total"], before["total"]);
+    assert_eq!(after["total"], x.partner_total);
+
+    // the detail CSV at end-user prices, with the provenance columns
+    let (status, csv) = export(gql, &p, &c1, m, "format=detail&price=end-user").await;
+    assert_eq!(status, 200, "{csv}");
+    let mut rows = csv.lines();
+    assert!(
+        rows.next()
+            .unwrap()
+            .ends_with("Price Rule ID,Price Rule Kind,Wholesale Amount")
+    );
+    let vm_row = csv
+        .lines()
+        .find(|r| r.contains("vm1") && r.contains(x.fixed))
+        .expect("compute row");
+    assert!(
+        vm_row.ends_with(&format!("{fixed_id},FIXED,{}", x.compute)),
+        "{vm_row}"
+    );
+    let (status, _) = export(gql, &p, &c1, m, "format=detail&price=retail").await;
+    assert_eq!(status, 400);
+
+    // margins per child
+    let r = gql.q(Some(&p), "query($id: ID!, $m: Month!){ contract(id:$id){ margins(month:$m){ childId wholesale endUser margin } } }", json!({"id": partner, "m": m})).await;
+    let margins = r.data()["contract"]["margins"].as_array().unwrap().clone();
+    let m1 = margins.iter().find(|x| x["childId"] == json!(c1)).unwrap();
+    assert_eq!(
+        (&m1["wholesale"], &m1["endUser"], &m1["margin"]),
+        (&json!(x.c1_wholesale), &json!(x.c1[0]), &json!(x.margin))
+    );
+
+    // the child's owner sees the end-user bill by default; not once the partner hides it
+    let c1_owner = gql
+        .sign_in(&format!("{tag}-c1-owner"), OWNER_PASSWORD)
+        .await;
+    assert_eq!(
+        end_user_bill(gql, &c1_owner, &c1, m).await["total"],
+        x.c1[2]
+    );
+    let r = gql
+        .q(
+            Some(&p),
+            "mutation($c: ID!){ setChildBillVisibility(childId:$c, view: NONE){ view } }",
+            json!({"c": c1}),
+        )
+        .await;
+    assert_eq!(r.data()["setChildBillVisibility"]["view"], "NONE");
+    assert_eq!(end_user_bill(gql, &c1_owner, &c1, m).await, Value::Null);
+    let r = gql
+        .q(
+            Some(&c1_owner),
+            "mutation($c: ID!){ setChildBillVisibility(childId:$c, view: END_USER){ view } }",
+            json!({"c": c1}),
+        )
+        .await;
+    assert_eq!(r.code(), "FORBIDDEN");
+    (partner, c1)
+}
+
+use ecl_billing::rating::Month;
+
+#[actix_rt::test]
+async fn partner_prices_its_children_end_user_bill_with_provenance_and_close_keeps_it() {
+    let clock = ManualClock::default();
+    clock.set(at(2026, 3, 20));
+    let (_app, gql) = spawn_embedded_with_clock(Arc::new(clock.clone())).await;
+    let op = gql.operator().await;
+    // a menu a child may not use, for the "not resellable" refusal
+    let menu = json!({"code": "not-for-resale", "category": "Dedicated", "name": "Dedicated", "unit": "MINUTE", "pattern": "PAYG", "currency": "JPY", "resellable": false, "effectiveFrom": "2026-01", "plans": [{"plan": "p", "unitPrice": "1"}]});
+    let r = gql
+        .q(
+            Some(&op),
+            "mutation($i: MenuInput!){ upsertMenu(input:$i){ code } }",
+            json!({"i": menu}),
+        )
+        .await;
+    r.data();
+    let (partner, c1) = price_rules_scenario(&gql, "2026-03", at(2026, 3, 1), "e", &THOUSAND).await;
+
+    // a rule set in April does not touch March; March closed keeps its end-user bill
+    clock.set(at(2026, 4, 2));
+    let p = gql.sign_in("e-p-owner", OWNER_PASSWORD).await;
+    let op = gql.operator().await;
+    let r = gql.q(Some(&p), SET_RULE, json!({"p": partner, "i": {"scope": "ALL", "kind": "MARKUP", "percent": "50", "effectiveFrom": "2026-04"}})).await;
+    r.data();
+    let r = gql.q(Some(&op), CLOSE, json!({"m": "2026-03"})).await;
+    assert_eq!(r.data()["closeMonth"]["alreadyClosed"], false);
+    let fixed = end_user_bill(&gql, &p, &c1, "2026-03").await;
+    assert_eq!(fixed["status"], "FIXED");
+    assert_eq!(fixed["total"], "238");
+    // the older ALL rule ended the month before the new one
+    let rules = gql
+        .q(Some(&p), "query($id: ID!){ contract(id:$id){ priceRules(first: 10){ edges{ node{ scope effectiveFrom lastMonth } } } } }", json!({"id": partner}))
+        .await;
+    let ends: Vec<Value> = rules.data()["contract"]["priceRules"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["node"]["scope"] == "ALL")
+        .map(|e| e["node"]["lastMonth"].clone())
+        .collect();
+    assert_eq!(ends, [Value::Null, json!("2026-03")]);
+}
+
+#[actix_rt::test]
+async fn a_coupon_registered_in_march_applies_from_april_for_its_months_only() {
+    let clock = ManualClock::default();
+    clock.set(at(2026, 3, 10));
+    let (_app, gql) = spawn_embedded_with_clock(Arc::new(clock.clone())).await;
+    let op = gql.operator().await;
+    let d = create(
+        &gql,
+        &op,
+        "createDirectContract",
+        None,
+        "Coupon Co",
+        "cp-owner",
+    )
+    .await;
+    let owner = gql.sign_in("cp-owner", OWNER_PASSWORD).await;
+    let t = tenant(&gql, &owner, &d, "t").await;
+    // compute runs all along: capped at 7000 a month
+    record(
+        &gql,
+        &op,
+        run("vm", &t, "compute", "1CPU-4GB", at(2026, 3, 1), None),
+    )
+    .await;
+    const CREATE: &str =
+        "mutation($i: CouponInput!){ createCoupon(input:$i){ code kind percent months } }";
+    let r = gql
+        .q(
+            Some(&op),
+            CREATE,
+            json!({"i": {"code": "APRIL10PCT26", "kind": "PERCENT", "percent": "10", "months": 1}}),
+        )
+        .await;
+    assert_eq!(r.data()["createCoupon"]["months"], 1);
+    let r = gql.q(Some(&op), CREATE, json!({"i": {"code": "OLDCOUPON001", "kind": "PERCENT", "percent": "5", "months": 1, "registerUntil": at(2026, 3, 1).to_rfc3339()}})).await;
+    r.data();
+    for bad in [
+        json!({"code": "TOOMUCH00001", "kind": "PERCENT", "percent": "101", "months": 1}),
+        json!({"code": "short", "kind": "PERCENT", "percent": "1", "months": 1}),
+    ] {
+        assert_eq!(
+            gql.q(Some(&op), CREATE, json!({"i": bad})).await.code(),
+            "INVALID_INPUT"
+        );
+    }
+    assert_eq!(
+        gql.q(
+            Some(&owner),
+            CREATE,
+            json!({"i": {"code": "MINE00000001", "kind": "PERCENT", "percent": "1", "months": 1}})
+        )
+        .await
+        .code(),
+        "FORBIDDEN"
+    );
+
+    const REGISTER: &str = "mutation($c: ID!, $code: String!){ registerCoupon(contractId:$c, code:$code){ firstMonth lastMonth coupon{ code } } }";
+    for (code, err) in [
+        ("APRIL10PCT2", "INVALID_INPUT"),   // 11 characters
+        ("APRIL10PCT266", "INVALID_INPUT"), // 13
+        ("april10pct26", "INVALID_INPUT"),  // lower case
+        ("UNKNOWN00000", "INVALID_INPUT"),
+        ("OLDCOUPON001", "INVALID_INPUT"), // expired
+    ] {
+        let r = gql
+            .q(Some(&owner), REGISTER, json!({"c": d, "code": code}))
+            .await;
+        assert_eq!(r.code(), err, "{code}");
+    }
+    let r = gql
+        .q(
+            Some(&owner),
+            REGISTER,
+            json!({"c": d, "code": "APRIL10PCT26"}),
+        )
+        .await;
+    let reg = &r.data()["registerCoupon"];
+    assert_eq!(
+        (&reg["firstMonth"], &reg["lastMonth"]),
+        (&json!("2026-04"), &json!("2026-04"))
+    );
+    let r = gql
+        .q(
+            Some(&owner),
+            REGISTER,
+            json!({"c": d, "code": "APRIL10PCT26"}),
+        )
+        .await;
+    assert_eq!(r.code(), "CONFLICT");
+    let r = gql
+        .q(
+            Some(&owner),
+            "query($id: ID!){ contract(id:$id){ coupons{ coupon{ code } firstMonth } } }",
+            json!({"id": d}),
+        )
+        .await;
+    assert_eq!(r.data()["contract"]["coupons"].as_array().unwrap().len(), 1);
+
+    clock.set(at(2026, 6, 2));
+    let op = gql.operator().await;
+    let owner = gql.sign_in("cp-owner", OWNER_PASSWORD).await;
+    for m in ["2026-03", "2026-04", "2026-05"] {
+        gql.q(Some(&op), CLOSE, json!({"m": m})).await.data();
+    }
+    let totals: Vec<(Value, Value)> = {
+        let mut v = Vec::new();
+        for m in ["2026-03", "2026-04", "2026-05"] {
+            let b = bill_when(&gql, &owner, &d, m, |_| true).await;
+            let adj: Vec<Value> = b["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|l| l["kind"] == "ADJUSTMENT")
+                .map(|l| l["amount"].clone())
+                .collect();
+            v.push((json!(adj), b["total"].clone()));
+        }
+        v
+    };
+    assert_eq!(
+        totals,
+        [
+            (json!([]), json!("7700")),
+            // 7000 − 700, tax 10 % of 6300
+            (json!(["-700"]), json!("6930")),
+            (json!([]), json!("7700")),
+        ]
+    );
+}
+
+#[actix_rt::test]
+async fn a_usd_contract_is_taxed_at_its_setting() {
+    let clock = ManualClock::default();
+    clock.set(at(2026, 4, 2));
+    let (_app, gql) = spawn_embedded_with_clock(Arc::new(clock.clone())).await;
+    let op = gql.operator().await;
+    let d = create(
+        &gql,
+        &op,
+        "createDirectContract",
+        None,
+        "Dollar Inc",
+        "usd-owner",
+    )
+    .await;
+    let owner = gql.sign_in("usd-owner", OWNER_PASSWORD).await;
+    let t = tenant(&gql, &owner, &d, "t").await;
+    // a whole March of a 15GB volume: capped at 6.60
+    record(
+        &gql,
+        &op,
+        run("vol", &t, "volume-usd", "15GB", at(2026, 3, 1), None),
+    )
+    .await;
+    let b = bill_when(&gql, &owner, &d, "2026-03", |b| b["subtotal"] == "6.60").await;
+    assert_eq!(
+        (&b["taxPercent"], &b["total"]),
+        (&json!("0"), &json!("6.60"))
+    );
+    const SET: &str = "mutation($c: ID!, $i: TaxSettingInput!){ setTaxSetting(contractId:$c, input:$i){ kind percent } }";
+    for (input, who, code) in [
+        (
+            json!({"currency": "JPY", "kind": "RATE", "percent": "5"}),
+            &op,
+            "INVALID_INPUT",
+        ),
+        (
+            json!({"currency": "USD", "kind": "RATE", "percent": "101"}),
+            &op,
+            "INVALID_INPUT",
+        ),
+        (
+            json!({"currency": "USD", "kind": "RATE", "percent": "5"}),
+            &owner,
+            "FORBIDDEN",
+        ),
+    ] {
+        assert_eq!(
+            gql.q(Some(who), SET, json!({"c": d, "i": input}))
+                .await
+                .code(),
+            code
+        );
+    }
+    let b = bill_when(&gql, &owner, &d, "2026-03", |_| true).await;
+    assert_eq!(b["taxPercent"], "0", "a refused setting changed nothing");
+    let r = gql
+        .q(
+            Some(&op),
+            SET,
+            json!({"c": d, "i": {"currency": "USD", "kind": "RATE", "percent": "7.5"}}),
+        )
+        .await;
+    assert_eq!(r.data()["setTaxSetting"]["percent"], "7.5");
+    // 6.60 × 7.5 % = 0.495 → 0.49
+    let b = bill_when(&gql, &owner, &d, "2026-03", |_| true).await;
+    assert_eq!(
+        (&b["taxPercent"], &b["tax"], &b["total"]),
+        (&json!("7.5"), &json!("0.49"), &json!("7.09"))
+    );
+    gql.q(Some(&op), CLOSE, json!({"m": "2026-03"}))
+        .await
+        .data();
+    let b = bill_when(&gql, &owner, &d, "2026-03", |b| b["status"] == "FIXED").await;
+    assert_eq!(b["total"], "7.09");
+}
+
+#[actix_rt::test]
+async fn an_agency_sees_its_statements_of_two_closed_months_and_nothing_else() {
+    let clock = ManualClock::default();
+    clock.set(at(2026, 1, 5));
+    let (_app, gql) = spawn_embedded_with_clock(Arc::new(clock.clone())).await;
+    let op = gql.operator().await;
+    const AGENCY: &str = "mutation($i: AgencyInput!){ createAgency(input:$i){ contract{ id } agreement{ ratePercent } } }";
+    let bad =
+        json!({"contract": contract_input("Bad agency", None, "bad-ag"), "ratePercent": "120"});
+    assert_eq!(
+        gql.q(Some(&op), AGENCY, json!({"i": bad})).await.code(),
+        "INVALID_INPUT"
+    );
+    let r = gql
+        .q(
+            None,
+            "mutation{ signIn(loginId:\"bad-ag\", password:\"Owner-pass-1\"){ accessToken } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.code(), "UNAUTHENTICATED", "bad terms created no contract");
+    let r = gql.q(Some(&op), AGENCY, json!({"i": {"contract": contract_input("Agency", None, "ag-owner"), "ratePercent": "10"}})).await;
+    let agency = r.data()["createAgency"]["contract"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    const DIRECT: &str =
+        "mutation($i: ContractInput!){ createDirectContract(input:$i){ id name } }";
+    let mut i = contract_input("Referred Co", None, "ref-owner");
+    i["referredBy"] = json!(agency);
+    let r = gql.q(Some(&op), DIRECT, json!({"i": i})).await;
+    let referred = r.data()["createDirectContract"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut i = contract_input("Wrong Co", None, "wrong-owner");
+    i["referredBy"] = json!(referred);
+    assert_eq!(
+        gql.q(Some(&op), DIRECT, json!({"i": i})).await.code(),
+        "INVALID_INPUT"
+    );
+
+    let owner = gql.sign_in("ref-owner", OWNER_PASSWORD).await;
+    let t = tenant(&gql, &owner, &referred, "t").await;
+    // January 173.612 → 173; February 2000 min → 347.224 → 347
+    record(
+        &gql,
+        &op,
+        run("jan", &t, "compute", "1CPU-4GB", at(2026, 1, 1), Some(1000)),
+    )
+    .await;
+    clock.set(at(2026, 2, 10));
+    let op = gql.operator().await;
+    record(
+        &gql,
+        &op,
+        run("feb", &t, "compute", "1CPU-4GB", at(2026, 2, 1), Some(2000)),
+    )
+    .await;
+    clock.set(at(2026, 3, 5));
+    let op = gql.operator().await;
+    for m in ["2026-01", "2026-02"] {
+        gql.q(Some(&op), CLOSE, json!({"m": m})).await.data();
+    }
+    let ag = gql.sign_in("ag-owner", OWNER_PASSWORD).await;
+    let r = gql
+        .q(Some(&ag), "query($id: ID!){ contract(id:$id){ commissions(first: 5){ totalCount edges{ node{ month lines{ kind contractId contractName billMonth base commission } totals{ currency amount } } } } } }", json!({"id": agency}))
+        .await;
+    let c = &r.data()["contract"]["commissions"];
+    assert_eq!(c["totalCount"], 2);
+    let node = |i: usize| c["edges"][i]["node"].clone();
+    assert_eq!(node(0)["month"], "2026-02");
+    assert_eq!(node(0)["lines"][0]["contractName"], "Referred Co");
+    assert_eq!(
+        (
+            &node(0)["lines"][0]["base"],
+            &node(0)["lines"][0]["commission"]
+        ),
+        (&json!("347"), &json!("34"))
+    );
+    assert_eq!(
+        (
+            &node(1)["lines"][0]["base"],
+            &node(1)["lines"][0]["commission"]
+        ),
+        (&json!("173"), &json!("17"))
+    );
+    assert_eq!(node(1)["totals"][0]["amount"], "17");
+    // the agency sees nothing else of the referred contract
+    let r = gql
+        .q(
+            Some(&ag),
+            "query($id: ID!){ contract(id:$id){ id } }",
+            json!({"id": referred}),
+        )
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+    let r = gql
+        .q(
+            Some(&owner),
+            "query($id: ID!){ contract(id:$id){ commissions(first: 5){ totalCount } } }",
+            json!({"id": agency}),
+        )
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+}
+
+#[actix_rt::test]
+async fn distributed_partner_prices_its_children_end_user_bill() {
+    let d = Distributed::start(&[
+        "identity", "contract", "tenant", "metering", "billing", "gateway",
+    ])
+    .await;
+    let gql = d.gateway();
+    let now = Utc::now();
+    let m = Month::containing(now);
+    let op = gql.operator().await;
+    let menu = json!({"code": "not-for-resale", "category": "Dedicated", "name": "Dedicated", "unit": "MINUTE", "pattern": "PAYG", "currency": "JPY", "resellable": false, "effectiveFrom": m.to_string(), "plans": [{"plan": "p", "unitPrice": "1"}]});
+    gql.q(
+        Some(&op),
+        "mutation($i: MenuInput!){ upsertMenu(input:$i){ code } }",
+        json!({"i": menu}),
+    )
+    .await
+    .data();
+    price_rules_scenario(&gql, &m.to_string(), m.start(), "d", &FIVE_HUNDRED).await;
+    d.cleanup().await;
+}
