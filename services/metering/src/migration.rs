@@ -108,6 +108,7 @@ impl MigrationTrait for M0002MonthStarts {
                     .col(text("state"))
                     .primary_key(
                         Index::create()
+                            .name("pk-usage_month_starts")
                             .col("tenant_id")
                             .col("resource_id")
                             .col("menu_code")
