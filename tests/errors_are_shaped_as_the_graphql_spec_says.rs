@@ -214,3 +214,90 @@ async fn a_failed_field_is_null_in_place_and_non_null_failures_move_up() {
     );
     app.stop().await;
 }
+
+/// The bad fields of one error, as `(field, message)` pairs in the order reported.
+fn bad_fields(r: &Resp) -> Vec<String> {
+    let errors = r.body["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "one error for the whole input: {}", r.body);
+    let ext = &errors[0]["extensions"];
+    assert_eq!(ext["code"], "INVALID_INPUT", "{}", r.body);
+    let fields = ext["fields"].as_array().expect("extensions.fields");
+    // The first also as `field`, for clients that read only one.
+    assert_eq!(ext["field"], fields[0]["field"], "{}", r.body);
+    fields
+        .iter()
+        .map(|f| {
+            assert!(!f["message"].as_str().unwrap().is_empty(), "{f}");
+            f["field"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+#[actix_rt::test]
+async fn a_form_with_several_bad_fields_learns_them_all_and_nothing_is_stored() {
+    let (app, gql) = spawn_embedded().await;
+    let op = gql.operator().await;
+    let count = "{ contracts { totalCount } }";
+    let before = gql.q(Some(&op), count, json!({})).await.data()["contracts"]["totalCount"].clone();
+
+    // Five bad fields, two of them the owner's (checked by identity, which owns user rules).
+    let create = "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }";
+    let mut input = contract_input("Five", None, "five-owner");
+    input["name"] = json!("   ");
+    input["externalId"] = json!("not an id!");
+    input["customer"]["contactEmail"] = json!("nope");
+    input["owner"]["email"] = json!("also nope");
+    input["owner"]["password"] = json!("short");
+    let r = gql.q(Some(&op), create, json!({"i": input})).await;
+    assert_eq!(
+        bad_fields(&r),
+        [
+            "name",
+            "externalId",
+            "customer.contactEmail",
+            "owner.email",
+            "owner.password"
+        ]
+    );
+    assert_eq!(r.body["data"], Value::Null, "{}", r.body);
+
+    // Nothing was stored: no contract, and the owner's login id is still free.
+    let after = gql.q(Some(&op), count, json!({})).await.data()["contracts"]["totalCount"].clone();
+    assert_eq!(after, before);
+    let ok = gql
+        .q(
+            Some(&op),
+            create,
+            json!({"i": contract_input("Five", None, "five-owner")}),
+        )
+        .await;
+    let cid = ok.data()["createPartnerContract"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A tenant's two bad fields, at once as well; no tenant made.
+    let r = gql
+        .q(
+            Some(&op),
+            "mutation($c: ID!){ createTenant(contractId:$c, input:{name:\"\", region:\"nowhere\"}){ id } }",
+            json!({"c": cid}),
+        )
+        .await;
+    assert_eq!(bad_fields(&r), ["name", "region"]);
+    let tenants = gql
+        .q(
+            Some(&op),
+            "query($id: ID!){ contract(id:$id){ tenants { totalCount } } }",
+            json!({"id": cid}),
+        )
+        .await;
+    assert_eq!(tenants.data()["contract"]["tenants"]["totalCount"], 0);
+
+    // One bad field is the same shape: a list of one.
+    let mut input = contract_input("One", None, "one-owner");
+    input["customer"]["contactEmail"] = json!("nope");
+    let r = gql.q(Some(&op), create, json!({"i": input})).await;
+    assert_eq!(bad_fields(&r), ["customer.contactEmail"]);
+    app.stop().await;
+}

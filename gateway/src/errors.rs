@@ -1,6 +1,7 @@
-//! AppError → GraphQL error with a stable `extensions.code` (and `field` / `retryAfter` when set).
+//! AppError → GraphQL error with a stable `extensions.code` (and `field` / `fields` /
+//! `retryAfter` when set).
 
-use async_graphql::{Error, ErrorExtensions};
+use async_graphql::{Error, ErrorExtensions, Name, Value};
 use ecl_kernel::AppError;
 
 pub fn gql(e: AppError) -> Error {
@@ -8,6 +9,20 @@ pub fn gql(e: AppError) -> Error {
         ext.set("code", e.code.as_str());
         if let Some(f) = &e.field {
             ext.set("field", f.as_str());
+        }
+        // Every bad field of the input, the first also as `field` for older clients.
+        if !e.fields.is_empty() {
+            let fields = e.fields.iter().map(|f| {
+                Value::Object(
+                    [
+                        (Name::new("field"), Value::from(f.field.as_str())),
+                        (Name::new("message"), Value::from(f.message.as_str())),
+                    ]
+                    .into_iter()
+                    .collect(),
+                )
+            });
+            ext.set("fields", Value::List(fields.collect()));
         }
         if let Some(r) = e.retry_after {
             ext.set("retryAfter", r);

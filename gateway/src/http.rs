@@ -69,19 +69,20 @@ pub fn router(ctx: Ctx, shared: Shared) -> Router {
         .with_state(gw)
 }
 
-/// A request that never ran: its status, its one error and where in the query it is.
-struct Refused(StatusCode, AppError, Option<async_graphql::Pos>);
+/// A request that never ran: its status, its one error (boxed: an error with its field list is
+/// large, and this is the `Err` of every step of a request) and where in the query it is.
+struct Refused(StatusCode, Box<AppError>, Option<async_graphql::Pos>);
 
 impl From<AppError> for Refused {
     fn from(e: AppError) -> Self {
         let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-        Refused(status, e, None)
+        Refused(status, Box::new(e), None)
     }
 }
 
 impl From<errors::AppErrorAt> for Refused {
     fn from(e: errors::AppErrorAt) -> Self {
-        Refused(StatusCode::BAD_REQUEST, e.error, e.at)
+        Refused(StatusCode::BAD_REQUEST, Box::new(e.error), e.at)
     }
 }
 
@@ -89,7 +90,7 @@ impl IntoResponse for Refused {
     fn into_response(self) -> axum::response::Response {
         let Refused(status, e, at) = self;
         let retry_after = e.retry_after;
-        let mut error = errors::request_error(e);
+        let mut error = errors::request_error(*e);
         error.locations.extend(at);
         let body = Body {
             data: None,
@@ -119,7 +120,7 @@ fn parse_body(
     let invalid = |m: String| {
         Refused(
             StatusCode::BAD_REQUEST,
-            AppError::new(ErrorCode::InvalidInput, m),
+            AppError::new(ErrorCode::InvalidInput, m).into(),
             None,
         )
     };
@@ -127,7 +128,7 @@ fn parse_body(
         BytesRejection::FailedToBufferBody(_) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             Refused(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                AppError::new(ErrorCode::InvalidInput, "the request body is too large"),
+                AppError::new(ErrorCode::InvalidInput, "the request body is too large").into(),
                 None,
             )
         }
@@ -142,7 +143,8 @@ fn parse_body(
                 AppError::new(
                     ErrorCode::InvalidInput,
                     "send the request as application/json: {\"query\": …, \"variables\": …}",
-                ),
+                )
+                .into(),
                 None,
             ));
         }

@@ -1,31 +1,166 @@
-//! ECL billing: the pure part of the billing service.
+//! ECL billing: the price list, rating, bills (estimated live, fixed at close) and CSV exports.
 //!
-//! * [`rating`] turns a month of usage of a tenant's resources into charge lines, applying the
-//!   charge patterns and per-menu special rules of the billing guide (seed 003);
-//! * [`bill`] assembles those lines into the bill tree (contract → tenant → service → category →
-//!   resource → plan → usage line) with the rounding and tax rules of seed 002;
-//! * [`csv_export`] renders a bill as the summary, detail and legacy tiered CSV files of seed 002.
+//! Read top-down: the descriptor ([`module`]), then what it routes (the handler table in
+//! `init`), then one file per use case:
 //!
-//! Everything here is deterministic and free of I/O so that the money rules can be pinned by unit
-//! tests; the service/actor layer around it owns storage, time and messaging.
+//! | file | rule |
+//! | --- | --- |
+//! | `price_list.rs` | operators maintain menus; the seeded price list; menus by month; the catalog |
+//! | `read_models.rs` | contracts, tenants and tenant usage months kept from events |
+//! | `visible_contracts.rs` | which contracts a caller may see bills of |
+//! | `estimate.rs` | an unclosed month rated from metering's usage (up to now, or a day) |
+//! | `bills.rs` | a month's bill (fixed once closed, else estimated); the 24-month history |
+//! | `bill_view.rs` | a bill as the API shows it |
+//! | `tenant_usage.rs` | a tenant's part of its contract's bill |
+//! | `close_month.rs` | fixing every bill of a month that is over, once |
+//! | `live_estimates.rs` | telling live subscribers whose estimate moved |
+//! | `exports/` | the summary, detail and legacy CSV files and the `ExportBill` use case |
+//! | `migration.rs`, `entity.rs` | billing's tables |
+//!
+//! The pure parts are free of I/O so the money rules can be pinned by unit tests:
+//! [`rating`] turns a month of usage into charge lines (charge patterns and special rules of
+//! seed 003), [`bill`] assembles them into the bill tree with seed 002's rounding and tax.
 
 pub mod bill;
-pub mod csv_export;
+mod bill_view;
+mod bills;
+mod close_month;
 mod entity;
+mod estimate;
+pub mod exports;
+mod live_estimates;
 pub mod menus;
+mod migration;
+mod price_list;
 pub mod rating;
-pub mod service;
+mod read_models;
+mod tenant_usage;
+mod visible_contracts;
 
-use ecl_runtime::{Module, Need};
+use std::sync::Arc;
+
+use ecl_bus::{Bus, CallCtx, EventRouter, Router};
+use ecl_kernel::{AppError, AppResult, Principal, SharedClock};
+use ecl_proto::{
+    Event,
+    billing::{
+        CloseMonth, ExportBill, GetBills, GetTenantUsage, ListBills, ListMenus, MenuCatalog,
+        UpsertMenu,
+    },
+    contract::ContractChanged,
+    metering::UsageChanged,
+    tenant::TenantChanged,
+};
+use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
+use ecl_store::{Inbox, Outbox};
+use sea_orm::DatabaseConnection;
+
+pub use bills::HISTORY_MONTHS;
+use migration::Migrator;
+use rating::Month;
 
 pub const NAME: &str = "billing";
 
-/// The billing target: [`service`] around the pure code above.
+/// The billing target.
 pub fn module() -> Module {
     Module {
         name: NAME,
         about: "price list, rating, bills, exports",
         needs: &[Need::Store, Need::Bus],
-        init: |ctx| Box::pin(service::init(ctx)),
+        init: |ctx| Box::pin(init(ctx)),
+    }
+}
+
+/// The service state every use case works with.
+pub struct Billing {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) bus: Bus,
+    pub(crate) clock: SharedClock,
+    pub(crate) outbox: Outbox,
+    pub(crate) inbox: Inbox,
+}
+
+async fn init(ctx: Ctx) -> anyhow::Result<Started> {
+    let db = ctx.store(NAME).await?;
+    ecl_store::migrate::<Migrator>(&db, NAME).await?;
+    let outbox = Outbox::start(db.clone(), ctx.bus.clone(), NAME);
+    let inbox = Inbox::start(db.clone(), NAME);
+    let svc = Arc::new(Billing {
+        db: db.clone(),
+        bus: ctx.bus.clone(),
+        clock: ctx.clock.clone(),
+        outbox,
+        inbox: inbox.clone(),
+    });
+    svc.seed().await?;
+    let router = Router::default()
+        .route(|s: Arc<Billing>, ctx, req: UpsertMenu| async move {
+            s.upsert_menu(&ctx, req.menu).await
+        })
+        .route(|s: Arc<Billing>, ctx, req: ListMenus| async move { s.list_menus(&ctx, req).await })
+        .route(|s: Arc<Billing>, ctx, _: MenuCatalog| async move { s.catalog(&ctx).await })
+        .route(|s: Arc<Billing>, ctx, req: GetBills| async move { s.get_bills(&ctx, req).await })
+        .route(|s: Arc<Billing>, ctx, req: ListBills| async move { s.list_bills(&ctx, req).await })
+        .route(|s: Arc<Billing>, ctx, req: GetTenantUsage| async move {
+            s.tenant_usage(&ctx, req).await
+        })
+        .route(|s: Arc<Billing>, ctx, req: CloseMonth| async move {
+            s.close_month(&ctx, &req.month).await
+        })
+        .route(|s: Arc<Billing>, ctx, req: ExportBill| async move { s.export(&ctx, req).await });
+    // Each handler's writes share the inbox's transaction: a redelivered event has no effect
+    // (an old `ContractChanged` redelivered after a newer one would otherwise undo it).
+    let events = EventRouter::default()
+        .on(
+            |s: Arc<Billing>, _ctx, id, ev: ContractChanged| async move {
+                let svc = s.clone();
+                s.inbox
+                    .handle(&id, ContractChanged::TOPIC, |txn| {
+                        Box::pin(async move { svc.on_contract(txn, ev).await })
+                    })
+                    .await?;
+                Ok(())
+            },
+        )
+        .on(|s: Arc<Billing>, _ctx, id, ev: TenantChanged| async move {
+            let svc = s.clone();
+            s.inbox
+                .handle(&id, TenantChanged::TOPIC, |txn| {
+                    Box::pin(async move { svc.on_tenant(txn, ev).await })
+                })
+                .await?;
+            Ok(())
+        })
+        .on(|s: Arc<Billing>, ctx, id, ev: UsageChanged| async move {
+            let svc = s.clone();
+            let hint = ev.clone();
+            s.inbox
+                .handle(&id, UsageChanged::TOPIC, |txn| {
+                    Box::pin(async move { svc.on_usage(txn, ev).await })
+                })
+                .await?;
+            // After the commit, outside the inbox's transaction (it holds an embedded store's
+            // only connection): live estimates are a hint, sent again on the next change.
+            s.announce_estimates(&ctx, &hint).await
+        });
+    ecl_runtime::serve(&ctx.bus, NAME, svc, router, events, Some(&inbox)).await?;
+    Ok(Started {
+        http: None,
+        ready: vec![db_ready(db)],
+    })
+}
+
+/// A month named by a request, or `INVALID_INPUT` on `field`.
+pub(crate) fn month(field: &str, s: &str) -> AppResult<Month> {
+    Month::parse(s).map_err(|e| AppError::invalid(field, format!("{s:?}: {e}")))
+}
+
+impl Billing {
+    pub(crate) fn system(&self, ctx: &CallCtx) -> CallCtx {
+        ctx.as_principal(Principal::system(NAME))
+    }
+
+    pub(crate) fn current_month(&self) -> Month {
+        Month::containing(self.clock.now())
     }
 }

@@ -118,31 +118,51 @@ fn rule(spec: &MenuSpec) -> AppResult<SpecialRule> {
 /// Validates a spec and turns it into the rating engine's menu.
 pub fn to_menu(spec: &MenuSpec) -> AppResult<Menu> {
     let text = |field: &str, v: &str, max: usize| ecl_kernel::validate::text(field, v, max);
-    let code = text("code", &spec.code, 64)?;
-    if !code
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-    {
-        return Err(AppError::invalid(
-            "code",
-            "a menu code is letters, digits, '-', '_' and '.'",
-        ));
-    }
-    Month::parse(&spec.effective_from)
-        .map_err(|e| AppError::invalid("effectiveFrom", e.to_string()))?;
+    // Every field of the menu is checked before answering (the plans after, each on its own).
+    let mut v = ecl_kernel::Validation::new();
+    let code = v.note(text("code", &spec.code, 64).and_then(|code| {
+        if code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        {
+            Ok(code)
+        } else {
+            Err(AppError::invalid(
+                "code",
+                "a menu code is letters, digits, '-', '_' and '.'",
+            ))
+        }
+    }));
+    v.value(
+        Month::parse(&spec.effective_from)
+            .map(|_| ())
+            .map_err(|e| AppError::invalid("effectiveFrom", e.to_string())),
+    );
+    let info = (
+        v.note(text("service", &spec.service, 100)),
+        v.note(text("category", &spec.category, 100)),
+        v.note(text("name", &spec.name, 100)),
+        v.note(parse_currency(&spec.currency)),
+    );
+    let (unit, pattern, rule) = (
+        v.note(unit(&spec.unit)),
+        v.note(pattern(&spec.pattern)),
+        v.note(rule(spec)),
+    );
+    v.finish()?;
     let mut menu = Menu {
         info: MenuInfo {
-            code,
-            service: text("service", &spec.service, 100)?,
-            category: text("category", &spec.category, 100)?,
+            code: code?,
+            service: info.0?,
+            category: info.1?,
             subcategory: spec.subcategory.trim().to_owned(),
-            name: text("name", &spec.name, 100)?,
+            name: info.2?,
             region: spec.region.trim().to_owned(),
-            currency: parse_currency(&spec.currency)?,
+            currency: info.3?,
         },
-        unit: unit(&spec.unit)?,
-        pattern: pattern(&spec.pattern)?,
-        rule: rule(spec)?,
+        unit: unit?,
+        pattern: pattern?,
+        rule: rule?,
         plans: Vec::new(),
     };
     if !menu.rule.allows(menu.pattern) {

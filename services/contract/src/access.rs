@@ -40,6 +40,10 @@ impl<'a> Access<'a> {
 
     /// Operator: everything. Members: their own contract. A partner's managers: also its
     /// children (within their groups). Child users never see the parent or siblings.
+    pub fn is_operator(&self) -> bool {
+        self.who.is_operator()
+    }
+
     pub fn sees(&self, c: &contract::Model) -> bool {
         self.who.is_operator() || self.own(c) || self.child_allowed(c)
     }

@@ -97,7 +97,7 @@ impl Contracts {
         let partner = self
             .visible(access, &g.partner_id)
             .await
-            .map_err(|_| not_found())?;
+            .map_err(|e| e.hidden_as(not_found))?;
         if !access.manages_children_of(&partner) {
             return Err(AppError::forbidden(
                 "only the partner's owner and admins not restricted to groups manage groups",

@@ -10,11 +10,13 @@ mod migration;
 
 use access::Access;
 use ecl_bus::{Bus, CallCtx, EventRouter, Router};
-use ecl_kernel::{AppError, AppResult, ContractId, Principal, Role, SharedClock, validate};
+use ecl_kernel::{
+    AppError, AppResult, ContractId, Principal, Role, SharedClock, Validation, validate,
+};
 use ecl_proto::{
     Event, Page, PageArgs,
     contract::*,
-    identity::{CreateUser, DeleteUser, UserDeleted},
+    identity::{CheckNewUser, CreateUser, DeleteUser, UserDeleted},
     tenant::CountTenants,
 };
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
@@ -140,24 +142,30 @@ fn view(c: &contract::Model, access: &Access) -> ContractView {
     }
 }
 
-/// Validated customer information (company and contact e-mail required; the rest optional).
+/// Validated customer information (company and contact e-mail required; the rest optional),
+/// every bad field at once.
 fn customer_input(c: &Customer) -> AppResult<Customer> {
-    let optional = |field: &str, v: &str, max: usize| -> AppResult<String> {
-        let v = v.trim();
-        if v.chars().count() > max {
-            return Err(AppError::invalid(
-                field,
-                format!("{field} must be at most {max} characters"),
-            ));
-        }
-        Ok(v.to_string())
+    let mut v = Validation::new();
+    let company = v.value(validate::text("customer.company", &c.company, 200));
+    let mut optional = |field: &str, value: &str, max: usize| {
+        let value = value.trim();
+        v.check(
+            field,
+            value.chars().count() <= max,
+            format!("{field} must be at most {max} characters"),
+        );
+        value.to_string()
     };
-    Ok(Customer {
-        company: validate::text("customer.company", &c.company, 200)?,
-        address: optional("customer.address", &c.address, 500)?,
-        contact_name: optional("customer.contactName", &c.contact_name, 200)?,
-        contact_email: validate::email("customer.contactEmail", &c.contact_email)?,
-    })
+    let address = optional("customer.address", &c.address, 500);
+    let contact_name = optional("customer.contactName", &c.contact_name, 200);
+    let customer = Customer {
+        company,
+        address,
+        contact_name,
+        contact_email: v.value(validate::email("customer.contactEmail", &c.contact_email)),
+    };
+    v.finish()?;
+    Ok(customer)
 }
 
 fn external_id_input(v: &str) -> AppResult<Option<String>> {
@@ -214,15 +222,16 @@ impl Contracts {
         }
     }
 
-    pub async fn create(&self, ctx: &CallCtx, req: CreateContract) -> AppResult<ContractView> {
-        let who = &ctx.principal;
-        let access = self.access(who).await?;
-        let name = validate::text("name", &req.name, 200)?;
-        let external_id = external_id_input(req.external_id.as_deref().unwrap_or(""))?;
-        let customer = customer_input(&req.customer)?;
-        let parent = match (req.kind, req.parent_id.as_deref()) {
+    /// The parent a new contract names: a child's active partner the caller manages children of;
+    /// none for partner and direct contracts, which only the operator creates.
+    async fn parent_of(
+        &self,
+        access: &Access<'_>,
+        req: &CreateContract,
+    ) -> AppResult<Option<contract::Model>> {
+        Ok(match (req.kind, req.parent_id.as_deref()) {
             (ContractKind::Child, Some(pid)) => {
-                let parent = self.visible(&access, pid).await?;
+                let parent = self.visible(access, pid).await?;
                 if parent.kind != "PARTNER" {
                     return Err(AppError::invalid(
                         "parentId",
@@ -252,14 +261,38 @@ impl Contracts {
                 ));
             }
             (_, None) => {
-                if !who.is_operator() {
+                if !access.is_operator() {
                     return Err(AppError::forbidden(
                         "only the operator creates partner and direct contracts",
                     ));
                 }
                 None
             }
-        };
+        })
+    }
+
+    pub async fn create(&self, ctx: &CallCtx, req: CreateContract) -> AppResult<ContractView> {
+        let who = &ctx.principal;
+        let access = self.access(who).await?;
+        // Every field is checked before answering, the owner's too (by identity, which owns the
+        // rules for users): a form with several mistakes learns them all at once.
+        let mut v = Validation::new();
+        let name = v.value(validate::text("name", &req.name, 200));
+        let external_id = v.value(external_id_input(req.external_id.as_deref().unwrap_or("")));
+        let customer = v.value(customer_input(&req.customer));
+        let parent = v.value(self.parent_of(&access, &req).await);
+        let system = ctx.as_principal(Principal::system(NAME));
+        if v.has_bad_fields() {
+            let check = CheckNewUser {
+                login_id: req.owner.login_id.clone(),
+                email: req.owner.email.clone(),
+                password: req.owner.password.clone(),
+            };
+            if let Err(e) = self.bus.call(&system, &check).await {
+                v.add(e.within("owner"));
+            }
+        }
+        v.finish()?;
         if let (Some(p), Some(ext)) = (&parent, &external_id) {
             let taken = contract::Entity::find()
                 .filter(contract::Column::ParentId.eq(p.id.clone()))
@@ -276,7 +309,6 @@ impl Contracts {
         let id = ContractId::generate();
         // The owner first: identity validates login id, e-mail and password and may refuse
         // (e.g. login id taken) before anything is stored here.
-        let system = ctx.as_principal(Principal::system(NAME));
         let owner = self
             .bus
             .call(
@@ -290,14 +322,8 @@ impl Contracts {
                 },
             )
             .await
-            .map_err(|e| match e.field.as_deref() {
-                // Point the client at the owner input it sent.
-                Some(f) => AppError {
-                    field: Some(format!("owner.{f}")),
-                    ..e
-                },
-                None => e,
-            })?;
+            // Point the client at the owner input it sent.
+            .map_err(|e| e.within("owner"))?;
 
         let row = contract::ActiveModel {
             id: Set(id.to_string()),
@@ -362,22 +388,36 @@ impl Contracts {
         if c.status == ABOLISHED {
             return Err(AppError::conflict("the contract is abolished"));
         }
+        // Every given field is checked before any is changed.
+        let mut v = Validation::new();
+        let name = req
+            .name
+            .as_deref()
+            .map(|n| v.value(validate::text("name", n, 200)));
+        let ext = req
+            .external_id
+            .as_deref()
+            .map(|e| v.value(external_id_input(e)));
+        let cust = match &req.customer {
+            Some(_) if !access.sees_customer(&c) => {
+                v.add(AppError::forbidden(
+                    "only the owner changes customer information",
+                ));
+                None
+            }
+            Some(cust) => Some(v.value(customer_input(cust))),
+            None => None,
+        };
+        v.finish()?;
         let mut am: contract::ActiveModel = c.clone().into();
-        if let Some(name) = &req.name {
-            let name = validate::text("name", name, 200)?;
+        if let Some(name) = name {
             am.name_lower = Set(name.to_lowercase());
             am.name = Set(name);
         }
-        if let Some(ext) = &req.external_id {
-            am.external_id = Set(external_id_input(ext)?);
+        if let Some(ext) = ext {
+            am.external_id = Set(ext);
         }
-        if let Some(cust) = &req.customer {
-            if !access.sees_customer(&c) {
-                return Err(AppError::forbidden(
-                    "only the owner changes customer information",
-                ));
-            }
-            let cust = customer_input(cust)?;
+        if let Some(cust) = cust {
             am.company = Set(cust.company);
             am.address = Set(cust.address);
             am.contact_name = Set(cust.contact_name);

@@ -9,7 +9,9 @@ use crate::{
 };
 use base64::Engine;
 use ecl_bus::CallCtx;
-use ecl_kernel::{AppError, AppResult, Area, KeyCreator, Principal, Role, Scope, validate};
+use ecl_kernel::{
+    AppError, AppResult, Area, KeyCreator, Principal, Role, Scope, Validation, validate,
+};
 use ecl_proto::{
     Page,
     contract::{ContractStatus, GetContract},
@@ -77,32 +79,35 @@ impl Identity {
     ) -> AppResult<ApiKeyCreated> {
         let who = &ctx.principal;
         let creator = who.user_id().ok_or_else(AppError::unauthenticated)?;
-        let contract_id = req
-            .contract_id
-            .or_else(|| who.contract_id().map(str::to_string))
-            .ok_or_else(|| AppError::invalid("contractId", "say which contract the key is for"))?;
-        let name = validate::text("name", &req.name, 100)?;
+        let mut v = Validation::new();
+        let contract_id = v.value(
+            req.contract_id
+                .or_else(|| who.contract_id().map(str::to_string))
+                .ok_or_else(|| {
+                    AppError::invalid("contractId", "say which contract the key is for")
+                }),
+        );
+        let name = v.value(validate::text("name", &req.name, 100));
         let mut scopes = req.scopes;
         scopes.sort_by_key(|s| s.to_string());
         scopes.dedup();
-        if scopes.is_empty() {
-            return Err(AppError::invalid(
-                "scopes",
-                "give the key at least one scope",
-            ));
-        }
+        v.check(
+            "scopes",
+            !scopes.is_empty(),
+            "give the key at least one scope",
+        );
+        let now = self.clock.now();
+        v.check(
+            "expiresAt",
+            req.expires_at.is_none_or(|e| e > now),
+            "expiresAt must be in the future",
+        );
+        v.finish()?;
         // A key never does more than its creator: no billing scope from one who cannot see
         // bills and usage (the scopes are narrowed again at every use, see `authenticate_key`).
         if !who.may_see_usage() && scopes.iter().any(|s| s.area == Area::Billing) {
             return Err(AppError::forbidden(
                 "you cannot see bills and usage, so your keys cannot have a billing scope",
-            ));
-        }
-        let now = self.clock.now();
-        if req.expires_at.is_some_and(|e| e <= now) {
-            return Err(AppError::invalid(
-                "expiresAt",
-                "expiresAt must be in the future",
             ));
         }
         // Asked with the caller's principal: a contract they cannot see is NOT_FOUND.

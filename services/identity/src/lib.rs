@@ -24,9 +24,9 @@ mod users;
 use ecl_bus::{EventRouter, Router};
 use ecl_kernel::{AppError, AppResult, Role, SharedClock};
 use ecl_proto::identity::{
-    Authenticate, AuthenticateKey, ChangePassword, ConfirmTotp, CreateApiKey, CreateUser,
-    DeleteUser, DisableTotp, EnrollTotp, GetMe, GetUsers, ListApiKeys, ListUsers, RefreshSession,
-    RevokeApiKey, SignIn, SignOut, UpdateUser, UserView, VerifyTfa,
+    Authenticate, AuthenticateKey, ChangePassword, CheckNewUser, ConfirmTotp, CreateApiKey,
+    CreateUser, DeleteUser, DisableTotp, EnrollTotp, GetMe, GetUsers, ListApiKeys, ListUsers,
+    RefreshSession, RevokeApiKey, SignIn, SignOut, UpdateUser, UserView, VerifyTfa,
 };
 use ecl_proto::{Event, contract::ContractChanged};
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
@@ -140,6 +140,9 @@ fn router() -> Router<Identity> {
         .route(
             |s: Arc<Identity>, ctx, req: CreateUser| async move { s.create_user(&ctx, req).await },
         )
+        .route(|_s: Arc<Identity>, _ctx, req: CheckNewUser| async move {
+            users::new_user_fields(&req.login_id, &req.email, &req.password).map(|_| ())
+        })
         .route(|s: Arc<Identity>, ctx, req: DeleteUser| async move {
             s.delete_user(&ctx, &req.user_id).await
         })

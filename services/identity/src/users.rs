@@ -4,7 +4,7 @@
 
 use crate::{ACTIVE, DELETED, Identity, REVOKED, entity::user, password, valid_login_id, view};
 use ecl_bus::CallCtx;
-use ecl_kernel::{AppError, AppResult, Principal, Role, validate};
+use ecl_kernel::{AppError, AppResult, OnUnique, Principal, Role, Validation, validate};
 use ecl_proto::identity::{CreateUser, UserCreated, UserDeleted};
 use ecl_proto::{
     Page,
@@ -55,26 +55,32 @@ impl Identity {
             .authorize_manage(ctx, &cid)
             .await
             .map_err(|e| match e.code {
-                ecl_kernel::ErrorCode::Forbidden => e,
-                _ => AppError::not_found(format!("user {id}")),
+                ecl_kernel::ErrorCode::NotFound => AppError::not_found(format!("user {id}")),
+                _ => e,
             })?;
         let mut am: user::ActiveModel = u.clone().into();
-        if let Some(email) = &req.email {
-            am.email = Set(validate::email("email", email)?);
+        let mut v = Validation::new();
+        let email = req
+            .email
+            .as_deref()
+            .map(|e| v.value(validate::email("email", e)));
+        let was_owner = u.role == Role::Owner.as_str();
+        v.check(
+            "role",
+            !req.role
+                .is_some_and(|r| r == Role::Owner || r == Role::Operator || was_owner),
+            "the owner stays the owner; other users are ADMIN or USER",
+        );
+        v.finish()?;
+        if let Some(email) = email {
+            am.email = Set(email);
         }
-        if let Some(role) = req.role {
-            let was_owner = u.role == Role::Owner.as_str();
-            if role == Role::Owner || role == Role::Operator || was_owner {
-                return Err(AppError::invalid(
-                    "role",
-                    "the owner stays the owner; other users are ADMIN or USER",
-                ));
-            }
-            if role.as_str() != u.role {
-                am.role = Set(role.as_str().into());
-                // Tokens carry the role: make the user sign in again.
-                am.sessions_valid_after = Set(self.clock.now().timestamp() + 1);
-            }
+        if let Some(role) = req.role
+            && role.as_str() != u.role
+        {
+            am.role = Set(role.as_str().into());
+            // Tokens carry the role: make the user sign in again.
+            am.sessions_valid_after = Set(self.clock.now().timestamp() + 1);
         }
         let mut rights_changed = false;
         if let Some(v) = req.can_view_usage
@@ -255,16 +261,24 @@ impl Identity {
             can_view_usage: Set(true),
             created_at: Set(self.clock.now().timestamp_micros()),
         };
-        // Another replica may have won the race: that is fine.
-        if row.insert(&self.db).await.is_ok() {
-            if generated {
-                // Printed once, on the very first start, so the operator can sign in.
-                println!(
-                    "ECL bootstrap: created login id `operator` with password `{password}` (shown once)"
-                );
-            } else {
-                tracing::info!("created the bootstrap operator account");
+        match row.insert(&self.db).await {
+            Ok(_) => {}
+            // Another replica won the race: its operator stands.
+            Err(e)
+                if ecl_kernel::unique_violation(&e)
+                    .is_some_and(|v| v.is_on("users", &["login_id"])) =>
+            {
+                return Ok(());
             }
+            Err(e) => return Err(e.into()),
+        }
+        if generated {
+            // Printed once, on the very first start, so the operator can sign in.
+            println!(
+                "ECL bootstrap: created login id `operator` with password `{password}` (shown once)"
+            );
+        } else {
+            tracing::info!("created the bootstrap operator account");
         }
         Ok(())
     }
@@ -292,16 +306,15 @@ impl Identity {
             }
             self.authorize_manage(ctx, &req.contract_id).await?;
         }
-        let login_id = valid_login_id(&req.login_id)?;
-        let email = validate::email("email", &req.email)?;
-        password::check_policy(&req.password, &login_id)?;
-        if req.role == Role::Operator {
-            return Err(AppError::invalid(
-                "role",
-                "operators cannot be created in a contract",
-            ));
-        }
-        ecl_kernel::ContractId::parse(&req.contract_id)?;
+        let mut v = Validation::new();
+        let (login_id, email) = v.value(new_user_fields(&req.login_id, &req.email, &req.password));
+        v.check(
+            "role",
+            req.role != Role::Operator,
+            "operators cannot be created in a contract",
+        );
+        v.value(ecl_kernel::ContractId::parse(&req.contract_id).map(|_| ()));
+        v.finish()?;
         let row = user::ActiveModel {
             id: Set(ecl_kernel::ids::new_id("usr")),
             contract_id: Set(Some(req.contract_id)),
@@ -321,11 +334,8 @@ impl Identity {
         let u = row
             .insert(&txn)
             .await
-            .map_err(|e| match AppError::from(e) {
-                e if e.code == ecl_kernel::ErrorCode::Conflict => {
-                    AppError::conflict("login id already taken")
-                }
-                e => e,
+            .on_unique("users", &["login_id"], || {
+                AppError::conflict("login id already taken")
             })?;
         let v = view(&u);
         self.outbox
@@ -348,7 +358,7 @@ impl Identity {
                 .ok_or_else(|| AppError::not_found(format!("user {user_id}")))?;
             self.authorize_manage(ctx, &cid)
                 .await
-                .map_err(|_| AppError::not_found(format!("user {user_id}")))?;
+                .map_err(|e| e.hidden_as(|| AppError::not_found(format!("user {user_id}"))))?;
             if u.role == Role::Owner.as_str() {
                 return Err(AppError::conflict("the contract's owner cannot be deleted"));
             }
@@ -420,4 +430,18 @@ impl Identity {
         }
         Ok(())
     }
+}
+
+/// A new user's login id and e-mail, checked with the password policy, all three at once.
+pub(crate) fn new_user_fields(
+    login_id: &str,
+    email: &str,
+    password: &str,
+) -> AppResult<(String, String)> {
+    let mut v = Validation::new();
+    let login = v.value(valid_login_id(login_id));
+    let email = v.value(validate::email("email", email));
+    v.value(password::check_policy(password, login_id.trim()));
+    v.finish()?;
+    Ok((login, email))
 }

@@ -13,7 +13,7 @@ use crate::{
     view,
 };
 use ecl_bus::CallCtx;
-use ecl_kernel::{AppError, AppResult, ContractId, validate};
+use ecl_kernel::{AppError, AppResult, ContractId, Validation, validate};
 use ecl_proto::notification::{Category, NoticeInput, NoticePublished, NoticeView};
 use sea_orm::{
     ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait, sea_query::OnConflict,
@@ -57,25 +57,25 @@ fn ids(
     Ok(out)
 }
 
+/// Every field of the notice, all bad ones reported at once.
 fn validate(input: NoticeInput) -> AppResult<Valid> {
-    let title = validate::text("title", &input.title, 200)?;
-    let body = validate::text("body", &input.body, 20_000)?;
-    let title_ja = optional("titleJa", input.title_ja, 200)?;
-    let body_ja = optional("bodyJa", input.body_ja, 20_000)?;
-    let contract_ids = ids("contractIds", input.contract_ids, |s| {
+    let mut v = Validation::new();
+    let title = v.value(validate::text("title", &input.title, 200));
+    let body = v.value(validate::text("body", &input.body, 20_000));
+    let title_ja = v.value(optional("titleJa", input.title_ja, 200));
+    let body_ja = v.value(optional("bodyJa", input.body_ja, 20_000));
+    let contract_ids = v.value(ids("contractIds", input.contract_ids, |s| {
         ContractId::parse(s).map(|c| c.as_str().to_string())
-    })?;
-    let tenant_ids = ids("tenantIds", input.tenant_ids, |s| {
+    }));
+    let tenant_ids = v.value(ids("tenantIds", input.tenant_ids, |s| {
         ecl_kernel::ids::parse_id("tenantIds", "ten", s)
-    })?;
-    if let (Some(s), Some(e)) = (input.starts_at, input.ends_at)
-        && e < s
-    {
-        return Err(AppError::invalid(
-            "endsAt",
-            "endsAt must not be before startsAt",
-        ));
-    }
+    }));
+    v.check(
+        "endsAt",
+        !matches!((input.starts_at, input.ends_at), (Some(s), Some(e)) if e < s),
+        "endsAt must not be before startsAt",
+    );
+    v.finish()?;
     Ok(Valid {
         category: input.category,
         title,
@@ -279,5 +279,17 @@ mod tests {
             validate(bad).err().unwrap().field.as_deref(),
             Some("endsAt")
         );
+        let mut bad = input();
+        bad.title = "".into();
+        bad.body = "".into();
+        bad.contract_ids = vec!["nope".into()];
+        let fields: Vec<_> = validate(bad)
+            .err()
+            .unwrap()
+            .fields
+            .into_iter()
+            .map(|f| f.field)
+            .collect();
+        assert_eq!(fields, ["title", "body", "contractIds"], "all at once");
     }
 }

@@ -44,7 +44,7 @@ impl Tenants {
         let c = self
             .contract(ctx, &t.contract_id)
             .await
-            .map_err(|_| not_found())?;
+            .map_err(|e| e.hidden_as(not_found))?;
         if !c.managed {
             return Err(AppError::forbidden(
                 "only the tenant contract's owner and admins (or its partner's) manage access",
@@ -74,18 +74,29 @@ impl Tenants {
                 "only users of the tenant's contract or of its partner can be granted access",
             ));
         }
-        if let Some(g) = grant::Entity::find_by_id(key).one(&self.db).await? {
+        if let Some(g) = grant::Entity::find_by_id(key.clone()).one(&self.db).await? {
             return Ok(Some(grant_view(&g))); // idempotent
         }
-        let g = grant::ActiveModel {
+        let inserted = grant::ActiveModel {
             tenant_id: Set(tid),
             user_id: Set(uid),
             contract_id: Set(t.contract_id),
             created_at: Set(self.clock.now().timestamp_micros()),
         }
         .insert(&self.db)
-        .await?;
-        Ok(Some(grant_view(&g)))
+        .await;
+        match inserted {
+            Ok(g) => Ok(Some(grant_view(&g))),
+            // Granted meanwhile by a concurrent request: idempotent too.
+            Err(e)
+                if ecl_kernel::unique_violation(&e)
+                    .is_some_and(|v| v.is_on("tenant_grants", &["tenant_id", "user_id"])) =>
+            {
+                let g = grant::Entity::find_by_id(key).one(&self.db).await?;
+                Ok(g.as_ref().map(grant_view))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Users with access to each tenant: all of them for the tenant's managers, the caller's own

@@ -4,7 +4,7 @@
 //! work in a tenant when granted access (`grants.rs`); tenants sit in workspaces (`workspaces.rs`).
 
 use ecl_bus::{Bus, CallCtx, EventRouter, Router};
-use ecl_kernel::{AppError, AppResult, Principal, SharedClock, validate};
+use ecl_kernel::{AppError, AppResult, Principal, SharedClock, Validation, validate};
 use ecl_proto::{
     Event, Page,
     contract::{ContractChanged, ContractStatus, ContractView, GetContract, GetContracts},
@@ -341,8 +341,10 @@ impl Tenants {
     }
 
     async fn create(&self, ctx: &CallCtx, req: CreateTenant) -> AppResult<TenantView> {
-        let name = validate::text("name", &req.name, 100)?;
-        let region = region(&req.region)?;
+        let mut v = Validation::new();
+        let name = v.value(validate::text("name", &req.name, 100));
+        let region = v.value(region(&req.region));
+        v.finish()?;
         let c = self.contract(ctx, &req.contract_id).await?;
         if !c.managed {
             return Err(AppError::forbidden(
@@ -387,7 +389,7 @@ impl Tenants {
         let c = self
             .contract(ctx, &t.contract_id)
             .await
-            .map_err(|_| AppError::not_found(format!("tenant {id}")))?;
+            .map_err(|e| e.hidden_as(|| AppError::not_found(format!("tenant {id}"))))?;
         if !c.managed {
             return Err(AppError::forbidden(
                 "only the contract's owner and admins (or its partner's) delete tenants",

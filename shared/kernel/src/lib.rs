@@ -7,12 +7,16 @@ pub mod error;
 pub mod ids;
 pub mod principal;
 pub mod telemetry;
+pub mod validation;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use config::{Secret, Settings};
-pub use error::{AppError, AppResult, ErrorCode};
+pub use error::{
+    AppError, AppResult, ErrorCode, FieldError, OnUnique, UniqueViolation, unique_violation,
+};
 pub use ids::ContractId;
 pub use principal::{Area, KeyCreator, KeyUse, Level, Principal, Role, Scope};
+pub use validation::Validation;
 
 /// Validation helpers used by every service's input parsing.
 pub mod validate {

@@ -61,6 +61,16 @@ pub struct CreateUser {
 }
 call!(CreateUser => UserView, "identity", "identity.create_user.v1", key: Scope(Users, Write));
 
+/// [`CreateUser`]'s checks of a new user's login id, e-mail and password, storing nothing: contract
+/// creation asks it when its own fields are bad, so the form learns the owner's mistakes too.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckNewUser {
+    pub login_id: String,
+    pub email: String,
+    pub password: String,
+}
+call!(CheckNewUser => (), "identity", "identity.check_new_user.v1", key: Scope(Users, Write));
+
 /// Removes a user outright; the compensation step when contract creation fails after its owner was
 /// made.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -9,21 +9,28 @@
 
 mod charge;
 mod engine;
+mod error;
 mod menu;
 mod month;
+mod monthly_fixed;
+mod pay_as_you_go;
+mod prorated_daily;
+mod spans;
+mod special_rules;
 mod usage;
 
 pub use charge::{
     ChargeLine, FreeReason, LineKind, ResourceCharge, TenantCharges, TenantLine, amount6,
 };
-pub use engine::{
-    CF_SHARED_CAP_HOURS, FREE_LOGICAL_NETWORKS, GUEST_IMAGE_FLAT_FROM_VMS, RatingError,
-    VPCF_FREE_DAYS, rate_resource, rate_tenant,
-};
+pub use engine::{rate_resource, rate_tenant};
+pub use error::RatingError;
 pub use menu::{
     ChargePattern, CicSpeed, Currency, Menu, MenuInfo, PlanPrice, SpecialRule, SqlServerBasis, Unit,
 };
 pub use month::{Month, MonthError, Period};
+pub use special_rules::{
+    CF_SHARED_CAP_HOURS, FREE_LOGICAL_NETWORKS, GUEST_IMAGE_FLAT_FROM_VMS, VPCF_FREE_DAYS,
+};
 pub use usage::{Resource, UsageInterval};
 
 #[cfg(test)]

@@ -1,0 +1,66 @@
+//! Live estimates: after usage changed, tell `billEstimate` subscribers whose current-month
+//! estimate moved.
+
+use std::collections::BTreeSet;
+
+use ecl_bus::CallCtx;
+use ecl_kernel::AppResult;
+use ecl_proto::{billing as proto, metering::UsageChanged};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::{
+    Billing,
+    entity::{contract, tenant},
+};
+
+impl Billing {
+    /// Tells live `billEstimate` subscribers whose current-month estimate moved: the tenants'
+    /// contracts and, a partner's bill including its children's, their partners. Past months are
+    /// not announced (only the current month is estimated live).
+    pub(crate) async fn announce_estimates(
+        &self,
+        ctx: &CallCtx,
+        ev: &UsageChanged,
+    ) -> AppResult<()> {
+        let current = self.current_month().to_string();
+        let tenant_ids: Vec<String> = ev
+            .tenant_months
+            .iter()
+            .filter(|(_, m)| *m == current)
+            .map(|(t, _)| t.clone())
+            .collect();
+        if tenant_ids.is_empty() {
+            return Ok(());
+        }
+        let owners: BTreeSet<String> = tenant::Entity::find()
+            .filter(tenant::Column::Id.is_in(tenant_ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|t| t.contract_id)
+            .collect();
+        let mut ids = owners.clone();
+        ids.extend(
+            contract::Entity::find()
+                .filter(contract::Column::Id.is_in(owners))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .filter_map(|c| c.parent_id),
+        );
+        if ids.is_empty() {
+            return Ok(());
+        }
+        // Straight to the bus, not the outbox: a lost hint only delays a live estimate, which
+        // the next usage refreshes, and the rows it could guard are not written here.
+        self.bus
+            .publish(
+                &ctx.trace_id,
+                &proto::EstimateChanged {
+                    contract_ids: ids.into_iter().collect(),
+                    month: current,
+                },
+            )
+            .await
+    }
+}

@@ -1,0 +1,136 @@
+//! Billing's read models of contracts, tenants and the months a tenant has usage in, fed by
+//! contract, tenant and metering events (each in the inbox's transaction).
+
+use ecl_kernel::AppResult;
+use ecl_proto::{
+    contract::{ContractChanged, ContractKind, ContractView},
+    metering::UsageChanged,
+    tenant::TenantChanged,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::OnConflict};
+
+use crate::{
+    Billing,
+    entity::{contract, tenant, tenant_month},
+};
+
+impl Billing {
+    pub(crate) async fn on_contract<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        ev: ContractChanged,
+    ) -> AppResult<()> {
+        let c = ev.contract;
+        let kind = match c.kind {
+            ContractKind::Child => "CHILD",
+            ContractKind::Partner => "PARTNER",
+            ContractKind::Direct => "DIRECT",
+        };
+        let row = contract::ActiveModel {
+            id: Set(c.id),
+            kind: Set(kind.into()),
+            parent_id: Set(c.parent_id),
+            external_id: Set(c.external_id),
+        };
+        contract::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(contract::Column::Id)
+                    .update_columns([contract::Column::ExternalId])
+                    .to_owned(),
+            )
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn on_tenant<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        ev: TenantChanged,
+    ) -> AppResult<()> {
+        // Deleted tenants are kept: their months still have bills.
+        let t = ev.tenant;
+        let row = tenant::ActiveModel {
+            id: Set(t.id),
+            contract_id: Set(t.contract_id),
+            name: Set(t.name),
+            region: Set(t.region),
+            workspace_id: Set(t.workspace_id),
+            created_at: Set(t.created_at.timestamp_micros()),
+        };
+        tenant::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(tenant::Column::Id)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn on_usage<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        ev: UsageChanged,
+    ) -> AppResult<()> {
+        let rows: Vec<tenant_month::ActiveModel> = ev
+            .tenant_months
+            .into_iter()
+            .map(|(t, m)| tenant_month::ActiveModel {
+                id: Set(format!("{t}|{m}")),
+                tenant_id: Set(t),
+                month: Set(m),
+            })
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        tenant_month::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::column(tenant_month::Column::Id)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+        Ok(())
+    }
+
+    /// Tells live `billEstimate` subscribers whose current-month estimate moved: the tenants'
+
+    /// Tenants billed to a contract: its own, and for a partner its children's (roll-up).
+    pub(crate) async fn billed_tenants(&self, contract_id: &str) -> AppResult<Vec<tenant::Model>> {
+        let children: Vec<String> = contract::Entity::find()
+            .filter(contract::Column::ParentId.eq(contract_id))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let mut ids = children;
+        ids.insert(0, contract_id.to_string());
+        let mut ts = tenant::Entity::find()
+            .filter(tenant::Column::ContractId.is_in(ids.clone()))
+            .all(&self.db)
+            .await?;
+        // own tenants first, then each child's, each by creation
+        ts.sort_by_key(|t| {
+            (
+                ids.iter().position(|c| *c == t.contract_id),
+                t.created_at,
+                t.id.clone(),
+            )
+        });
+        Ok(ts)
+    }
+
+    pub(crate) fn contract_row(view: &ContractView) -> contract::Model {
+        contract::Model {
+            id: view.id.clone(),
+            kind: format!("{:?}", view.kind).to_uppercase(),
+            parent_id: view.parent_id.clone(),
+            external_id: view.external_id.clone(),
+        }
+    }
+}
