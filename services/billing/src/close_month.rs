@@ -14,6 +14,7 @@ use crate::{
     Billing,
     bill::BillStatus,
     entity::{closed_month, contract, fixed_bill, tenant},
+    estimate::USAGE_BATCH,
     month,
 };
 
@@ -56,7 +57,9 @@ impl Billing {
             .order_by_asc(tenant::Column::Id)
             .all(&self.db)
             .await?;
-        let charges = self.rate(ctx, &tenants, m, self.clock.now()).await?;
+        let charges = self
+            .rate(ctx, &tenants, m, self.clock.now(), USAGE_BATCH)
+            .await?;
         let contracts = contract::Entity::find().all(&self.db).await?;
         let parent_of: HashMap<&str, Option<&str>> = contracts
             .iter()

@@ -25,33 +25,31 @@ use crate::{
 
 /// Tenants per `GetUsage` request when a whole month is rated: small enough that a reply stays
 /// far below the broker's message size limit (16 MiB) for tenants of a few thousand resources.
-const USAGE_BATCH: usize = 5;
+pub(crate) const USAGE_BATCH: usize = 5;
+/// Tenants per `GetUsage` request for the bills a query asks for (a DataLoader batch of
+/// contracts): one request for the whole batch in practice.
+pub(crate) const USAGE_BATCH_READ: usize = 1_000;
 /// `GetUsage` requests in flight while rating a month (metering reads while billing rates).
 const USAGE_IN_FLIGHT: usize = 4;
 
 impl Billing {
-    /// Rates tenants for a month: one `GetUsage` request per batch of tenants.
+    /// Rates tenants for a month: one `GetUsage` request per `per_request` tenants, the month's
+    /// price list from the process's cache.
     pub(crate) async fn rate(
         &self,
         ctx: &CallCtx,
         tenants: &[tenant::Model],
         m: Month,
         until: DateTime<chrono::Utc>,
+        per_request: usize,
     ) -> AppResult<HashMap<String, TenantCharges>> {
-        let menus_rows = self.menus_in(m).await?;
-        let order: HashMap<String, i64> = menus_rows
-            .iter()
-            .map(|(r, _)| (r.code.clone(), r.seq))
-            .collect();
-        let menus: Vec<Menu> = menus_rows
-            .iter()
-            .map(|(_, s)| menus::to_menu(s))
-            .collect::<AppResult<_>>()?;
+        let prices = self.prices_in(m).await?;
+        let (order, menus) = (&prices.order, &prices.menus);
         let period = Period::until(m, until);
         let mut out = HashMap::new();
         let sys = self.system(ctx);
         let requests: Vec<_> = tenants
-            .chunks(USAGE_BATCH)
+            .chunks(per_request.max(1))
             .map(|chunk| {
                 let req = GetUsage {
                     tenant_ids: chunk.iter().map(|t| t.id.clone()).collect(),
@@ -83,7 +81,7 @@ impl Billing {
                         &b.id,
                     ))
                 });
-                let charges = rate_tenant(&menus, &resources, &period).map_err(|e| {
+                let charges = rate_tenant(menus, &resources, &period).map_err(|e| {
                     tracing::error!(tenant = %tenant_id, "rating failed: {e}");
                     AppError::conflict(format!("usage of tenant {tenant_id} cannot be rated: {e}"))
                 })?;
@@ -153,7 +151,7 @@ impl Billing {
         let end_of_day = m.start() + chrono::Duration::days(i64::from(day));
         let until = Ord::min(end_of_day, self.clock.now());
         let tenants = self.billed_tenants(&c.id).await?;
-        let charges = self.rate(ctx, &tenants, m, until).await?;
+        let charges = self.rate(ctx, &tenants, m, until, USAGE_BATCH_READ).await?;
         self.build(
             &Self::contract_row(c),
             &tenants,

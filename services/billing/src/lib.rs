@@ -45,7 +45,7 @@ use ecl_proto::{
     Event,
     billing::{
         CloseMonth, ExportBill, GetBills, GetTenantUsage, ListBills, ListMenus, MenuCatalog,
-        UpsertMenu,
+        MenuChanged, UpsertMenu,
     },
     contract::ContractChanged,
     metering::UsageChanged,
@@ -78,6 +78,9 @@ pub struct Billing {
     pub(crate) clock: SharedClock,
     pub(crate) outbox: Outbox,
     pub(crate) inbox: Inbox,
+    /// Parsed price lists by month (`price_list::prices_in`).
+    pub(crate) prices:
+        parking_lot::RwLock<std::collections::HashMap<String, Arc<price_list::MonthPrices>>>,
 }
 
 async fn init(ctx: Ctx) -> anyhow::Result<Started> {
@@ -91,6 +94,7 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
         clock: ctx.clock.clone(),
         outbox,
         inbox: inbox.clone(),
+        prices: Default::default(),
     });
     svc.seed().await?;
     let router = Router::default()
@@ -142,6 +146,11 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
             // After the commit, outside the inbox's transaction (it holds an embedded store's
             // only connection): live estimates are a hint, sent again on the next change.
             s.announce_estimates(&ctx, &hint).await
+        })
+        // Changes no stored state (drops this replica's parsed price lists): nothing to record.
+        .on(|s: Arc<Billing>, _ctx, _id, _ev: MenuChanged| async move {
+            s.forget_prices();
+            Ok(())
         });
     ecl_runtime::serve(&ctx.bus, NAME, svc, router, events, Some(&inbox)).await?;
     Ok(Started {
