@@ -19,8 +19,7 @@ use crate::{
     Billing,
     bill::{Bill, BillHeader, BillStatus, ContractInfo, TaxRule, TenantInfo},
     entity::{contract, tenant},
-    menus,
-    rating::{Currency, Menu, Month, Period, Resource, TenantCharges, UsageInterval, rate_tenant},
+    rating::{Currency, Month, Period, Resource, TenantCharges, UsageInterval, rate_tenant},
 };
 
 /// Tenants per `GetUsage` request when a whole month is rated: small enough that a reply stays
