@@ -99,8 +99,6 @@ impl Billing {
         Ok(())
     }
 
-    /// Tells live `billEstimate` subscribers whose current-month estimate moved: the tenants'
-
     /// Tenants billed to a contract: its own, and for a partner its children's (roll-up).
     pub(crate) async fn billed_tenants(&self, contract_id: &str) -> AppResult<Vec<tenant::Model>> {
         let mut of = self.billed_tenants_of(&[contract_id.to_string()]).await?;
