@@ -154,9 +154,9 @@ pub(crate) async fn follow<C: ConnectionTrait>(
             });
             let mut q = usage_event::Entity::find().filter(
                 Expr::tuple([
-                    Expr::col(usage_event::Column::TenantId).into(),
-                    Expr::col(usage_event::Column::ResourceId).into(),
-                    Expr::col(usage_event::Column::MenuCode).into(),
+                    Expr::col(usage_event::Column::TenantId),
+                    Expr::col(usage_event::Column::ResourceId),
+                    Expr::col(usage_event::Column::MenuCode),
                 ])
                 .in_tuples(tuples),
             );
