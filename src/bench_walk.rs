@@ -38,8 +38,17 @@ pub struct WalkArgs {
     /// Skip the distributed topology.
     #[arg(long)]
     embedded_only: bool,
+    /// Also measure a peer over the same tree, in the same run (`postgraphile`: PostGraphile 5
+    /// over PostgreSQL on `--pg-url`, installed from npm by `scripts/peer-postgraphile/run`).
+    #[arg(long, value_enum)]
+    peer: Option<PeerKind>,
     #[command(flatten)]
     servers: crate::bench_topology::Servers,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum PeerKind {
+    Postgraphile,
 }
 
 pub(crate) const PASSWORD: &str = "Walk-bench-pass-1";
@@ -86,7 +95,7 @@ pub async fn run(args: WalkArgs) -> anyhow::Result<()> {
     let tree = fetch_tree(&http, &url, &owner, &partner).await?;
 
     // The floor, over the very data the platform holds, served the same way (HTTP on 127.0.0.1).
-    let floor = floor::serve(tree).await?;
+    let floor = floor::serve(tree.clone()).await?;
     let floor_url = format!("http://{floor}/graphql");
     let platform_answer = walk(&http, &url, &owner, &partner).await?;
     let floor_answer = walk(&http, &floor_url, "", &partner).await?;
@@ -94,16 +103,53 @@ pub async fn run(args: WalkArgs) -> anyhow::Result<()> {
         platform_answer.0["data"] == floor_answer.0["data"],
         "the floor's answer differs from the platform's"
     );
+    let walk_body = json!({"query": WALK, "variables": {"id": partner}});
     rows.push(Row {
         name: "floor (plain async-graphql, in memory)",
-        one: phase(&http, &floor_url, "", &partner, 1, args.seconds).await?,
-        many: phase(&http, &floor_url, "", &partner, args.clients, args.seconds).await?,
+        one: phase(&http, &floor_url, "", &walk_body, 1, args.seconds).await?,
+        many: phase(
+            &http,
+            &floor_url,
+            "",
+            &walk_body,
+            args.clients,
+            args.seconds,
+        )
+        .await?,
         bus_requests: None,
     });
+    if let Some(PeerKind::Postgraphile) = args.peer {
+        let peer = crate::bench_peer::Peer::start(&args.servers.pg_url, &tree).await?;
+        let measured = async {
+            let body = json!({"query": crate::bench_peer::WALK, "variables": {"id": partner}});
+            let answer = gql(
+                &http,
+                &peer.url,
+                "",
+                crate::bench_peer::WALK,
+                body["variables"].clone(),
+            )
+            .await?;
+            ensure!(
+                answer["data"]["contractByRowId"] == floor_answer.0["data"]["contract"],
+                "the peer's answer differs from the platform's"
+            );
+            anyhow::Ok(Row {
+                name: "peer (PostGraphile 5, PostgreSQL)",
+                one: phase(&http, &peer.url, "", &body, 1, args.seconds).await?,
+                many: phase(&http, &peer.url, "", &body, args.clients, args.seconds).await?,
+                bus_requests: None,
+            })
+        }
+        .await;
+        rss.extend(peer.peak_rss().await);
+        peer.stop().await;
+        rows.push(measured?);
+    }
     rows.push(Row {
         name: "embedded (all, SQLite, in-process bus)",
-        one: phase(&http, &url, &owner, &partner, 1, args.seconds).await?,
-        many: phase(&http, &url, &owner, &partner, args.clients, args.seconds).await?,
+        one: phase(&http, &url, &owner, &walk_body, 1, args.seconds).await?,
+        many: phase(&http, &url, &owner, &walk_body, args.clients, args.seconds).await?,
         bus_requests: platform_answer.1,
     });
     app.stop().await;
@@ -126,10 +172,11 @@ pub async fn run(args: WalkArgs) -> anyhow::Result<()> {
             let url = format!("http://{}/graphql", d.addr("gateway"));
             let (partner, owner) = seed(&http, &url, &args, "distributed").await?;
             let answer = walk(&http, &url, &owner, &partner).await?;
+            let body = json!({"query": WALK, "variables": {"id": partner}});
             anyhow::Ok(Row {
                 name: "distributed (RabbitMQ, PostgreSQL, Redis)",
-                one: phase(&http, &url, &owner, &partner, 1, args.seconds).await?,
-                many: phase(&http, &url, &owner, &partner, args.clients, args.seconds).await?,
+                one: phase(&http, &url, &owner, &body, 1, args.seconds).await?,
+                many: phase(&http, &url, &owner, &body, args.clients, args.seconds).await?,
                 bus_requests: answer.1,
             })
         }
@@ -192,9 +239,10 @@ fn report(args: &WalkArgs, rows: &[Row], rss: &[(String, Option<u64>)]) {
             .join(", ")
     );
     let floor = &rows[0];
+    let row = |prefix: &str| rows.iter().find(|r| r.name.starts_with(prefix));
     // Levels resolved through the bus: contract, children, and tenants + users (siblings).
     let levels = 3.0;
-    if let Some(e) = rows.get(1) {
+    if let Some(e) = row("embedded") {
         println!(
             "aim: bus requests per query = one per fan-out field (contract, children, tenants, users = 4): embedded {}",
             e.bus_requests.map(|n| n.to_string()).unwrap_or_default()
@@ -205,13 +253,24 @@ fn report(args: &WalkArgs, rows: &[Row], rss: &[(String, Option<u64>)]) {
             e.many.qps / floor.many.qps * 100.0
         );
     }
-    if let Some(d) = rows.get(2) {
+    if let Some(d) = row("distributed") {
         println!(
             "aim: distributed p50 at 1 client ≤ floor p50 + 1 ms per level ({levels} levels: ≤ {:.2} ms): {:.2} ms (bus requests {})",
             floor.one.p50_ms + levels,
             d.one.p50_ms,
             d.bus_requests.map(|n| n.to_string()).unwrap_or_default()
         );
+    }
+    if let Some(p) = row("peer") {
+        for r in rows.iter().filter(|r| r.bus_requests.is_some()) {
+            println!(
+                "aim: {} ≥ 1.5× the peer's q/s: {:.2}× at 1 client, {:.2}× at {}",
+                r.name.split(' ').next().unwrap_or(""),
+                r.one.qps / p.one.qps,
+                r.many.qps / p.many.qps,
+                args.clients
+            );
+        }
     }
     println!("peak RSS per process:");
     for (what, kb) in rss {
@@ -269,18 +328,16 @@ async fn walk(
     Ok((v, n))
 }
 
-/// `clients` run the walk back to back for `seconds` (after a short warm-up).
+/// `clients` run the GraphQL request `body` back to back for `seconds` (after a short warm-up).
 async fn phase(
     http: &reqwest::Client,
     url: &str,
     token: &str,
-    partner: &str,
+    body: &Value,
     clients: usize,
     seconds: u64,
 ) -> anyhow::Result<Phase> {
-    let body = Arc::new(serde_json::to_vec(
-        &json!({"query": WALK, "variables": {"id": partner}}),
-    )?);
+    let body = Arc::new(serde_json::to_vec(body)?);
     let one = {
         let (http, url, token, body) = (
             http.clone(),
@@ -301,7 +358,7 @@ async fn phase(
                 let bytes = req.send().await?.bytes().await?;
                 // A cheap check, so the client's JSON parsing does not weigh on the figures.
                 ensure!(
-                    bytes.starts_with(b"{\"data\":{\"contract\":{")
+                    bytes.starts_with(b"{\"data\":{\"contract")
                         && !bytes.windows(9).any(|w| w == b"\"errors\":"),
                     "walk failed: {}",
                     String::from_utf8_lossy(&bytes[..bytes.len().min(500)])
@@ -539,7 +596,7 @@ pub(crate) async fn delete_namespace(url: &str, ns: &str) {
 
 /// The floor: the walk answered by a plain async-graphql schema over the tree held in memory —
 /// no bus, no services, no database, no DataLoader, no authentication.
-mod floor {
+pub(crate) mod floor {
     use async_graphql::{
         Context, EmptyMutation, EmptySubscription, ID, Object, Schema, SimpleObject,
     };
@@ -555,7 +612,7 @@ mod floor {
         pub users: Vec<(String, String)>,
     }
 
-    #[derive(Default)]
+    #[derive(Default, Clone)]
     pub struct Tree {
         pub root: Node,
         pub children: Vec<Node>,

@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod bench_notify;
+pub mod bench_peer;
 pub mod bench_sla;
 pub mod bench_topology;
 pub mod bench_walk;

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use ecl::bench::Echo;
 use ecl_bus::{
-    Bus, CallCtx, EventEnvelope, EventHandler, RequestEnvelope, RequestHandler, Transport,
+    Bus, CallCtx, EventEnvelope, EventHandler, Reply, RequestEnvelope, RequestHandler, Transport,
 };
 use ecl_kernel::{AppError, ErrorCode, Principal};
 use std::{
@@ -24,9 +24,9 @@ struct Counting(AtomicUsize);
 
 #[async_trait]
 impl RequestHandler for Counting {
-    async fn handle(&self, req: RequestEnvelope) -> Result<Bytes, AppError> {
+    async fn handle(&self, req: RequestEnvelope) -> Result<Reply, AppError> {
         self.0.fetch_add(1, Ordering::SeqCst);
-        Ok(req.body)
+        Ok(Reply::new(req.body))
     }
 }
 
@@ -111,12 +111,12 @@ async fn amqp_competing_consumers_share_the_work_and_errors_travel() {
     struct Refuse;
     #[async_trait]
     impl RequestHandler for Refuse {
-        async fn handle(&self, _: RequestEnvelope) -> Result<Bytes, AppError> {
+        async fn handle(&self, _: RequestEnvelope) -> Result<Reply, AppError> {
             Err(AppError::invalid("x", "bad x"))
         }
     }
     a.serve("nobody", Arc::new(Refuse)).await.unwrap();
-    #[derive(serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, serde::Serialize, serde::Deserialize)]
     struct Ping;
     ecl_proto::call!(Ping => (), "nobody", "nobody.ping.v1");
     let e = client.call(&ctx(2000), &Ping).await.unwrap_err();

@@ -19,24 +19,22 @@ use crate::{
     Billing,
     bill::{Bill, BillHeader, BillStatus, ContractInfo, TenantInfo},
     entity::{contract, tenant},
-    menus,
     rating::{Currency, Menu, Month, Period, Resource, TenantCharges, UsageInterval, rate_tenant},
 };
 
 /// Tenants per `GetUsage` request when a whole month is rated: small enough that a reply stays
 /// far below the broker's message size limit (16 MiB) for tenants of a few thousand resources.
-const USAGE_BATCH: usize = 5;
+pub(crate) const USAGE_BATCH: usize = 5;
+/// Tenants per `GetUsage` request for the bills a query asks for (a DataLoader batch of
+/// contracts): one request for the whole batch in practice.
+pub(crate) const USAGE_BATCH_READ: usize = 1_000;
 /// `GetUsage` requests in flight while rating a month (metering reads while billing rates).
 const USAGE_IN_FLIGHT: usize = 4;
 
 impl Billing {
     /// The price list in force in a month, in price-list order.
     pub(crate) async fn price_list(&self, m: Month) -> AppResult<Vec<Menu>> {
-        self.menus_in(m)
-            .await?
-            .iter()
-            .map(|(_, s)| menus::to_menu(s))
-            .collect()
+        Ok(self.prices_in(m).await?.menus.clone())
     }
 
     /// The month's usage of tenants, as rating takes it: one `GetUsage` request per batch of
@@ -59,12 +57,8 @@ impl Billing {
         m: Month,
         batch: usize,
     ) -> AppResult<HashMap<String, Vec<Resource>>> {
-        let order: HashMap<String, i64> = self
-            .menus_in(m)
-            .await?
-            .iter()
-            .map(|(r, _)| (r.code.clone(), r.seq))
-            .collect();
+        // The process's cached price list gives the bill order (no price-list read per call).
+        let order: HashMap<String, i64> = self.prices_in(m).await?.order.clone();
         let mut out = HashMap::new();
         let sys = self.system(ctx);
         let requests: Vec<_> = tenants

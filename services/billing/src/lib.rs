@@ -50,7 +50,7 @@ use ecl_proto::{
     Event,
     billing::{
         CloseMonth, ExportBill, GetBills, GetTenantUsage, ListBills, ListMenus, MenuCatalog,
-        UpsertMenu,
+        MenuChanged, UpsertMenu,
     },
     contract::ContractChanged,
     metering::UsageChanged,
@@ -86,6 +86,9 @@ pub struct Billing {
     pub(crate) inbox: Inbox,
     /// A FIXED bill is due at the end of the month this many months after its own.
     pub(crate) payment_due_months: u32,
+    /// Parsed price lists by month (`price_list::prices_in`).
+    pub(crate) prices:
+        parking_lot::RwLock<std::collections::HashMap<String, Arc<price_list::MonthPrices>>>,
 }
 
 async fn init(ctx: Ctx) -> anyhow::Result<Started> {
@@ -100,6 +103,7 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
         outbox,
         inbox: inbox.clone(),
         payment_due_months: ctx.settings.payment_due_months,
+        prices: Default::default(),
     });
     svc.seed().await?;
     let router = Router::default()
@@ -170,6 +174,11 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
             // After the commit, outside the inbox's transaction (it holds an embedded store's
             // only connection): live estimates are a hint, sent again on the next change.
             s.announce_estimates(&ctx, &hint).await
+        })
+        // Changes no stored state (drops this replica's parsed price lists): nothing to record.
+        .on(|s: Arc<Billing>, _ctx, _id, _ev: MenuChanged| async move {
+            s.forget_prices();
+            Ok(())
         });
     ecl_runtime::serve(&ctx.bus, NAME, svc, router, events, Some(&inbox)).await?;
     Ok(Started {

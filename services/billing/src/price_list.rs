@@ -14,7 +14,20 @@ use sea_orm::{
     ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait, sea_query::OnConflict,
 };
 
-use crate::{Billing, NAME, entity::menu, menus, month, rating::Month};
+use crate::{
+    Billing, NAME,
+    entity::menu,
+    menus, month,
+    rating::{Menu, Month},
+};
+use std::{collections::HashMap, sync::Arc};
+
+/// One month's price list as rating uses it.
+pub(crate) struct MonthPrices {
+    /// Menu code → its place in the price list (the order of a bill's lines).
+    pub(crate) order: HashMap<String, i64>,
+    pub(crate) menus: Vec<Menu>,
+}
 
 impl Billing {
     pub(crate) async fn seed(&self) -> AppResult<()> {
@@ -94,10 +107,36 @@ impl Billing {
                 },
             )
             .await?;
+        self.forget_prices();
         Ok(MenuView {
             spec,
             updated_at: now,
         })
+    }
+
+    /// The menus in force in `m`, ready to rate with, and their price-list order: parsed once per
+    /// month and kept in this process until the price list changes (`MenuChanged`, from this
+    /// replica or another), so rating a batch of bills reads the price list at most once.
+    pub(crate) async fn prices_in(&self, m: Month) -> AppResult<Arc<MonthPrices>> {
+        let key = m.to_string();
+        if let Some(p) = self.prices.read().get(&key) {
+            return Ok(p.clone());
+        }
+        let rows = self.menus_in(m).await?;
+        let prices = Arc::new(MonthPrices {
+            order: rows.iter().map(|(r, _)| (r.code.clone(), r.seq)).collect(),
+            menus: rows
+                .iter()
+                .map(|(_, s)| menus::to_menu(s))
+                .collect::<AppResult<_>>()?,
+        });
+        self.prices.write().insert(key, prices.clone());
+        Ok(prices)
+    }
+
+    /// Forgets the parsed price lists (a menu changed).
+    pub(crate) fn forget_prices(&self) {
+        self.prices.write().clear();
     }
 
     /// Every stored version, parsed, in price-list order.

@@ -1,6 +1,8 @@
 //! Billing's read models of contracts, tenants and the months a tenant has usage in, fed by
 //! contract, tenant and metering events (each in the inbox's transaction).
 
+use std::collections::HashMap;
+
 use ecl_kernel::AppResult;
 use ecl_proto::{
     contract::{ContractChanged, ContractKind, ContractView},
@@ -99,28 +101,52 @@ impl Billing {
 
     /// Tenants billed to a contract: its own, and for a partner its children's (roll-up).
     pub(crate) async fn billed_tenants(&self, contract_id: &str) -> AppResult<Vec<tenant::Model>> {
-        let children: Vec<String> = contract::Entity::find()
-            .filter(contract::Column::ParentId.eq(contract_id))
+        let mut of = self.billed_tenants_of(&[contract_id.to_string()]).await?;
+        Ok(of.remove(contract_id).unwrap_or_default())
+    }
+
+    /// The tenants billed to each of `contract_ids`, in two queries however many contracts: own
+    /// tenants first, then each child's, each by creation.
+    pub(crate) async fn billed_tenants_of(
+        &self,
+        contract_ids: &[String],
+    ) -> AppResult<HashMap<String, Vec<tenant::Model>>> {
+        let mut members: HashMap<String, Vec<String>> = contract_ids
+            .iter()
+            .map(|id| (id.clone(), vec![id.clone()]))
+            .collect();
+        for child in contract::Entity::find()
+            .filter(contract::Column::ParentId.is_in(contract_ids.to_vec()))
             .all(&self.db)
             .await?
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
-        let mut ids = children;
-        ids.insert(0, contract_id.to_string());
-        let mut ts = tenant::Entity::find()
-            .filter(tenant::Column::ContractId.is_in(ids.clone()))
+        {
+            if let Some(parent) = child.parent_id.as_ref().and_then(|p| members.get_mut(p)) {
+                parent.push(child.id);
+            }
+        }
+        let all: Vec<String> = members.values().flatten().cloned().collect();
+        let tenants = tenant::Entity::find()
+            .filter(tenant::Column::ContractId.is_in(all))
             .all(&self.db)
             .await?;
-        // own tenants first, then each child's, each by creation
-        ts.sort_by_key(|t| {
-            (
-                ids.iter().position(|c| *c == t.contract_id),
-                t.created_at,
-                t.id.clone(),
-            )
-        });
-        Ok(ts)
+        Ok(members
+            .into_iter()
+            .map(|(id, ids)| {
+                let mut ts: Vec<tenant::Model> = tenants
+                    .iter()
+                    .filter(|t| ids.contains(&t.contract_id))
+                    .cloned()
+                    .collect();
+                ts.sort_by_key(|t| {
+                    (
+                        ids.iter().position(|c| *c == t.contract_id),
+                        t.created_at,
+                        t.id.clone(),
+                    )
+                });
+                (id, ts)
+            })
+            .collect())
     }
 
     pub(crate) fn contract_row(view: &ContractView) -> contract::Model {

@@ -13,8 +13,11 @@ use crate::{
     bill::BillStatus,
     bill_view::{lines_of, status_of},
     entity::tenant,
+    estimate::USAGE_BATCH_READ,
     month,
+    rating::Month,
 };
+use ecl_proto::contract::ContractView;
 
 impl Billing {
     pub(crate) async fn tenant_usage(
@@ -34,28 +37,41 @@ impl Billing {
             .into_iter()
             .collect();
         let visible = self.visible(ctx, contract_ids).await?;
-        let mut out = Vec::new();
-        for c in &visible {
-            let own: Vec<tenant::Model> = tenants
+        let own_of = |c: &ContractView| -> Vec<tenant::Model> {
+            tenants
                 .iter()
                 .filter(|t| t.contract_id == c.id)
                 .cloned()
-                .collect();
-            // The contract's own bill (not a partner's roll-up): its tenants' parts.
-            let bill = if self.is_closed(m).await? {
-                self.bill(ctx, c, m).await?
-            } else {
-                let charges = self.rate(ctx, &own, m, self.clock.now()).await?;
+                .collect()
+        };
+        // The whole batch at once: the stored bills of a closed month, or every tenant asked
+        // for rated in one go (one usage request, whatever the number of contracts).
+        let bills = if self.is_closed(m).await? {
+            let pairs: Vec<(&ContractView, Month)> = visible.iter().map(|c| (c, m)).collect();
+            self.bills_for(ctx, &pairs).await?
+        } else {
+            let asked: Vec<tenant::Model> = visible.iter().flat_map(own_of).collect();
+            let charges = self
+                .rate_batched(ctx, &asked, m, self.clock.now(), USAGE_BATCH_READ)
+                .await?;
+            let mut bills = Vec::with_capacity(visible.len());
+            for c in &visible {
+                // The contract's own bill (not a partner's roll-up): its tenants' parts.
                 let tax = self.tax_setting_of(&c.id).await?;
-                self.build(
+                bills.push(self.build(
                     &Self::contract_row(c),
-                    &own,
+                    &own_of(c),
                     &charges,
                     m,
                     BillStatus::Estimated,
                     tax,
-                )?
-            };
+                )?);
+            }
+            bills
+        };
+        let mut out = Vec::new();
+        for (c, bill) in visible.iter().zip(bills) {
+            let own = own_of(c);
             let lines = lines_of(&bill);
             for t in &own {
                 let part = bill.tenants.iter().find(|b| b.tenant.tenant_id == t.id);

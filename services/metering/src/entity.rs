@@ -1,4 +1,5 @@
-//! The metering service's tables: stored usage events and its read model of tenants and contracts.
+//! The metering service's tables: stored usage events, what each resource carries into each
+//! month, and its read model of tenants and contracts.
 
 pub mod usage_event {
     use sea_orm::entity::prelude::*;
@@ -66,4 +67,83 @@ pub mod known_contract {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod usage_month_start {
+    use sea_orm::entity::prelude::*;
+
+    /// What one resource carried into one month (`intervals::Carried` as JSON): written as its
+    /// events arrive, for each month start after them, so reading a month reads that month's
+    /// events and one of these per resource, however long the resource has lived.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "usage_month_starts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub resource_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub menu_code: String,
+        /// `YYYY-MM`: sorts as the months do.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub month: String,
+        #[sea_orm(column_type = "Text")]
+        pub state: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Indexes the entities cannot state (sea-orm's `indexed` is one column): a month's events of
+/// some tenants are one range of `(tenant_id, at)`.
+#[cfg(test)]
+pub fn composite_indexes() -> Vec<sea_orm::sea_query::IndexCreateStatement> {
+    vec![
+        sea_orm::sea_query::Index::create()
+            .name("idx-usage_events-tenant_id-at")
+            .table(usage_event::Entity)
+            .col(usage_event::Column::TenantId)
+            .col(usage_event::Column::At)
+            .if_not_exists()
+            .to_owned(),
+    ]
+}
+
+/// A stored event as the derivation reads it.
+impl From<usage_event::Model> for crate::intervals::Ev {
+    fn from(r: usage_event::Model) -> Self {
+        crate::intervals::Ev {
+            id: r.id,
+            resource_id: r.resource_id,
+            menu_code: r.menu_code,
+            kind: kind_parse(&r.kind),
+            at: chrono::DateTime::from_timestamp_micros(r.at).unwrap_or_default(),
+            plan: r.plan,
+            status: r.status,
+            quantity: r.quantity,
+            name: r.resource_name,
+        }
+    }
+}
+
+/// An event's kind as stored.
+pub fn kind_str(k: ecl_proto::metering::UsageKind) -> &'static str {
+    use ecl_proto::metering::UsageKind;
+    match k {
+        UsageKind::Start => "START",
+        UsageKind::Stop => "STOP",
+        UsageKind::Change => "CHANGE",
+    }
+}
+
+fn kind_parse(s: &str) -> ecl_proto::metering::UsageKind {
+    use ecl_proto::metering::UsageKind;
+    match s {
+        "START" => UsageKind::Start,
+        "STOP" => UsageKind::Stop,
+        _ => UsageKind::Change,
+    }
 }

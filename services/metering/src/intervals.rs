@@ -1,8 +1,12 @@
 //! Usage events of a resource → its usage intervals. Events may arrive in any order: intervals are
-//! derived from the stored events sorted by time (then id), so arrival order never matters.
+//! derived from the stored events sorted by time (then id), so arrival order never matters. The
+//! derivation is a fold over a resource's events ([`Carried`]), so a month can start from the
+//! state its resource carried into it.
 
 use chrono::{DateTime, Utc};
 use ecl_proto::metering::{IntervalView, ResourceUsage, UsageKind};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A stored event, as the derivation needs it.
 #[derive(Debug, Clone)]
@@ -18,12 +22,85 @@ pub struct Ev {
     pub name: Option<String>,
 }
 
-/// Every resource's intervals that touch `[from, to)`. A `Start` or `Change` ends the open interval
-/// at the same instant and opens the next (a `Change` keeps the fields it leaves empty); a `Stop`
-/// ends it; a `Change` or `Stop` with nothing open is ignored (its `Start` may still arrive).
-pub fn derive(mut events: Vec<Ev>, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<ResourceUsage> {
-    // A resource is its id within its menu: producers may reuse an id across menus (seed 002's
-    // example masks every id alike).
+/// A resource: its id within its menu. Producers may reuse an id across menus (seed 002's
+/// example masks every id alike).
+pub type Key = (String, String);
+
+/// What a resource's past hands on to the events after an instant: everything the derivation
+/// remembers (its name, when it was created, the interval still open and the last one closed,
+/// whose plan a plan-less `Start` takes up). Kept at each month start (`month_starts`), so a
+/// month is derived from its own events and this, not from the resource's whole history.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Carried {
+    pub name: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub open: Option<IntervalView>,
+    pub last: Option<IntervalView>,
+}
+
+impl Carried {
+    /// Applies one event (events of a resource in (time, id) order), pushing the interval it
+    /// ends onto `ended`. A `Start` or `Change` ends the open interval at the same instant and
+    /// opens the next (a `Change` keeps the fields it leaves empty); a `Stop` ends it; a `Change`
+    /// or `Stop` with nothing open is ignored (its `Start` may still arrive).
+    pub fn apply(&mut self, e: &Ev, ended: &mut Vec<IntervalView>) {
+        if e.name.is_some() {
+            self.name = e.name.clone();
+        }
+        if e.kind == UsageKind::Start && self.created_at.is_none() {
+            self.created_at = Some(e.at);
+        }
+        match e.kind {
+            UsageKind::Start | UsageKind::Change => {
+                let prev = self.open.take();
+                if e.kind == UsageKind::Change && prev.is_none() {
+                    return;
+                }
+                let base = prev.clone().or_else(|| self.last.clone());
+                if let Some(mut p) = prev {
+                    p.end = Some(e.at);
+                    ended.push(p);
+                }
+                let plan = e
+                    .plan
+                    .clone()
+                    .or_else(|| base.as_ref().map(|b| b.plan.clone()));
+                let Some(plan) = plan else { return };
+                let inherit = e.kind == UsageKind::Change;
+                self.open = Some(IntervalView {
+                    start: e.at,
+                    end: None,
+                    plan,
+                    status: e.status.clone().or_else(|| {
+                        base.as_ref()
+                            .filter(|_| inherit)
+                            .and_then(|b| b.status.clone())
+                    }),
+                    quantity: e
+                        .quantity
+                        .clone()
+                        .or_else(|| {
+                            base.as_ref()
+                                .filter(|_| inherit)
+                                .map(|b| b.quantity.clone())
+                        })
+                        .unwrap_or_else(|| "1".into()),
+                });
+            }
+            UsageKind::Stop => {
+                if let Some(mut p) = self.open.take() {
+                    p.end = Some(e.at);
+                    self.last = Some(p.clone());
+                    ended.push(p);
+                }
+            }
+        }
+    }
+}
+
+/// Sorts events as the derivation reads them: by resource, then time, then id (so arrival order
+/// never matters).
+pub fn sort(events: &mut [Ev]) {
     events.sort_by(|a, b| {
         (&a.resource_id, &a.menu_code, a.at, &a.id).cmp(&(
             &b.resource_id,
@@ -32,87 +109,66 @@ pub fn derive(mut events: Vec<Ev>, from: DateTime<Utc>, to: DateTime<Utc>) -> Ve
             &b.id,
         ))
     });
+}
+
+/// Every resource's intervals that touch `[from, to)`, from all of its events.
+pub fn derive(events: Vec<Ev>, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<ResourceUsage> {
+    derive_from(BTreeMap::new(), events, from, to)
+}
+
+/// Every resource's intervals that touch `[from, to)`, from what each resource carried into
+/// `from` and its events since (none before `from`).
+pub fn derive_from(
+    carried: BTreeMap<Key, Carried>,
+    mut events: Vec<Ev>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<ResourceUsage> {
+    sort(&mut events);
+    let mut resources: BTreeMap<Key, (Carried, Vec<Ev>)> = carried
+        .into_iter()
+        .map(|(k, c)| (k, (c, Vec::new())))
+        .collect();
+    for e in events {
+        resources
+            .entry((e.resource_id.clone(), e.menu_code.clone()))
+            .or_default()
+            .1
+            .push(e);
+    }
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < events.len() {
-        let rid = events[i].resource_id.clone();
-        let menu = events[i].menu_code.clone();
-        let mut j = i;
-        while j < events.len() && events[j].resource_id == rid && events[j].menu_code == menu {
-            j += 1;
+    for ((resource_id, menu_code), (mut state, evs)) in resources {
+        let mut intervals = Vec::new();
+        for e in &evs {
+            state.apply(e, &mut intervals);
         }
-        let evs = &events[i..j];
-        i = j;
-        let mut res = ResourceUsage {
-            resource_id: rid,
-            name: None,
-            menu_code: evs[0].menu_code.clone(),
-            created_at: evs
-                .iter()
-                .find(|e| e.kind == UsageKind::Start)
-                .map(|e| e.at),
-            intervals: Vec::new(),
-        };
-        let mut open: Option<IntervalView> = None;
-        let mut last: Option<IntervalView> = None;
-        for e in evs {
-            if e.name.is_some() {
-                res.name = e.name.clone();
-            }
-            match e.kind {
-                UsageKind::Start | UsageKind::Change => {
-                    let prev = open.take();
-                    if e.kind == UsageKind::Change && prev.is_none() {
-                        continue;
-                    }
-                    let base = prev.clone().or_else(|| last.clone());
-                    if let Some(mut p) = prev {
-                        p.end = Some(e.at);
-                        res.intervals.push(p);
-                    }
-                    let plan = e
-                        .plan
-                        .clone()
-                        .or_else(|| base.as_ref().map(|b| b.plan.clone()));
-                    let Some(plan) = plan else { continue };
-                    let inherit = e.kind == UsageKind::Change;
-                    open = Some(IntervalView {
-                        start: e.at,
-                        end: None,
-                        plan,
-                        status: e.status.clone().or_else(|| {
-                            base.as_ref()
-                                .filter(|_| inherit)
-                                .and_then(|b| b.status.clone())
-                        }),
-                        quantity: e
-                            .quantity
-                            .clone()
-                            .or_else(|| {
-                                base.as_ref()
-                                    .filter(|_| inherit)
-                                    .map(|b| b.quantity.clone())
-                            })
-                            .unwrap_or_else(|| "1".into()),
-                    });
-                }
-                UsageKind::Stop => {
-                    if let Some(mut p) = open.take() {
-                        p.end = Some(e.at);
-                        last = Some(p.clone());
-                        res.intervals.push(p);
-                    }
-                }
-            }
+        intervals.extend(state.open);
+        intervals.retain(|iv| iv.start < to && iv.end.is_none_or(|e| e > from));
+        if !intervals.is_empty() {
+            out.push(ResourceUsage {
+                resource_id,
+                name: state.name,
+                menu_code,
+                created_at: state.created_at,
+                intervals,
+            });
         }
-        if let Some(p) = open {
-            res.intervals.push(p);
+    }
+    out
+}
+
+/// What a resource carries into each of `starts` (ascending instants), from `state` (what it
+/// carried into an instant before them all) and its events since, in order.
+pub fn carry(mut state: Carried, events: &[Ev], starts: &[DateTime<Utc>]) -> Vec<Carried> {
+    let mut out = Vec::with_capacity(starts.len());
+    let mut ended = Vec::new();
+    let mut next = events.iter().peekable();
+    for &start in starts {
+        while let Some(e) = next.next_if(|e| e.at < start) {
+            state.apply(e, &mut ended);
+            ended.clear();
         }
-        res.intervals
-            .retain(|iv| iv.start < to && iv.end.is_none_or(|e| e > from));
-        if !res.intervals.is_empty() {
-            out.push(res);
-        }
+        out.push(state.clone());
     }
     out
 }
@@ -175,5 +231,35 @@ mod tests {
         );
         // a window after the first run only sees the second
         assert_eq!(derive(evs, t(3, 0), t(31, 0))[0].intervals.len(), 1);
+    }
+
+    /// Deriving a month from what its resources carried into it gives what deriving it from the
+    /// whole history gives, wherever the history is cut.
+    #[test]
+    fn a_month_from_its_carried_state_is_the_month_from_all_history() {
+        let evs = vec![
+            ev("1", UsageKind::Start, t(1, 0), Some("small")),
+            ev("2", UsageKind::Change, t(3, 5), Some("big")),
+            ev("3", UsageKind::Stop, t(9, 0), None),
+            ev("4", UsageKind::Start, t(12, 0), None),
+            ev("5", UsageKind::Change, t(20, 7), None),
+            ev("6", UsageKind::Stop, t(25, 0), None),
+        ];
+        for cut in [
+            t(1, 0),
+            t(2, 0),
+            t(3, 5),
+            t(10, 0),
+            t(12, 0),
+            t(21, 0),
+            t(26, 0),
+        ] {
+            let to = t(28, 0);
+            let whole = derive(evs.clone(), cut, to);
+            let (before, after): (Vec<Ev>, Vec<Ev>) = evs.iter().cloned().partition(|e| e.at < cut);
+            let state = carry(Carried::default(), &before, &[cut]).remove(0);
+            let carried = BTreeMap::from([(("r1".to_string(), "compute".to_string()), state)]);
+            assert_eq!(derive_from(carried, after, cut, to), whole, "cut at {cut}");
+        }
     }
 }

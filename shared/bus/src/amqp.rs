@@ -20,7 +20,9 @@
 //! A supervisor reconnects with exponential backoff and re-declares the topology and every consumer
 //! registered so far; while disconnected, requests fail fast with `UNAVAILABLE`.
 
-use crate::{EventEnvelope, EventHandler, RequestEnvelope, RequestHandler, Transport, now_ms};
+use crate::{
+    Body, EventEnvelope, EventHandler, Reply, RequestEnvelope, RequestHandler, Transport, now_ms,
+};
 use async_trait::async_trait;
 use bytes::Bytes;
 use ecl_kernel::{AppError, Principal};
@@ -52,8 +54,24 @@ const REQUEST_PREFETCH: u16 = 256;
 const EVENT_PREFETCH: u16 = 64;
 /// Most events an ephemeral queue holds for a slow process before dropping the oldest.
 const EPHEMERAL_MAX_LENGTH: i64 = 10_000;
+/// With [`RequestExpiry::QueueTtl`], how long a request queue keeps a message nobody took: longer
+/// than any caller waits, so it only clears out what the consumers' deadline check would drop.
+const REQUEST_QUEUE_TTL_MS: i64 = 120_000;
 
-type Pending = Mutex<HashMap<String, oneshot::Sender<Result<Bytes, AppError>>>>;
+/// How a request that nobody took before its deadline is kept from being executed late. Every
+/// process of a deployment must use the same (each has its own request queues).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RequestExpiry {
+    /// Each request carries its remaining time as its AMQP expiration, and the broker drops it
+    /// then; the consumer checks the deadline too.
+    #[default]
+    PerMessage,
+    /// The consumer's deadline check alone decides; the request queues (`{ns}.rq.{target}`) have
+    /// one message TTL for all, which RabbitMQ applies without per-message bookkeeping.
+    QueueTtl,
+}
+
+type Pending = Mutex<HashMap<String, oneshot::Sender<Result<Reply, AppError>>>>;
 /// (group, patterns, handler) of every subscription, re-attached after a reconnect.
 type Subscriptions = Mutex<Vec<(String, Vec<String>, Arc<dyn EventHandler>)>>;
 /// (patterns, handler) of every per-process subscription, re-created after a reconnect.
@@ -74,6 +92,7 @@ struct Live {
 struct Inner {
     url: String,
     ns: String,
+    expiry: RequestExpiry,
     live: Mutex<Option<Arc<Live>>>,
     pending: Pending,
     servers: Mutex<Vec<(String, Arc<dyn RequestHandler>)>>,
@@ -91,9 +110,19 @@ pub struct AmqpTransport {
 impl AmqpTransport {
     /// Connects (failing if the broker cannot be reached now) and starts the reconnect supervisor.
     pub async fn connect(url: &str, namespace: &str) -> anyhow::Result<AmqpTransport> {
+        Self::connect_with(url, namespace, RequestExpiry::default()).await
+    }
+
+    /// The same, with the given way of expiring requests.
+    pub async fn connect_with(
+        url: &str,
+        namespace: &str,
+        expiry: RequestExpiry,
+    ) -> anyhow::Result<AmqpTransport> {
         let inner = Arc::new(Inner {
             url: url.to_string(),
             ns: namespace.to_string(),
+            expiry,
             live: Mutex::new(None),
             pending: Mutex::new(HashMap::new()),
             servers: Mutex::new(Vec::new()),
@@ -119,7 +148,10 @@ impl AmqpTransport {
 
 impl Inner {
     fn q_request(&self, target: &str) -> String {
-        format!("{}.req.{target}", self.ns)
+        match self.expiry {
+            RequestExpiry::PerMessage => format!("{}.req.{target}", self.ns),
+            RequestExpiry::QueueTtl => format!("{}.rq.{target}", self.ns),
+        }
     }
     fn x_events(&self) -> String {
         format!("{}.events", self.ns)
@@ -133,6 +165,16 @@ impl Inner {
             "x-dead-letter-exchange".into(),
             AMQPValue::LongString(self.x_dead().into()),
         );
+        args
+    }
+    fn request_queue_args(&self) -> FieldTable {
+        let mut args = self.queue_args();
+        if self.expiry == RequestExpiry::QueueTtl {
+            args.insert(
+                "x-message-ttl".into(),
+                AMQPValue::LongLongInt(REQUEST_QUEUE_TTL_MS),
+            );
+        }
         args
     }
 
@@ -201,9 +243,13 @@ impl Inner {
                 };
                 let ok =
                     header_str(delivery.properties.headers(), "status").as_deref() == Some("ok");
+                let bus_requests = header_u64(delivery.properties.headers(), "bus-requests");
                 let body = Bytes::from(delivery.data);
                 let result = if ok {
-                    Ok(body)
+                    Ok(Reply {
+                        body: Body::Json(body),
+                        bus_requests,
+                    })
                 } else {
                     Err(serde_json::from_slice::<AppError>(&body)
                         .unwrap_or_else(AppError::internal))
@@ -298,7 +344,11 @@ impl Inner {
         let q = self.q_request(target);
         if !live.declared.lock().contains(&q) {
             live.requests
-                .queue_declare(q.as_str().into(), durable_queue(), self.queue_args())
+                .queue_declare(
+                    q.as_str().into(),
+                    durable_queue(),
+                    self.request_queue_args(),
+                )
                 .await?;
             live.declared.lock().insert(q.clone());
         }
@@ -316,8 +366,12 @@ impl Inner {
         ch.basic_qos(REQUEST_PREFETCH, BasicQosOptions::default())
             .await?;
         let q = self.q_request(target);
-        ch.queue_declare(q.as_str().into(), durable_queue(), self.queue_args())
-            .await?;
+        ch.queue_declare(
+            q.as_str().into(),
+            durable_queue(),
+            self.request_queue_args(),
+        )
+        .await?;
         let tag = format!("{target}-{}", uuid::Uuid::new_v4().simple());
         let mut consumer = ch
             .basic_consume(
@@ -352,12 +406,22 @@ impl Inner {
                         Err(e) => Some(Err(e)),
                     };
                     if let (Some(result), Some(reply_to)) = (result, reply_to) {
-                        let (status, body) = match result {
-                            Ok(b) => ("ok", b.to_vec()),
-                            Err(e) => ("error", serde_json::to_vec(&e).unwrap_or_default()),
+                        let result = result.and_then(|r| Ok((r.body.into_json()?, r.bus_requests)));
+                        let (status, body, bus_requests) = match result {
+                            Ok((b, n)) => ("ok", b, n),
+                            Err(e) => (
+                                "error",
+                                Bytes::from(serde_json::to_vec(&e).unwrap_or_default()),
+                                0,
+                            ),
                         };
                         let mut headers = FieldTable::default();
                         headers.insert("status".into(), AMQPValue::LongString(status.into()));
+                        // The requests the handler made, for the caller's count.
+                        headers.insert(
+                            "bus-requests".into(),
+                            AMQPValue::LongLongInt(bus_requests as i64),
+                        );
                         let mut p = BasicProperties::default().with_headers(headers);
                         if let Some(c) = corr {
                             p = p.with_correlation_id(c);
@@ -539,12 +603,13 @@ impl Inner {
 
 #[async_trait]
 impl Transport for AmqpTransport {
-    async fn request(&self, target: &str, req: RequestEnvelope) -> Result<Bytes, AppError> {
+    async fn request(&self, target: &str, req: RequestEnvelope) -> Result<Reply, AppError> {
         let Some(left) = req.remaining() else {
             return Err(AppError::unavailable(format!(
                 "deadline passed before {target} was called"
             )));
         };
+        let body = req.body.into_json()?;
         let live = self.live()?;
         let queue = self
             .inner
@@ -570,19 +635,21 @@ impl Transport for AmqpTransport {
                 serde_json::to_vec(&req.principal).map_err(AppError::internal)?,
             )),
         );
-        let props = BasicProperties::default()
+        let mut props = BasicProperties::default()
             .with_correlation_id(corr.as_str().into())
             .with_reply_to(REPLY_TO.into())
-            // The broker drops the request once nobody waits for it any more.
-            .with_expiration(ShortString::from(left.as_millis().max(1).to_string()))
             .with_headers(headers);
+        if self.inner.expiry == RequestExpiry::PerMessage {
+            // The broker drops the request once nobody waits for it any more.
+            props = props.with_expiration(ShortString::from(left.as_millis().max(1).to_string()));
+        }
         let sent = live
             .requests
             .basic_publish(
                 "".into(),
                 queue.into(),
                 BasicPublishOptions::default(),
-                &req.body,
+                &body,
                 props,
             )
             .await;
@@ -751,6 +818,13 @@ fn header_str(headers: &Option<FieldTable>, key: &str) -> Option<String> {
     }
 }
 
+fn header_u64(headers: &Option<FieldTable>, key: &str) -> u64 {
+    match headers.as_ref().and_then(|h| h.inner().get(key)) {
+        Some(AMQPValue::LongLongInt(n)) => (*n).max(0) as u64,
+        _ => 0,
+    }
+}
+
 fn decode_request(props: &BasicProperties, data: &[u8]) -> Result<RequestEnvelope, AppError> {
     let headers = props.headers();
     let op = header_str(headers, "op")
@@ -767,6 +841,6 @@ fn decode_request(props: &BasicProperties, data: &[u8]) -> Result<RequestEnvelop
         principal,
         deadline_ms,
         trace_id: header_str(headers, "trace-id").unwrap_or_default(),
-        body: Bytes::copy_from_slice(data),
+        body: Body::Json(Bytes::copy_from_slice(data)),
     })
 }

@@ -5,10 +5,12 @@
 //! [`EventHandler`]; the composition root picks the transport with [`connect`].
 
 mod amqp;
+mod body;
 mod memory;
 mod typed;
 
-pub use amqp::AmqpTransport;
+pub use amqp::{AmqpTransport, RequestExpiry};
+pub use body::{Body, Typed};
 pub use memory::MemoryTransport;
 pub use typed::{Bus, CallCtx, EventRouter, Router};
 
@@ -18,15 +20,35 @@ use ecl_kernel::{AppError, Principal};
 use serde::{Deserialize, Serialize};
 use std::{sync::Arc, time::Duration};
 
-/// A request as it travels: operation, caller, absolute deadline, trace context and a JSON body.
-#[derive(Debug, Clone)]
+/// A request as it travels: operation, caller, absolute deadline, trace context and the body
+/// (typed in process, JSON over AMQP).
+#[derive(Debug)]
 pub struct RequestEnvelope {
     pub op: String,
     pub principal: Principal,
     /// Milliseconds since the Unix epoch after which nobody waits for the answer any more.
     pub deadline_ms: i64,
     pub trace_id: String,
-    pub body: Bytes,
+    pub body: Body,
+}
+
+/// A handler's answer: the body, and how many bus requests the handler made to answer it —
+/// its own and, recursively, those its callees reported — so the caller's count (the gateway's
+/// `extensions.busRequests`) is every request the platform made for it, not only its own.
+#[derive(Debug)]
+pub struct Reply {
+    pub body: Body,
+    pub bus_requests: u64,
+}
+
+impl Reply {
+    /// A reply whose handler made no bus request.
+    pub fn new(body: impl Into<Body>) -> Self {
+        Reply {
+            body: body.into(),
+            bus_requests: 0,
+        }
+    }
 }
 
 impl RequestEnvelope {
@@ -47,7 +69,7 @@ pub struct EventEnvelope {
 
 #[async_trait]
 pub trait RequestHandler: Send + Sync + 'static {
-    async fn handle(&self, req: RequestEnvelope) -> Result<Bytes, AppError>;
+    async fn handle(&self, req: RequestEnvelope) -> Result<Reply, AppError>;
 }
 
 #[async_trait]
@@ -130,7 +152,7 @@ pub async fn deliver(handler: &dyn EventHandler, event: &EventEnvelope) -> Deliv
 pub trait Transport: Send + Sync + 'static {
     /// Sends a request to one replica of `target` and waits for its reply until the deadline; fails
     /// with `UNAVAILABLE` when nobody answers in time.
-    async fn request(&self, target: &str, req: RequestEnvelope) -> Result<Bytes, AppError>;
+    async fn request(&self, target: &str, req: RequestEnvelope) -> Result<Reply, AppError>;
     /// Serves `target`'s requests with `handler` (one more competing consumer).
     async fn serve(&self, target: &str, handler: Arc<dyn RequestHandler>) -> anyhow::Result<()>;
     /// Publishes an event; returns once the transport has it safely (broker confirm).

@@ -2,10 +2,9 @@
 //! delivery per subscribing group, deadlines), without a broker.
 
 use crate::{
-    EventEnvelope, EventHandler, RequestEnvelope, RequestHandler, Transport, topic_matches,
+    EventEnvelope, EventHandler, Reply, RequestEnvelope, RequestHandler, Transport, topic_matches,
 };
 use async_trait::async_trait;
-use bytes::Bytes;
 use ecl_kernel::AppError;
 use parking_lot::RwLock;
 use std::{
@@ -56,7 +55,8 @@ pub struct MemoryTransport {
 
 #[async_trait]
 impl Transport for MemoryTransport {
-    async fn request(&self, target: &str, req: RequestEnvelope) -> Result<Bytes, AppError> {
+    /// The envelope, typed body included, goes to the handler as it is: nothing is encoded.
+    async fn request(&self, target: &str, req: RequestEnvelope) -> Result<Reply, AppError> {
         let handler = self.servers.read().get(target).and_then(|r| r.pick());
         let Some(handler) = handler else {
             return Err(AppError::unavailable(format!(

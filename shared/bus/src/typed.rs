@@ -1,7 +1,7 @@
 //! The typed face of the bus: `bus.call(&ctx, &req)` for any [`Call`], `bus.publish(&event)` for any
 //! [`Event`], and the routers services use to turn envelopes back into typed handlers.
 
-use crate::{EventEnvelope, RequestEnvelope, Transport, now_ms};
+use crate::{Body, EventEnvelope, Reply, RequestEnvelope, Transport, now_ms};
 use bytes::Bytes;
 use ecl_kernel::{AppError, AppResult, Principal};
 use ecl_proto::{Call, Event};
@@ -23,7 +23,9 @@ pub struct CallCtx {
     pub principal: Principal,
     pub deadline_ms: i64,
     pub trace_id: String,
-    /// Counts the bus requests made under this context (the gateway's `X-Ecl-Trace` report).
+    /// Counts the bus requests made under this context, with those their handlers report (the
+    /// gateway's `X-Ecl-Trace` report). A handler gets a fresh one; its count goes back with the
+    /// reply.
     pub counter: Option<Arc<AtomicU64>>,
 }
 
@@ -60,18 +62,15 @@ impl Bus {
         &self.transport
     }
 
-    /// Calls `C::TARGET` with `req` and decodes the typed reply.
+    /// Calls `C::TARGET` with `req` and decodes the typed reply. The request travels as the value
+    /// itself; only a transport that leaves the process encodes it.
     pub async fn call<C: Call>(&self, ctx: &CallCtx, req: &C) -> AppResult<C::Reply> {
-        if let Some(counter) = &ctx.counter {
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
-        let body = serde_json::to_vec(req).map_err(AppError::internal)?;
         let envelope = RequestEnvelope {
             op: C::OP.to_string(),
             principal: ctx.principal.clone(),
             deadline_ms: ctx.deadline_ms,
             trace_id: ctx.trace_id.clone(),
-            body: Bytes::from(body),
+            body: Body::typed(req.clone()),
         };
         let started = Instant::now();
         let result = self.transport.request(C::TARGET, envelope).await;
@@ -83,8 +82,12 @@ impl Bus {
             .record(started.elapsed().as_secs_f64());
         metrics::counter!("ecl_bus_requests_total", "op" => C::OP, "outcome" => outcome)
             .increment(1);
-        let bytes = result?;
-        serde_json::from_slice(&bytes).map_err(AppError::internal)
+        let reply = result?;
+        if let Some(counter) = &ctx.counter {
+            // This request and every request its handler made (reported recursively).
+            counter.fetch_add(1 + reply.bus_requests, Ordering::Relaxed);
+        }
+        reply.body.decode().map_err(AppError::internal)
     }
 
     /// Publishes `event` with a fresh id.
@@ -119,7 +122,7 @@ impl Bus {
 }
 
 type Handler<S> =
-    Box<dyn Fn(Arc<S>, CallCtx, Bytes) -> BoxFuture<'static, AppResult<Bytes>> + Send + Sync>;
+    Box<dyn Fn(Arc<S>, CallCtx, Body) -> BoxFuture<'static, AppResult<Body>> + Send + Sync>;
 
 /// Operation name → typed handler, for one service's state `S`.
 pub struct Router<S> {
@@ -151,13 +154,11 @@ impl<S: Send + Sync + 'static> Router<S> {
                 Box::pin(async move {
                     // API-key scopes, enforced here for every operation of every service.
                     ctx.principal.check_key_use(C::OP, C::KEY)?;
-                    let req: C = serde_json::from_slice(&body).map_err(|e| {
+                    let req: C = body.decode().map_err(|e| {
                         AppError::invalid("request", format!("malformed {} request: {e}", C::OP))
                     })?;
                     let reply = f(state, ctx, req).await?;
-                    serde_json::to_vec(&reply)
-                        .map(Bytes::from)
-                        .map_err(AppError::internal)
+                    Ok(Body::typed(reply))
                 })
             }),
         );
@@ -168,20 +169,30 @@ impl<S: Send + Sync + 'static> Router<S> {
         self.routes.keys()
     }
 
-    /// Runs the handler for `req`.
+    /// Runs the handler for `req`; the reply says how many bus requests it made.
     pub fn dispatch(
         &self,
         state: Arc<S>,
         req: RequestEnvelope,
-    ) -> BoxFuture<'static, AppResult<Bytes>> {
+    ) -> BoxFuture<'static, AppResult<Reply>> {
+        let counter = Arc::new(AtomicU64::new(0));
         let ctx = CallCtx {
             principal: req.principal,
             deadline_ms: req.deadline_ms,
             trace_id: req.trace_id,
-            counter: None,
+            counter: Some(counter.clone()),
         };
         match self.routes.get(req.op.as_str()) {
-            Some(h) => h(state, ctx, req.body),
+            Some(h) => {
+                let handling = h(state, ctx, req.body);
+                Box::pin(async move {
+                    let body = handling.await?;
+                    Ok(Reply {
+                        body,
+                        bus_requests: counter.load(Ordering::Relaxed),
+                    })
+                })
+            }
             None => {
                 let op = req.op;
                 Box::pin(

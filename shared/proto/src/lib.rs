@@ -20,7 +20,9 @@ pub mod tenant;
 pub use page::{Page, PageArgs};
 
 /// A request/reply operation of one target.
-pub trait Call: Serialize + DeserializeOwned + Send + Sync + 'static {
+/// `Clone`: the in-process bus hands the request itself to the handler (no encoding), and the
+/// caller keeps its own.
+pub trait Call: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     const TARGET: &'static str;
     const OP: &'static str;
     type Reply: Serialize + DeserializeOwned + Send + 'static;

@@ -8,9 +8,8 @@
 
 use actix::prelude::*;
 use async_trait::async_trait;
-use bytes::Bytes;
 use ecl_bus::{
-    Bus, EventEnvelope, EventHandler, EventRouter, RequestEnvelope, RequestHandler, Router,
+    Bus, EventEnvelope, EventHandler, EventRouter, Reply, RequestEnvelope, RequestHandler, Router,
 };
 use ecl_kernel::{AppError, AppResult};
 use ecl_store::Inbox;
@@ -37,7 +36,7 @@ impl<S: Send + Sync + 'static> Actor for ServiceActor<S> {
 /// A request for the service.
 pub struct Deliver(pub RequestEnvelope);
 impl Message for Deliver {
-    type Result = BoxFuture<'static, AppResult<Bytes>>;
+    type Result = BoxFuture<'static, AppResult<Reply>>;
 }
 
 /// An event for the service.
@@ -84,7 +83,7 @@ fn mailbox_err(e: MailboxError) -> AppError {
 
 #[async_trait]
 impl<S: Send + Sync + 'static> RequestHandler for ToActor<S> {
-    async fn handle(&self, req: RequestEnvelope) -> AppResult<Bytes> {
+    async fn handle(&self, req: RequestEnvelope) -> AppResult<Reply> {
         let handling = self.0.send(Deliver(req)).await.map_err(mailbox_err)?;
         contain(handling).await
     }

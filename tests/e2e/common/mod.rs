@@ -408,7 +408,7 @@ pub async fn spawn_embedded_with(
 pub async fn spawn_process(env: &[(&str, &str)]) -> Proc {
     let addr = format!("127.0.0.1:{}", free_port());
     let data = std::env::temp_dir().join(format!("ecl-test-{}", uuid::Uuid::new_v4().simple()));
-    let child = Command::new(env!("CARGO_BIN_EXE_ecl"))
+    let child = Command::new(ecl_bin())
         .args(["serve", "--target", "all"])
         .env("ECL_HTTP_ADDR", &addr)
         .env("ECL_DATA_DIR", &data)

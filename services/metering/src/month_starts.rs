@@ -1,0 +1,266 @@
+//! What each resource carries into each month (SPEC §5's intervals, bounded by the month):
+//! reading a month costs what the month holds plus one carried state per resource, never the
+//! resource's whole history.
+//!
+//! The states are kept as events arrive, in the transaction that stores them: for a resource whose
+//! new events start in month `m`, the states at every month start after `m` up to the one after
+//! its latest event are derived again from the last state at or before `m` and the events since.
+//! In order, that is the month's own events; a late event re-derives the months after it. A
+//! resource that goes quiet keeps its last state, the one after its last event: still the latest
+//! at or before any later month, which is what a read takes.
+
+use crate::{
+    entity::{usage_event, usage_month_start},
+    intervals::{self, Carried, Ev, Key},
+    months,
+};
+use chrono::{DateTime, Utc};
+use ecl_kernel::{AppError, AppResult};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
+    sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// (tenant, resource id, menu code).
+type Resource = (String, String, String);
+
+/// Rows per upsert: 5 parameters a row stays under both backends' limits.
+const ROWS_PER_UPSERT: usize = 1_000;
+
+/// Serialises the maintenance of a tenant's states across replicas (PostgreSQL): two transactions
+/// deriving one resource's months from events the other has not committed yet would each miss
+/// the other's. Taken before the events are inserted, in tenant order, so two batches never wait
+/// on each other crosswise. SQLite has one writer at a time already.
+pub(crate) async fn lock<C: ConnectionTrait>(txn: &C, tenants: &BTreeSet<&str>) -> AppResult<()> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    for t in tenants {
+        txn.query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            [format!("metering:{t}").into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The latest state at or before `month` of each resource of `tenants` (limited to `only`, when
+/// given): one row per resource, found through the key's index.
+async fn latest<C: ConnectionTrait>(
+    db: &C,
+    tenants: &[String],
+    month: &str,
+    only: Option<&BTreeSet<Resource>>,
+) -> AppResult<BTreeMap<Resource, (String, Carried)>> {
+    use usage_month_start::{Column, Entity};
+    let m = Alias::new("m");
+    let newest = Query::select()
+        .expr(Expr::col((m.clone(), Column::Month)).max())
+        .from_as(Entity, m.clone())
+        .and_where(Expr::col((m.clone(), Column::TenantId)).equals((Entity, Column::TenantId)))
+        .and_where(Expr::col((m.clone(), Column::ResourceId)).equals((Entity, Column::ResourceId)))
+        .and_where(Expr::col((m.clone(), Column::MenuCode)).equals((Entity, Column::MenuCode)))
+        .and_where(Expr::col((m, Column::Month)).lte(month))
+        .to_owned();
+    let mut rows = Vec::new();
+    for chunk in tenants.chunks(500) {
+        rows.extend(
+            Entity::find()
+                .filter(Column::TenantId.is_in(chunk.to_vec()))
+                .filter(ExprTrait::eq(
+                    Expr::col((Entity, Column::Month)),
+                    Expr::from(newest.clone()),
+                ))
+                .all(db)
+                .await?,
+        );
+    }
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let key = (r.tenant_id, r.resource_id, r.menu_code);
+        if only.is_some_and(|o| !o.contains(&key)) {
+            continue;
+        }
+        let state: Carried = serde_json::from_str(&r.state).map_err(AppError::internal)?;
+        out.insert(key, (r.month, state));
+    }
+    Ok(out)
+}
+
+/// What each resource of `tenants` carried into `month`, by tenant, and how many rows that read.
+pub(crate) async fn carried_into<C: ConnectionTrait>(
+    db: &C,
+    tenants: &[String],
+    month: &str,
+) -> AppResult<(BTreeMap<String, BTreeMap<Key, Carried>>, usize)> {
+    let rows = latest(db, tenants, month, None).await?;
+    let read = rows.len();
+    let mut out: BTreeMap<String, BTreeMap<Key, Carried>> = BTreeMap::new();
+    for ((tenant, resource, menu), (_, state)) in rows {
+        out.entry(tenant)
+            .or_default()
+            .insert((resource, menu), state);
+    }
+    Ok((out, read))
+}
+
+/// Derives again the states after the events just stored (`stored`: tenant, resource, menu, time
+/// of each), in the transaction that stored them (after [`lock`]).
+pub(crate) async fn follow<C: ConnectionTrait>(
+    txn: &C,
+    stored: impl Iterator<Item = (Resource, DateTime<Utc>)>,
+) -> AppResult<()> {
+    let mut earliest: BTreeMap<Resource, DateTime<Utc>> = BTreeMap::new();
+    for (key, at) in stored {
+        earliest
+            .entry(key)
+            .and_modify(|e| *e = Ord::min(*e, at))
+            .or_insert(at);
+    }
+    let Some(&first) = earliest.values().min() else {
+        return Ok(());
+    };
+    let keys: BTreeSet<Resource> = earliest.keys().cloned().collect();
+    let tenants: Vec<String> = keys
+        .iter()
+        .map(|k| k.0.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // Any state at or before the first new event's month is still right: start from the latest.
+    let base = latest(txn, &tenants, &months::name(first), Some(&keys)).await?;
+    // The events since each resource's base: resources grouped by the month they start from, so
+    // a batch of this month's events reads this month's rows (and new resources their own).
+    let mut by_since: BTreeMap<Option<String>, Vec<&Resource>> = BTreeMap::new();
+    for k in &keys {
+        by_since
+            .entry(base.get(k).map(|(m, _)| m.clone()))
+            .or_default()
+            .push(k);
+    }
+    let mut events: BTreeMap<Resource, Vec<Ev>> = BTreeMap::new();
+    for (since, group) in by_since {
+        let since = since.as_deref().map(months::range).transpose()?;
+        for chunk in group.chunks(300) {
+            let tuples = chunk.iter().map(|(t, r, m)| {
+                sea_orm::sea_query::ValueTuple::Three(
+                    t.clone().into(),
+                    r.clone().into(),
+                    m.clone().into(),
+                )
+            });
+            let mut q = usage_event::Entity::find().filter(
+                Expr::tuple([
+                    Expr::col(usage_event::Column::TenantId),
+                    Expr::col(usage_event::Column::ResourceId),
+                    Expr::col(usage_event::Column::MenuCode),
+                ])
+                .in_tuples(tuples),
+            );
+            if let Some((start, _)) = since {
+                q = q.filter(usage_event::Column::At.gte(start.timestamp_micros()));
+            }
+            for r in q.all(txn).await? {
+                let key = (
+                    r.tenant_id.clone(),
+                    r.resource_id.clone(),
+                    r.menu_code.clone(),
+                );
+                events.entry(key).or_default().push(Ev::from(r));
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for (key, from) in &earliest {
+        let mut evs = events.remove(key).unwrap_or_default();
+        intervals::sort(&mut evs);
+        let Some(last) = evs.iter().map(|e| e.at).max() else {
+            continue;
+        };
+        let (state, from) = match base.get(key) {
+            Some((m, state)) => (state.clone(), Ord::max(months::range(m)?.0, *from)),
+            None => (Carried::default(), *from),
+        };
+        let starts = months::starts_after(from, last);
+        let states = intervals::carry(state, &evs, &starts);
+        for (start, state) in starts.iter().zip(states) {
+            rows.push((key.clone(), months::name(*start), state));
+        }
+    }
+    upsert(txn, rows).await
+}
+
+async fn upsert<C: ConnectionTrait>(
+    txn: &C,
+    rows: Vec<(Resource, String, Carried)>,
+) -> AppResult<()> {
+    use usage_month_start::Column;
+    for chunk in rows.chunks(ROWS_PER_UPSERT) {
+        let mut stmt = Query::insert();
+        stmt.into_table(usage_month_start::Entity).columns([
+            Column::TenantId,
+            Column::ResourceId,
+            Column::MenuCode,
+            Column::Month,
+            Column::State,
+        ]);
+        for ((t, r, m), month, state) in chunk {
+            let state = serde_json::to_string(state).map_err(AppError::internal)?;
+            stmt.values_panic([
+                t.clone().into(),
+                r.clone().into(),
+                m.clone().into(),
+                month.clone().into(),
+                state.into(),
+            ]);
+        }
+        stmt.on_conflict(
+            OnConflict::columns([
+                Column::TenantId,
+                Column::ResourceId,
+                Column::MenuCode,
+                Column::Month,
+            ])
+            .update_column(Column::State)
+            .to_owned(),
+        );
+        txn.execute(&stmt).await?;
+    }
+    Ok(())
+}
+
+/// Fills in the states of a database upgraded from before they were kept (events, no states),
+/// tenant by tenant. Does nothing once any state exists.
+pub(crate) async fn backfill(db: &sea_orm::DatabaseConnection) -> AppResult<()> {
+    use sea_orm::TransactionTrait;
+    if usage_month_start::Entity::find().one(db).await?.is_some() {
+        return Ok(());
+    }
+    let tenants: Vec<String> = usage_event::Entity::find()
+        .select_only()
+        .column(usage_event::Column::TenantId)
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    for tenant in tenants {
+        let txn = db.begin().await?;
+        let stored: Vec<(Resource, DateTime<Utc>)> = usage_event::Entity::find()
+            .filter(usage_event::Column::TenantId.eq(tenant.as_str()))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let at = DateTime::from_timestamp_micros(r.at).unwrap_or_default();
+                ((r.tenant_id, r.resource_id, r.menu_code), at)
+            })
+            .collect();
+        lock(&txn, &BTreeSet::from([tenant.as_str()])).await?;
+        follow(&txn, stored.into_iter()).await?;
+        txn.commit().await?;
+    }
+    Ok(())
+}
