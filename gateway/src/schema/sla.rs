@@ -237,7 +237,7 @@ pub struct Claim {
     pub filed_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
     /// The bill the credit lands on.
-    pub bill_month: Option<String>,
+    pub bill_month: Option<Month>,
 }
 
 impl From<ClaimView> for Claim {
@@ -256,7 +256,7 @@ impl From<ClaimView> for Claim {
             reason: v.reason,
             filed_at: v.filed_at,
             decided_at: v.decided_at,
-            bill_month: v.bill_month.into(),
+            bill_month: v.bill_month.map(Month::from),
         }
     }
 }

@@ -269,6 +269,7 @@ mod tests {
                 amount: tax,
             },
             total: subtotal + tax,
+            adjustments: Vec::new(),
         }
     }
 
