@@ -18,8 +18,9 @@ const WALK: &str = "query($id: ID!, $n: Int!){ contract(id:$id){ id children(fir
     users(first:10){ totalCount edges{ node{ loginId tenants{ totalCount } } } } } } } } }";
 
 /// Bus requests of the walk: contract, children, tenants, users, Tenant.users, User.tenants —
-/// one per level, whatever the number of nodes.
-const WALK_BUS_REQUESTS: u64 = 6;
+/// one per level, whatever the number of nodes — and every request those services make to
+/// others (replies carry their handlers' counts).
+const WALK_BUS_REQUESTS: u64 = 14;
 
 struct Tree {
     partner: String,

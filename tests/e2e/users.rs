@@ -109,7 +109,8 @@ async fn users_flow(gql: &Gql) {
         .await;
     let users = &walk.data()["contract"]["children"]["edges"][0]["node"]["users"];
     assert_eq!(users["totalCount"], 2, "{}", walk.body);
-    assert_eq!(walk.body["extensions"]["busRequests"], 3);
+    // Every bus request counted, service-to-service ones included.
+    assert_eq!(walk.body["extensions"]["busRequests"], 4);
     // A general user sees only themselves.
     let own = gql
         .q(

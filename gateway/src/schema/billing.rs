@@ -311,6 +311,10 @@ pub enum BillLineKind {
     Cap,
     /// A free allowance taken off (`無料利用分`).
     Free,
+    /// An SLA service credit taken off a tenant's amount (before tax).
+    SlaCredit,
+    /// A bill-level adjustment (a coupon), before tax.
+    Adjustment,
     /// Tier 2: the consumption tax.
     Tax,
 }
