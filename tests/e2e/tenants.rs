@@ -220,7 +220,17 @@ async fn scenario(gql: &Gql) {
         2
     );
     let narrow = narrow.body["extensions"]["busRequests"].as_u64().unwrap();
-    assert_eq!((wide, narrow), (WALK_BUS_REQUESTS, WALK_BUS_REQUESTS));
+    // Bounded by the depth whatever the width. Services cache some of their lookups of each
+    // other (principals, access) for a second, so a walk right after another may need fewer.
+    assert!(
+        wide <= WALK_BUS_REQUESTS && narrow <= WALK_BUS_REQUESTS,
+        "wide {wide}, narrow {narrow}, bound {WALK_BUS_REQUESTS}"
+    );
+    assert_eq!(
+        wide.max(narrow),
+        WALK_BUS_REQUESTS,
+        "the first walk asks everything"
+    );
 
     // A child user sees only its own subtree.
     let c0_owner = gql.sign_in("c0-owner", OWNER_PASSWORD).await;
