@@ -37,3 +37,18 @@ def ecl_no_server_error(ctx, response, case):
             if loc.get("line", 0) < 1 or loc.get("column", 0) < 1:
                 raise AssertionError(f"invalid location {loc} in {e}")
     return None
+
+
+# The schema's own scalars (strings on the wire): schemathesis generates values for them from
+# these strategies, mostly well-formed and sometimes not, so the refusals get fuzzed too.
+from hypothesis import strategies as _st  # noqa: E402
+
+_nodes = schemathesis.graphql.nodes
+_scalars = {
+    "Month": _st.one_of(_st.from_regex(r"\A(19|20)[0-9]{2}-(0[1-9]|1[0-2])\Z"), _st.text(max_size=8)),
+    "Decimal": _st.one_of(_st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str), _st.text(max_size=8)),
+    "DateTime": _st.one_of(_st.datetimes().map(lambda d: d.isoformat() + "Z"), _st.text(max_size=8)),
+    "NaiveDate": _st.one_of(_st.dates().map(lambda d: d.isoformat()), _st.text(max_size=8)),
+}
+for _name, _strategy in _scalars.items():
+    schemathesis.graphql.scalar(_name, _strategy.map(_nodes.String))
