@@ -5,7 +5,7 @@ use crate::common;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use ecl::bench::Echo;
+use ecl_bench::bench::Echo;
 use ecl_bus::{
     Bus, CallCtx, EventEnvelope, EventHandler, Reply, RequestEnvelope, RequestHandler, Transport,
 };

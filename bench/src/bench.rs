@@ -55,14 +55,14 @@ pub enum Which {
         settle: u64,
     },
     /// The partner walk query (1,000 children × 3 tenants × 4 users) at 1 and 32 clients:
-    /// embedded, distributed and the in-memory floor (see `src/bench_walk.rs`).
+    /// embedded, distributed and the in-memory floor (see `bench/src/bench_walk.rs`).
     Walk(crate::bench_walk::WalkArgs),
     /// A MAINTENANCE notice on every tenant of a partner with 1,000 children × 3 tenants × 4
     /// users: recipients resolved (time, bus requests), mails/s to a local SMTP sink, peak RSS
-    /// (see `src/bench_notify.rs`).
+    /// (see `bench/src/bench_notify.rs`).
     Notify(crate::bench_notify::NotifyArgs),
     /// Availability and credits of a partner with 1,000 children × 3 tenants over a month with
-    /// 10,000 incidents: time, bus requests, peak RSS (see `src/bench_sla.rs`).
+    /// 10,000 incidents: time, bus requests, peak RSS (see `bench/src/bench_sla.rs`).
     Sla(crate::bench_sla::SlaArgs),
     /// Usage ingestion (events/s, embedded and, with --distributed, over RabbitMQ + PostgreSQL),
     /// the month close of what was ingested, rating CPU against bare rust_decimal, peak RSS.
