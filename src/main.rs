@@ -136,9 +136,9 @@ fn main() -> anyhow::Result<()> {
 /// How the benchmarks start the platform in their own process: they cannot name this crate,
 /// which calls them.
 const BENCH_LAUNCHER: ecl_bench::Launcher = ecl_bench::Launcher {
-    start: |settings, targets| {
+    start: |settings, targets, clock| {
         Box::pin(async move {
-            let app = App::start(settings, &targets).await?;
+            let app = App::start_with_clock(settings, &targets, clock).await?;
             let (addr, bus) = (app.addr, app.bus.clone());
             Ok(ecl_bench::App::new(addr, bus, move || Box::pin(app.stop())))
         })

@@ -15,15 +15,20 @@ pub mod bench_topology;
 pub mod bench_walk;
 
 use ecl_bus::Bus;
-use ecl_kernel::Settings;
+use ecl_kernel::{Settings, SharedClock, SystemClock};
 use futures::future::LocalBoxFuture;
-use std::{net::SocketAddr, sync::OnceLock};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+};
 
 /// What the launcher hands the benchmarks.
 #[derive(Clone, Copy)]
 pub struct Launcher {
-    /// Starts these targets in this process with these settings (the launcher's `App::start`).
-    pub start: fn(Settings, Vec<String>) -> LocalBoxFuture<'static, anyhow::Result<App>>,
+    /// Starts these targets in this process with these settings and clock (the launcher's
+    /// `App::start_with_clock`).
+    pub start:
+        fn(Settings, Vec<String>, SharedClock) -> LocalBoxFuture<'static, anyhow::Result<App>>,
     /// Every module's name, in start order (the launcher's target table).
     pub module_names: fn() -> Vec<&'static str>,
 }
@@ -62,7 +67,15 @@ impl App {
     }
 
     pub async fn start(settings: Settings, targets: &[String]) -> anyhow::Result<App> {
-        (launcher().start)(settings, targets.to_vec()).await
+        Self::start_with_clock(settings, targets, Arc::new(SystemClock)).await
+    }
+
+    pub async fn start_with_clock(
+        settings: Settings,
+        targets: &[String],
+        clock: SharedClock,
+    ) -> anyhow::Result<App> {
+        (launcher().start)(settings, targets.to_vec(), clock).await
     }
 
     /// Graceful stop, as the launcher's.

@@ -76,16 +76,14 @@ impl Billing {
             .filter(|(_, m)| is_closed(m))
             .map(|(c, m)| format!("{}|{m}", c.id))
             .collect();
-        let fixed: HashMap<String, String> = if fixed_ids.is_empty() {
+        let mut fixed: HashMap<String, Bill> = if fixed_ids.is_empty() {
             HashMap::new()
         } else {
-            fixed_bill::Entity::find()
+            let rows = fixed_bill::Entity::find()
                 .filter(fixed_bill::Column::Id.is_in(fixed_ids))
                 .all(&self.db)
-                .await?
-                .into_iter()
-                .map(|f| (f.id, f.body))
-                .collect()
+                .await?;
+            self.whole_fixed_bills(rows).await?
         };
         let open: Vec<String> = pairs
             .iter()
@@ -119,10 +117,22 @@ impl Billing {
         for (c, m) in pairs {
             let row = Self::contract_row(c);
             if is_closed(m) {
-                out.push(match fixed.get(&format!("{}|{m}", c.id)) {
-                    Some(body) => serde_json::from_str(body).map_err(AppError::internal)?,
-                    None => self.build(&row, &[], &HashMap::new(), *m, BillStatus::Fixed, None)?,
-                });
+                let id = format!("{}|{m}", c.id);
+                // Moved out, not copied (a fixed bill may be large); a pair asked twice is
+                // answered twice from the first answer.
+                let earlier = || {
+                    out.iter().find(|b: &&Bill| {
+                        b.header.contract.contract_id == c.id && b.header.month == *m
+                    })
+                };
+                let bill = match fixed.remove(&id) {
+                    Some(b) => b,
+                    None => match earlier() {
+                        Some(b) => b.clone(),
+                        _ => self.build(&row, &[], &HashMap::new(), *m, BillStatus::Fixed, None)?,
+                    },
+                };
+                out.push(bill);
                 continue;
             }
             let own = tenants.get(&c.id).map(Vec::as_slice).unwrap_or(&[]);

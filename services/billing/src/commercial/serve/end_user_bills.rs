@@ -409,7 +409,7 @@ impl Billing {
     }
 }
 
-/// Stores the end-user bills of a month being closed (in the close's transaction).
+/// The rows of the end-user bills of a month being closed.
 pub(crate) fn end_user_rows(
     rows: &[(String, EndUserBillRow)],
     m: Month,

@@ -11,7 +11,7 @@ mod tax;
 mod visibility;
 
 pub(crate) use agencies::close_statements;
-pub(crate) use close::{Closing, close_month};
+pub(crate) use close::{Closing, end_user_bills, statements};
 
 use std::sync::Arc;
 
