@@ -251,10 +251,10 @@ fn report(args: &WalkArgs, rows: &[Row], rss: &[(String, Option<u64>)]) {
             "  {:<40} 1 client: {:>6.2} + {:>6.2}   {} clients: {:>6.2} + {:>6.2}",
             r.name,
             r.one.cpu_self_ms,
-            r.one.cpu_server_ms.max(0.0),
+            r.one.cpu_server_ms.max(0.0).abs(),
             args.clients,
             r.many.cpu_self_ms,
-            r.many.cpu_server_ms.max(0.0),
+            r.many.cpu_server_ms.max(0.0).abs(),
         );
     }
     println!(
