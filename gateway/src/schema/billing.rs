@@ -527,7 +527,7 @@ impl Loader<MonthKey> for UsageLoader {
 
 /// Adds this domain's loaders to a request (called by the HTTP handler).
 pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_graphql::Request {
-    let d = Duration::from_millis(1);
+    let d = state.gate.delay();
     req.data(
         DataLoader::new(
             PagedLoader::<ListBills>::new(state.clone()),

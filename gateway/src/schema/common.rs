@@ -158,7 +158,7 @@ pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_
             PagedLoader::<C>::new(state.clone()),
             state.gate.spawner(),
         )
-        .delay(std::time::Duration::from_millis(1))
+        .delay(state.gate.delay())
     }
     let req = super::notification::with_loaders(req, state)
         .data(loader::<ecl_proto::notification::ListDeliveries>(state));

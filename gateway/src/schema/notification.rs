@@ -26,7 +26,7 @@ use ecl_proto::{
     },
 };
 use futures::Stream;
-use std::{collections::HashMap, time::Duration};
+use std::collections::HashMap;
 use tokio::sync::broadcast;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -267,7 +267,7 @@ impl Loader<String> for SuppressionLoader {
 
 /// Adds this domain's loaders to a request.
 pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_graphql::Request {
-    let d = Duration::from_millis(1);
+    let d = state.gate.delay();
     req.data(DataLoader::new(PreferencesLoader(state.clone()), state.gate.spawner()).delay(d))
         .data(DataLoader::new(SuppressionLoader(state.clone()), state.gate.spawner()).delay(d))
 }

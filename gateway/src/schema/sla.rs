@@ -23,7 +23,7 @@ use ecl_proto::{
         ScheduleMaintenance,
     },
 };
-use std::{collections::HashMap, time::Duration};
+use std::collections::HashMap;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "ecl_proto::sla::IncidentCause")]
@@ -373,14 +373,14 @@ impl Loader<(String, String)> for AvailabilityLoader {
 pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_graphql::Request {
     fn paged<C: PagedBatch>(state: &RequestState) -> DataLoader<PagedLoader<C>> {
         DataLoader::new(PagedLoader::<C>::new(state.clone()), state.gate.spawner())
-            .delay(Duration::from_millis(1))
+            .delay(state.gate.delay())
     }
     req.data(paged::<ListTenantIncidents>(state))
         .data(paged::<ListClaims>(state))
         .data(paged::<ListCredits>(state))
         .data(
             DataLoader::new(AvailabilityLoader(state.clone()), state.gate.spawner())
-                .delay(Duration::from_millis(1)),
+                .delay(state.gate.delay()),
         )
 }
 

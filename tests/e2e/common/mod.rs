@@ -772,7 +772,11 @@ pub async fn delete_amqp_namespace(ns: &str) {
     let mut targets: Vec<&str> = ecl::targets::modules().iter().map(|m| m.name).collect();
     targets.extend(["bench", "nobody"]);
     for t in targets {
-        for q in [format!("{ns}.req.{t}"), format!("{ns}.evt.{t}")] {
+        for q in [
+            format!("{ns}.req.{t}"),
+            format!("{ns}.rq.{t}"),
+            format!("{ns}.evt.{t}"),
+        ] {
             let _ = ch.queue_delete(q.as_str().into(), Default::default()).await;
         }
     }
