@@ -104,8 +104,8 @@ impl Billing {
                 BillStatus::Fixed,
                 taxes.get(&c.id).copied(),
             )?;
-            let mut bill = self.apply_credits(bill).await?;
-            self.apply_coupons(&mut bill).await?;
+            // price → coupon → SLA credit → tax (`commercial::adjustments`)
+            let bill = self.adjusted(bill).await?;
             fixed.push(proto::FixedBill {
                 contract_id: c.id.clone(),
                 total: bill.total.to_string(),
