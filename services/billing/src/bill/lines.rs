@@ -156,7 +156,14 @@ impl Walk<'_> {
 
     fn line(&mut self, tier: usize, l: &ChargeLine) {
         let (kind, label, detail) = line_row(l);
-        self.push(tier, kind, label, detail, usage_display(l), amount6(l.amount));
+        self.push(
+            tier,
+            kind,
+            label,
+            detail,
+            usage_display(l),
+            amount6(l.amount),
+        );
     }
 
     fn resource(&mut self, tier: usize, r: &ResourceNode) {
@@ -170,7 +177,14 @@ impl Walk<'_> {
                     BillLineKind::Usage => BillLineKind::Resource,
                     k => k,
                 };
-                self.push(tier, kind, label, detail, usage_display(l), amount6(l.amount));
+                self.push(
+                    tier,
+                    kind,
+                    label,
+                    detail,
+                    usage_display(l),
+                    amount6(l.amount),
+                );
             }
             return;
         };
@@ -202,7 +216,14 @@ impl Walk<'_> {
         let label = Label::name(&p.label);
         if let Some(l) = merges_into_parent(&p.lines) {
             let usage = usage_display(l);
-            self.push(tier, BillLineKind::Plan, label, String::new(), usage, amount);
+            self.push(
+                tier,
+                BillLineKind::Plan,
+                label,
+                String::new(),
+                usage,
+                amount,
+            );
             return;
         }
         self.push(

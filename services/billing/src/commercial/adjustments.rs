@@ -254,8 +254,15 @@ mod tests {
             ChargePattern, Menu, Period, PlanPrice, Resource, Unit, UsageInterval, rate_tenant,
         };
         let menus = [
-            Menu::new("vs", "Compute", "VM", Unit::Minute, ChargePattern::Payg, Currency::Jpy)
-                .with_plan(PlanPrice::new("p", d("1.0005"))),
+            Menu::new(
+                "vs",
+                "Compute",
+                "VM",
+                Unit::Minute,
+                ChargePattern::Payg,
+                Currency::Jpy,
+            )
+            .with_plan(PlanPrice::new("p", d("1.0005"))),
             Menu::new(
                 "mon",
                 "Monitoring",
@@ -318,8 +325,14 @@ mod tests {
     fn price_then_coupon_then_sla_credit_then_tax() {
         use crate::commercial::coupons::CouponValue;
         let b = priced();
-        assert_eq!((b.tenants[0].exact_amount, b.subtotal), (d("1500.500000"), d("1500")));
-        let b = adjust(b, &pending(CouponValue::Percent { percent: d("10") }, "400.3"));
+        assert_eq!(
+            (b.tenants[0].exact_amount, b.subtotal),
+            (d("1500.500000"), d("1500"))
+        );
+        let b = adjust(
+            b,
+            &pending(CouponValue::Percent { percent: d("10") }, "400.3"),
+        );
         // the coupon is 10 % of the priced 1500 (not of what the credit leaves: 110)
         assert_eq!(b.adjustments.len(), 1);
         assert_eq!(b.adjustments[0].kind, AdjustmentKind::Coupon);

@@ -208,7 +208,12 @@ pub(super) mod testutil {
         .with_plan(PlanPrice::new("large", d("4")).with_cap(d("2400")))
     }
 
-    pub(super) fn rule(id: &str, child: Option<&str>, scope: RuleScope, pricing: Pricing) -> PriceRule {
+    pub(super) fn rule(
+        id: &str,
+        child: Option<&str>,
+        scope: RuleScope,
+        pricing: Pricing,
+    ) -> PriceRule {
         PriceRule {
             id: id.into(),
             partner_id: "p".into(),

@@ -10,6 +10,8 @@ use sea_orm::{ConnectionTrait, EntityTrait, sea_query::OnConflict};
 use super::end_user_bills::{EndUserBillRow, end_user_rows};
 use crate::Billing;
 use crate::bill::{Bill, BillStatus};
+use crate::commercial::adjustments::Pending;
+use crate::commercial::coupons::Coupon;
 use crate::commercial::price_rules::PriceRule;
 use crate::commercial::store::{end_user_bill, statement};
 use crate::commercial::tax::TaxSetting;
@@ -67,6 +69,15 @@ pub(crate) async fn close_month(billing: &Billing, c: &Closing<'_>) -> AppResult
     let started = std::time::Instant::now();
     let now = billing.clock.now();
     let mut rules: HashMap<&str, Vec<PriceRule>> = HashMap::new();
+    let children: Vec<&str> = c
+        .contracts
+        .iter()
+        .filter(|x| x.kind == "CHILD")
+        .map(|x| x.id.as_str())
+        .collect();
+    let registrations = billing.registrations_for(&children).await?;
+    let pairs: Vec<(&str, Month)> = children.iter().map(|id| (*id, c.month)).collect();
+    let mut credits = billing.credits_for(&pairs).await?;
     let mut rows = Vec::new();
     for child in c.contracts.iter().filter(|x| x.kind == "CHILD") {
         let (Some(partner), Some(tenants)) =
@@ -83,6 +94,13 @@ pub(crate) async fn close_month(billing: &Billing, c: &Closing<'_>) -> AppResult
                 .collect();
             rules.insert(partner, r);
         }
+        let coupons: Vec<Coupon> = registrations
+            .get(&child.id)
+            .into_iter()
+            .flatten()
+            .filter(|r| r.registration.applies(c.month))
+            .map(|r| r.coupon.clone())
+            .collect();
         let row = EndUserBillRow::price(
             billing,
             partner,
@@ -96,6 +114,12 @@ pub(crate) async fn close_month(billing: &Billing, c: &Closing<'_>) -> AppResult
             now,
             BillStatus::Fixed,
             c.taxes.get(&child.id).copied(),
+            &Pending {
+                coupons,
+                credits: credits
+                    .remove(&(child.id.clone(), c.month))
+                    .unwrap_or_default(),
+            },
         )?;
         rows.push((child.id.clone(), row));
     }

@@ -2,6 +2,7 @@
 //! [`super`], storing into [`super::store`]. Each file holds one area's use cases as methods of
 //! the billing service, whose read models (contracts, tenants, the price list, usage) they share.
 
+mod adjustments;
 mod agencies;
 mod close;
 mod coupons;
@@ -12,6 +13,7 @@ mod visibility;
 
 pub(crate) use agencies::close_statements;
 pub(crate) use close::{Closing, close_month};
+pub(crate) use visibility::Shown;
 
 use std::sync::Arc;
 
