@@ -666,6 +666,46 @@ async fn a_coupon_registered_in_march_applies_from_april_for_its_months_only() {
             (json!([]), json!("7700")),
         ]
     );
+    // the coupon is a negative line of all three CSVs, before the tax, and each adds up
+    let (status, summary) = export(&gql, &owner, &d, "2026-04", "format=summary").await;
+    assert_eq!(status, 200, "{summary}");
+    let rows: Vec<&str> = summary.lines().collect();
+    let coupon = rows
+        .iter()
+        .position(|r| r.starts_with("coupon,"))
+        .expect("coupon row");
+    assert!(rows[coupon].contains(",-700,JPY,"), "{summary}");
+    assert!(
+        rows[coupon + 1].starts_with("tax,") && rows[coupon + 1].contains(",630,"),
+        "{summary}"
+    );
+    let (_, detail) = export(&gql, &owner, &d, "2026-04", "format=detail").await;
+    let amounts: Vec<rust_decimal::Decimal> = detail
+        .lines()
+        .skip(1)
+        .map(|r| r.split(',').nth(17).unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        detail.lines().any(|r| r.starts_with("coupon,")
+            && r.contains("APRIL10PCT26")
+            && r.contains(",-700,")),
+        "{detail}"
+    );
+    assert_eq!(
+        amounts.iter().sum::<rust_decimal::Decimal>(),
+        rust_decimal::Decimal::from(6930)
+    );
+    let (_, legacy) = export(&gql, &owner, &d, "2026-04", "format=legacy").await;
+    let items: Vec<&str> = legacy
+        .lines()
+        .filter(|l| l.split(',').nth(1) == Some("3"))
+        .collect();
+    let coupon = items
+        .iter()
+        .position(|l| l.contains(",2,\"  クーポン値引\",\"APRIL10PCT26\",\"\",\"-700\""))
+        .unwrap_or_else(|| panic!("{legacy}"));
+    assert!(items[coupon + 1].contains("消費税相当額"), "{legacy}");
+    assert!(items[0].ends_with(",\"6930\""), "{legacy}");
 }
 
 #[actix_rt::test]
