@@ -4,11 +4,11 @@
 //! DataLoaders ([`with_loaders`]), so a page of children costs one bus request per field, however
 //! many children it holds.
 //!
-//! * [`price_rules`]: `setPriceRule`, `endPriceRule`, `Contract.priceRules`;
-//! * [`end_user_bills`]: `Contract.endUserBill`, `Contract.margins`, `setChildBillVisibility`;
-//! * [`coupons`]: `createCoupon`, `registerCoupon`, `Contract.coupons`;
-//! * [`agencies`]: `createAgency`, `createDirectContract(referredBy)`, `Contract.commissions`;
-//! * [`tax`]: `setTaxSetting`.
+//! * [`price_rules`] holds `setPriceRule`, `endPriceRule`, `Contract.priceRules`;
+//! * [`end_user_bills`] holds `Contract.endUserBill`, `Contract.margins`, `setChildBillVisibility`;
+//! * [`coupons`] holds `createCoupon`, `registerCoupon`, `Contract.coupons`;
+//! * [`agencies`] holds `createAgency`, `createDirectContract(referredBy)`, `Contract.commissions`;
+//! * [`tax`] holds `setTaxSetting`.
 
 mod agencies;
 mod coupons;
