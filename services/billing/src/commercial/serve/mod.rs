@@ -7,6 +7,8 @@ mod agencies;
 mod close;
 mod coupons;
 mod end_user_bills;
+mod end_user_view;
+mod margins;
 mod price_rules;
 mod tax;
 mod visibility;
