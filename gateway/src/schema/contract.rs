@@ -269,7 +269,7 @@ impl Contract {
         ctx: &Context<'_>,
         month: super::scalars::Month,
     ) -> async_graphql::Result<Option<super::commercial::EndUserBill>> {
-        super::commercial::end_user_bill_of(ctx, &self.0.id, month.into()).await
+        super::commercial::end_user_bill_of(ctx, &self.0.id, month).await
     }
     /// A partner's wholesale cost, end-user price and margin per child for a month.
     async fn margins(
@@ -277,7 +277,7 @@ impl Contract {
         ctx: &Context<'_>,
         month: super::scalars::Month,
     ) -> async_graphql::Result<Vec<super::commercial::Margin>> {
-        super::commercial::margins_of(ctx, &self.0.id, month.into()).await
+        super::commercial::margins_of(ctx, &self.0.id, month).await
     }
     /// Coupons registered by this contract.
     async fn coupons(

@@ -22,7 +22,13 @@ use sea_orm::{EntityTrait, QueryOrder, Set, TransactionTrait, sea_query::OnConfl
 use crate::{
     Billing,
     bill::{Bill, BillStatus, CategoryNode, ResourceNode, ServiceNode, TenantBill},
-    commercial::{price_rules::PriceRule, tax::TaxSetting},
+    commercial::{
+        adjustments::{AdjustmentKind, Pending, Requested, apply_in_order},
+        coupons::Coupon,
+        price_rules::PriceRule,
+        tax::TaxSetting,
+    },
+    credits::credited_within,
     entity::{closed_month, contract, fixed_bill, tenant},
     estimate::USAGE_BATCH,
     fixed_bill_parts::{self, Part},
@@ -42,6 +48,9 @@ struct Open<'a> {
     bill: Option<Bill>,
     /// Tenant sections stored so far.
     parts: usize,
+    /// The tenants' summaries as priced, before their SLA credits: what coupons are computed on
+    /// (price → coupon → SLA credit → tax, [`crate::commercial::adjustments`]).
+    priced: Vec<TenantBill>,
 }
 
 impl<'a> Open<'a> {
@@ -51,6 +60,7 @@ impl<'a> Open<'a> {
             id: format!("{}|{m}", contract.id),
             bill: None,
             parts: 0,
+            priced: Vec::new(),
         }
     }
 }
@@ -126,8 +136,16 @@ impl Billing {
                 .filter(|x| x.parent_id.as_deref() == Some(c.id.as_str()))
                 .collect()
         };
+        // What adjusts each bill (coupons in force, SLA credits landing), one read per table.
+        let pairs: Vec<(&str, Month)> = contracts.iter().map(|c| (c.id.as_str(), m)).collect();
+        let pending: HashMap<String, Pending> = contracts
+            .iter()
+            .map(|c| c.id.clone())
+            .zip(self.pending_for(&pairs).await?)
+            .collect();
         let mut closing = Close {
             billing: self,
+            pending: &pending,
             ctx,
             m,
             attempt,
@@ -269,6 +287,7 @@ struct Close<'a> {
     rules: HashMap<String, Vec<PriceRule>>,
     timings: Timings,
     end_user_bills: usize,
+    pending: &'a HashMap<String, Pending>,
 }
 
 impl Close<'_> {
@@ -352,9 +371,13 @@ impl Close<'_> {
             BillStatus::Fixed,
             self.taxes.get(&c.id).copied(),
         )?;
+        open.priced.extend(part.tenants.iter().map(summary));
         // Credits land on tenants (before their rounding): applied to this chunk's sections as
         // to the whole bill.
-        let part = b.apply_credits(part).await?;
+        let part = match self.pending.get(&c.id) {
+            Some(p) if !p.credits.is_empty() => credited_within(part, &p.credits, None),
+            _ => part,
+        };
         let bill = open.bill.get_or_insert_with(|| Bill {
             header: part.header.clone(),
             tenants: Vec::new(),
@@ -395,10 +418,41 @@ impl Close<'_> {
         bill.tax.amount =
             currency.round_down(bill.subtotal * bill.tax.percent / Decimal::ONE_HUNDRED);
         bill.total = currency.round_down(bill.subtotal + bill.tax.amount);
-        self.billing.apply_coupons(&mut bill).await?;
+        if let Some(p) = self.pending.get(&open.contract.id)
+            && !p.coupons.is_empty()
+        {
+            let priced = Bill {
+                subtotal: currency.round_down(open.priced.iter().map(|t| t.total).sum()),
+                tenants: open.priced,
+                ..bill.clone()
+            };
+            bill = with_coupons(bill, &priced, &p.coupons);
+        }
         bills.insert(open.contract.id.clone(), bill);
         Ok(())
     }
+}
+
+/// The credited bill with its coupons, computed on the `priced` bill (before credits) and
+/// clamped to what the credits left (streamed, the credits are already in the stored sections:
+/// where coupons and credits together exceed the bill, the coupon is the one cut short), then
+/// the tax on what is left.
+fn with_coupons(mut bill: Bill, priced: &Bill, coupons: &[Coupon]) -> Bill {
+    let currency = bill.header.currency;
+    let requested = coupons
+        .iter()
+        .map(|c| Requested {
+            kind: AdjustmentKind::Coupon,
+            label: format!("Coupon {}", c.code),
+            source: c.code.to_string(),
+            amount: c.discount(priced),
+        })
+        .collect();
+    let (applied, pre_tax) = apply_in_order(bill.subtotal, currency, requested);
+    bill.tax.amount = currency.round_down(pre_tax * bill.tax.percent / Decimal::ONE_HUNDRED);
+    bill.total = currency.round_down(pre_tax + bill.tax.amount);
+    bill.adjustments = applied;
+    bill
 }
 
 /// What the bill-level adjustments read of a tenant: its totals, and its amounts per menu (a

@@ -9,6 +9,8 @@ use sea_orm::{ConnectionTrait, EntityTrait, sea_query::OnConflict};
 use super::end_user_bills::{EndUserBillRow, end_user_rows};
 use crate::Billing;
 use crate::bill::{Bill, BillStatus};
+use crate::commercial::adjustments::Pending;
+use crate::commercial::coupons::Coupon;
 use crate::commercial::price_rules::PriceRule;
 use crate::commercial::store::{end_user_bill, statement};
 use crate::commercial::tax::TaxSetting;
@@ -57,6 +59,15 @@ impl Closed {
 /// end-user bill is read only once its month is closed. Returns how many were priced.
 pub(crate) async fn end_user_bills(billing: &Billing, c: Closing<'_>) -> AppResult<usize> {
     let now = billing.clock.now();
+    let children: Vec<&str> = c
+        .contracts
+        .iter()
+        .filter(|x| x.kind == "CHILD")
+        .map(|x| x.id.as_str())
+        .collect();
+    let registrations = billing.registrations_for(&children).await?;
+    let pairs: Vec<(&str, Month)> = children.iter().map(|id| (*id, c.month)).collect();
+    let mut credits = billing.credits_for(&pairs).await?;
     let mut rows = Vec::new();
     for child in c.contracts.iter().filter(|x| x.kind == "CHILD") {
         let (Some(partner), Some(tenants)) =
@@ -73,6 +84,13 @@ pub(crate) async fn end_user_bills(billing: &Billing, c: Closing<'_>) -> AppResu
                 .collect();
             c.rules.insert(partner.to_string(), r);
         }
+        let coupons: Vec<Coupon> = registrations
+            .get(&child.id)
+            .into_iter()
+            .flatten()
+            .filter(|r| r.registration.applies(c.month))
+            .map(|r| r.coupon.clone())
+            .collect();
         let row = EndUserBillRow::price(
             billing,
             partner,
@@ -86,6 +104,12 @@ pub(crate) async fn end_user_bills(billing: &Billing, c: Closing<'_>) -> AppResu
             now,
             BillStatus::Fixed,
             c.taxes.get(&child.id).copied(),
+            &Pending {
+                coupons,
+                credits: credits
+                    .remove(&(child.id.clone(), c.month))
+                    .unwrap_or_default(),
+            },
         )?;
         rows.push((child.id.clone(), row));
     }
