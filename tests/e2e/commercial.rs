@@ -999,4 +999,7 @@ async fn the_commercial_fields_of_a_page_of_children_cost_a_constant_number_of_r
         counts[0], counts[1],
         "the requests do not grow with the children"
     );
+    // 18 today (the gateway's loaders, the contract service's visibility answers, one usage
+    // request per end-user batch): fewer is welcome, more is a loader or a batch lost
+    assert!(counts[0] <= 18, "{counts:?}");
 }
