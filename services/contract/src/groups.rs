@@ -76,7 +76,7 @@ impl Contracts {
                     name: g.name,
                     child_ids,
                     user_ids,
-                    created_at: crate::ts(g.created_at),
+                    created_at: crate::views::ts(g.created_at),
                 }
             })
             .collect())
