@@ -229,7 +229,8 @@ impl Billing {
                 .collect();
             let shown: Vec<Month> = rest.iter().take(limit).copied().collect();
             pairs.extend(shown.iter().map(|m| (c, *m)));
-            pages.push(Some((shown, rest.len() > limit, total)));
+            let skipped = (rest.len() as u64) < total;
+            pages.push(Some((shown, rest.len() > limit, skipped, total)));
         }
         let mut bills = self.bills_for(ctx, &pairs).await?.into_iter();
         Ok(req
@@ -238,7 +239,7 @@ impl Billing {
             .zip(pages)
             .map(|(id, page)| match page {
                 None => (id, Page::empty()),
-                Some((shown, has_next_page, total_count)) => {
+                Some((shown, has_next_page, has_previous_page, total_count)) => {
                     let edges = shown
                         .iter()
                         .filter_map(|m| Some((month_cursor(*m), bill_view(&bills.next()?))))
@@ -248,6 +249,7 @@ impl Billing {
                         Page {
                             edges,
                             has_next_page,
+                            has_previous_page,
                             total_count,
                         },
                     )

@@ -280,6 +280,7 @@ impl Contracts {
                         .zip(self.group_views(rows).await?)
                         .collect(),
                     has_next_page: page.has_next_page,
+                    has_previous_page: page.has_previous_page,
                     total_count: page.total_count,
                 }
             } else {
