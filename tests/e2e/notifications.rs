@@ -180,10 +180,12 @@ impl World {
             (&d, "defer-1", "USER", &d_owner),
             (&d, "d-ok", "USER", &d_owner),
         ];
-        let made = futures::future::join_all(users.iter().map(|(contract, login, role, token)| async move {
-            let id = gql.create_member(token, contract, login, role).await;
-            (login.to_string(), id)
-        }))
+        let made = futures::future::join_all(users.iter().map(
+            |(contract, login, role, token)| async move {
+                let id = gql.create_member(token, contract, login, role).await;
+                (login.to_string(), id)
+            },
+        ))
         .await;
         ids.extend(made);
         for login in ["p-owner", "c-owner", "d-owner"] {

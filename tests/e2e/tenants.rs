@@ -68,13 +68,11 @@ async fn build(gql: &Gql) -> Tree {
                     .id;
                 let mut ts = Vec::new();
                 for t in 0..3 {
-                    ts.push(
-                        gql.create_tenant(&owner, &c, &format!("c{i}-t{t}"))
-                            .await,
-                    );
+                    ts.push(gql.create_tenant(&owner, &c, &format!("c{i}-t{t}")).await);
                 }
                 for (u, role) in ["ADMIN", "USER", "USER"].iter().enumerate() {
-                    gql.create_member(&owner, &c, &format!("c{i}-u{u}"), role).await;
+                    gql.create_member(&owner, &c, &format!("c{i}-u{u}"), role)
+                        .await;
                 }
                 (c, ts)
             }
@@ -119,7 +117,9 @@ async fn scenario(gql: &Gql) {
     // Grants first, so the walk shows them: a child user and a partner user in child 0's first
     // tenant.
     let c0_user = gql.sign_in("c0-u1", PASSWORD).await;
-    let partner_user_id = gql.create_member(owner, &t.partner, "wp-user", "USER").await;
+    let partner_user_id = gql
+        .create_member(owner, &t.partner, "wp-user", "USER")
+        .await;
     let partner_user = gql.sign_in("wp-user", PASSWORD).await;
     let c0_u1_id = gql
         .q(Some(&c0_user), "{ me { id } }", json!({}))
@@ -358,8 +358,11 @@ async fn scenario(gql: &Gql) {
         let r = gql.q(Some(owner), "mutation($g: ID!, $c: ID!){ addChildToGroup(groupId:$g, contractId:$c){ childIds } }", json!({"g": g, "c": c})).await;
         r.data();
     }
-    let gadmin_id = gql.create_member(owner, &t.partner, "wp-gadmin", "ADMIN").await;
-    gql.create_member(owner, &t.partner, "wp-admin", "ADMIN").await;
+    let gadmin_id = gql
+        .create_member(owner, &t.partner, "wp-gadmin", "ADMIN")
+        .await;
+    gql.create_member(owner, &t.partner, "wp-admin", "ADMIN")
+        .await;
     let r = gql
         .q(Some(owner), "mutation($g: ID!, $u: ID!){ assignUserToGroup(groupId:$g, userId:$u){ userIds childIds } }", json!({"g": g, "u": gadmin_id}))
         .await;
@@ -488,7 +491,9 @@ async fn scenario(gql: &Gql) {
     assert_eq!(ws_edges[1]["node"]["name"], "analytics");
 
     // Deleting a user removes their grants (the identity service's event).
-    let c2_u2 = gql.create_member(owner, &t.children[2], "c2-extra", "USER").await;
+    let c2_u2 = gql
+        .create_member(owner, &t.children[2], "c2-extra", "USER")
+        .await;
     gql.q(
         Some(owner),
         GRANT,
@@ -541,15 +546,13 @@ async fn scenario(gql: &Gql) {
         ),
         2
     );
-    let r = gql.abolish_contract(owner, &last, false)
-        .await;
+    let r = gql.abolish_contract(owner, &last, false).await;
     assert_eq!(
         r.code(),
         "CONFLICT",
         "tenants remain: refused without force"
     );
-    let r = gql.abolish_contract(owner, &last, true)
-        .await;
+    let r = gql.abolish_contract(owner, &last, true).await;
     assert_eq!(r.data()["abolishContract"]["status"], "ABOLISHED");
     eventually("the abolished child's tenants are deleted", || async {
         let r = gql
@@ -569,11 +572,13 @@ async fn scenario(gql: &Gql) {
         ) == 1
     })
     .await;
-    eventually("the abolished child's owner can no longer sign in", || async {
-        let r = gql.try_sign_in("c24-owner", "Owner-pass-1")
-            .await;
-        r.body.get("errors").is_some()
-    })
+    eventually(
+        "the abolished child's owner can no longer sign in",
+        || async {
+            let r = gql.try_sign_in("c24-owner", "Owner-pass-1").await;
+            r.body.get("errors").is_some()
+        },
+    )
     .await;
 }
 
@@ -657,7 +662,12 @@ async fn lookups_filters_and_changes(gql: &Gql) {
         .await;
     let owner = partner.owner(gql).await;
     let child = gql
-        .create_contract(&owner, Kind::ChildOf(&partner.id), "Lookup Child", "lkc-owner")
+        .create_contract(
+            &owner,
+            Kind::ChildOf(&partner.id),
+            "Lookup Child",
+            "lkc-owner",
+        )
         .await;
     let child_owner = child.owner(gql).await;
     let other = gql
@@ -836,10 +846,7 @@ async fn lookups_filters_and_changes(gql: &Gql) {
         )
         .await;
     let grant = &r.data()["grantTenantAccess"];
-    assert_eq!(
-        grant["id"],
-        format!("grt_{}@{worker_id}", ids[0]).as_str()
-    );
+    assert_eq!(grant["id"], format!("grt_{}@{worker_id}", ids[0]).as_str());
     assert_eq!(grant["tenant"]["name"], "Alpha One");
     assert_eq!(grant["user"]["loginId"], "lk-worker");
     let r = gql.q(Some(&worker), TENANT, json!({"id": ids[0]})).await;
@@ -889,9 +896,13 @@ async fn lookups_filters_and_changes(gql: &Gql) {
         .q(Some(&owner), RENAME, json!({"id": ws, "n": "default"}))
         .await;
     assert_eq!(r.code(), "CONFLICT", "the default workspace has that name");
-    let r = gql.q(Some(&owner), RENAME, json!({"id": ws, "n": "  "})).await;
+    let r = gql
+        .q(Some(&owner), RENAME, json!({"id": ws, "n": "  "}))
+        .await;
     assert_eq!(bad_fields(&r), ["name"]);
-    let r = gql.q(Some(&worker), RENAME, json!({"id": ws, "n": "Mine"})).await;
+    let r = gql
+        .q(Some(&worker), RENAME, json!({"id": ws, "n": "Mine"}))
+        .await;
     assert_eq!(r.code(), "FORBIDDEN");
     let r = gql
         .q(Some(&outsider), RENAME, json!({"id": ws, "n": "Mine"}))
@@ -911,7 +922,11 @@ async fn lookups_filters_and_changes(gql: &Gql) {
     let p = tenant_page(gql, &owner, &child.id, json!({"f": {"name": "beta"}})).await;
     assert_eq!(p.names(), ["Beta"], "nothing changed");
     let r = gql
-        .q(Some(&worker), UPDATE, json!({"id": ids[0], "i": {"name": "Mine"}}))
+        .q(
+            Some(&worker),
+            UPDATE,
+            json!({"id": ids[0], "i": {"name": "Mine"}}),
+        )
         .await;
     assert_eq!(r.code(), "FORBIDDEN", "granted is not managing");
     let r = gql
@@ -937,7 +952,11 @@ async fn lookups_filters_and_changes(gql: &Gql) {
     for round in 1.. {
         let name = format!("Beta {round}");
         let r = gql
-            .q(Some(&owner), UPDATE, json!({"id": ids[2], "i": {"name": name}}))
+            .q(
+                Some(&owner),
+                UPDATE,
+                json!({"id": ids[2], "i": {"name": name}}),
+            )
             .await;
         assert_eq!(r.data()["updateTenant"]["name"], name.as_str());
         let mut seen = false;

@@ -198,8 +198,7 @@ async fn users_flow(gql: &Gql) {
         "UNAUTHENTICATED",
         "token of a deleted user"
     );
-    let again = gql.try_sign_in("uc-user", "User-pass-123")
-        .await;
+    let again = gql.try_sign_in("uc-user", "User-pass-123").await;
     assert_eq!(again.code(), "UNAUTHENTICATED");
     assert_eq!(
         gql.q(
@@ -246,8 +245,7 @@ async fn users_flow(gql: &Gql) {
         "UNAUTHENTICATED",
         "sessions end"
     );
-    let old = gql.try_sign_in("up-admin", "User-pass-123")
-        .await;
+    let old = gql.try_sign_in("up-admin", "User-pass-123").await;
     assert_eq!(old.code(), "UNAUTHENTICATED");
     gql.sign_in("up-admin", "New-pass-4567").await;
 }
@@ -310,14 +308,25 @@ async fn user_filters(gql: &Gql) {
         )
         .await;
     assert_eq!(logins(&r), ["fp-admin-2"]);
-    assert_eq!(r.data()["contract"]["users"]["pageInfo"]["hasNextPage"], false);
+    assert_eq!(
+        r.data()["contract"]["users"]["pageInfo"]["hasNextPage"],
+        false
+    );
     // A part of the login id or e-mail, any case; `_` is no wildcard.
     let r = gql
-        .q(Some(&owner), USERS, json!({"id": partner.id, "f": {"search": "USER"}}))
+        .q(
+            Some(&owner),
+            USERS,
+            json!({"id": partner.id, "f": {"search": "USER"}}),
+        )
         .await;
     assert_eq!(logins(&r), ["fp_user", "fp-user-2"]);
     let r = gql
-        .q(Some(&owner), USERS, json!({"id": partner.id, "f": {"search": "p_u"}}))
+        .q(
+            Some(&owner),
+            USERS,
+            json!({"id": partner.id, "f": {"search": "p_u"}}),
+        )
         .await;
     assert_eq!(logins(&r), ["fp_user"]);
     let r = gql
@@ -334,7 +343,11 @@ async fn user_filters(gql: &Gql) {
         assert!(r.body.get("errors").is_some());
     }
     let r = gql
-        .q(Some(&owner), USERS, json!({"id": partner.id, "f": {"status": "LOCKED"}}))
+        .q(
+            Some(&owner),
+            USERS,
+            json!({"id": partner.id, "f": {"status": "LOCKED"}}),
+        )
         .await;
     assert_eq!(logins(&r), ["fp-user-2"]);
     assert_eq!(
@@ -342,7 +355,11 @@ async fn user_filters(gql: &Gql) {
         "LOCKED"
     );
     let r = gql
-        .q(Some(&owner), USERS, json!({"id": partner.id, "f": {"status": "ACTIVE"}}))
+        .q(
+            Some(&owner),
+            USERS,
+            json!({"id": partner.id, "f": {"status": "ACTIVE"}}),
+        )
         .await;
     assert_eq!(r.data()["contract"]["users"]["totalCount"], 4);
     // Every bad field at once.

@@ -164,12 +164,18 @@ impl Contract {
         last: Option<u32>,
         before: Option<String>,
     ) -> async_graphql::Result<super::users::UserConnection> {
-        super::users::users_of(ctx, &self.0.id, PageArgs {
+        super::users::users_of(
+            ctx,
+            &self.0.id,
+            PageArgs {
                 first,
                 after,
                 last,
                 before,
-            }, filter).await
+            },
+            filter,
+        )
+        .await
     }
     /// Tenants of this contract (all for its owner/admins and the partner's), loaded for every
     /// contract on the page in one bus request.
@@ -183,12 +189,18 @@ impl Contract {
         last: Option<u32>,
         before: Option<String>,
     ) -> async_graphql::Result<super::tenant::TenantConnection> {
-        super::tenant::tenants_of(ctx, &self.0.id, PageArgs {
+        super::tenant::tenants_of(
+            ctx,
+            &self.0.id,
+            PageArgs {
                 first,
                 after,
                 last,
                 before,
-            }, filter).await
+            },
+            filter,
+        )
+        .await
     }
     /// Workspaces of this contract (the default one first), for its managers.
     #[graphql(complexity = "first.or(last).unwrap_or(20) as usize * child_complexity")]
@@ -200,12 +212,17 @@ impl Contract {
         last: Option<u32>,
         before: Option<String>,
     ) -> async_graphql::Result<super::tenant::WorkspaceConnection> {
-        super::tenant::workspaces_of(ctx, &self.0.id, PageArgs {
+        super::tenant::workspaces_of(
+            ctx,
+            &self.0.id,
+            PageArgs {
                 first,
                 after,
                 last,
                 before,
-            }).await
+            },
+        )
+        .await
     }
     /// Contract groups of a partner, for its owner and admins not restricted to groups.
     #[graphql(complexity = "first.or(last).unwrap_or(20) as usize * child_complexity")]
@@ -217,12 +234,17 @@ impl Contract {
         last: Option<u32>,
         before: Option<String>,
     ) -> async_graphql::Result<super::groups::ContractGroupConnection> {
-        super::groups::groups_of(ctx, &self.0.id, PageArgs {
+        super::groups::groups_of(
+            ctx,
+            &self.0.id,
+            PageArgs {
                 first,
                 after,
                 last,
                 before,
-            }).await
+            },
+        )
+        .await
     }
     /// API keys of this contract (its owner and admins, and the operator; empty for others).
     #[graphql(complexity = "first.or(last).unwrap_or(20) as usize * child_complexity")]
@@ -234,12 +256,17 @@ impl Contract {
         last: Option<u32>,
         before: Option<String>,
     ) -> async_graphql::Result<super::api_keys::ApiKeyConnection> {
-        super::api_keys::api_keys_of(ctx, &self.0.id, PageArgs {
+        super::api_keys::api_keys_of(
+            ctx,
+            &self.0.id,
+            PageArgs {
                 first,
                 after,
                 last,
                 before,
-            }).await
+            },
+        )
+        .await
     }
     /// The bill of a month; a partner's includes its children's tenants. With `day`, the daily
     /// estimate: the month's charges up to the end of that day.
@@ -280,12 +307,17 @@ impl Contract {
         last: Option<u32>,
         before: Option<String>,
     ) -> async_graphql::Result<super::sla::ClaimConnection> {
-        super::sla::claims_of(ctx, &self.0.id, PageArgs {
+        super::sla::claims_of(
+            ctx,
+            &self.0.id,
+            PageArgs {
                 first,
                 after,
                 last,
                 before,
-            }).await
+            },
+        )
+        .await
     }
     /// Service credits approved for this contract (each lands on a bill two months later).
     #[graphql(complexity = "first.or(last).unwrap_or(20) as usize * child_complexity")]
@@ -297,12 +329,17 @@ impl Contract {
         last: Option<u32>,
         before: Option<String>,
     ) -> async_graphql::Result<super::sla::CreditConnection> {
-        super::sla::credits_of(ctx, &self.0.id, PageArgs {
+        super::sla::credits_of(
+            ctx,
+            &self.0.id,
+            PageArgs {
                 first,
                 after,
                 last,
                 before,
-            }).await
+            },
+        )
+        .await
     }
     /// A partner's price rules, history included, newest first.
     #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
@@ -507,11 +544,11 @@ impl ContractQuery {
             .call(&SearchContracts {
                 filter: filter.unwrap_or_default().into(),
                 page: PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+                    first,
+                    after,
+                    last,
+                    before,
+                },
             })
             .await?;
         Ok(ContractConnection::from_page(page, Contract))

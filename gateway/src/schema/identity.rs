@@ -98,12 +98,18 @@ impl User {
         last: Option<u32>,
         before: Option<String>,
     ) -> async_graphql::Result<super::tenant::TenantConnection> {
-        super::tenant::tenants_of_user(ctx, &self.0.id, ecl_proto::PageArgs {
+        super::tenant::tenants_of_user(
+            ctx,
+            &self.0.id,
+            ecl_proto::PageArgs {
                 first,
                 after,
                 last,
                 before,
-            }, filter).await
+            },
+            filter,
+        )
+        .await
     }
     async fn created_at(&self) -> super::scalars::DateTime {
         self.0.created_at.into()

@@ -130,12 +130,17 @@ impl Notice {
         last: Option<u32>,
         before: Option<String>,
     ) -> async_graphql::Result<DeliveryConnection> {
-        let page = load_page::<ListDeliveries>(ctx, &self.0.id, PageArgs {
+        let page = load_page::<ListDeliveries>(
+            ctx,
+            &self.0.id,
+            PageArgs {
                 first,
                 after,
                 last,
                 before,
-            }).await?;
+            },
+        )
+        .await?;
         DeliveryConnection::try_from_page(page, Delivery::try_from)
     }
 }

@@ -72,14 +72,17 @@ impl Tenant {
         last: Option<u32>,
         before: Option<String>,
     ) -> async_graphql::Result<super::users::UserConnection> {
-        let page =
-            super::common::load_page::<ListTenantUsers>(ctx, &self.0.id, PageArgs {
+        let page = super::common::load_page::<ListTenantUsers>(
+            ctx,
+            &self.0.id,
+            PageArgs {
                 first,
                 after,
                 last,
                 before,
-            })
-                .await?;
+            },
+        )
+        .await?;
         Ok(super::users::UserConnection::from_page(
             page,
             super::identity::User,
@@ -95,12 +98,17 @@ impl Tenant {
         last: Option<u32>,
         before: Option<String>,
     ) -> async_graphql::Result<super::sla::IncidentConnection> {
-        super::sla::incidents_of(ctx, &self.0.id, PageArgs {
+        super::sla::incidents_of(
+            ctx,
+            &self.0.id,
+            PageArgs {
                 first,
                 after,
                 last,
                 before,
-            }).await
+            },
+        )
+        .await
     }
     /// The tenant's charges of a month.
     async fn usage(

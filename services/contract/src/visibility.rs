@@ -34,7 +34,11 @@ impl Contracts {
 
     /// The contract if the caller may see it; `NOT_FOUND` otherwise, so ids outside one's tree
     /// reveal nothing about whether they exist.
-    pub(crate) async fn visible(&self, access: &Access<'_>, id: &str) -> AppResult<contract::Model> {
+    pub(crate) async fn visible(
+        &self,
+        access: &Access<'_>,
+        id: &str,
+    ) -> AppResult<contract::Model> {
         match self.find(id).await? {
             Some(c) if access.sees(&c) => Ok(c),
             _ => Err(AppError::not_found(format!("contract {id}"))),

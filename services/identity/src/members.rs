@@ -22,7 +22,12 @@ impl Identity {
             .filter(user::Column::Status.eq(ACTIVE))
             .filter(user::Column::ContractId.is_not_null());
         if req.all {
-            return Ok(active.all(&self.db).await?.iter().map(|u| self.user_view(u)).collect());
+            return Ok(active
+                .all(&self.db)
+                .await?
+                .iter()
+                .map(|u| self.user_view(u))
+                .collect());
         }
         let mut out = Vec::new();
         // In chunks: a statement's bound parameters are limited (SQLite, PostgreSQL).

@@ -29,8 +29,14 @@ pub(crate) fn condition(f: &UserFilter, now: i64) -> AppResult<Condition> {
         );
         cond = cond.add(
             Condition::any()
-                .add(contains_ignoring_case((user::Entity, user::Column::LoginId), s))
-                .add(contains_ignoring_case((user::Entity, user::Column::Email), s)),
+                .add(contains_ignoring_case(
+                    (user::Entity, user::Column::LoginId),
+                    s,
+                ))
+                .add(contains_ignoring_case(
+                    (user::Entity, user::Column::Email),
+                    s,
+                )),
         );
     }
     match f.status {

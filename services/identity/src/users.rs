@@ -2,7 +2,9 @@
 //! contract tree, which the contract service owns — so this service asks it (with the caller's own
 //! principal, so it only ever learns what the caller may see).
 
-use crate::{ACTIVE, DELETED, Identity, REVOKED, entity::user, password, user_filter, valid_login_id};
+use crate::{
+    ACTIVE, DELETED, Identity, REVOKED, entity::user, password, user_filter, valid_login_id,
+};
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult, OnUnique, Principal, Role, Validation, validate};
 use ecl_proto::identity::{CreateUser, UserCreated, UserDeleted};
@@ -148,9 +150,7 @@ impl Identity {
                 seen.push(c.id.clone());
             }
         }
-        let mut pages = self
-            .user_pages(&managed, filter.clone(), &req.page)
-            .await?;
+        let mut pages = self.user_pages(&managed, filter.clone(), &req.page).await?;
         if let Some(me) = ctx.principal.user_id()
             && !seen.is_empty()
         {

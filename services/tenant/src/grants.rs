@@ -180,12 +180,9 @@ impl Tenants {
         let filter = if req.filter == TenantFilter::default() {
             Condition::all()
         } else {
-            Condition::all().add(
-                grant::Column::TenantId
-                    .in_subquery(crate::tenant_filter::ids_where(crate::tenant_filter::condition(
-                        &req.filter,
-                    )?)),
-            )
+            Condition::all().add(grant::Column::TenantId.in_subquery(
+                crate::tenant_filter::ids_where(crate::tenant_filter::condition(&req.filter)?),
+            ))
         };
         // Identity answers only with the users the caller may see (themselves, or managed).
         let visible: HashSet<String> = self

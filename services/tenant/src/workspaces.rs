@@ -105,7 +105,12 @@ impl Tenants {
     }
 
     /// `CONFLICT` when another workspace of `contract_id` (than `except`) is called `name`.
-    async fn name_free(&self, contract_id: &str, name: &str, except: Option<&str>) -> AppResult<()> {
+    async fn name_free(
+        &self,
+        contract_id: &str,
+        name: &str,
+        except: Option<&str>,
+    ) -> AppResult<()> {
         let mut q = workspace::Entity::find()
             .filter(workspace::Column::ContractId.eq(contract_id))
             .filter(workspace::Column::Name.eq(name));

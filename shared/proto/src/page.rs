@@ -44,7 +44,11 @@ impl PageArgs {
         let mut v = ecl_kernel::Validation::new();
         let backward = self.last.is_some() || self.before.is_some();
         if backward && (self.first.is_some() || self.after.is_some()) {
-            let field = if self.last.is_some() { "last" } else { "before" };
+            let field = if self.last.is_some() {
+                "last"
+            } else {
+                "before"
+            };
             v.add(AppError::invalid(
                 field,
                 "page forward with first/after or backward with last/before, not both",
@@ -95,7 +99,11 @@ impl PageArgs {
         match self.window()? {
             Window::Forward { after, .. } => Ok(after),
             Window::Backward { .. } => Err(AppError::invalid(
-                if self.last.is_some() { "last" } else { "before" },
+                if self.last.is_some() {
+                    "last"
+                } else {
+                    "before"
+                },
                 "this list pages forward only (first/after)",
             )),
         }
@@ -193,22 +201,9 @@ mod tests {
     #[test]
     fn page_size_is_bounded() {
         assert_eq!(PageArgs::default().limit().unwrap(), DEFAULT_PAGE);
-        assert!(
-            PageArgs::forward(Some(0), None)
-            .limit()
-            .is_err()
-        );
-        assert!(
-            PageArgs::forward(Some(101), None)
-            .limit()
-            .is_err()
-        );
-        assert_eq!(
-            PageArgs::forward(Some(100), None)
-            .limit()
-            .unwrap(),
-            100
-        );
+        assert!(PageArgs::forward(Some(0), None).limit().is_err());
+        assert!(PageArgs::forward(Some(101), None).limit().is_err());
+        assert_eq!(PageArgs::forward(Some(100), None).limit().unwrap(), 100);
     }
 
     #[test]

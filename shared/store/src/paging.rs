@@ -410,11 +410,9 @@ mod tests {
         let read = |args: PageArgs| {
             let db = &db;
             async move {
-                page::<item::Entity, _, _>(db, Condition::all(), &args, cols, key, |m| {
-                    m.id.clone()
-                })
-                .await
-                .unwrap()
+                page::<item::Entity, _, _>(db, Condition::all(), &args, cols, key, |m| m.id.clone())
+                    .await
+                    .unwrap()
             }
         };
         let cursors: Vec<String> = read(PageArgs::forward(Some(100), None))
