@@ -25,10 +25,10 @@ pub(crate) fn condition(f: &TenantFilter) -> AppResult<Condition> {
             name,
         ));
     }
-    if let Some(r) = f.region.as_deref() {
-        if let Ok(r) = v.note(region(r).map_err(|e| e.within("filter"))) {
-            cond = cond.add(tenant::Column::Region.eq(r));
-        }
+    if let Some(r) = f.region.as_deref()
+        && let Ok(r) = v.note(region(r).map_err(|e| e.within("filter")))
+    {
+        cond = cond.add(tenant::Column::Region.eq(r));
     }
     if let Some(w) = f.workspace_id.as_deref().map(str::trim) {
         v.check(

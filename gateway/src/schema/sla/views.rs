@@ -165,7 +165,10 @@ impl From<PartReplacementView> for PartReplacement {
 
 /// One tenant × menu of a month as the platform measured it, with the credit it earns.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Availability {
+    /// `avl_<tenant>@<menu>@<month>`: one row per tenant, menu and month.
+    pub id: ID,
     pub contract_id: ID,
     pub tenant_id: ID,
     pub menu_code: String,
@@ -191,6 +194,7 @@ impl TryFrom<AvailabilityView> for Availability {
     type Error = async_graphql::Error;
     fn try_from(v: AvailabilityView) -> async_graphql::Result<Self> {
         Ok(Availability {
+            id: format!("avl_{}@{}@{}", v.tenant_id, v.menu_code, v.month).into(),
             contract_id: v.contract_id.into(),
             tenant_id: v.tenant_id.into(),
             menu_code: v.menu_code,
@@ -309,5 +313,16 @@ impl From<PaymentView> for Payment {
             outstanding: v.outstanding.into(),
             due_date: v.due_date,
         }
+    }
+}
+
+#[async_graphql::ComplexObject]
+impl Availability {
+    /// The tenant (null when the caller may not see it), loaded for the whole list at once.
+    async fn tenant(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<Option<crate::schema::tenant::Tenant>> {
+        crate::schema::tenant::tenant_link(ctx, &self.tenant_id).await
     }
 }
