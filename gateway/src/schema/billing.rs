@@ -615,7 +615,7 @@ impl BillingQuery {
                     currency: f.currency.map(wire),
                     month: f.month.map(Into::into),
                 },
-                page: PageArgs { first, after },
+                page: PageArgs::forward(first, after),
             })
             .await?;
         MenuConnection::try_from_page(page, Menu::try_from)

@@ -37,6 +37,8 @@ pub enum ContractEventKind {
     ContractUpdated,
     ContractAbolished,
     TenantCreated,
+    /// Renamed or moved to another workspace (`updateTenant`).
+    TenantUpdated,
     TenantDeleted,
     UserCreated,
     UserDeleted,
@@ -75,6 +77,7 @@ impl ContractEvent {
                 let e: TenantChanged = serde_json::from_slice(&ev.body).ok()?;
                 let kind = match e.change.as_str() {
                     "created" => K::TenantCreated,
+                    "updated" => K::TenantUpdated,
                     "deleted" => K::TenantDeleted,
                     _ => return None,
                 };

@@ -289,7 +289,8 @@ impl Billing {
                 .collect();
             let shown: Vec<Month> = rest.iter().take(limit).copied().collect();
             pairs.extend(shown.iter().map(|m| (c, *m)));
-            pages.push(Some((shown, rest.len() > limit, total)));
+            let skipped = (rest.len() as u64) < total;
+            pages.push(Some((shown, rest.len() > limit, skipped, total)));
         }
         let mut bills = self.shown_bills(ctx, &pairs).await?.into_iter().flatten();
         Ok(req
@@ -298,7 +299,7 @@ impl Billing {
             .zip(pages)
             .map(|(id, page)| match page {
                 None => (id, Page::empty()),
-                Some((shown, has_next_page, total_count)) => {
+                Some((shown, has_next_page, has_previous_page, total_count)) => {
                     let edges = shown
                         .iter()
                         .filter_map(|m| Some((month_cursor(*m), bill_view(&bills.next()?))))
@@ -308,6 +309,7 @@ impl Billing {
                         Page {
                             edges,
                             has_next_page,
+                            has_previous_page,
                             total_count,
                         },
                     )

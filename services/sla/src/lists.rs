@@ -88,6 +88,7 @@ impl Sla {
                 Page {
                     edges,
                     has_next_page: p.has_next_page,
+                    has_previous_page: p.has_previous_page,
                     total_count: p.total_count,
                 },
             ));
@@ -185,6 +186,7 @@ impl Sla {
                 Page {
                     edges,
                     has_next_page: p.has_next_page,
+                    has_previous_page: p.has_previous_page,
                     total_count: p.total_count,
                 },
             ));

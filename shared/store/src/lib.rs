@@ -164,6 +164,24 @@ pub fn index(
         .to_owned()
 }
 
+/// `LOWER(col) LIKE '%part%'` with `part` matched literally (`%`, `_` are no wildcards): the
+/// case-insensitive "contains" of list filters, the same on SQLite and PostgreSQL.
+pub fn contains_ignoring_case(
+    col: impl sea_orm::sea_query::IntoColumnRef,
+    part: &str,
+) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    let mut pattern = String::from("%");
+    for c in part.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern).escape('\\'))
+}
+
 /// Is the database answering? (readiness)
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
