@@ -5,6 +5,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod ids;
+pub mod month;
 pub mod principal;
 pub mod telemetry;
 pub mod validation;
@@ -15,6 +16,7 @@ pub use error::{
     AppError, AppResult, ErrorCode, FieldError, OnUnique, UniqueViolation, unique_violation,
 };
 pub use ids::ContractId;
+pub use month::Month;
 pub use principal::{Area, KeyCreator, KeyUse, Level, Principal, Role, Scope};
 pub use validation::Validation;
 
