@@ -31,13 +31,6 @@ impl Billing {
             .collect())
     }
 
-    /// One bill with its coupons and SLA credits (price → coupon → SLA credit → tax).
-    pub(crate) async fn adjusted(&self, bill: Bill) -> AppResult<Bill> {
-        let pair = [(bill.header.contract.contract_id.as_str(), bill.header.month)];
-        let pending = self.pending_for(&pair).await?.pop().unwrap_or_default();
-        Ok(adjust(bill, &pending))
-    }
-
     /// A batch of bills with their adjustments, in order.
     pub(crate) async fn adjusted_all(&self, bills: Vec<Bill>) -> AppResult<Vec<Bill>> {
         let pairs: Vec<(&str, Month)> = bills
