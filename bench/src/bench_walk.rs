@@ -149,7 +149,16 @@ pub async fn run(args: WalkArgs) -> anyhow::Result<()> {
             anyhow::Ok(Row {
                 name: "peer (PostGraphile 5, PostgreSQL)",
                 one: phase(&http, &peer.url, "", &body, 1, args.seconds, pids).await?,
-                many: phase(&http, &peer.url, "", &body, args.clients, args.seconds, pids).await?,
+                many: phase(
+                    &http,
+                    &peer.url,
+                    "",
+                    &body,
+                    args.clients,
+                    args.seconds,
+                    pids,
+                )
+                .await?,
                 bus_requests: None,
                 narrow: None,
             })
@@ -162,7 +171,16 @@ pub async fn run(args: WalkArgs) -> anyhow::Result<()> {
     rows.push(Row {
         name: "embedded (all, SQLite, in-process bus)",
         one: phase(&http, &url, &owner, &walk_body, 1, args.seconds, no_pids).await?,
-        many: phase(&http, &url, &owner, &walk_body, args.clients, args.seconds, no_pids).await?,
+        many: phase(
+            &http,
+            &url,
+            &owner,
+            &walk_body,
+            args.clients,
+            args.seconds,
+            no_pids,
+        )
+        .await?,
         bus_requests: platform_answer.1,
         narrow,
     });
