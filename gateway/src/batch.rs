@@ -144,3 +144,80 @@ impl<F: Future> Future for Gated<F> {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PollGate;
+    use async_graphql::{
+        Context, EmptyMutation, EmptySubscription, Object, Schema,
+        dataloader::{DataLoader, Loader},
+    };
+    use std::{
+        collections::HashMap,
+        future::Future,
+        pin::Pin,
+        sync::{Arc, Mutex},
+        task::{Context as TaskContext, Poll},
+    };
+
+    /// Records the size of every batch it loads.
+    struct Sizes(Arc<Mutex<Vec<usize>>>);
+
+    impl Loader<u32> for Sizes {
+        type Value = u32;
+        type Error = String;
+        async fn load(&self, keys: &[u32]) -> Result<HashMap<u32, u32>, String> {
+            self.0.lock().unwrap().push(keys.len());
+            Ok(keys.iter().map(|k| (*k, k * 2)).collect())
+        }
+    }
+
+    /// Wakes its own task once and returns `Pending`, as a resolver that yields does.
+    struct YieldOnce(bool);
+
+    impl Future for YieldOnce {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+            if self.0 {
+                return Poll::Ready(());
+            }
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    struct Item(u32);
+
+    #[Object]
+    impl Item {
+        async fn double(&self, ctx: &Context<'_>) -> u32 {
+            YieldOnce(false).await;
+            let loader = ctx.data_unchecked::<DataLoader<Sizes>>();
+            loader.load_one(self.0).await.unwrap().unwrap_or_default()
+        }
+    }
+
+    struct Query;
+
+    #[Object]
+    impl Query {
+        async fn items(&self) -> Vec<Item> {
+            (0..100).map(Item).collect()
+        }
+    }
+
+    /// The list's `FuturesUnordered` yields after every two items that woke themselves, so the
+    /// 100 keys are queued over some 50 polls: still one batch.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_level_is_one_batch_even_when_its_items_yield() {
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let gate = PollGate::gated();
+        let loader = DataLoader::new(Sizes(sizes.clone()), gate.spawner()).delay(gate.delay());
+        let schema = Schema::build(Query, EmptyMutation, EmptySubscription).finish();
+        let request = async_graphql::Request::new("{ items { double } }").data(loader);
+        let resp = gate.wrap(schema.execute(request)).await;
+        assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+        assert_eq!(*sizes.lock().unwrap(), vec![100]);
+    }
+}
