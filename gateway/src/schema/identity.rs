@@ -156,8 +156,7 @@ impl Loader<String> for UserLoader {
 /// The loaders of this file, put into every request.
 pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_graphql::Request {
     req.data(
-        DataLoader::new(UserLoader(state.clone()), state.gate.spawner())
-            .delay(state.gate.delay()),
+        DataLoader::new(UserLoader(state.clone()), state.gate.spawner()).delay(state.gate.delay()),
     )
 }
 

@@ -16,7 +16,6 @@ mod end_user_bills;
 mod price_rules;
 mod tax;
 
-
 use async_graphql::{MergedObject, dataloader::DataLoader};
 
 use super::common::{PagedLoader, RequestState};
