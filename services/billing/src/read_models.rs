@@ -50,7 +50,10 @@ impl Billing {
         db: &C,
         ev: TenantChanged,
     ) -> AppResult<()> {
-        // Deleted tenants are kept: their months still have bills.
+        // Deleted tenants are kept: their months still have bills. An update renames a tenant
+        // or moves it to another workspace: open bills show it as it is now (a fixed bill keeps
+        // what it was closed with).
+        let updated = ev.change == "updated";
         let t = ev.tenant;
         let row = tenant::ActiveModel {
             id: Set(t.id),
@@ -61,11 +64,15 @@ impl Billing {
             created_at: Set(t.created_at.timestamp_micros()),
         };
         tenant::Entity::insert(row)
-            .on_conflict(
+            .on_conflict(if updated {
+                OnConflict::column(tenant::Column::Id)
+                    .update_columns([tenant::Column::Name, tenant::Column::WorkspaceId])
+                    .to_owned()
+            } else {
                 OnConflict::column(tenant::Column::Id)
                     .do_nothing()
-                    .to_owned(),
-            )
+                    .to_owned()
+            })
             .exec_without_returning(db)
             .await?;
         Ok(())
