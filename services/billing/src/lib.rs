@@ -41,6 +41,7 @@ mod price_list;
 pub mod rating;
 mod read_models;
 mod sla_charges;
+mod tenant_summaries;
 mod tenant_usage;
 mod visible_contracts;
 
