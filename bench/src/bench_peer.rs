@@ -60,7 +60,11 @@ impl Peer {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/peer-postgraphile/run");
+        // the workspace root, one above this crate
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scripts/peer-postgraphile/run"
+        );
         let child = Command::new(script)
             .args([format!("{pg_url}/{db}"), port.to_string()])
             .stdout(Stdio::null())

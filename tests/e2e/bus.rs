@@ -52,11 +52,34 @@ async fn amqp_request_without_consumer_fails_in_time_and_is_never_executed_later
         ("m", ecl_bus::RequestExpiry::PerMessage),
         ("q", ecl_bus::RequestExpiry::QueueTtl),
     ] {
-        request_past_its_deadline_is_never_executed(tag, expiry).await;
+        let seen = request_past_its_deadline(tag, expiry).await;
+        assert_eq!(seen.code, ErrorCode::Unavailable, "{expiry:?}");
+        assert!(
+            seen.waited >= Duration::from_millis(250) && seen.waited < Duration::from_millis(1500),
+            "{expiry:?}: {:?}",
+            seen.waited
+        );
+        assert_eq!(
+            seen.executed_late, 0,
+            "{expiry:?}: expired request executed late"
+        );
+        assert_eq!(seen.fresh_reply, vec![9], "{expiry:?}");
+        assert_eq!(seen.executed_after, 1, "{expiry:?}");
     }
 }
 
-async fn request_past_its_deadline_is_never_executed(tag: &str, expiry: ecl_bus::RequestExpiry) {
+/// What a request past its deadline came to.
+struct Expired {
+    /// The caller's error, and how long it waited for it.
+    code: ErrorCode,
+    waited: Duration,
+    /// Executions by a consumer that came after the deadline, before and after a fresh request.
+    executed_late: usize,
+    executed_after: usize,
+    fresh_reply: Vec<u8>,
+}
+
+async fn request_past_its_deadline(tag: &str, expiry: ecl_bus::RequestExpiry) -> Expired {
     let ns = format!("tb{tag}{}", std::process::id());
     let url = common::amqp_url();
     let connect = || ecl_bus::AmqpTransport::connect_with(&url, &ns, expiry);
@@ -71,11 +94,6 @@ async fn request_past_its_deadline_is_never_executed(tag: &str, expiry: ecl_bus:
         .await
         .unwrap_err();
     let waited = t.elapsed();
-    assert_eq!(e.code, ErrorCode::Unavailable, "{expiry:?}");
-    assert!(
-        waited >= Duration::from_millis(250) && waited < Duration::from_millis(1500),
-        "{expiry:?}: {waited:?}"
-    );
 
     // A consumer that comes back afterwards must not execute the stale request. (Time passing
     // is the point here: the request's deadline lies behind it.)
@@ -85,19 +103,21 @@ async fn request_past_its_deadline_is_never_executed(tag: &str, expiry: ecl_bus:
     server.serve("bench", counting.clone()).await.unwrap();
     // A negative: nothing may run in this window, so there is no condition to wait for.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(
-        counting.0.load(Ordering::SeqCst),
-        0,
-        "{expiry:?}: expired request executed late"
-    );
+    let executed_late = counting.0.load(Ordering::SeqCst);
 
     // …while a fresh request is served by it.
-    let reply = client.call(&ctx(2000), &Echo(vec![9])).await.unwrap();
-    assert_eq!(reply, vec![9], "{expiry:?}");
-    assert_eq!(counting.0.load(Ordering::SeqCst), 1, "{expiry:?}");
+    let fresh_reply = client.call(&ctx(2000), &Echo(vec![9])).await.unwrap();
+    let executed_after = counting.0.load(Ordering::SeqCst);
     server.shutdown().await;
     client.transport().shutdown().await;
     common::delete_amqp_namespace(&ns).await;
+    Expired {
+        code: e.code,
+        waited,
+        executed_late,
+        executed_after,
+        fresh_reply,
+    }
 }
 
 #[actix_rt::test]
@@ -165,7 +185,25 @@ async fn recv(rx: &mut tokio::sync::mpsc::UnboundedReceiver<EventEnvelope>) -> V
     got
 }
 
-async fn events_reach_each_group_once(url: &str, ns: &str) {
+/// The event ids each group received: "tenant" (two replicas sharing one queue, on
+/// `contract.*`), "sla" (`#`), "billing" (`identity.*`, which nothing published).
+struct Received {
+    tenant: Vec<String>,
+    sla: Vec<String>,
+    billing: Vec<String>,
+}
+
+impl Received {
+    fn assert_each_group_once(&self) {
+        let mut expected: Vec<String> = (0..10).map(|i| format!("ev-{i}")).collect();
+        expected.sort();
+        assert_eq!(self.tenant, expected, "one delivery per group");
+        assert_eq!(self.sla, expected);
+        assert!(self.billing.is_empty(), "pattern does not match");
+    }
+}
+
+async fn events_to_groups(url: &str, ns: &str) -> Received {
     let bus = Bus::new(ecl_bus::connect(url, ns).await.unwrap());
     let (tx1, mut rx1) = tokio::sync::mpsc::unbounded_channel();
     let (tx2, mut rx2) = tokio::sync::mpsc::unbounded_channel();
@@ -197,27 +235,28 @@ async fn events_reach_each_group_once(url: &str, ns: &str) {
         .await
         .unwrap();
     }
-    let expected: Vec<String> = {
-        let mut v: Vec<String> = (0..10).map(|i| format!("ev-{i}")).collect();
-        v.sort();
-        v
+    let received = Received {
+        tenant: recv(&mut rx1).await,
+        sla: recv(&mut rx2).await,
+        billing: recv(&mut rx3).await,
     };
-    assert_eq!(recv(&mut rx1).await, expected, "one delivery per group");
-    assert_eq!(recv(&mut rx2).await, expected);
-    assert!(recv(&mut rx3).await.is_empty(), "pattern does not match");
     bus.transport().shutdown().await;
+    received
 }
 
 #[actix_rt::test]
 async fn events_in_process() {
-    events_reach_each_group_once("memory:", "m").await;
+    events_to_groups("memory:", "m")
+        .await
+        .assert_each_group_once();
 }
 
 #[actix_rt::test]
 async fn events_over_amqp() {
     let ns = format!("te{}", std::process::id());
-    events_reach_each_group_once(&common::amqp_url(), &ns).await;
+    let received = events_to_groups(&common::amqp_url(), &ns).await;
     common::delete_amqp_namespace(&ns).await;
+    received.assert_each_group_once();
 }
 
 /// Per-process subscriptions fan out: each subscriber (each gateway replica) gets every event, in

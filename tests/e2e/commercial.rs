@@ -135,6 +135,32 @@ async fn end_user_bill(gql: &Gql, token: &str, contract: &str, month: &str) -> V
     r.data()["contract"]["endUserBill"].clone()
 }
 
+/// `Tenant.usage(month)` of each of a contract's tenants, as `token` sees them: the totals of
+/// those shown (a tenant whose usage is hidden from the caller answers `null`).
+async fn tenant_usage_totals(gql: &Gql, token: &str, contract: &str, month: &str) -> Vec<Value> {
+    let r = gql
+        .q(
+            Some(token),
+            "query($id: ID!, $m: Month!){ contract(id:$id){ tenants{ edges{ node{ usage(month:$m){ total lines{ amount } } } } } } }",
+            json!({"id": contract, "m": month}),
+        )
+        .await;
+    r.data()["contract"]["tenants"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["usage"]["total"].clone())
+        .collect()
+}
+
+/// Σ of the shown tenant totals (JPY, integers).
+fn sum_of(totals: &[Value]) -> i64 {
+    totals
+        .iter()
+        .map(|t| t.as_str().expect("shown").parse::<i64>().unwrap())
+        .sum()
+}
+
 async fn export(gql: &Gql, token: &str, contract: &str, month: &str, query: &str) -> (u16, String) {
     let r = gql
         .http
@@ -433,6 +459,19 @@ async fn price_rules_scenario(
     );
     let wholesale = bill_when(gql, &p, &c1, m, |_| true).await;
     assert_eq!(wholesale["subtotal"], x.c1_wholesale);
+    // its tenants' usage too is at end-user prices for its own users, wholesale for the partner
+    let own_usage = tenant_usage_totals(gql, &c1_owner, &c1, m).await;
+    assert_eq!(
+        json!(sum_of(&own_usage).to_string()),
+        own["subtotal"],
+        "{own_usage:?}"
+    );
+    let partner_usage = tenant_usage_totals(gql, &p, &c1, m).await;
+    assert_eq!(
+        json!(sum_of(&partner_usage).to_string()),
+        x.c1_wholesale,
+        "{partner_usage:?}"
+    );
     let (status, csv) = export(gql, &c1_owner, &c1, m, "format=summary").await;
     assert_eq!(status, 200, "{csv}");
     assert!(
@@ -465,6 +504,11 @@ async fn price_rules_scenario(
     let (status, body) = export(gql, &c1_owner, &c1, m, "format=detail").await;
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("FORBIDDEN"), "{body}");
+    let hidden = tenant_usage_totals(gql, &c1_owner, &c1, m).await;
+    assert!(
+        !hidden.is_empty() && hidden.iter().all(Value::is_null),
+        "{hidden:?}"
+    );
     assert_eq!(
         bill_when(gql, &p, &c1, m, |_| true).await["subtotal"],
         x.c1_wholesale
@@ -481,6 +525,12 @@ async fn price_rules_scenario(
     assert_eq!(r.data()["setChildBillVisibility"]["view"], "WHOLESALE");
     let own = bill_when(gql, &c1_owner, &c1, m, |_| true).await;
     assert_eq!(own["subtotal"], x.c1_wholesale, "{own}");
+    let shown = tenant_usage_totals(gql, &c1_owner, &c1, m).await;
+    assert_eq!(
+        json!(sum_of(&shown).to_string()),
+        x.c1_wholesale,
+        "{shown:?}"
+    );
     assert_eq!(end_user_bill(gql, &c1_owner, &c1, m).await, Value::Null);
     let r = gql
         .q(
@@ -910,8 +960,29 @@ async fn distributed_partner_prices_its_children_end_user_bill() {
     )
     .await
     .data();
-    price_rules_scenario(&gql, &m.to_string(), m.start(), "d", &FIVE_HUNDRED).await;
+    let (partner, c1) =
+        price_rules_scenario(&gql, &m.to_string(), m.start(), "d", &FIVE_HUNDRED).await;
+    // what the partner earns on the child, read back over the distributed platform
+    let p = gql.sign_in("d-p-owner", OWNER_PASSWORD).await;
+    let r = gql.q(Some(&p), "query($id: ID!, $m: Month!){ contract(id:$id){ margins(month:$m){ childId wholesale endUser margin } } }", json!({"id": partner, "m": m.to_string()})).await;
+    let margins = r.data()["contract"]["margins"].clone();
     d.cleanup().await;
+    let m1 = margins
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["childId"] == json!(c1))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (&m1["wholesale"], &m1["endUser"], &m1["margin"]),
+        (
+            &json!(FIVE_HUNDRED.c1_wholesale),
+            &json!(FIVE_HUNDRED.c1[0]),
+            &json!(FIVE_HUNDRED.margin)
+        ),
+        "{margins}"
+    );
 }
 
 /// The commercial fields of every child on a page: one bus request per field and level however

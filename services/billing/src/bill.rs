@@ -211,17 +211,20 @@ impl Bill {
         let mut tenant_bills = Vec::with_capacity(tenants.len());
         for (info, charges) in tenants {
             let mut nodes: Vec<ResourceNode> = Vec::new();
-            for r in &charges.resources {
+            // the charges are moved into the tree, not copied: a bill of 100,000 resources is
+            // built once per close and once more per end-user bill
+            for r in charges.resources {
                 check_currency(&r.menu, currency)?;
-                nodes.push(resource_node(r.menu.clone(), Some(r), &r.lines));
+                let of = Described {
+                    id: r.resource_id,
+                    name: r.resource_name,
+                    quantity: r.quantity,
+                };
+                nodes.push(resource_node(r.menu, Some(of), r.lines));
             }
-            for t in &charges.tenant_lines {
+            for t in charges.tenant_lines {
                 check_currency(&t.menu, currency)?;
-                nodes.push(resource_node(
-                    t.menu.clone(),
-                    None,
-                    std::slice::from_ref(&t.line),
-                ));
+                nodes.push(resource_node(t.menu, None, vec![t.line]));
             }
             let services = group_tree(nodes);
             let exact_amount = amount6(services.iter().map(|s| s.amount).sum());
@@ -263,38 +266,49 @@ fn check_currency(menu: &MenuInfo, expected: Currency) -> Result<(), BillError> 
     }
 }
 
+/// What a resource node says of its resource (none for a tenant-wide line).
+struct Described {
+    id: String,
+    name: Option<String>,
+    quantity: Decimal,
+}
+
 fn resource_node(
     menu: MenuInfo,
-    charge: Option<&crate::rating::ResourceCharge>,
-    lines: &[ChargeLine],
+    resource: Option<Described>,
+    lines: Vec<ChargeLine>,
 ) -> ResourceNode {
+    let amount = amount6(lines.iter().map(|l| l.amount).sum());
     let mut plans: Vec<PlanNode> = Vec::new();
     let mut direct = Vec::new();
     for l in lines {
         match (&l.plan, &l.tier_label) {
-            (Some(plan), Some(label)) if charge.is_some() => {
+            (Some(plan), Some(label)) if resource.is_some() => {
                 match plans.iter_mut().find(|p| &p.plan == plan) {
-                    Some(p) => p.lines.push(l.clone()),
+                    Some(p) => p.lines.push(l),
                     None => plans.push(PlanNode {
                         plan: plan.clone(),
                         label: label.clone(),
                         amount: Decimal::ZERO,
-                        lines: vec![l.clone()],
+                        lines: vec![l],
                     }),
                 }
             }
-            _ => direct.push(l.clone()),
+            _ => direct.push(l),
         }
     }
     for p in &mut plans {
         p.amount = amount6(p.lines.iter().map(|l| l.amount).sum());
     }
-    let amount = amount6(lines.iter().map(|l| l.amount).sum());
+    let (resource_id, resource_name, quantity) = match resource {
+        Some(r) => (Some(r.id), r.name, Some(r.quantity)),
+        None => (None, None, None),
+    };
     ResourceNode {
         menu,
-        resource_id: charge.map(|c| c.resource_id.clone()),
-        resource_name: charge.and_then(|c| c.resource_name.clone()),
-        quantity: charge.map(|c| c.quantity),
+        resource_id,
+        resource_name,
+        quantity,
         amount,
         plans,
         lines: direct,

@@ -100,16 +100,17 @@ impl Billing {
     }
 
     /// Rates tenants for a month at the prices of `menus` (the price list, or a child's
-    /// end-user prices).
-    pub(crate) fn rate_usage(
+    /// end-user prices): every tenant's usage of `usage` (a map, or some of its entries, so a
+    /// caller rating part of what it holds copies nothing).
+    pub(crate) fn rate_usage<'a>(
         menus: &[Menu],
-        usage: &HashMap<String, Vec<Resource>>,
+        usage: impl IntoIterator<Item = (&'a String, &'a Vec<Resource>)>,
         m: Month,
         until: DateTime<chrono::Utc>,
     ) -> AppResult<HashMap<String, TenantCharges>> {
         let period = Period::until(m, until);
         usage
-            .iter()
+            .into_iter()
             .map(|(tenant_id, resources)| {
                 let charges = rate_tenant(menus, resources, &period).map_err(|e| {
                     tracing::error!(tenant = %tenant_id, "rating failed: {e}");
@@ -145,7 +146,8 @@ impl Billing {
         Self::rate_usage(&menus, &usage, m, until)
     }
 
-    /// `tax`: the contract's tax setting (see [`crate::commercial::tax::tax_rule`]).
+    /// `tax`: the contract's tax setting (see [`crate::commercial::tax::tax_rule`]). The
+    /// charges are copied into the bill; [`Billing::build_owned`] moves them.
     pub(crate) fn build(
         &self,
         c: &contract::Model,
@@ -155,23 +157,38 @@ impl Billing {
         status: BillStatus,
         tax: Option<crate::commercial::tax::TaxSetting>,
     ) -> AppResult<Bill> {
-        let parts: Vec<(TenantInfo, TenantCharges)> = tenants
+        let parts = tenants
             .iter()
-            .filter_map(|t| {
-                charges.get(&t.id).map(|ch| {
-                    (
-                        TenantInfo {
-                            tenant_id: t.id.clone(),
-                            name: t.name.clone(),
-                            region: t.region.clone(),
-                            workspace_id: t.workspace_id.clone(),
-                            workspace_name: t.workspace_id.clone(),
-                        },
-                        ch.clone(),
-                    )
-                })
-            })
+            .filter_map(|t| charges.get(&t.id).map(|ch| (tenant_info(t), ch.clone())))
             .collect();
+        self.build_parts(c, parts, m, status, tax)
+    }
+
+    /// As [`Billing::build`], taking the tenants' charges out of `charges`.
+    pub(crate) fn build_owned(
+        &self,
+        c: &contract::Model,
+        tenants: &[tenant::Model],
+        charges: &mut HashMap<String, TenantCharges>,
+        m: Month,
+        status: BillStatus,
+        tax: Option<crate::commercial::tax::TaxSetting>,
+    ) -> AppResult<Bill> {
+        let parts = tenants
+            .iter()
+            .filter_map(|t| charges.remove(&t.id).map(|ch| (tenant_info(t), ch)))
+            .collect();
+        self.build_parts(c, parts, m, status, tax)
+    }
+
+    fn build_parts(
+        &self,
+        c: &contract::Model,
+        parts: Vec<(TenantInfo, TenantCharges)>,
+        m: Month,
+        status: BillStatus,
+        tax: Option<crate::commercial::tax::TaxSetting>,
+    ) -> AppResult<Bill> {
         let currency = currency_of(&parts)?;
         let header = BillHeader {
             contract: ContractInfo {
@@ -217,6 +234,16 @@ impl Billing {
             BillStatus::Estimated,
             tax,
         )
+    }
+}
+
+fn tenant_info(t: &tenant::Model) -> TenantInfo {
+    TenantInfo {
+        tenant_id: t.id.clone(),
+        name: t.name.clone(),
+        region: t.region.clone(),
+        workspace_id: t.workspace_id.clone(),
+        workspace_name: t.workspace_id.clone(),
     }
 }
 

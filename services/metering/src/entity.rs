@@ -109,6 +109,15 @@ pub fn composite_indexes() -> Vec<sea_orm::sea_query::IndexCreateStatement> {
             .col(usage_event::Column::At)
             .if_not_exists()
             .to_owned(),
+        sea_orm::sea_query::Index::create()
+            .name("idx-usage_events-resource-at")
+            .table(usage_event::Entity)
+            .col(usage_event::Column::TenantId)
+            .col(usage_event::Column::ResourceId)
+            .col(usage_event::Column::MenuCode)
+            .col(usage_event::Column::At)
+            .if_not_exists()
+            .to_owned(),
     ]
 }
 

@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Usage),
             Box::new(ecl_store::inbox::CreateInbox),
             Box::new(M0002MonthStarts),
+            Box::new(M0003ResourceEvents),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -123,6 +124,32 @@ impl MigrationTrait for M0002MonthStarts {
                     .name("idx-usage_events-tenant_id-at")
                     .table("usage_events")
                     .col("tenant_id")
+                    .col("at")
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+/// The events of one resource, in time: what keeping the month-start states reads for each
+/// stored batch. Without it every batch read all of its tenants' events of the month (the
+/// `(tenant_id, at)` index), so ingesting a month took time quadratic in its events (1 M events
+/// did not finish in 13 minutes embedded).
+#[derive(DeriveMigrationName)]
+pub struct M0003ResourceEvents;
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003ResourceEvents {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx-usage_events-resource-at")
+                    .table("usage_events")
+                    .col("tenant_id")
+                    .col("resource_id")
+                    .col("menu_code")
                     .col("at")
                     .if_not_exists()
                     .to_owned(),

@@ -47,8 +47,9 @@ pub(crate) async fn lock<C: ConnectionTrait>(txn: &C, tenants: &BTreeSet<&str>) 
     Ok(())
 }
 
-/// The latest state at or before `month` of each resource of `tenants` (limited to `only`, when
-/// given): one row per resource, found through the key's index.
+/// The latest state at or before `month` of each resource of `tenants`, or of only the resources
+/// `only` names (a stored batch's: reading every resource of its tenants made each batch cost
+/// what the tenants hold): one row per resource, found through the key's index.
 async fn latest<C: ConnectionTrait>(
     db: &C,
     tenants: &[String],
@@ -65,25 +66,46 @@ async fn latest<C: ConnectionTrait>(
         .and_where(Expr::col((m.clone(), Column::MenuCode)).equals((Entity, Column::MenuCode)))
         .and_where(Expr::col((m, Column::Month)).lte(month))
         .to_owned();
+    let at_newest = || {
+        ExprTrait::eq(
+            Expr::col((Entity, Column::Month)),
+            Expr::from(newest.clone()),
+        )
+    };
     let mut rows = Vec::new();
-    for chunk in tenants.chunks(500) {
-        rows.extend(
-            Entity::find()
-                .filter(Column::TenantId.is_in(chunk.to_vec()))
-                .filter(ExprTrait::eq(
-                    Expr::col((Entity, Column::Month)),
-                    Expr::from(newest.clone()),
-                ))
-                .all(db)
-                .await?,
-        );
+    match only {
+        Some(keys) => {
+            let keys: Vec<&Resource> = keys.iter().collect();
+            for chunk in keys.chunks(300) {
+                rows.extend(
+                    Entity::find()
+                        .filter(resource_in(
+                            chunk,
+                            Column::TenantId,
+                            Column::ResourceId,
+                            Column::MenuCode,
+                        ))
+                        .filter(at_newest())
+                        .all(db)
+                        .await?,
+                );
+            }
+        }
+        None => {
+            for chunk in tenants.chunks(500) {
+                rows.extend(
+                    Entity::find()
+                        .filter(Column::TenantId.is_in(chunk.to_vec()))
+                        .filter(at_newest())
+                        .all(db)
+                        .await?,
+                );
+            }
+        }
     }
     let mut out = BTreeMap::new();
     for r in rows {
         let key = (r.tenant_id, r.resource_id, r.menu_code);
-        if only.is_some_and(|o| !o.contains(&key)) {
-            continue;
-        }
         let state: Carried = serde_json::from_str(&r.state).map_err(AppError::internal)?;
         out.insert(key, (r.month, state));
     }
@@ -145,21 +167,13 @@ pub(crate) async fn follow<C: ConnectionTrait>(
     for (since, group) in by_since {
         let since = since.as_deref().map(months::range).transpose()?;
         for chunk in group.chunks(300) {
-            let tuples = chunk.iter().map(|(t, r, m)| {
-                sea_orm::sea_query::ValueTuple::Three(
-                    t.clone().into(),
-                    r.clone().into(),
-                    m.clone().into(),
-                )
-            });
-            let mut q = usage_event::Entity::find().filter(
-                Expr::tuple([
-                    Expr::col(usage_event::Column::TenantId),
-                    Expr::col(usage_event::Column::ResourceId),
-                    Expr::col(usage_event::Column::MenuCode),
-                ])
-                .in_tuples(tuples),
-            );
+            use usage_event::Column;
+            let mut q = usage_event::Entity::find().filter(resource_in(
+                chunk,
+                Column::TenantId,
+                Column::ResourceId,
+                Column::MenuCode,
+            ));
             if let Some((start, _)) = since {
                 q = q.filter(usage_event::Column::At.gte(start.timestamp_micros()));
             }
@@ -191,6 +205,19 @@ pub(crate) async fn follow<C: ConnectionTrait>(
         }
     }
     upsert(txn, rows).await
+}
+
+/// `(tenant, resource, menu) IN (…)` over the three columns that name a resource.
+fn resource_in<C: ColumnTrait>(
+    keys: &[&Resource],
+    tenant: C,
+    resource: C,
+    menu: C,
+) -> sea_orm::sea_query::SimpleExpr {
+    let tuples = keys.iter().map(|(t, r, m)| {
+        sea_orm::sea_query::ValueTuple::Three(t.clone().into(), r.clone().into(), m.clone().into())
+    });
+    Expr::tuple([Expr::col(tenant), Expr::col(resource), Expr::col(menu)]).in_tuples(tuples)
 }
 
 async fn upsert<C: ConnectionTrait>(

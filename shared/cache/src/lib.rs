@@ -363,7 +363,7 @@ impl Cache for RedisCache {
 mod tests {
     use super::*;
 
-    async fn exercise(cache: &dyn Cache) {
+    async fn assert_cache_semantics(cache: &dyn Cache) {
         let k = format!("t-{}", std::process::id());
         cache.del(&k).await.unwrap();
         assert_eq!(cache.get(&k).await.unwrap(), None);
@@ -420,7 +420,7 @@ mod tests {
 
     #[tokio::test]
     async fn memory_cache_semantics() {
-        exercise(&MemoryCache::default()).await;
+        assert_cache_semantics(&MemoryCache::default()).await;
     }
 
     /// A flood of distinct keys evicts some entries; it never empties the cache (issue 9: the old
@@ -451,6 +451,6 @@ mod tests {
             .await
             .expect("Redis reachable (run ./scripts/test, which starts it)");
         assert!(cache.ping().await);
-        exercise(&cache).await;
+        assert_cache_semantics(&cache).await;
     }
 }

@@ -337,7 +337,7 @@ mod tests {
 
     /// A real unique violation and a real non-constraint fault, on one connection of `url`:
     /// only the uniqueness the caller names is its conflict; the others are internal.
-    async fn unique_violations_are_recognised_on(url: &str) {
+    async fn assert_unique_violations_recognised_on(url: &str) {
         use sea_orm::{ConnectOptions, ConnectionTrait, Database};
         let mut opts = ConnectOptions::new(url);
         opts.max_connections(1).sqlx_logging(false);
@@ -394,14 +394,14 @@ mod tests {
 
     #[tokio::test]
     async fn unique_violations_are_recognised_on_sqlite() {
-        unique_violations_are_recognised_on("sqlite::memory:").await;
+        assert_unique_violations_recognised_on("sqlite::memory:").await;
     }
 
     #[tokio::test]
     async fn unique_violations_are_recognised_on_postgresql() {
         let url = std::env::var("ECL_TEST_PG_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-        unique_violations_are_recognised_on(&format!("{url}/postgres")).await;
+        assert_unique_violations_recognised_on(&format!("{url}/postgres")).await;
     }
 
     #[test]

@@ -56,11 +56,8 @@ impl EndUserBillRow {
     ) -> AppResult<Self> {
         let live = in_force(rules, &child.id, m);
         let prices = EndUserPrices::new(menus, &live, &child.id);
-        let own: HashMap<String, Vec<Resource>> = tenants
-            .iter()
-            .filter_map(|t| usage.get(&t.id).map(|u| (t.id.clone(), u.clone())))
-            .collect();
-        let end_user_charges = Billing::rate_usage(&prices.menus, &own, m, until)?;
+        let own = tenants.iter().filter_map(|t| usage.get_key_value(&t.id));
+        let mut end_user_charges = Billing::rate_usage(&prices.menus, own, m, until)?;
         // the child's coupons come off its end-user bill, after the end-user prices and before
         // tax; its SLA credits off both bills, under the credited tenants (the partner passes the
         // provider's credit on), in the order of `commercial::adjustments`
@@ -73,7 +70,7 @@ impl EndUserBillRow {
             &credits_only,
         );
         let end_user = adjust(
-            billing.build(child, tenants, &end_user_charges, m, status, tax)?,
+            billing.build_owned(child, tenants, &mut end_user_charges, m, status, tax)?,
             pending,
         );
         let provenance = provenance(&end_user, &wholesale, &prices);
