@@ -338,7 +338,7 @@ impl Close<'_> {
                     tenants: &tenants,
                     usage: &usage_kept,
                     menus: self.menus,
-                    charges: &charges_kept,
+                    charges: &mut charges_kept,
                     taxes: self.taxes,
                     rules: &mut self.rules,
                 },

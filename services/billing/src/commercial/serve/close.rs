@@ -27,7 +27,8 @@ pub(crate) struct Closing<'a> {
     pub tenants: &'a HashMap<&'a str, Vec<tenant::Model>>,
     pub usage: &'a HashMap<String, Vec<Resource>>,
     pub menus: &'a [Menu],
-    pub charges: &'a HashMap<String, TenantCharges>,
+    /// The wholesale charges of those tenants, taken into the end-user bills.
+    pub charges: &'a mut HashMap<String, TenantCharges>,
     pub taxes: &'a HashMap<String, TaxSetting>,
     /// The price rules of partners already read in this close.
     pub rules: &'a mut HashMap<String, Vec<PriceRule>>,

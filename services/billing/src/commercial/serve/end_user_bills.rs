@@ -26,14 +26,23 @@ use crate::exports as csv_export;
 use crate::rating::{Menu, Month, Resource};
 use crate::{Billing, month};
 
-/// What is stored of an end-user bill at close: both bills and the provenance, so a fixed month
-/// reads back exactly and its CSV can be produced again.
+/// What is stored of an end-user bill at close: the bill, each line's provenance and what the
+/// child costs the partner, so a fixed month reads back exactly and its CSV can be produced again.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct EndUserBillRow {
     pub partner_id: String,
-    pub wholesale: Bill,
+    pub wholesale: Wholesale,
     pub end_user: Bill,
     pub provenance: Vec<LineProvenance>,
+}
+
+/// What an end-user bill keeps of the wholesale bill beside it (the wholesale amount of each
+/// line is in the provenance). Rows stored before kept the whole wholesale bill: its subtotal is
+/// read from them, the rest ignored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Wholesale {
+    /// The child's wholesale subtotal, its SLA credits applied.
+    pub subtotal: rust_decimal::Decimal,
 }
 
 impl EndUserBillRow {
@@ -46,7 +55,7 @@ impl EndUserBillRow {
         tenants: &[tenant::Model],
         usage: &HashMap<String, Vec<Resource>>,
         menus: &[Menu],
-        wholesale: &HashMap<String, crate::rating::TenantCharges>,
+        wholesale: &mut HashMap<String, crate::rating::TenantCharges>,
         rules: &[PriceRule],
         m: Month,
         until: chrono::DateTime<chrono::Utc>,
@@ -66,7 +75,7 @@ impl EndUserBillRow {
             credits: pending.credits.clone(),
         };
         let wholesale = adjust(
-            billing.build(child, tenants, wholesale, m, status, None)?,
+            billing.build_owned(child, tenants, wholesale, m, status, None)?,
             &credits_only,
         );
         let end_user = adjust(
@@ -76,7 +85,9 @@ impl EndUserBillRow {
         let provenance = provenance(&end_user, &wholesale, &prices);
         Ok(EndUserBillRow {
             partner_id: partner_id.to_string(),
-            wholesale,
+            wholesale: Wholesale {
+                subtotal: wholesale.subtotal,
+            },
             end_user,
             provenance,
         })
@@ -159,7 +170,7 @@ impl Billing {
             )
         };
         let until = self.clock.now();
-        let wholesale = Self::rate_usage(&menus, &usage, m, until)?;
+        let mut wholesale = Self::rate_usage(&menus, &usage, m, until)?;
         let rules = self.rules_for(&partners).await?;
         let taxes = self.tax_settings_of(&ids).await?;
         let registrations = self.registrations_for(&ids).await?;
@@ -190,7 +201,7 @@ impl Billing {
                 &own,
                 &usage,
                 &menus,
-                &wholesale,
+                &mut wholesale,
                 rules.get(*partner_id).map(Vec::as_slice).unwrap_or(&[]),
                 m,
                 until,

@@ -48,7 +48,7 @@ impl Billing {
         let rows = self.end_user_bills_for(ctx, &refs, m).await?;
         let mut by_partner: HashMap<String, Vec<MarginView>> = HashMap::new();
         for (c, row) in children.iter().zip(&rows) {
-            let mg = margin(&row.wholesale, &row.end_user);
+            let mg = margin(row.wholesale.subtotal, &row.end_user);
             by_partner
                 .entry(row.partner_id.clone())
                 .or_default()
