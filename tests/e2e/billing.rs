@@ -54,14 +54,28 @@ fn ev(
 
 /// Records events, retrying while metering has not yet heard of a just-created tenant (its read
 /// model follows the tenant service's events). Returns the results.
+/// Records `events` once metering has heard of their tenants: the events refused as of an
+/// `UNKNOWN_TENANT` are sent again (the others were stored, and would come back `DUPLICATE`),
+/// so each event's result is that of the attempt that took it.
 async fn record(gql: &Gql, token: &str, events: &[Value]) -> Vec<Value> {
+    let results = std::cell::RefCell::new(vec![Value::Null; events.len()]);
     wait_for(
         std::time::Duration::from_secs(5),
         "metering hears of the tenants",
         || async {
-            let r = gql.q(Some(token), RECORD, json!({"e": events})).await;
-            let results = r.data()["recordUsage"].as_array().unwrap().clone();
-            (!results.iter().any(|x| x["code"] == "UNKNOWN_TENANT")).then_some(results)
+            let pending: Vec<usize> = (0..events.len())
+                .filter(|&i| results.borrow()[i].is_null())
+                .collect();
+            let batch: Vec<&Value> = pending.iter().map(|&i| &events[i]).collect();
+            let r = gql.q(Some(token), RECORD, json!({"e": batch})).await;
+            let answered = r.data()["recordUsage"].as_array().unwrap().clone();
+            let mut all = results.borrow_mut();
+            for (i, a) in pending.into_iter().zip(answered) {
+                if a["code"] != "UNKNOWN_TENANT" {
+                    all[i] = a;
+                }
+            }
+            all.iter().all(|a| !a.is_null()).then(|| all.clone())
         },
     )
     .await
