@@ -63,6 +63,8 @@ pub struct Metering {
     inbox: Inbox,
     /// The price list's codes and when they were fetched.
     catalog: RwLock<Option<(Instant, Catalog)>>,
+    /// Every batch stored is a commit: the SQLite log is checkpointed every few hundred.
+    wal: ecl_store::wal::WalCheckpoints,
 }
 
 async fn init(ctx: Ctx) -> anyhow::Result<Started> {
@@ -78,6 +80,7 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
         outbox,
         inbox: inbox.clone(),
         catalog: RwLock::new(None),
+        wal: Default::default(),
     });
     let router =
         Router::default()

@@ -125,6 +125,7 @@ impl Metering {
             .insert(&txn, ctx, &events, &mut results, &accepted)
             .await?;
         txn.commit().await?;
+        self.wal.after_commit(&self.db).await;
         if announced {
             self.outbox.wake();
         }
@@ -341,6 +342,7 @@ impl Metering {
         let Some((results, announced)) = handled else {
             return Ok(());
         };
+        self.wal.after_commit(&self.db).await;
         if announced {
             self.outbox.wake();
         }

@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod outbox;
 pub mod paging;
 pub mod schema_check;
+pub mod wal;
 
 use anyhow::Context;
 use ecl_kernel::Settings;
