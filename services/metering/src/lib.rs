@@ -63,7 +63,7 @@ pub struct Metering {
     inbox: Inbox,
     /// The price list's codes and when they were fetched.
     catalog: RwLock<Option<(Instant, Catalog)>>,
-    /// Every batch stored is a commit: the SQLite log is checkpointed every few hundred.
+    /// Every batch stored is a commit: the SQLite log is checkpointed every few dozen.
     wal: ecl_store::wal::WalCheckpoints,
 }
 
