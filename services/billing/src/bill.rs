@@ -10,8 +10,8 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub use crate::rating::Month;
 use crate::rating::{ChargeLine, Currency, MenuInfo, TenantCharges, amount6};
-pub use crate::rating::{Month, MonthError};
 
 /// Whether a month's bill may still change (seed 002: the current month is an estimate; past
 /// months are fixed once the operator closes them).

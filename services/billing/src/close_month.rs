@@ -117,7 +117,7 @@ impl Billing {
                 month: Set(m.to_string()),
                 body: Set(serde_json::to_string(&bill).map_err(AppError::internal)?),
             });
-            if c.kind == "DIRECT" {
+            if c.kind == ecl_proto::contract::ContractKind::Direct {
                 direct_bills.insert(c.id.clone(), bill);
             }
         }

@@ -174,7 +174,7 @@ impl Billing {
             id: Set(c.id),
             contract_id: Set(c.contract_id),
             parent_id: Set(c.parent_id),
-            bill_month: Set(c.bill_month),
+            bill_month: Set(c.bill_month.to_string()),
             amount: Set(c.amount),
             tenant_amounts: Set(
                 serde_json::to_string(&c.tenant_amounts).map_err(AppError::internal)?

@@ -377,7 +377,7 @@ impl Contracts {
                     &ctx.trace_id,
                     &ContractChanged {
                         contract: v.clone(),
-                        change: "created".into(),
+                        change: ecl_proto::contract::ContractChange::Created,
                     },
                 )
                 .await?;
@@ -462,7 +462,7 @@ impl Contracts {
                 &ctx.trace_id,
                 &ContractChanged {
                     contract: v.clone(),
-                    change: "updated".into(),
+                    change: ecl_proto::contract::ContractChange::Updated,
                 },
             )
             .await?;
@@ -521,7 +521,7 @@ impl Contracts {
                 &ctx.trace_id,
                 &ContractChanged {
                     contract: v.clone(),
-                    change: "abolished".into(),
+                    change: ecl_proto::contract::ContractChange::Abolished,
                 },
             )
             .await?;

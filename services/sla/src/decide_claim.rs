@@ -11,7 +11,6 @@ use crate::{
     credit_rate::credit_amount,
     entity::{claim, credit, part_replacement},
     part_replacement::month_percent,
-    uptime::{month_range, parse_month},
     views,
 };
 use ecl_bus::CallCtx;
@@ -33,7 +32,7 @@ impl Sla {
             .one(&self.db)
             .await?
             .ok_or_else(|| AppError::not_found(format!("claim {id}")))?;
-        if found.status != ClaimStatus::Pending.as_str() {
+        if found.status != ClaimStatus::Pending {
             return Err(AppError::conflict(format!(
                 "claim {id} is decided already ({})",
                 found.status
@@ -52,9 +51,7 @@ impl Sla {
                 ClaimStatus::Approved
             } else {
                 ClaimStatus::Rejected
-            }
-            .as_str()
-            .into(),
+            },
             reason,
             decided_by: Some(ctx.principal.label()),
             decided_at: Some(now.timestamp_micros()),
@@ -74,7 +71,7 @@ impl Sla {
             let bill_month = credit_month(now);
             decided.amount = Some(amount.to_string());
             decided.currency = Some(currency.clone());
-            decided.bill_month = Some(bill_month.clone());
+            decided.bill_month = Some(bill_month);
             credit_row = Some(credit::Model {
                 id: ecl_kernel::ids::new_id("crd"),
                 claim_id: found.id.clone(),
@@ -91,7 +88,7 @@ impl Sla {
                 )
                 .map_err(AppError::internal)?,
                 currency,
-                failure_month: found.month.clone(),
+                failure_month: found.month,
                 bill_month,
                 label: format!("SLA credit {} {}", found.month, found.menu_code),
                 approved_at: now.timestamp_micros(),
@@ -99,24 +96,21 @@ impl Sla {
         }
         let txn = self.db.begin().await?;
         let done = claim::Entity::update_many()
-            .col_expr(claim::Column::Status, Expr::value(decided.status.clone()))
+            .col_expr(claim::Column::Status, Expr::value(decided.status))
             .col_expr(claim::Column::Reason, Expr::value(decided.reason.clone()))
             .col_expr(claim::Column::Amount, Expr::value(decided.amount.clone()))
             .col_expr(
                 claim::Column::Currency,
                 Expr::value(decided.currency.clone()),
             )
-            .col_expr(
-                claim::Column::BillMonth,
-                Expr::value(decided.bill_month.clone()),
-            )
+            .col_expr(claim::Column::BillMonth, Expr::value(decided.bill_month))
             .col_expr(
                 claim::Column::DecidedBy,
                 Expr::value(decided.decided_by.clone()),
             )
             .col_expr(claim::Column::DecidedAt, Expr::value(decided.decided_at))
             .filter(claim::Column::Id.eq(&found.id))
-            .filter(claim::Column::Status.eq(ClaimStatus::Pending.as_str()))
+            .filter(claim::Column::Status.eq(ClaimStatus::Pending))
             .exec(&txn)
             .await?;
         if done.rows_affected == 0 {
@@ -143,8 +137,8 @@ impl Sla {
         ctx: &CallCtx,
         c: &claim::Model,
     ) -> AppResult<(Vec<(String, Decimal)>, String)> {
-        let month = parse_month("month", &c.month)?;
-        match BreachKind::parse(&c.breach_kind) {
+        let month = c.month;
+        match Some(c.breach_kind) {
             Some(BreachKind::Incident) => {
                 let rows = self
                     .availability(ctx, std::slice::from_ref(&c.contract_id), month)
@@ -164,7 +158,7 @@ impl Sla {
             }
             Some(BreachKind::PartReplacement) => {
                 let server = c.breach_key.rsplit('|').next().unwrap_or_default();
-                let (lo, hi) = month_range(month.0, month.1);
+                let (lo, hi) = month.range();
                 let parts = part_replacement::Entity::find()
                     .filter(part_replacement::Column::ContractId.eq(&c.contract_id))
                     .filter(part_replacement::Column::ResourceId.eq(server))
@@ -186,7 +180,7 @@ impl Sla {
                     .call(
                         &system,
                         &MenuCharges {
-                            month: c.month.clone(),
+                            month,
                             pairs: vec![(first.tenant_id.clone(), first.menu_code.clone())],
                         },
                     )

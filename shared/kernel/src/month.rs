@@ -173,7 +173,10 @@ impl Month {
 
     /// The last day of the month.
     pub fn last_day(self) -> NaiveDate {
-        self.next().first_day().pred_opt().expect("a day before the 1st")
+        self.next()
+            .first_day()
+            .pred_opt()
+            .expect("a day before the 1st")
     }
 
     /// Number of days in the month (28 to 31).
@@ -279,7 +282,10 @@ mod tests {
         let aug = m("2019-08");
         assert_eq!((aug.year(), aug.month()), (2019, 8));
         assert_eq!(aug.to_string(), "2019-08");
-        assert_eq!("2020-12".parse::<Month>().unwrap(), Month::new(2020, 12).unwrap());
+        assert_eq!(
+            "2020-12".parse::<Month>().unwrap(),
+            Month::new(2020, 12).unwrap()
+        );
         assert_eq!(m("1970-01").to_string(), "1970-01");
         assert_eq!(m("9999-12").to_string(), "9999-12");
     }
@@ -287,8 +293,20 @@ mod tests {
     #[test]
     fn refuses_malformed_months_with_a_coded_field_error() {
         for bad in [
-            "2019-8", "2019-13", "2019-00", "19-08", "2019-08-01", "2019/08", "abcd-ef", "",
-            "2019-+1", "1969-12", " 2019-08", "2019-08 ", "２０１９-08", "+019-08",
+            "2019-8",
+            "2019-13",
+            "2019-00",
+            "19-08",
+            "2019-08-01",
+            "2019/08",
+            "abcd-ef",
+            "",
+            "2019-+1",
+            "1969-12",
+            " 2019-08",
+            "2019-08 ",
+            "２０１９-08",
+            "+019-08",
         ] {
             let e = Month::parse(bad).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidInput, "{bad:?}");
@@ -297,8 +315,14 @@ mod tests {
         let e = Month::parse_as("effectiveFrom", "2019-13").unwrap_err();
         assert_eq!(e.field.as_deref(), Some("effectiveFrom"));
         assert!(e.message.contains("1..=12"), "{}", e.message);
-        assert_eq!(Month::new(2019, 0).unwrap_err().code, ErrorCode::InvalidInput);
-        assert_eq!(Month::new(10_000, 1).unwrap_err().code, ErrorCode::InvalidInput);
+        assert_eq!(
+            Month::new(2019, 0).unwrap_err().code,
+            ErrorCode::InvalidInput
+        );
+        assert_eq!(
+            Month::new(10_000, 1).unwrap_err().code,
+            ErrorCode::InvalidInput
+        );
     }
 
     #[test]
@@ -325,7 +349,10 @@ mod tests {
         v.sort();
         assert_eq!(v, [m("2019-02"), m("2019-10"), m("2020-01")]);
         let all: Vec<_> = m("2019-11").through(m("2020-02")).collect();
-        assert_eq!(all, [m("2019-11"), m("2019-12"), m("2020-01"), m("2020-02")]);
+        assert_eq!(
+            all,
+            [m("2019-11"), m("2019-12"), m("2020-01"), m("2020-02")]
+        );
         assert_eq!(m("2020-02").through(m("2019-11")).count(), 0);
     }
 
@@ -356,7 +383,10 @@ mod tests {
         assert_eq!(aug.range(), (aug.start(), aug.end()));
         assert_eq!(m("2019-12").end(), utc(2020, 1, 1, 0, 0, 0));
         // Midnight in Tokyo on the 1st is 15:00 UTC the day before.
-        assert_eq!(aug.start_jst().with_timezone(&Utc), utc(2019, 7, 31, 15, 0, 0));
+        assert_eq!(
+            aug.start_jst().with_timezone(&Utc),
+            utc(2019, 7, 31, 15, 0, 0)
+        );
         assert_eq!(
             m("2020-01").start_jst().with_timezone(&Utc),
             utc(2019, 12, 31, 15, 0, 0)
@@ -376,7 +406,10 @@ mod tests {
         assert!(!aug.contains_date(NaiveDate::from_ymd_opt(2018, 8, 31).unwrap()));
         let feb = m("2020-02");
         assert!(feb.contains_date(NaiveDate::from_ymd_opt(2020, 2, 29).unwrap()));
-        assert_eq!(Month::of_date(NaiveDate::from_ymd_opt(2020, 2, 29).unwrap()), feb);
+        assert_eq!(
+            Month::of_date(NaiveDate::from_ymd_opt(2020, 2, 29).unwrap()),
+            feb
+        );
     }
 
     #[test]
@@ -407,6 +440,8 @@ mod tests {
         let v: sea_orm::Value = m("2019-10").into();
         assert_eq!(v, sea_orm::Value::from("2019-10".to_string()));
         assert_eq!(<Month as ValueType>::try_from(v).unwrap(), m("2019-10"));
-        assert!(<Month as ValueType>::try_from(sea_orm::Value::from("2019-1".to_string())).is_err());
+        assert!(
+            <Month as ValueType>::try_from(sea_orm::Value::from("2019-1".to_string())).is_err()
+        );
     }
 }

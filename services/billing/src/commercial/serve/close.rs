@@ -68,7 +68,11 @@ pub(crate) async fn close_month(billing: &Billing, c: &Closing<'_>) -> AppResult
     let now = billing.clock.now();
     let mut rules: HashMap<&str, Vec<PriceRule>> = HashMap::new();
     let mut rows = Vec::new();
-    for child in c.contracts.iter().filter(|x| x.kind == "CHILD") {
+    for child in c
+        .contracts
+        .iter()
+        .filter(|x| x.kind == ecl_proto::contract::ContractKind::Child)
+    {
         let (Some(partner), Some(tenants)) =
             (child.parent_id.as_deref(), c.tenants.get(child.id.as_str()))
         else {
