@@ -3,12 +3,6 @@
 //! requested targets and serves HTTP (health, readiness, metrics on every process; GraphQL where the
 //! gateway runs). Tests build an [`App`] on port 0 exactly as `main` does.
 
-pub mod bench;
-pub mod bench_notify;
-pub mod bench_peer;
-pub mod bench_sla;
-pub mod bench_topology;
-pub mod bench_walk;
 pub mod dead_letters;
 pub mod targets;
 

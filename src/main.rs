@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
 /// thread that allocated heavily (the argon2id pool's 19 MiB blocks).
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use ecl::{App, bench, run_system, targets};
+use ecl::{App, run_system, targets};
+use ecl_bench::bench;
 use ecl_kernel::Settings;
 
 #[derive(Parser)]
@@ -107,7 +108,7 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Bench { which } => run_system(bench::run(which)),
+        Command::Bench { which } => run_system(ecl_bench::run(which, BENCH_LAUNCHER)),
         Command::DeadLetters { action } => {
             let settings = match Settings::load() {
                 Ok(s) => s,
@@ -131,6 +132,19 @@ fn main() -> anyhow::Result<()> {
         }
     }
 }
+
+/// How the benchmarks start the platform in their own process: they cannot name this crate,
+/// which calls them.
+const BENCH_LAUNCHER: ecl_bench::Launcher = ecl_bench::Launcher {
+    start: |settings, targets, clock| {
+        Box::pin(async move {
+            let app = App::start_with_clock(settings, &targets, clock).await?;
+            let (addr, bus) = (app.addr, app.bus.clone());
+            Ok(ecl_bench::App::new(addr, bus, move || Box::pin(app.stop())))
+        })
+    },
+    module_names: || targets::modules().iter().map(|m| m.name).collect(),
+};
 
 async fn dead_letters_cmd(settings: Settings, action: DeadLetters) -> anyhow::Result<()> {
     match action {

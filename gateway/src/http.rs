@@ -220,7 +220,7 @@ async fn run(
         call,
         bearer,
         cache: gw.cache.clone(),
-        gate: Default::default(),
+        gate: crate::batch::PollGate::gated(),
         client: gw.auth.client_addr(peer, headers),
         auth: gw.auth.clone(),
     };
@@ -363,12 +363,12 @@ pub(crate) fn with_request_state(
     state: RequestState,
 ) -> async_graphql::Request {
     let children = DataLoader::new(ChildrenLoader(state.clone()), state.gate.spawner())
-        .delay(Duration::from_millis(1));
+        .delay(state.gate.delay());
     let contracts = DataLoader::new(
         schema::contract::ContractLoader(state.clone()),
         state.gate.spawner(),
     )
-    .delay(Duration::from_millis(1));
+    .delay(state.gate.delay());
     let request = schema::common::with_loaders(request, &state);
     let request = schema::sla::with_loaders(request, &state);
     schema::billing::with_loaders(request, &state)

@@ -1025,3 +1025,69 @@ async fn a_bill_reads_the_same_rows_after_24_months_of_history_as_after_one() {
         "rows read for a bill after 24 months of history and after one"
     );
 }
+
+/// A tenant renamed (`updateTenant`) shows its new name on its contract's open bill: billing's
+/// copy of the tenant follows the `updated` event, as it follows `created`.
+#[actix_rt::test]
+async fn a_renamed_tenant_is_billed_under_its_new_name() {
+    let clock = ManualClock::default();
+    clock.set(Utc.with_ymd_and_hms(2026, 3, 20, 12, 0, 0).unwrap());
+    let (_app, gql) = spawn_embedded_with_clock(Arc::new(clock)).await;
+    let op = gql.operator().await;
+    let cid = create(&gql, &op, "DIRECT", None, "Renamer", "rn-owner").await;
+    let owner = gql.sign_in("rn-owner", OWNER_PASSWORD).await;
+    let tid = tenant(&gql, &owner, &cid, "old-name").await;
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+    let start = ev(
+        "rn-1",
+        &tid,
+        "vm-1",
+        "compute",
+        "START",
+        t0,
+        Some("1CPU-4GB"),
+    );
+    assert_eq!(outcomes(&record(&gql, &op, &[start]).await), ["ACCEPTED"]);
+    let tenant_labels = |b: &Value| -> Vec<String> {
+        b["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["kind"] == "TENANT")
+            .map(|l| l["detail"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let before = wait_for(
+        Duration::seconds(10).to_std().unwrap(),
+        "the usage is billed",
+        || async {
+            let b = bill(&gql, &owner, &cid, "2026-03").await;
+            let labels = tenant_labels(&b);
+            (!labels.is_empty()).then_some(labels)
+        },
+    )
+    .await;
+    assert!(before.iter().any(|d| d.contains("old-name")), "{before:?}");
+
+    let r = gql
+        .q(
+            Some(&owner),
+            "mutation($id: ID!){ updateTenant(id:$id, input:{name:\"new-name\"}){ name } }",
+            json!({"id": tid}),
+        )
+        .await;
+    assert_eq!(r.data()["updateTenant"]["name"], "new-name");
+    let after = wait_for(
+        Duration::seconds(10).to_std().unwrap(),
+        "the bill shows the new name",
+        || async {
+            let labels = tenant_labels(&bill(&gql, &owner, &cid, "2026-03").await);
+            labels
+                .iter()
+                .any(|d| d.contains("new-name"))
+                .then_some(labels)
+        },
+    )
+    .await;
+    assert!(!after.iter().any(|d| d.contains("old-name")), "{after:?}");
+}

@@ -5,7 +5,7 @@ use crate::common;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use ecl::bench::Echo;
+use ecl_bench::bench::Echo;
 use ecl_bus::{
     Bus, CallCtx, EventEnvelope, EventHandler, Reply, RequestEnvelope, RequestHandler, Transport,
 };
@@ -43,30 +43,44 @@ async fn memory_bus_without_consumer_is_unavailable_at_once() {
     assert!(t.elapsed() < Duration::from_millis(100));
 }
 
+/// In both ways of expiring requests — the broker dropping each by its own expiration, or the
+/// consumer's deadline check alone under the queue's TTL — a request nobody took before its
+/// deadline fails in time and is never executed by a consumer that comes later.
 #[actix_rt::test]
 async fn amqp_request_without_consumer_fails_in_time_and_is_never_executed_later() {
-    let ns = format!("tb{}", std::process::id());
-    let client = Bus::new(
-        ecl_bus::connect(&common::amqp_url(), &ns)
+    for (tag, expiry) in [
+        ("m", ecl_bus::RequestExpiry::PerMessage),
+        ("q", ecl_bus::RequestExpiry::QueueTtl),
+    ] {
+        request_past_its_deadline_is_never_executed(tag, expiry).await;
+    }
+}
+
+async fn request_past_its_deadline_is_never_executed(tag: &str, expiry: ecl_bus::RequestExpiry) {
+    let ns = format!("tb{tag}{}", std::process::id());
+    let url = common::amqp_url();
+    let connect = || ecl_bus::AmqpTransport::connect_with(&url, &ns, expiry);
+    let client = Bus::new(Arc::new(
+        connect()
             .await
             .expect("RabbitMQ reachable (run ./scripts/test)"),
-    );
+    ));
     let t = Instant::now();
     let e = client
         .call(&ctx(300), &Echo(vec![1, 2, 3]))
         .await
         .unwrap_err();
     let waited = t.elapsed();
-    assert_eq!(e.code, ErrorCode::Unavailable);
+    assert_eq!(e.code, ErrorCode::Unavailable, "{expiry:?}");
     assert!(
         waited >= Duration::from_millis(250) && waited < Duration::from_millis(1500),
-        "{waited:?}"
+        "{expiry:?}: {waited:?}"
     );
 
     // A consumer that comes back afterwards must not execute the stale request. (Time passing
     // is the point here: the request's deadline lies behind it.)
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let server: Arc<dyn Transport> = ecl_bus::connect(&common::amqp_url(), &ns).await.unwrap();
+    let server: Arc<dyn Transport> = Arc::new(connect().await.unwrap());
     let counting = Arc::new(Counting::default());
     server.serve("bench", counting.clone()).await.unwrap();
     // A negative: nothing may run in this window, so there is no condition to wait for.
@@ -74,13 +88,13 @@ async fn amqp_request_without_consumer_fails_in_time_and_is_never_executed_later
     assert_eq!(
         counting.0.load(Ordering::SeqCst),
         0,
-        "expired request executed late"
+        "{expiry:?}: expired request executed late"
     );
 
     // …while a fresh request is served by it.
     let reply = client.call(&ctx(2000), &Echo(vec![9])).await.unwrap();
-    assert_eq!(reply, vec![9]);
-    assert_eq!(counting.0.load(Ordering::SeqCst), 1);
+    assert_eq!(reply, vec![9], "{expiry:?}");
+    assert_eq!(counting.0.load(Ordering::SeqCst), 1, "{expiry:?}");
     server.shutdown().await;
     client.transport().shutdown().await;
     common::delete_amqp_namespace(&ns).await;

@@ -408,12 +408,42 @@ async fn price_rules_scenario(
         (&json!(x.c1_wholesale), &json!(x.c1[0]), &json!(x.margin))
     );
 
-    // the child's owner sees the end-user bill by default; not once the partner hides it
+    // the child's owner sees the end-user bill by default, as its `bill` and its exports too;
+    // the partner keeps seeing the wholesale bill as `bill`
     let c1_owner = gql
         .sign_in(&format!("{tag}-c1-owner"), OWNER_PASSWORD)
         .await;
     assert_eq!(
         end_user_bill(gql, &c1_owner, &c1, m).await["total"],
+        x.c1[2]
+    );
+    let own = bill_when(gql, &c1_owner, &c1, m, |_| true).await;
+    assert_eq!(
+        [&own["subtotal"], &own["tax"], &own["total"]],
+        x.c1.map(|v| json!(v)).each_ref(),
+        "{own}"
+    );
+    assert!(
+        own["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["kind"] == "PLAN" && l["amount"] == x.fixed),
+        "{own}"
+    );
+    let wholesale = bill_when(gql, &p, &c1, m, |_| true).await;
+    assert_eq!(wholesale["subtotal"], x.c1_wholesale);
+    let (status, csv) = export(gql, &c1_owner, &c1, m, "format=summary").await;
+    assert_eq!(status, 200, "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("total,") && l.contains(&format!(",{},", x.c1[2]))),
+        "{csv}"
+    );
+    let bills = "query($id: ID!){ contract(id:$id){ bills(first: 3){ totalCount edges{ node{ total } } } } }";
+    let r = gql.q(Some(&c1_owner), bills, json!({"id": c1})).await;
+    assert_eq!(
+        r.data()["contract"]["bills"]["edges"][0]["node"]["total"],
         x.c1[2]
     );
     let r = gql
@@ -424,6 +454,33 @@ async fn price_rules_scenario(
         )
         .await;
     assert_eq!(r.data()["setChildBillVisibility"]["view"], "NONE");
+    assert_eq!(end_user_bill(gql, &c1_owner, &c1, m).await, Value::Null);
+    // shown nothing: no bill, no bills, no export; the partner still sees both
+    let r = gql
+        .q(Some(&c1_owner), BILL, json!({"id": c1, "m": m}))
+        .await;
+    assert_eq!(r.data()["contract"]["bill"], Value::Null, "{}", r.body);
+    let r = gql.q(Some(&c1_owner), bills, json!({"id": c1})).await;
+    assert_eq!(r.data()["contract"]["bills"]["totalCount"], 0, "{}", r.body);
+    let (status, body) = export(gql, &c1_owner, &c1, m, "format=detail").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("FORBIDDEN"), "{body}");
+    assert_eq!(
+        bill_when(gql, &p, &c1, m, |_| true).await["subtotal"],
+        x.c1_wholesale
+    );
+    assert_eq!(end_user_bill(gql, &p, &c1, m).await["total"], x.c1[2]);
+    // shown the wholesale bill: the child's users see what the partner pays for them
+    let r = gql
+        .q(
+            Some(&p),
+            "mutation($c: ID!){ setChildBillVisibility(childId:$c, view: WHOLESALE){ view } }",
+            json!({"c": c1}),
+        )
+        .await;
+    assert_eq!(r.data()["setChildBillVisibility"]["view"], "WHOLESALE");
+    let own = bill_when(gql, &c1_owner, &c1, m, |_| true).await;
+    assert_eq!(own["subtotal"], x.c1_wholesale, "{own}");
     assert_eq!(end_user_bill(gql, &c1_owner, &c1, m).await, Value::Null);
     let r = gql
         .q(
@@ -609,6 +666,46 @@ async fn a_coupon_registered_in_march_applies_from_april_for_its_months_only() {
             (json!([]), json!("7700")),
         ]
     );
+    // the coupon is a negative line of all three CSVs, before the tax, and each adds up
+    let (status, summary) = export(&gql, &owner, &d, "2026-04", "format=summary").await;
+    assert_eq!(status, 200, "{summary}");
+    let rows: Vec<&str> = summary.lines().collect();
+    let coupon = rows
+        .iter()
+        .position(|r| r.starts_with("coupon,"))
+        .expect("coupon row");
+    assert!(rows[coupon].contains(",-700,JPY,"), "{summary}");
+    assert!(
+        rows[coupon + 1].starts_with("tax,") && rows[coupon + 1].contains(",630,"),
+        "{summary}"
+    );
+    let (_, detail) = export(&gql, &owner, &d, "2026-04", "format=detail").await;
+    let amounts: Vec<rust_decimal::Decimal> = detail
+        .lines()
+        .skip(1)
+        .map(|r| r.split(',').nth(17).unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        detail.lines().any(|r| r.starts_with("coupon,")
+            && r.contains("APRIL10PCT26")
+            && r.contains(",-700,")),
+        "{detail}"
+    );
+    assert_eq!(
+        amounts.iter().sum::<rust_decimal::Decimal>(),
+        rust_decimal::Decimal::from(6930)
+    );
+    let (_, legacy) = export(&gql, &owner, &d, "2026-04", "format=legacy").await;
+    let items: Vec<&str> = legacy
+        .lines()
+        .filter(|l| l.split(',').nth(1) == Some("3"))
+        .collect();
+    let coupon = items
+        .iter()
+        .position(|l| l.contains(",2,\"  クーポン値引\",\"APRIL10PCT26\",\"\",\"-700\""))
+        .unwrap_or_else(|| panic!("{legacy}"));
+    assert!(items[coupon + 1].contains("消費税相当額"), "{legacy}");
+    assert!(items[0].ends_with(",\"6930\""), "{legacy}");
 }
 
 #[actix_rt::test]
@@ -815,4 +912,94 @@ async fn distributed_partner_prices_its_children_end_user_bill() {
     .data();
     price_rules_scenario(&gql, &m.to_string(), m.start(), "d", &FIVE_HUNDRED).await;
     d.cleanup().await;
+}
+
+/// The commercial fields of every child on a page: one bus request per field and level however
+/// many children, so 25 children cost what 2 do.
+const WALK: &str = "query($id: ID!, $m: Month!){ contract(id:$id){ priceRules(first: 5){ totalCount } margins(month:$m){ childId margin } children(first: 30){ edges{ node{ id endUserBill(month:$m){ total lines{ kind ruleKind } } margins(month:$m){ margin } coupons{ firstMonth } priceRules(first: 2){ totalCount } commissions(first: 2){ totalCount } } } } } }";
+
+async fn commercial_walk(gql: &Gql, token: &str, partner: &str, m: &str, children: usize) -> u64 {
+    let walk = gql
+        .raw(
+            Some(token),
+            WALK,
+            json!({"id": partner, "m": m}),
+            &[("x-ecl-trace", "1")],
+        )
+        .await;
+    assert!(walk.body.get("errors").is_none(), "{}", walk.body);
+    let c = &walk.body["data"]["contract"];
+    let edges = c["children"]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), children, "{}", walk.body);
+    assert!(
+        edges
+            .iter()
+            .all(|e| e["node"]["endUserBill"]["total"].is_string()),
+        "{}",
+        walk.body
+    );
+    assert_eq!(c["margins"].as_array().unwrap().len(), children);
+    walk.body["extensions"]["busRequests"].as_u64().unwrap()
+}
+
+#[actix_rt::test]
+async fn the_commercial_fields_of_a_page_of_children_cost_a_constant_number_of_requests() {
+    let clock = ManualClock::default();
+    clock.set(at(2026, 3, 20));
+    let (_app, gql) = spawn_embedded_with_clock(Arc::new(clock.clone())).await;
+    let op = gql.operator().await;
+    let partner = create(
+        &gql,
+        &op,
+        "createPartnerContract",
+        None,
+        "Walker",
+        "w-p-owner",
+    )
+    .await;
+    let p = gql.sign_in("w-p-owner", OWNER_PASSWORD).await;
+    let rule =
+        json!({"scope": "ALL", "kind": "MARKUP", "percent": "20", "effectiveFrom": "2026-03"});
+    gql.q(Some(&p), SET_RULE, json!({"p": partner, "i": rule}))
+        .await
+        .data();
+    let mut counts = Vec::new();
+    let mut made = 0;
+    for n in [2, 25] {
+        let mut events = Vec::new();
+        for i in made..n {
+            let c = create(
+                &gql,
+                &p,
+                "createChildContract",
+                Some(&partner),
+                &format!("Walk child {i}"),
+                &format!("w-c{i}-owner"),
+            )
+            .await;
+            let t = tenant(&gql, &p, &c, &format!("t{i}")).await;
+            events.extend(run(
+                &format!("vm{i}"),
+                &t,
+                "compute",
+                "1CPU-4GB",
+                at(2026, 3, 1),
+                Some(100),
+            ));
+        }
+        made = n;
+        record(&gql, &op, events).await;
+        counts.push(commercial_walk(&gql, &p, &partner, "2026-03", n).await);
+    }
+    eprintln!(
+        "commercial walk bus requests: 2 children {}, 25 children {}",
+        counts[0], counts[1]
+    );
+    assert_eq!(
+        counts[0], counts[1],
+        "the requests do not grow with the children"
+    );
+    // 18 today (the gateway's loaders, the contract service's visibility answers, one usage
+    // request per end-user batch): fewer is welcome, more is a loader or a batch lost
+    assert!(counts[0] <= 18, "{counts:?}");
 }

@@ -315,21 +315,9 @@ pub async fn contract_flow(gql: &Gql) {
     let garbage = gql.q(Some("not-a-jwt"), SEARCH, json!({})).await;
     assert_eq!(garbage.code(), "UNAUTHENTICATED");
     assert_eq!(garbage.status, 401);
-    let wrong_password = gql
-        .q(
-            None,
-            "mutation{ signIn(loginId:\"acme-owner\", password:\"Wrong-pass-1\"){ accessToken } }",
-            json!({}),
-        )
-        .await;
+    let wrong_password = gql.try_sign_in("acme-owner", "Wrong-pass-1").await;
     assert_eq!(wrong_password.code(), "UNAUTHENTICATED");
-    let no_such_user = gql
-        .q(
-            None,
-            "mutation{ signIn(loginId:\"nobody-here\", password:\"Wrong-pass-1\"){ accessToken } }",
-            json!({}),
-        )
-        .await;
+    let no_such_user = gql.try_sign_in("nobody-here", "Wrong-pass-1").await;
     assert_eq!(no_such_user.code(), "UNAUTHENTICATED");
     assert_eq!(
         wrong_password.body["errors"][0]["message"], no_such_user.body["errors"][0]["message"],
@@ -347,13 +335,7 @@ pub async fn contract_flow(gql: &Gql) {
     assert_eq!(weak_retry.data()["createChildContract"]["name"], "Delta");
 
     // Abolishing the partner while it has active children is refused.
-    let refuse = gql
-        .q(
-            Some(&op),
-            "mutation($id: ID!){ abolishContract(id:$id){ status } }",
-            json!({"id": pid}),
-        )
-        .await;
+    let refuse = gql.abolish_contract(&op, &pid, false).await;
     assert_eq!(refuse.code(), "CONFLICT");
 
     // Tenants: the partner's owner creates them in its children; the child's owner in its own.
@@ -462,23 +444,11 @@ pub async fn contract_flow(gql: &Gql) {
 
     // Abolishing a child with tenants is refused unless forced; forced, its tenants go and its
     // users are revoked.
-    let refused = gql
-        .q(
-            Some(&owner),
-            "mutation($id: ID!){ abolishContract(id:$id){ status } }",
-            json!({"id": alpha}),
-        )
-        .await;
+    let refused = gql.abolish_contract(&owner, &alpha, false).await;
     assert_eq!(refused.code(), "CONFLICT");
     let still = gql.q(Some(&owner), GET, json!({"id": alpha})).await;
     assert_eq!(still.data()["contract"]["status"], "ACTIVE");
-    let forced = gql
-        .q(
-            Some(&owner),
-            "mutation($id: ID!){ abolishContract(id:$id, force:true){ status } }",
-            json!({"id": alpha}),
-        )
-        .await;
+    let forced = gql.abolish_contract(&owner, &alpha, true).await;
     assert_eq!(forced.data()["abolishContract"]["status"], "ABOLISHED");
     let tenants_q = "query($id: ID!){ contract(id:$id){ tenants{ totalCount } } }";
     wait_until(
@@ -500,7 +470,7 @@ pub async fn contract_flow(gql: &Gql) {
         std::time::Duration::from_secs(5),
         "the abolished child's users are revoked",
         || async {
-            let r = gql.q(None, "mutation{ signIn(loginId:\"alpha-owner\", password:\"Owner-pass-1\"){ accessToken } }", json!({})).await;
+            let r = gql.try_sign_in("alpha-owner", "Owner-pass-1").await;
             r.body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         },
     )

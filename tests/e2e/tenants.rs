@@ -34,19 +34,6 @@ async fn id_of(r: Resp, field: &str) -> String {
     r.data()[field]["id"].as_str().unwrap().to_string()
 }
 
-async fn create_user(gql: &Gql, token: &str, contract: &str, login: &str, role: &str) -> String {
-    id_of(
-        gql.q(
-            Some(token),
-            "mutation($c: ID!, $l: String!, $r: Role!){ createUser(contractId:$c, input:{loginId:$l, email:\"u@example.com\", password:\"User-pass-123\", role:$r}){ id } }",
-            json!({"c": contract, "l": login, "r": role}),
-        )
-        .await,
-        "createUser",
-    )
-    .await
-}
-
 async fn create_tenant(gql: &Gql, token: &str, contract: &str, name: &str) -> Resp {
     gql.q(
         Some(token),
@@ -81,16 +68,11 @@ async fn build(gql: &Gql) -> Tree {
                     .id;
                 let mut ts = Vec::new();
                 for t in 0..3 {
-                    ts.push(
-                        id_of(
-                            create_tenant(gql, &owner, &c, &format!("c{i}-t{t}")).await,
-                            "createTenant",
-                        )
-                        .await,
-                    );
+                    ts.push(gql.create_tenant(&owner, &c, &format!("c{i}-t{t}")).await);
                 }
                 for (u, role) in ["ADMIN", "USER", "USER"].iter().enumerate() {
-                    create_user(gql, &owner, &c, &format!("c{i}-u{u}"), role).await;
+                    gql.create_member(&owner, &c, &format!("c{i}-u{u}"), role)
+                        .await;
                 }
                 (c, ts)
             }
@@ -135,7 +117,9 @@ async fn scenario(gql: &Gql) {
     // Grants first, so the walk shows them: a child user and a partner user in child 0's first
     // tenant.
     let c0_user = gql.sign_in("c0-u1", PASSWORD).await;
-    let partner_user_id = create_user(gql, owner, &t.partner, "wp-user", "USER").await;
+    let partner_user_id = gql
+        .create_member(owner, &t.partner, "wp-user", "USER")
+        .await;
     let partner_user = gql.sign_in("wp-user", PASSWORD).await;
     let c0_u1_id = gql
         .q(Some(&c0_user), "{ me { id } }", json!({}))
@@ -342,11 +326,15 @@ async fn scenario(gql: &Gql) {
     let r = gql
         .q(
             Some(owner),
-            "mutation($t: ID!, $u: ID!){ revokeTenantAccess(tenantId:$t, userId:$u) }",
+            "mutation($t: ID!, $u: ID!){ revokeTenantAccess(tenantId:$t, userId:$u){ id } }",
             json!({"t": t.tenants[0][0], "u": c0_u1_id}),
         )
         .await;
-    assert_eq!(r.data()["revokeTenantAccess"], true);
+    assert_eq!(
+        r.data()["revokeTenantAccess"]["id"],
+        format!("grt_{}@{}", t.tenants[0][0], c0_u1_id).as_str(),
+        "the payload names the grant that is gone"
+    );
     assert_eq!(
         count(
             &gql.q(Some(&c0_user), mine, json!({})).await,
@@ -370,8 +358,11 @@ async fn scenario(gql: &Gql) {
         let r = gql.q(Some(owner), "mutation($g: ID!, $c: ID!){ addChildToGroup(groupId:$g, contractId:$c){ childIds } }", json!({"g": g, "c": c})).await;
         r.data();
     }
-    let gadmin_id = create_user(gql, owner, &t.partner, "wp-gadmin", "ADMIN").await;
-    create_user(gql, owner, &t.partner, "wp-admin", "ADMIN").await;
+    let gadmin_id = gql
+        .create_member(owner, &t.partner, "wp-gadmin", "ADMIN")
+        .await;
+    gql.create_member(owner, &t.partner, "wp-admin", "ADMIN")
+        .await;
     let r = gql
         .q(Some(owner), "mutation($g: ID!, $u: ID!){ assignUserToGroup(groupId:$g, userId:$u){ userIds childIds } }", json!({"g": g, "u": gadmin_id}))
         .await;
@@ -500,7 +491,9 @@ async fn scenario(gql: &Gql) {
     assert_eq!(ws_edges[1]["node"]["name"], "analytics");
 
     // Deleting a user removes their grants (the identity service's event).
-    let c2_u2 = create_user(gql, owner, &t.children[2], "c2-extra", "USER").await;
+    let c2_u2 = gql
+        .create_member(owner, &t.children[2], "c2-extra", "USER")
+        .await;
     gql.q(
         Some(owner),
         GRANT,
@@ -524,7 +517,7 @@ async fn scenario(gql: &Gql) {
     assert_eq!(granted_on(&r, &t.tenants[2][0]), 1);
     gql.q(
         Some(owner),
-        "mutation($id: ID!){ deleteUser(id:$id) }",
+        "mutation($id: ID!){ deleteUser(id:$id){ id } }",
         json!({"id": c2_u2}),
     )
     .await
@@ -553,25 +546,13 @@ async fn scenario(gql: &Gql) {
         ),
         2
     );
-    let r = gql
-        .q(
-            Some(owner),
-            "mutation($id: ID!){ abolishContract(id:$id){ status } }",
-            json!({"id": last}),
-        )
-        .await;
+    let r = gql.abolish_contract(owner, &last, false).await;
     assert_eq!(
         r.code(),
         "CONFLICT",
         "tenants remain: refused without force"
     );
-    let r = gql
-        .q(
-            Some(owner),
-            "mutation($id: ID!){ abolishContract(id:$id, force:true){ status } }",
-            json!({"id": last}),
-        )
-        .await;
+    let r = gql.abolish_contract(owner, &last, true).await;
     assert_eq!(r.data()["abolishContract"]["status"], "ABOLISHED");
     eventually("the abolished child's tenants are deleted", || async {
         let r = gql
@@ -591,12 +572,13 @@ async fn scenario(gql: &Gql) {
         ) == 1
     })
     .await;
-    eventually("the abolished child's owner can no longer sign in", || async {
-        let r = gql
-            .q(None, "mutation{ signIn(loginId:\"c24-owner\", password:\"Owner-pass-1\"){ accessToken } }", json!({}))
-            .await;
-        r.body.get("errors").is_some()
-    })
+    eventually(
+        "the abolished child's owner can no longer sign in",
+        || async {
+            let r = gql.try_sign_in("c24-owner", "Owner-pass-1").await;
+            r.body.get("errors").is_some()
+        },
+    )
     .await;
 }
 
@@ -612,4 +594,425 @@ async fn tenants_access_groups_distributed() {
     let d = Distributed::start(&["identity", "contract", "tenant", "gateway"]).await;
     scenario(&d.gateway()).await;
     d.cleanup().await;
+}
+
+/// The fields of one error: `extensions.fields[].field` (every bad field of the input).
+fn bad_fields(r: &Resp) -> Vec<String> {
+    assert_eq!(r.code(), "INVALID_INPUT", "{}", r.body);
+    r.body["errors"][0]["extensions"]["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no extensions.fields: {}", r.body))
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A page of a contract's tenants: names in list order and the page info.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TenantPage {
+    total_count: u64,
+    edges: Vec<TenantEdge>,
+    page_info: PageInfo,
+}
+#[derive(Debug, serde::Deserialize)]
+struct TenantEdge {
+    node: TenantNode,
+}
+#[derive(Debug, serde::Deserialize)]
+struct TenantNode {
+    name: String,
+}
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PageInfo {
+    has_next_page: bool,
+    has_previous_page: bool,
+    start_cursor: Option<String>,
+    end_cursor: Option<String>,
+}
+impl TenantPage {
+    fn names(&self) -> Vec<&str> {
+        self.edges.iter().map(|e| e.node.name.as_str()).collect()
+    }
+}
+
+const TENANT_PAGE: &str = "query($id: ID!, $f: TenantFilter, $first: Int, $after: String, $last: Int, $before: String){ contract(id:$id){ \
+    tenants(filter:$f, first:$first, after:$after, last:$last, before:$before){ totalCount edges{ node{ name } } \
+    pageInfo{ hasNextPage hasPreviousPage startCursor endCursor } } } }";
+
+async fn tenant_page(gql: &Gql, token: &str, contract: &str, args: Value) -> TenantPage {
+    let mut vars = json!({"id": contract});
+    vars.as_object_mut()
+        .unwrap()
+        .extend(args.as_object().unwrap().clone());
+    let r = gql.q(Some(token), TENANT_PAGE, vars).await;
+    serde_json::from_value(r.data()["contract"]["tenants"].clone())
+        .unwrap_or_else(|e| panic!("{e}: {}", r.body))
+}
+
+/// `tenant(id)`, `node(id)`, tenant filters, backward pages, `updateTenant`/`updateWorkspace`
+/// and the delete payloads, through GraphQL: a lookup sees what walking sees, filters run in the
+/// tenant service before pagination, every bad field is reported at once, and nothing changes
+/// on bad input.
+async fn lookups_filters_and_changes(gql: &Gql) {
+    let op = gql.operator().await;
+    let partner = gql
+        .create_contract(&op, Kind::Partner, "Lookup Partner", "lk-owner")
+        .await;
+    let owner = partner.owner(gql).await;
+    let child = gql
+        .create_contract(
+            &owner,
+            Kind::ChildOf(&partner.id),
+            "Lookup Child",
+            "lkc-owner",
+        )
+        .await;
+    let child_owner = child.owner(gql).await;
+    let other = gql
+        .create_contract(&op, Kind::Partner, "Other Partner", "lko-owner")
+        .await;
+    let outsider = other.owner(gql).await;
+    let worker_id = gql
+        .create_user(&owner, &child.id, "lk-worker", "USER")
+        .await;
+    let worker = gql.sign_in("lk-worker", OWNER_PASSWORD).await;
+
+    // Five tenants in list order (creation order).
+    const CREATE: &str = "mutation($c: ID!, $n: String!, $r: String!){ createTenant(contractId:$c, input:{name:$n, region:$r}){ id } }";
+    let mut ids = Vec::new();
+    for (name, region) in [
+        ("Alpha One", "jp1"),
+        ("alpha two", "jp1"),
+        ("Beta", "jp2"),
+        ("Gamma_%", "us1"),
+        ("Delta", "jp1"),
+    ] {
+        let r = gql
+            .q(
+                Some(&owner),
+                CREATE,
+                json!({"c": child.id, "n": name, "r": region}),
+            )
+            .await;
+        ids.push(r.data()["createTenant"]["id"].as_str().unwrap().to_string());
+    }
+    let all = ["Alpha One", "alpha two", "Beta", "Gamma_%", "Delta"];
+
+    // Backward pages: `last` from the end, then `before` each page's start.
+    let p = tenant_page(gql, &owner, &child.id, json!({"last": 2})).await;
+    assert_eq!(p.names(), all[3..]);
+    assert_eq!(
+        (p.page_info.has_previous_page, p.page_info.has_next_page),
+        (true, false)
+    );
+    let p = tenant_page(
+        gql,
+        &owner,
+        &child.id,
+        json!({"last": 2, "before": p.page_info.start_cursor}),
+    )
+    .await;
+    assert_eq!(p.names(), all[1..3]);
+    assert_eq!(
+        (p.page_info.has_previous_page, p.page_info.has_next_page),
+        (true, true)
+    );
+    let p = tenant_page(
+        gql,
+        &owner,
+        &child.id,
+        json!({"last": 2, "before": p.page_info.start_cursor}),
+    )
+    .await;
+    assert_eq!(p.names(), all[..1]);
+    assert_eq!(
+        (p.page_info.has_previous_page, p.page_info.has_next_page),
+        (false, true)
+    );
+    assert_eq!(p.total_count, 5);
+    // Forward after a cursor knows a page precedes it.
+    let p = tenant_page(
+        gql,
+        &owner,
+        &child.id,
+        json!({"first": 3, "after": p.page_info.end_cursor}),
+    )
+    .await;
+    assert_eq!(p.names(), all[1..4]);
+    assert_eq!(
+        (p.page_info.has_previous_page, p.page_info.has_next_page),
+        (true, true)
+    );
+    // One direction per page, and every bad argument at once.
+    let r = gql
+        .q(
+            Some(&owner),
+            TENANT_PAGE,
+            json!({"id": child.id, "first": 2, "last": 2}),
+        )
+        .await;
+    assert_eq!(bad_fields(&r), ["last"]);
+    let r = gql
+        .q(
+            Some(&owner),
+            TENANT_PAGE,
+            json!({"id": child.id, "last": 0, "before": "garbage!"}),
+        )
+        .await;
+    assert_eq!(bad_fields(&r), ["last", "before"]);
+    // Backward on the other lists too (the helper is shared): the contract's users.
+    let r = gql
+        .q(
+            Some(&owner),
+            "query($id: ID!){ contract(id:$id){ users(last:1){ edges{ node{ loginId } } pageInfo{ hasPreviousPage hasNextPage } } } }",
+            json!({"id": child.id}),
+        )
+        .await;
+    let users = &r.data()["contract"]["users"];
+    assert_eq!(users["edges"][0]["node"]["loginId"], "lk-worker");
+    assert_eq!(users["pageInfo"]["hasPreviousPage"], true, "{}", r.body);
+
+    // Filters, in the query: totals and pages are the filtered list's.
+    let p = tenant_page(
+        gql,
+        &owner,
+        &child.id,
+        json!({"f": {"name": "ALPHA"}, "first": 1}),
+    )
+    .await;
+    assert_eq!((p.total_count, p.names()), (2, vec!["Alpha One"]));
+    assert!(p.page_info.has_next_page);
+    let p = tenant_page(
+        gql,
+        &owner,
+        &child.id,
+        json!({"f": {"name": "alpha"}, "first": 1, "after": p.page_info.end_cursor}),
+    )
+    .await;
+    assert_eq!(p.names(), ["alpha two"]);
+    assert!(!p.page_info.has_next_page);
+    // `%` and `_` are matched as themselves.
+    let p = tenant_page(gql, &owner, &child.id, json!({"f": {"name": "_%"}})).await;
+    assert_eq!(p.names(), ["Gamma_%"]);
+    let p = tenant_page(gql, &owner, &child.id, json!({"f": {"region": "jp1"}})).await;
+    assert_eq!(p.names(), ["Alpha One", "alpha two", "Delta"]);
+    let p = tenant_page(
+        gql,
+        &owner,
+        &child.id,
+        json!({"f": {"region": "jp1", "name": "a"}, "last": 1}),
+    )
+    .await;
+    assert_eq!((p.total_count, p.names()), (3, vec!["Delta"]));
+    let r = gql
+        .q(
+            Some(&owner),
+            TENANT_PAGE,
+            json!({"id": child.id, "f": {"region": "mars", "workspaceId": " ", "name": "x".repeat(101)}}),
+        )
+        .await;
+    let mut fields = bad_fields(&r);
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["filter.name", "filter.region", "filter.workspaceId"]
+    );
+
+    // Lookups see what walking sees: NOT_FOUND outside one's tree.
+    const TENANT: &str = "query($id: ID!){ tenant(id:$id){ id name region contract{ id } workspace{ name isDefault } } }";
+    for who in [&owner, &child_owner, &op] {
+        let r = gql.q(Some(who), TENANT, json!({"id": ids[0]})).await;
+        assert_eq!(r.data()["tenant"]["name"], "Alpha One");
+        assert_eq!(r.data()["tenant"]["workspace"]["isDefault"], true);
+    }
+    for (who, why) in [
+        (&outsider, "another partner"),
+        (&worker, "a general user not granted"),
+    ] {
+        let r = gql.q(Some(who), TENANT, json!({"id": ids[0]})).await;
+        assert_eq!(r.code(), "NOT_FOUND", "{why}: {}", r.body);
+    }
+    let malformed = gql.q(Some(&owner), TENANT, json!({"id": "nope"})).await;
+    assert_eq!(malformed.code(), "NOT_FOUND");
+    // Granted, the general user sees it (without the workspace: not a manager), and through
+    // the grant's links.
+    let r = gql
+        .q(
+            Some(&owner),
+            "mutation($t: ID!, $u: ID!){ grantTenantAccess(tenantId:$t, userId:$u){ id tenant{ name } user{ loginId } } }",
+            json!({"t": ids[0], "u": worker_id}),
+        )
+        .await;
+    let grant = &r.data()["grantTenantAccess"];
+    assert_eq!(grant["id"], format!("grt_{}@{worker_id}", ids[0]).as_str());
+    assert_eq!(grant["tenant"]["name"], "Alpha One");
+    assert_eq!(grant["user"]["loginId"], "lk-worker");
+    let r = gql.q(Some(&worker), TENANT, json!({"id": ids[0]})).await;
+    assert_eq!(r.data()["tenant"]["name"], "Alpha One");
+    assert_eq!(r.data()["tenant"]["workspace"], Value::Null);
+    let r = gql.q(Some(&worker), TENANT, json!({"id": ids[1]})).await;
+    assert_eq!(r.code(), "NOT_FOUND", "not granted that one");
+    // node(id) resolves a Tenant with the same visibility.
+    const NODE: &str = "query($id: ID!){ node(id:$id){ __typename id ... on Tenant { name } } }";
+    let r = gql.q(Some(&child_owner), NODE, json!({"id": ids[2]})).await;
+    assert_eq!(
+        r.data()["node"],
+        json!({"__typename": "Tenant", "id": ids[2], "name": "Beta"})
+    );
+    let r = gql.q(Some(&outsider), NODE, json!({"id": ids[2]})).await;
+    assert_eq!(r.code(), "NOT_FOUND");
+    // Filters apply to User.tenants as well.
+    let r = gql
+        .q(
+            Some(&worker),
+            "{ me { tenants(filter:{name:\"one\"}){ totalCount } none: tenants(filter:{region:\"us1\"}){ totalCount } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.data()["me"]["tenants"]["totalCount"], 1);
+    assert_eq!(r.data()["me"]["none"]["totalCount"], 0);
+
+    // updateWorkspace: renamed by managers, names unique, bad input refused.
+    let ws = gql
+        .q(
+            Some(&owner),
+            "mutation($c: ID!){ createWorkspace(contractId:$c, name:\"Staging\"){ id } }",
+            json!({"c": child.id}),
+        )
+        .await
+        .data()["createWorkspace"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    const RENAME: &str =
+        "mutation($id: ID!, $n: String){ updateWorkspace(id:$id, input:{name:$n}){ id name } }";
+    let r = gql
+        .q(Some(&child_owner), RENAME, json!({"id": ws, "n": "QA"}))
+        .await;
+    assert_eq!(r.data()["updateWorkspace"]["name"], "QA");
+    let r = gql
+        .q(Some(&owner), RENAME, json!({"id": ws, "n": "default"}))
+        .await;
+    assert_eq!(r.code(), "CONFLICT", "the default workspace has that name");
+    let r = gql
+        .q(Some(&owner), RENAME, json!({"id": ws, "n": "  "}))
+        .await;
+    assert_eq!(bad_fields(&r), ["name"]);
+    let r = gql
+        .q(Some(&worker), RENAME, json!({"id": ws, "n": "Mine"}))
+        .await;
+    assert_eq!(r.code(), "FORBIDDEN");
+    let r = gql
+        .q(Some(&outsider), RENAME, json!({"id": ws, "n": "Mine"}))
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+
+    // updateTenant: every bad field at once, nothing changed; then a real change, announced.
+    const UPDATE: &str = "mutation($id: ID!, $i: UpdateTenantInput!){ updateTenant(id:$id, input:$i){ id name workspace{ id name } } }";
+    let r = gql
+        .q(
+            Some(&owner),
+            UPDATE,
+            json!({"id": ids[2], "i": {"name": "", "workspaceId": "wsp_00000000000000000000000000000000"}}),
+        )
+        .await;
+    assert_eq!(bad_fields(&r), ["name", "workspaceId"]);
+    let p = tenant_page(gql, &owner, &child.id, json!({"f": {"name": "beta"}})).await;
+    assert_eq!(p.names(), ["Beta"], "nothing changed");
+    let r = gql
+        .q(
+            Some(&worker),
+            UPDATE,
+            json!({"id": ids[0], "i": {"name": "Mine"}}),
+        )
+        .await;
+    assert_eq!(r.code(), "FORBIDDEN", "granted is not managing");
+    let r = gql
+        .q(
+            Some(&outsider),
+            UPDATE,
+            json!({"id": ids[0], "i": {"name": "Mine"}}),
+        )
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+
+    let mut events = ws::Ws::connect(gql, &child_owner).await;
+    events
+        .subscribe(
+            "1",
+            "subscription($c: ID!){ contractEvents(contractId:$c){ kind tenantId } }",
+            json!({"c": child.id}),
+        )
+        .await;
+    // Renamed until the subscription (live from some moment on) reports the change: each
+    // rename is an event, so the first one after the subscription went live is seen.
+    let started = std::time::Instant::now();
+    for round in 1.. {
+        let name = format!("Beta {round}");
+        let r = gql
+            .q(
+                Some(&owner),
+                UPDATE,
+                json!({"id": ids[2], "i": {"name": name}}),
+            )
+            .await;
+        assert_eq!(r.data()["updateTenant"]["name"], name.as_str());
+        let mut seen = false;
+        while let Some(ev) = events.next_data(Duration::from_millis(300)).await {
+            let ev = &ev["contractEvents"];
+            seen |= ev["kind"] == "TENANT_UPDATED" && ev["tenantId"] == ids[2].as_str();
+        }
+        if seen {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "TENANT_UPDATED never reached the contract's subscriber"
+        );
+    }
+    let r = gql
+        .q(
+            Some(&owner),
+            UPDATE,
+            json!({"id": ids[2], "i": {"name": "Beta Moved", "workspaceId": ws}}),
+        )
+        .await;
+    assert_eq!(
+        r.data()["updateTenant"],
+        json!({"id": ids[2], "name": "Beta Moved", "workspace": {"id": ws, "name": "QA"}})
+    );
+    let p = tenant_page(gql, &owner, &child.id, json!({"f": {"workspaceId": ws}})).await;
+    assert_eq!(p.names(), ["Beta Moved"]);
+
+    // Deletes answer one payload: the global id of what is gone.
+    let r = gql
+        .q(
+            Some(&owner),
+            "mutation($t: ID!, $u: ID!){ revokeTenantAccess(tenantId:$t, userId:$u){ id } }",
+            json!({"t": ids[0], "u": worker_id}),
+        )
+        .await;
+    assert_eq!(
+        r.data()["revokeTenantAccess"]["id"],
+        format!("grt_{}@{worker_id}", ids[0]).as_str()
+    );
+    let r = gql
+        .q(
+            Some(&owner),
+            "mutation($id: ID!){ deleteTenant(id:$id){ id } }",
+            json!({"id": ids[4]}),
+        )
+        .await;
+    assert_eq!(r.data()["deleteTenant"]["id"], ids[4].as_str());
+    let r = gql.q(Some(&owner), TENANT, json!({"id": ids[4]})).await;
+    assert_eq!(r.code(), "NOT_FOUND", "deleted");
+}
+
+#[actix_rt::test]
+async fn tenant_lookups_filters_updates_and_backward_pages_embedded() {
+    let (app, gql) = spawn_embedded().await;
+    lookups_filters_and_changes(&gql).await;
+    app.stop().await;
 }

@@ -172,7 +172,7 @@ async fn users_flow(gql: &Gql) {
     assert_eq!(
         gql.q(
             Some(&owner),
-            "mutation($id: ID!){ deleteUser(id:$id) }",
+            "mutation($id: ID!){ deleteUser(id:$id){ id } }",
             json!({"id": c_owner_id})
         )
         .await
@@ -183,12 +183,13 @@ async fn users_flow(gql: &Gql) {
     assert_eq!(
         gql.q(
             Some(&owner),
-            "mutation($id: ID!){ deleteUser(id:$id) }",
+            "mutation($id: ID!){ deleteUser(id:$id){ id } }",
             json!({"id": cuser_id})
         )
         .await
-        .data()["deleteUser"],
-        true
+        .data()["deleteUser"]["id"],
+        cuser_id.as_str(),
+        "the payload names the deleted user"
     );
     assert_eq!(
         gql.q(Some(&before_delete), "{ me { id } }", json!({}))
@@ -197,18 +198,12 @@ async fn users_flow(gql: &Gql) {
         "UNAUTHENTICATED",
         "token of a deleted user"
     );
-    let again = gql
-        .q(
-            None,
-            "mutation{ signIn(loginId:\"uc-user\", password:\"User-pass-123\"){ accessToken } }",
-            json!({}),
-        )
-        .await;
+    let again = gql.try_sign_in("uc-user", "User-pass-123").await;
     assert_eq!(again.code(), "UNAUTHENTICATED");
     assert_eq!(
         gql.q(
             Some(&owner),
-            "mutation($id: ID!){ deleteUser(id:$id) }",
+            "mutation($id: ID!){ deleteUser(id:$id){ id } }",
             json!({"id": cuser_id})
         )
         .await
@@ -250,13 +245,7 @@ async fn users_flow(gql: &Gql) {
         "UNAUTHENTICATED",
         "sessions end"
     );
-    let old = gql
-        .q(
-            None,
-            "mutation{ signIn(loginId:\"up-admin\", password:\"User-pass-123\"){ accessToken } }",
-            json!({}),
-        )
-        .await;
+    let old = gql.try_sign_in("up-admin", "User-pass-123").await;
     assert_eq!(old.code(), "UNAUTHENTICATED");
     gql.sign_in("up-admin", "New-pass-4567").await;
 }
@@ -273,4 +262,127 @@ async fn users_distributed() {
     let d = Distributed::start(&["identity", "contract", "tenant", "gateway"]).await;
     users_flow(&d.gateway()).await;
     d.cleanup().await;
+}
+
+/// `Contract.users(filter:)`: by role, by a part of the login id or e-mail, by status (a user
+/// locked out by failed sign-ins is `LOCKED`), applied by identity before pagination; bad
+/// filters name every bad field.
+async fn user_filters(gql: &Gql) {
+    let op = gql.operator().await;
+    let partner = gql
+        .create_contract(&op, Kind::Partner, "Filter Partner", "fp-owner")
+        .await;
+    let owner = partner.owner(gql).await;
+    for (login, role) in [
+        ("fp-admin-1", "ADMIN"),
+        ("fp-admin-2", "ADMIN"),
+        ("fp_user", "USER"),
+        ("fp-user-2", "USER"),
+    ] {
+        gql.create_member(&owner, &partner.id, login, role).await;
+    }
+    const USERS: &str = "query($id: ID!, $f: UserFilter, $n: Int, $a: String){ contract(id:$id){ users(filter:$f, first:$n, after:$a){ totalCount edges{ node{ loginId role status } } pageInfo{ hasNextPage endCursor } } } }";
+    let logins = |r: &Resp| -> Vec<String> {
+        r.data()["contract"]["users"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["loginId"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let r = gql
+        .q(
+            Some(&owner),
+            USERS,
+            json!({"id": partner.id, "f": {"role": "ADMIN"}, "n": 1}),
+        )
+        .await;
+    assert_eq!(r.data()["contract"]["users"]["totalCount"], 2);
+    assert_eq!(logins(&r), ["fp-admin-1"]);
+    let after = r.data()["contract"]["users"]["pageInfo"]["endCursor"].clone();
+    let r = gql
+        .q(
+            Some(&owner),
+            USERS,
+            json!({"id": partner.id, "f": {"role": "ADMIN"}, "n": 1, "a": after}),
+        )
+        .await;
+    assert_eq!(logins(&r), ["fp-admin-2"]);
+    assert_eq!(
+        r.data()["contract"]["users"]["pageInfo"]["hasNextPage"],
+        false
+    );
+    // A part of the login id or e-mail, any case; `_` is no wildcard.
+    let r = gql
+        .q(
+            Some(&owner),
+            USERS,
+            json!({"id": partner.id, "f": {"search": "USER"}}),
+        )
+        .await;
+    assert_eq!(logins(&r), ["fp_user", "fp-user-2"]);
+    let r = gql
+        .q(
+            Some(&owner),
+            USERS,
+            json!({"id": partner.id, "f": {"search": "p_u"}}),
+        )
+        .await;
+    assert_eq!(logins(&r), ["fp_user"]);
+    let r = gql
+        .q(
+            Some(&owner),
+            USERS,
+            json!({"id": partner.id, "f": {"search": "OWNER@EXAMPLE", "role": "OWNER"}}),
+        )
+        .await;
+    assert_eq!(logins(&r), ["fp-owner"]);
+    // Locked out: five wrong passwords.
+    for _ in 0..5 {
+        let r = gql.try_sign_in("fp-user-2", "Wrong-pass-1").await;
+        assert!(r.body.get("errors").is_some());
+    }
+    let r = gql
+        .q(
+            Some(&owner),
+            USERS,
+            json!({"id": partner.id, "f": {"status": "LOCKED"}}),
+        )
+        .await;
+    assert_eq!(logins(&r), ["fp-user-2"]);
+    assert_eq!(
+        r.data()["contract"]["users"]["edges"][0]["node"]["status"],
+        "LOCKED"
+    );
+    let r = gql
+        .q(
+            Some(&owner),
+            USERS,
+            json!({"id": partner.id, "f": {"status": "ACTIVE"}}),
+        )
+        .await;
+    assert_eq!(r.data()["contract"]["users"]["totalCount"], 4);
+    // Every bad field at once.
+    let r = gql
+        .q(
+            Some(&owner),
+            USERS,
+            json!({"id": partner.id, "f": {"role": "OPERATOR", "search": "x".repeat(300)}}),
+        )
+        .await;
+    assert_eq!(r.code(), "INVALID_INPUT");
+    let fields: Vec<&str> = r.body["errors"][0]["extensions"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["filter.role", "filter.search"]);
+}
+
+#[actix_rt::test]
+async fn user_filters_embedded() {
+    let (app, gql) = spawn_embedded().await;
+    user_filters(&gql).await;
+    app.stop().await;
 }

@@ -301,6 +301,7 @@ pub enum BillStatus {
 
 /// What a line of the bill tree is.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "ecl_proto::billing::BillLineKind")]
 pub enum BillLineKind {
     /// Tier 1: the contract's total.
     Contract,
@@ -316,9 +317,9 @@ pub enum BillLineKind {
     Cap,
     /// A free allowance taken off (`無料利用分`).
     Free,
-    /// An SLA service credit taken off a tenant's amount (before tax).
+    /// An SLA service credit taken off a tenant's amount (after coupons, before tax).
     SlaCredit,
-    /// A bill-level adjustment (a coupon), before tax.
+    /// A bill-level adjustment (a coupon): after the prices, before SLA credits and tax.
     Adjustment,
     /// Tier 2: the consumption tax.
     Tax,
@@ -331,7 +332,10 @@ pub enum BillLineKind {
 pub struct BillLine {
     pub tier: u32,
     pub kind: BillLineKind,
+    /// The legacy CSV's label (Japanese where it has one: `合計`, `テナント`, `無料利用分`…).
     pub label: String,
+    /// The same label in English.
+    pub label_en: String,
     pub detail: String,
     /// Displayed usage ("3739 Min").
     pub usage: String,
@@ -341,21 +345,24 @@ pub struct BillLine {
     pub resource_id: Option<ID>,
 }
 
+impl From<proto::BillLine> for BillLine {
+    fn from(l: proto::BillLine) -> Self {
+        BillLine {
+            tier: l.tier,
+            kind: l.kind.into(),
+            label: l.label,
+            label_en: l.label_en,
+            detail: l.detail,
+            usage: l.usage,
+            amount: l.amount.into(),
+            tenant_id: l.tenant_id.map(Into::into),
+            resource_id: l.resource_id.map(Into::into),
+        }
+    }
+}
+
 fn lines(ls: Vec<proto::BillLine>) -> async_graphql::Result<Vec<BillLine>> {
-    ls.into_iter()
-        .map(|l| {
-            Ok(BillLine {
-                tier: l.tier,
-                kind: from_wire("bill line kind", &l.kind)?,
-                label: l.label,
-                detail: l.detail,
-                usage: l.usage,
-                amount: l.amount.into(),
-                tenant_id: l.tenant_id.map(Into::into),
-                resource_id: l.resource_id.map(Into::into),
-            })
-        })
-        .collect()
+    Ok(ls.into_iter().map(Into::into).collect())
 }
 
 /// A contract's bill of a month (a partner's includes its children's tenants).
@@ -532,16 +539,18 @@ impl Loader<MonthKey> for UsageLoader {
 
 /// Adds this domain's loaders to a request (called by the HTTP handler).
 pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_graphql::Request {
-    let d = Duration::from_millis(1);
-    req.data(
-        DataLoader::new(
-            PagedLoader::<ListBills>::new(state.clone()),
-            state.gate.spawner(),
+    let d = state.gate.delay();
+    let req = req
+        .data(
+            DataLoader::new(
+                PagedLoader::<ListBills>::new(state.clone()),
+                state.gate.spawner(),
+            )
+            .delay(d),
         )
-        .delay(d),
-    )
-    .data(DataLoader::new(BillLoader(state.clone()), state.gate.spawner()).delay(d))
-    .data(DataLoader::new(UsageLoader(state.clone()), state.gate.spawner()).delay(d))
+        .data(DataLoader::new(BillLoader(state.clone()), state.gate.spawner()).delay(d))
+        .data(DataLoader::new(UsageLoader(state.clone()), state.gate.spawner()).delay(d));
+    super::commercial::with_loaders(req, state)
 }
 
 /// `Contract.bill(month, day)`: null when the caller may not see it.
@@ -615,7 +624,7 @@ impl BillingQuery {
                         .transpose()
                         .map_err(gql)?,
                 },
-                page: PageArgs { first, after },
+                page: PageArgs::forward(first, after),
             })
             .await?;
         MenuConnection::try_from_page(page, Menu::try_from)

@@ -48,13 +48,29 @@ impl RequestState {
     }
 }
 
+/// What every delete answers (`deleteTenant`, `deleteUser`, `revokeTenantAccess`): the global id
+/// of what is gone, so a client evicts it from its cache by id, whatever it deleted.
+#[derive(SimpleObject)]
+pub struct DeletePayload {
+    /// The global id of the deleted object (a `Tenant`, a `User`, a `TenantGrant`, …).
+    pub id: async_graphql::ID,
+}
+
+impl DeletePayload {
+    pub fn of(id: impl Into<String>) -> Self {
+        DeletePayload {
+            id: async_graphql::ID(id.into()),
+        }
+    }
+}
+
 /// Where a page is in its list (Relay's cursor connections).
 #[derive(SimpleObject)]
 #[graphql(name = "PageInfo")]
 pub struct PageInfo {
+    /// Rows follow the last edge: pass `endCursor` as `after` with `first` for them.
     pub has_next_page: bool,
-    /// Pages run forward (`first`/`after`), so this is false, as the Relay specification lets a
-    /// forward page answer.
+    /// Rows precede the first edge: pass `startCursor` as `before` with `last` for them.
     pub has_previous_page: bool,
     /// The first edge's cursor (null on an empty page).
     pub start_cursor: Option<String>,
@@ -97,7 +113,7 @@ macro_rules! connection {
             ) -> async_graphql::Result<Self> {
                 let page_info = $crate::schema::common::PageInfo {
                     has_next_page: page.has_next_page,
-                    has_previous_page: false,
+                    has_previous_page: page.has_previous_page,
                     start_cursor: page.edges.first().map(|(c, _)| c.clone()),
                     end_cursor: page.end_cursor().map(str::to_string),
                 };
@@ -127,6 +143,24 @@ pub trait PagedBatch: Call<Reply = Vec<(String, ecl_proto::Page<Self::Item>)>> {
     fn new(ids: Vec<String>, page: ecl_proto::PageArgs) -> Self;
 }
 
+/// A `PagedBatch` whose lists take a filter, which the owning service applies in its query
+/// (before pagination, so pages and totals are those of the filtered list).
+pub trait FilteredBatch: PagedBatch {
+    type Filter: Clone + Default + Eq + std::hash::Hash + Send + Sync + 'static;
+    fn filtered(self, filter: Self::Filter) -> Self;
+}
+
+macro_rules! filtered_batch {
+    ($req:ty, $filter:ty) => {
+        impl FilteredBatch for $req {
+            type Filter = $filter;
+            fn filtered(self, filter: $filter) -> Self {
+                Self { filter, ..self }
+            }
+        }
+    };
+}
+
 /// `PagedBatch` for a batch request type whose two fields are the ids and the page.
 macro_rules! paged_batch {
     ($req:ty, $item:ty, $ids:ident) => {
@@ -137,16 +171,32 @@ macro_rules! paged_batch {
             }
         }
     };
+    // A batch with a filter too: unfiltered unless `FilteredBatch::filtered` narrows it.
+    ($req:ty, $item:ty, $ids:ident, filter) => {
+        impl PagedBatch for $req {
+            type Item = $item;
+            fn new(ids: Vec<String>, page: ecl_proto::PageArgs) -> Self {
+                Self {
+                    $ids: ids,
+                    page,
+                    filter: Default::default(),
+                }
+            }
+        }
+    };
 }
 
 use ecl_proto::{contract as c, identity as i, tenant as t};
-paged_batch!(t::ListTenants, t::TenantView, contract_ids);
-paged_batch!(i::ListUsers, i::UserView, contract_ids);
+paged_batch!(t::ListTenants, t::TenantView, contract_ids, filter);
+paged_batch!(i::ListUsers, i::UserView, contract_ids, filter);
 paged_batch!(i::ListApiKeys, i::ApiKeyView, contract_ids);
 paged_batch!(t::ListTenantUsers, i::UserView, tenant_ids);
-paged_batch!(t::ListUserTenants, t::TenantView, user_ids);
+paged_batch!(t::ListUserTenants, t::TenantView, user_ids, filter);
 paged_batch!(t::ListWorkspaces, t::WorkspaceView, contract_ids);
 paged_batch!(c::ListContractGroups, c::ContractGroupView, partner_ids);
+filtered_batch!(t::ListTenants, t::TenantFilter);
+filtered_batch!(i::ListUsers, i::UserFilter);
+filtered_batch!(t::ListUserTenants, t::TenantFilter);
 
 /// Puts one batching loader per list field into a request: every list of one kind at one query
 /// level becomes one bus request.
@@ -158,24 +208,37 @@ pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_
             PagedLoader::<C>::new(state.clone()),
             state.gate.spawner(),
         )
-        .delay(std::time::Duration::from_millis(1))
+        .delay(state.gate.delay())
     }
+    let req = super::tenant::with_loaders(req, state);
+    let req = super::identity::with_loaders(req, state);
     let req = super::notification::with_loaders(req, state)
         .data(loader::<ecl_proto::notification::ListDeliveries>(state));
-    req.data(loader::<t::ListTenants>(state))
-        .data(loader::<i::ListUsers>(state))
+    fn filtered<C: FilteredBatch>(
+        state: &RequestState,
+    ) -> async_graphql::dataloader::DataLoader<FilteredLoader<C>> {
+        async_graphql::dataloader::DataLoader::new(
+            FilteredLoader::<C>(state.clone(), std::marker::PhantomData),
+            state.gate.spawner(),
+        )
+        .delay(state.gate.delay())
+    }
+    req.data(filtered::<t::ListTenants>(state))
+        .data(filtered::<i::ListUsers>(state))
         .data(loader::<i::ListApiKeys>(state))
         .data(loader::<t::ListTenantUsers>(state))
-        .data(loader::<t::ListUserTenants>(state))
+        .data(filtered::<t::ListUserTenants>(state))
         .data(loader::<t::ListWorkspaces>(state))
         .data(loader::<c::ListContractGroups>(state))
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct PagedKey {
+pub struct PagedKey<F = ()> {
     /// Whose list: a contract id, a tenant id, a user id.
     pub owner_id: String,
     pub page: ecl_proto::PageArgs,
+    /// What narrows the list (`()` for lists without a filter).
+    pub filter: F,
 }
 
 /// Batches one list field of every contract at one query level into one bus request per distinct
@@ -188,6 +251,37 @@ impl<C> PagedLoader<C> {
     }
 }
 
+/// One bus request per distinct (page, filter) among `keys`, each for all their owners.
+async fn load_grouped<C: PagedBatch, F: Clone + Eq + std::hash::Hash>(
+    state: &RequestState,
+    keys: &[PagedKey<F>],
+    request: impl Fn(Vec<String>, ecl_proto::PageArgs, F) -> C,
+) -> Result<std::collections::HashMap<PagedKey<F>, ecl_proto::Page<C::Item>>, AppError> {
+    let mut groups: std::collections::HashMap<(ecl_proto::PageArgs, F), Vec<String>> =
+        std::collections::HashMap::new();
+    for k in keys {
+        groups
+            .entry((k.page.clone(), k.filter.clone()))
+            .or_default()
+            .push(k.owner_id.clone());
+    }
+    let mut out = std::collections::HashMap::new();
+    for ((page, filter), ids) in groups {
+        let req = request(ids, page.clone(), filter.clone());
+        for (owner_id, p) in state.bus.call(&state.call, &req).await? {
+            out.insert(
+                PagedKey {
+                    owner_id,
+                    page: page.clone(),
+                    filter: filter.clone(),
+                },
+                p,
+            );
+        }
+    }
+    Ok(out)
+}
+
 impl<C: PagedBatch> async_graphql::dataloader::Loader<PagedKey> for PagedLoader<C> {
     type Value = ecl_proto::Page<C::Item>;
     type Error = AppError;
@@ -196,33 +290,48 @@ impl<C: PagedBatch> async_graphql::dataloader::Loader<PagedKey> for PagedLoader<
         &self,
         keys: &[PagedKey],
     ) -> Result<std::collections::HashMap<PagedKey, Self::Value>, AppError> {
-        let mut groups: std::collections::HashMap<ecl_proto::PageArgs, Vec<String>> =
-            std::collections::HashMap::new();
-        for k in keys {
-            groups
-                .entry(k.page.clone())
-                .or_default()
-                .push(k.owner_id.clone());
-        }
-        let mut out = std::collections::HashMap::new();
-        for (page, ids) in groups {
-            for (owner_id, p) in self
-                .0
-                .bus
-                .call(&self.0.call, &C::new(ids, page.clone()))
-                .await?
-            {
-                out.insert(
-                    PagedKey {
-                        owner_id,
-                        page: page.clone(),
-                    },
-                    p,
-                );
-            }
-        }
-        Ok(out)
+        load_grouped(&self.0, keys, |ids, page, ()| C::new(ids, page)).await
     }
+}
+
+/// As [`PagedLoader`], for lists with a filter: one bus request per distinct (page, filter).
+pub struct FilteredLoader<C>(pub RequestState, std::marker::PhantomData<fn() -> C>);
+
+impl<C: FilteredBatch> async_graphql::dataloader::Loader<PagedKey<C::Filter>>
+    for FilteredLoader<C>
+{
+    type Value = ecl_proto::Page<C::Item>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[PagedKey<C::Filter>],
+    ) -> Result<std::collections::HashMap<PagedKey<C::Filter>, Self::Value>, AppError> {
+        load_grouped(&self.0, keys, |ids, page, filter| {
+            C::new(ids, page).filtered(filter)
+        })
+        .await
+    }
+}
+
+/// Loads one owner's page of `C`, narrowed by `filter`, through the request's loader.
+pub async fn load_filtered_page<C: FilteredBatch>(
+    ctx: &Context<'_>,
+    owner_id: &str,
+    page: ecl_proto::PageArgs,
+    filter: C::Filter,
+) -> async_graphql::Result<ecl_proto::Page<C::Item>> {
+    let key = PagedKey {
+        owner_id: owner_id.to_string(),
+        page,
+        filter,
+    };
+    let loader = ctx.data_unchecked::<async_graphql::dataloader::DataLoader<FilteredLoader<C>>>();
+    Ok(loader
+        .load_one(key)
+        .await
+        .map_err(crate::errors::gql)?
+        .unwrap_or_else(ecl_proto::Page::empty))
 }
 
 /// Loads one owner's page of `C` through the request's loader.
@@ -234,6 +343,7 @@ pub async fn load_page<C: PagedBatch>(
     let key = PagedKey {
         owner_id: owner_id.to_string(),
         page,
+        filter: (),
     };
     let loader = ctx.data_unchecked::<async_graphql::dataloader::DataLoader<PagedLoader<C>>>();
     Ok(loader

@@ -154,55 +154,119 @@ impl Contract {
     }
     /// Users of this contract (all for its owner/admins and the partner's; general users see
     /// themselves), loaded for every contract on the page in one bus request.
-    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20) as usize * child_complexity")]
     async fn users(
         &self,
         ctx: &Context<'_>,
+        filter: Option<super::identity::UserFilter>,
         first: Option<u32>,
         after: Option<String>,
+        last: Option<u32>,
+        before: Option<String>,
     ) -> async_graphql::Result<super::users::UserConnection> {
-        super::users::users_of(ctx, &self.0.id, PageArgs { first, after }).await
+        super::users::users_of(
+            ctx,
+            &self.0.id,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+            filter,
+        )
+        .await
     }
     /// Tenants of this contract (all for its owner/admins and the partner's), loaded for every
     /// contract on the page in one bus request.
-    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20) as usize * child_complexity")]
     async fn tenants(
         &self,
         ctx: &Context<'_>,
+        filter: Option<super::tenant::TenantFilter>,
         first: Option<u32>,
         after: Option<String>,
+        last: Option<u32>,
+        before: Option<String>,
     ) -> async_graphql::Result<super::tenant::TenantConnection> {
-        super::tenant::tenants_of(ctx, &self.0.id, PageArgs { first, after }).await
+        super::tenant::tenants_of(
+            ctx,
+            &self.0.id,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+            filter,
+        )
+        .await
     }
     /// Workspaces of this contract (the default one first), for its managers.
-    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20) as usize * child_complexity")]
     async fn workspaces(
         &self,
         ctx: &Context<'_>,
         first: Option<u32>,
         after: Option<String>,
+        last: Option<u32>,
+        before: Option<String>,
     ) -> async_graphql::Result<super::tenant::WorkspaceConnection> {
-        super::tenant::workspaces_of(ctx, &self.0.id, PageArgs { first, after }).await
+        super::tenant::workspaces_of(
+            ctx,
+            &self.0.id,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
     }
     /// Contract groups of a partner, for its owner and admins not restricted to groups.
-    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20) as usize * child_complexity")]
     async fn groups(
         &self,
         ctx: &Context<'_>,
         first: Option<u32>,
         after: Option<String>,
+        last: Option<u32>,
+        before: Option<String>,
     ) -> async_graphql::Result<super::groups::ContractGroupConnection> {
-        super::groups::groups_of(ctx, &self.0.id, PageArgs { first, after }).await
+        super::groups::groups_of(
+            ctx,
+            &self.0.id,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
     }
     /// API keys of this contract (its owner and admins, and the operator; empty for others).
-    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20) as usize * child_complexity")]
     async fn api_keys(
         &self,
         ctx: &Context<'_>,
         first: Option<u32>,
         after: Option<String>,
+        last: Option<u32>,
+        before: Option<String>,
     ) -> async_graphql::Result<super::api_keys::ApiKeyConnection> {
-        super::api_keys::api_keys_of(ctx, &self.0.id, PageArgs { first, after }).await
+        super::api_keys::api_keys_of(
+            ctx,
+            &self.0.id,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
     }
     /// The bill of a month; a partner's includes its children's tenants. With `day`, the daily
     /// estimate: the month's charges up to the end of that day.
@@ -222,7 +286,7 @@ impl Contract {
         first: Option<u32>,
         after: Option<String>,
     ) -> async_graphql::Result<super::billing::BillConnection> {
-        super::billing::bills_of(ctx, &self.0.id, PageArgs { first, after }).await
+        super::billing::bills_of(ctx, &self.0.id, PageArgs::forward(first, after)).await
     }
     /// Each tenant × menu with an incident in `month`: downtime, uptime, the credit
     /// it earns and the claim deadline (for those who see the contract's bills).
@@ -234,24 +298,48 @@ impl Contract {
         super::sla::availability_of(ctx, &self.0.id, month).await
     }
     /// SLA claims filed for this contract.
-    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20) as usize * child_complexity")]
     async fn claims(
         &self,
         ctx: &Context<'_>,
         first: Option<u32>,
         after: Option<String>,
+        last: Option<u32>,
+        before: Option<String>,
     ) -> async_graphql::Result<super::sla::ClaimConnection> {
-        super::sla::claims_of(ctx, &self.0.id, PageArgs { first, after }).await
+        super::sla::claims_of(
+            ctx,
+            &self.0.id,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
     }
     /// Service credits approved for this contract (each lands on a bill two months later).
-    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20) as usize * child_complexity")]
     async fn credits(
         &self,
         ctx: &Context<'_>,
         first: Option<u32>,
         after: Option<String>,
+        last: Option<u32>,
+        before: Option<String>,
     ) -> async_graphql::Result<super::sla::CreditConnection> {
-        super::sla::credits_of(ctx, &self.0.id, PageArgs { first, after }).await
+        super::sla::credits_of(
+            ctx,
+            &self.0.id,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
     }
     /// A partner's price rules, history included, newest first.
     #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
@@ -261,7 +349,7 @@ impl Contract {
         first: Option<u32>,
         after: Option<String>,
     ) -> async_graphql::Result<super::commercial::PriceRuleConnection> {
-        super::commercial::price_rules_of(ctx, &self.0.id, PageArgs { first, after }).await
+        super::commercial::price_rules_of(ctx, &self.0.id, PageArgs::forward(first, after)).await
     }
     /// A child's bill of a month at its partner's prices, every line with its provenance.
     async fn end_user_bill(
@@ -269,7 +357,7 @@ impl Contract {
         ctx: &Context<'_>,
         month: super::scalars::Month,
     ) -> async_graphql::Result<Option<super::commercial::EndUserBill>> {
-        super::commercial::end_user_bill_of(ctx, &self.0.id, month.into()).await
+        super::commercial::end_user_bill_of(ctx, &self.0.id, month).await
     }
     /// A partner's wholesale cost, end-user price and margin per child for a month.
     async fn margins(
@@ -277,7 +365,7 @@ impl Contract {
         ctx: &Context<'_>,
         month: super::scalars::Month,
     ) -> async_graphql::Result<Vec<super::commercial::Margin>> {
-        super::commercial::margins_of(ctx, &self.0.id, month.into()).await
+        super::commercial::margins_of(ctx, &self.0.id, month).await
     }
     /// Coupons registered by this contract.
     async fn coupons(
@@ -294,7 +382,7 @@ impl Contract {
         first: Option<u32>,
         after: Option<String>,
     ) -> async_graphql::Result<super::commercial::CommissionStatementConnection> {
-        super::commercial::commissions_of(ctx, &self.0.id, PageArgs { first, after }).await
+        super::commercial::commissions_of(ctx, &self.0.id, PageArgs::forward(first, after)).await
     }
     /// Notice categories the partner suppressed for this child contract: its users neither
     /// receive them nor see the choice. Loaded for every contract on the page in one bus request.
@@ -306,18 +394,25 @@ impl Contract {
     }
     /// Child contracts of a partner (empty for others), loaded for every contract on the page in
     /// one bus request.
-    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20) as usize * child_complexity")]
     async fn children(
         &self,
         ctx: &Context<'_>,
         filter: Option<ContractFilter>,
         first: Option<u32>,
         after: Option<String>,
+        last: Option<u32>,
+        before: Option<String>,
     ) -> async_graphql::Result<ContractConnection> {
         let key = ChildrenKey {
             parent_id: self.0.id.clone(),
             filter: filter.unwrap_or_default().into(),
-            page: PageArgs { first, after },
+            page: PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
         };
         let page = ctx
             .data_unchecked::<DataLoader<ChildrenLoader>>()
@@ -433,20 +528,27 @@ impl ContractQuery {
 
     /// Contracts the caller may see: all for the operator; one's own and, for partner owners and
     /// admins, its children.
-    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20) as usize * child_complexity")]
     async fn contracts(
         &self,
         ctx: &Context<'_>,
         filter: Option<ContractFilter>,
         first: Option<u32>,
         after: Option<String>,
+        last: Option<u32>,
+        before: Option<String>,
     ) -> async_graphql::Result<ContractConnection> {
         let s = RequestState::of(ctx);
         s.require_auth()?;
         let page = s
             .call(&SearchContracts {
                 filter: filter.unwrap_or_default().into(),
-                page: PageArgs { first, after },
+                page: PageArgs {
+                    first,
+                    after,
+                    last,
+                    before,
+                },
             })
             .await?;
         Ok(ContractConnection::from_page(page, Contract))

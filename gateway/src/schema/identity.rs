@@ -1,11 +1,16 @@
 //! Sign-in and the current user.
 
 use super::common::RequestState;
-use async_graphql::{Context, Enum, Object, SimpleObject};
+use async_graphql::{
+    Context, Enum, InputObject, Object, SimpleObject,
+    dataloader::{DataLoader, Loader},
+};
+use ecl_kernel::AppError;
 use ecl_proto::identity::{
     ConfirmTotp, DisableTotp, EnrollTotp, GetMe, GetUsers, RefreshSession, SignIn, SignInReply,
-    SignOut, UserView, VerifyTfa,
+    SignOut, UserFilter as ProtoFilter, UserView, VerifyTfa,
 };
+use std::collections::HashMap;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "ecl_kernel::Role")]
@@ -14,6 +19,36 @@ pub enum Role {
     Owner,
     Admin,
     User,
+}
+
+/// Whether a user can sign in now.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "ecl_proto::identity::UserStatus")]
+pub enum UserStatus {
+    Active,
+    /// Locked for a while after repeated failed sign-ins.
+    Locked,
+}
+
+/// Which users a list shows; every given field narrows it (all must match). Applied by the
+/// identity service before pagination: pages and `totalCount` are those of the filtered list.
+#[derive(InputObject, Default, Clone)]
+pub struct UserFilter {
+    /// `OWNER`, `ADMIN` or `USER` (operators belong to no contract).
+    pub role: Option<Role>,
+    /// A case-insensitive part of the login id or the e-mail address.
+    pub search: Option<String>,
+    pub status: Option<UserStatus>,
+}
+
+impl From<UserFilter> for ProtoFilter {
+    fn from(f: UserFilter) -> Self {
+        ProtoFilter {
+            role: f.role.map(Into::into),
+            search: f.search,
+            status: f.status.map(Into::into),
+        }
+    }
 }
 
 pub struct User(pub UserView);
@@ -31,6 +66,9 @@ impl User {
     }
     async fn role(&self) -> Role {
         self.0.role.into()
+    }
+    async fn status(&self) -> UserStatus {
+        self.0.status.into()
     }
     /// The contract the user belongs to (none for the provider's operators).
     async fn contract_id(&self) -> Option<async_graphql::ID> {
@@ -50,14 +88,28 @@ impl User {
     }
     /// Tenants this user may work in (for the user and for those who manage the user's contract),
     /// loaded for every user on the page in one bus request.
-    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20) as usize * child_complexity")]
     async fn tenants(
         &self,
         ctx: &Context<'_>,
+        filter: Option<super::tenant::TenantFilter>,
         first: Option<u32>,
         after: Option<String>,
+        last: Option<u32>,
+        before: Option<String>,
     ) -> async_graphql::Result<super::tenant::TenantConnection> {
-        super::tenant::tenants_of_user(ctx, &self.0.id, ecl_proto::PageArgs { first, after }).await
+        super::tenant::tenants_of_user(
+            ctx,
+            &self.0.id,
+            ecl_proto::PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+            filter,
+        )
+        .await
     }
     async fn created_at(&self) -> super::scalars::DateTime {
         self.0.created_at.into()
@@ -75,16 +127,48 @@ impl User {
 
 /// A user the caller may see, by id (`NOT_FOUND` for unknown and hidden ones alike).
 pub async fn user_by_id(ctx: &Context<'_>, id: &str) -> async_graphql::Result<User> {
-    let s = RequestState::of(ctx);
-    s.require_auth()?;
-    s.call(&GetUsers {
-        ids: vec![id.to_string()],
-    })
-    .await?
-    .into_iter()
-    .find(|u| u.id == id)
-    .map(User)
-    .ok_or_else(|| crate::errors::gql(ecl_kernel::AppError::not_found(format!("user {id}"))))
+    user_link(ctx, id)
+        .await?
+        .ok_or_else(|| crate::errors::gql(AppError::not_found(format!("user {id}"))))
+}
+
+/// Users by id — `user(id)`, `node(id)`, `TenantGrant.user` — one `GetUsers` per query level.
+/// Users the caller may not see are absent.
+pub struct UserLoader(pub RequestState);
+
+impl Loader<String> for UserLoader {
+    type Value = UserView;
+    type Error = AppError;
+
+    async fn load(&self, ids: &[String]) -> Result<HashMap<String, UserView>, AppError> {
+        let req = GetUsers { ids: ids.to_vec() };
+        Ok(self
+            .0
+            .bus
+            .call(&self.0.call, &req)
+            .await?
+            .into_iter()
+            .map(|u| (u.id.clone(), u))
+            .collect())
+    }
+}
+
+/// The loaders of this file, put into every request.
+pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_graphql::Request {
+    req.data(
+        DataLoader::new(UserLoader(state.clone()), state.gate.spawner()).delay(state.gate.delay()),
+    )
+}
+
+/// The user `id` through the request's loader: null when absent or not visible.
+pub async fn user_link(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option<User>> {
+    RequestState::of(ctx).require_auth()?;
+    Ok(ctx
+        .data_unchecked::<DataLoader<UserLoader>>()
+        .load_one(id.to_string())
+        .await
+        .map_err(crate::errors::gql)?
+        .map(User))
 }
 
 #[derive(SimpleObject)]

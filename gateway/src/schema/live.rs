@@ -37,6 +37,8 @@ pub enum ContractEventKind {
     ContractUpdated,
     ContractAbolished,
     TenantCreated,
+    /// Renamed or moved to another workspace (`updateTenant`).
+    TenantUpdated,
     TenantDeleted,
     UserCreated,
     UserDeleted,
@@ -74,8 +76,8 @@ impl ContractEvent {
                 let e: TenantChanged = serde_json::from_slice(&ev.body).ok()?;
                 let kind = match e.change {
                     TenantChange::Created => K::TenantCreated,
+                    TenantChange::Updated => K::TenantUpdated,
                     TenantChange::Deleted => K::TenantDeleted,
-                    TenantChange::Updated => return None,
                 };
                 (kind, e.tenant.contract_id, Some(e.tenant.id), None)
             }

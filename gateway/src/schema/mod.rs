@@ -25,6 +25,7 @@ pub struct Query(
     identity::IdentityQuery,
     node::NodeQuery,
     contract::ContractQuery,
+    tenant::TenantQuery,
     billing::BillingQuery,
     notification::NotificationQuery,
 );

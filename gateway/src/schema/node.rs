@@ -1,7 +1,8 @@
 //! Relay's `Node` interface and `node(id)`: refetch any object a client cached by its id.
 //!
-//! Ids are globally unique already: contracts are `econ` + 10 digits, users `usr_…`; a bill is
-//! `bil_<contract>@<month>`, a tenant's usage `usg_<tenant>@<month>`. So `node(id)` reads the
+//! Ids are globally unique already: contracts are `econ` + 10 digits, users `usr_…`, tenants
+//! `ten_…`; a bill is `bil_<contract>@<month>`, a tenant's usage `usg_<tenant>@<month>`, a
+//! grant `grt_<tenant>@<user>`. So `node(id)` reads the
 //! type from the id and asks the service that owns it, with the same visibility as the typed
 //! lookups (`NOT_FOUND` for what the caller may not see).
 
@@ -11,6 +12,7 @@ use super::{
     contract::Contract,
     identity::User,
     scalars::Month,
+    tenant::Tenant,
 };
 use async_graphql::{Context, ID, Interface, Object};
 use ecl_kernel::AppError;
@@ -21,6 +23,7 @@ use ecl_kernel::AppError;
 pub enum Node {
     Contract(Contract),
     User(User),
+    Tenant(Tenant),
     Bill(Bill),
     TenantUsage(TenantUsage),
 }
@@ -40,8 +43,8 @@ pub struct NodeQuery;
 
 #[Object]
 impl NodeQuery {
-    /// Any object by its global id (`Contract`, `User`, `Bill`, `TenantUsage`). `NOT_FOUND`
-    /// for unknown ids and for objects the caller may not see.
+    /// Any object by its global id (`Contract`, `User`, `Tenant`, `Bill`, `TenantUsage`).
+    /// `NOT_FOUND` for unknown ids and for objects the caller may not see.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Node> {
         let s = RequestState::of(ctx);
         s.require_auth()?;
@@ -54,6 +57,9 @@ impl NodeQuery {
         }
         if id.starts_with("usr_") {
             return Ok(Node::User(super::identity::user_by_id(ctx, id).await?));
+        }
+        if id.starts_with("ten_") {
+            return Ok(Node::Tenant(super::tenant::tenant_by_id(ctx, id).await?));
         }
         if let Some(rest) = id.strip_prefix("bil_") {
             let (contract, month) = owner_and_month(rest, id)?;

@@ -26,7 +26,7 @@ use ecl_proto::{
     },
 };
 use futures::Stream;
-use std::{collections::HashMap, time::Duration};
+use std::collections::HashMap;
 use tokio::sync::broadcast;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -121,14 +121,26 @@ impl Notice {
     /// The delivery log: every row for the operator, a contract's owner and admins the rows of
     /// their contract's recipients (a partner's, of its children within their groups), nothing
     /// for general users. Loaded for every notice on the page in one bus request.
-    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20) as usize * child_complexity")]
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
         first: Option<u32>,
         after: Option<String>,
+        last: Option<u32>,
+        before: Option<String>,
     ) -> async_graphql::Result<DeliveryConnection> {
-        let page = load_page::<ListDeliveries>(ctx, &self.0.id, PageArgs { first, after }).await?;
+        let page = load_page::<ListDeliveries>(
+            ctx,
+            &self.0.id,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await?;
         DeliveryConnection::try_from_page(page, Delivery::try_from)
     }
 }
@@ -267,7 +279,7 @@ impl Loader<String> for SuppressionLoader {
 
 /// Adds this domain's loaders to a request.
 pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_graphql::Request {
-    let d = Duration::from_millis(1);
+    let d = state.gate.delay();
     req.data(DataLoader::new(PreferencesLoader(state.clone()), state.gate.spawner()).delay(d))
         .data(DataLoader::new(SuppressionLoader(state.clone()), state.gate.spawner()).delay(d))
 }
@@ -315,12 +327,14 @@ pub struct NotificationQuery;
 impl NotificationQuery {
     /// The notices the caller received, oldest first (the operator: every notice; an API key
     /// with the notifications scope: those its contract's users received).
-    #[graphql(complexity = "first.unwrap_or(20) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20) as usize * child_complexity")]
     async fn notices(
         &self,
         ctx: &Context<'_>,
         first: Option<u32>,
         after: Option<String>,
+        last: Option<u32>,
+        before: Option<String>,
         filter: Option<NoticeFilter>,
     ) -> async_graphql::Result<NoticeConnection> {
         let s = RequestState::of(ctx);
@@ -329,7 +343,12 @@ impl NotificationQuery {
             filter: ProtoFilter {
                 category: filter.and_then(|f| f.category).map(Into::into),
             },
-            page: PageArgs { first, after },
+            page: PageArgs {
+                first,
+                after,
+                last,
+                before,
+            },
         };
         Ok(NoticeConnection::from_page(s.call(&req).await?, Notice))
     }
@@ -449,10 +468,7 @@ impl NotificationSubscription {
         // The service's own check of the caller (an API key's scope) before anything streams.
         s.call(&ListNotices {
             filter: ProtoFilter::default(),
-            page: PageArgs {
-                first: Some(1),
-                after: None,
-            },
+            page: PageArgs::forward(Some(1), None),
         })
         .await?;
         Ok(futures::stream::unfold(Some(rx), move |rx| {

@@ -34,8 +34,11 @@ pub async fn users_of(
     ctx: &Context<'_>,
     contract_id: &str,
     page: PageArgs,
+    filter: Option<super::identity::UserFilter>,
 ) -> async_graphql::Result<UserConnection> {
-    let page = super::common::load_page::<ListUsers>(ctx, contract_id, page).await?;
+    let filter = filter.unwrap_or_default().into();
+    let page =
+        super::common::load_filtered_page::<ListUsers>(ctx, contract_id, page, filter).await?;
     Ok(UserConnection::from_page(page, User))
 }
 
@@ -81,14 +84,18 @@ impl UserMutation {
     }
 
     /// Deletes a user (not the owner); their sessions end.
-    async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
+    async fn delete_user(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<super::common::DeletePayload> {
         let s = RequestState::of(ctx);
         s.require_auth()?;
         s.call(&DeleteUser {
             user_id: id.to_string(),
         })
         .await?;
-        Ok(true)
+        Ok(super::common::DeletePayload::of(id.0))
     }
 
     /// The caller's own password (the current one is required); ends every session of the user.

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 pub use crate::rating::Month;
 use crate::rating::{ChargeLine, Currency, MenuInfo, TenantCharges, amount6};
 
+pub mod lines;
+
 /// Whether a month's bill may still change (seed 002: the current month is an estimate; past
 /// months are fixed once the operator closes them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

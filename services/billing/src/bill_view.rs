@@ -1,11 +1,9 @@
-//! A bill as the API shows it (`BillView`): its totals and its lines, tier by tier.
+//! A bill as the API shows it (`BillView`): its totals and its lines, tier by tier, rendered
+//! from the bill tree as the CSV files are.
 
 use ecl_proto::billing::{self as proto, BillLine, BillView};
 
-use crate::{
-    bill::{Bill, BillStatus},
-    exports,
-};
+use crate::bill::{Bill, BillStatus, lines::nodes};
 
 pub(crate) fn status_of(s: BillStatus) -> proto::BillStatus {
     match s {
@@ -14,53 +12,24 @@ pub(crate) fn status_of(s: BillStatus) -> proto::BillStatus {
     }
 }
 
-pub(crate) fn line_kind(tier: usize, label: &str) -> &'static str {
-    match (tier, label) {
-        (_, "無料利用分") => "FREE",
-        (_, "上限額適用") => "CAP",
-        (_, crate::credits::CREDIT_LABEL) => "SLA_CREDIT",
-        (1, _) => "CONTRACT",
-        (2, "消費税相当額") => "TAX",
-        (2, _) => "TENANT",
-        (3, _) => "SERVICE",
-        (4, _) => "CATEGORY",
-        (5, _) => "RESOURCE",
-        (6, _) => "PLAN",
-        _ => "USAGE",
-    }
-}
-
+/// The bill tree's nodes ([`crate::bill::lines`]) as the API's lines: the kind is the node's
+/// own, the label the legacy one (Japanese where it has one) with its English beside it.
 pub(crate) fn lines_of(bill: &Bill) -> Vec<BillLine> {
-    let mut lines: Vec<BillLine> = exports::bill_items(bill)
+    let customer = &bill.header.contract.customer_number;
+    nodes(bill, customer)
         .into_iter()
-        .map(|i| BillLine {
-            tier: i.tier as u32,
-            kind: line_kind(i.tier, &i.label).to_string(),
-            label: i.label,
-            detail: i.detail,
-            usage: i.usage,
-            amount: i.fee,
-            tenant_id: i.tenant_id,
-            resource_id: i.resource_id,
+        .map(|n| BillLine {
+            tier: n.tier as u32,
+            kind: n.kind,
+            label: n.label.ja,
+            label_en: n.label.en,
+            detail: n.detail,
+            usage: n.usage,
+            amount: n.amount.to_string(),
+            tenant_id: n.tenant_id,
+            resource_id: n.resource_id,
         })
-        .collect();
-    // adjustments (coupons, credits) come after the tenants, before the tax they reduce
-    let at = lines
-        .iter()
-        .position(|l| l.kind == "TAX")
-        .unwrap_or(lines.len());
-    let adjustments = bill.adjustments.iter().map(|a| BillLine {
-        tier: 2,
-        kind: "ADJUSTMENT".into(),
-        label: a.label.clone(),
-        detail: a.source.clone(),
-        usage: String::new(),
-        amount: a.amount.to_string(),
-        tenant_id: None,
-        resource_id: None,
-    });
-    lines.splice(at..at, adjustments);
-    lines
+        .collect()
 }
 
 pub(crate) fn bill_view(bill: &Bill) -> BillView {

@@ -17,6 +17,7 @@ use crate::{
     Billing,
     bill::{Bill, BillStatus},
     bill_view::bill_view,
+    commercial::serve::Shown,
     entity::{closed_month, fixed_bill, tenant, tenant_month},
     estimate::USAGE_BATCH_READ,
     month,
@@ -50,9 +51,12 @@ impl Billing {
         Ok(bills.remove(0))
     }
 
-    /// The bills of a batch of (visible contract, month) pairs, in order, with one read per table
-    /// and, per open month, one usage request for every tenant of the batch and the month's price
-    /// list from the process's cache: the cost of a DataLoader batch does not grow with its size.
+    /// The wholesale bills of a batch of (visible contract, month) pairs, in order, with one read
+    /// per table (closed months, fixed bills, tenants, tax settings, coupon registrations, SLA
+    /// credits) and, per open month, one usage request for every tenant of the batch and the
+    /// month's price list from the process's cache: the cost of a DataLoader batch does not grow
+    /// with its size. Open months' bills get their adjustments in the order of
+    /// [`crate::commercial::adjustments`]: price → coupon → SLA credit → tax.
     pub(crate) async fn bills_for(
         &self,
         ctx: &CallCtx,
@@ -76,16 +80,14 @@ impl Billing {
             .filter(|(_, m)| is_closed(m))
             .map(|(c, m)| format!("{}|{m}", c.id))
             .collect();
-        let fixed: HashMap<String, String> = if fixed_ids.is_empty() {
+        let mut fixed: HashMap<String, Bill> = if fixed_ids.is_empty() {
             HashMap::new()
         } else {
-            fixed_bill::Entity::find()
+            let rows = fixed_bill::Entity::find()
                 .filter(fixed_bill::Column::Id.is_in(fixed_ids))
                 .all(&self.db)
-                .await?
-                .into_iter()
-                .map(|f| (f.id, f.body))
-                .collect()
+                .await?;
+            self.whole_fixed_bills(rows).await?
         };
         let open: Vec<String> = pairs
             .iter()
@@ -114,26 +116,72 @@ impl Billing {
                 .await?;
             charges.insert(*m, rated);
         }
+        let open_ids: Vec<&str> = open.iter().map(String::as_str).collect();
+        let taxes = self.tax_settings_of(&open_ids).await?;
         let none = HashMap::new();
-        let mut out = Vec::with_capacity(pairs.len());
+        let mut out: Vec<Option<Bill>> = Vec::with_capacity(pairs.len());
+        let mut estimated = Vec::new();
         for (c, m) in pairs {
             let row = Self::contract_row(c);
             if is_closed(m) {
-                out.push(match fixed.get(&format!("{}|{m}", c.id)) {
-                    Some(body) => serde_json::from_str(body).map_err(AppError::internal)?,
-                    None => self.build(&row, &[], &HashMap::new(), *m, BillStatus::Fixed, None)?,
-                });
+                let id = format!("{}|{m}", c.id);
+                // Moved out, not copied (a fixed bill may be large); a pair asked twice is
+                // answered twice from the first answer.
+                let earlier = || {
+                    out.iter().flatten().find(|b: &&Bill| {
+                        b.header.contract.contract_id == c.id && b.header.month == *m
+                    })
+                };
+                let bill = match fixed.remove(&id) {
+                    Some(b) => b,
+                    None => match earlier() {
+                        Some(b) => b.clone(),
+                        _ => self.build(&row, &[], &HashMap::new(), *m, BillStatus::Fixed, None)?,
+                    },
+                };
+                out.push(Some(bill));
                 continue;
             }
             let own = tenants.get(&c.id).map(Vec::as_slice).unwrap_or(&[]);
             let rated = charges.get(m).unwrap_or(&none);
-            let tax = self.tax_setting_of(&c.id).await?;
-            // SLA credits reduce the tenants' amounts, then coupons settle against the subtotal
-            // left, then tax (see the closing note: the issue asks coupon before credit).
-            let bill = self.build(&row, own, rated, *m, BillStatus::Estimated, tax)?;
-            let mut bill = self.apply_credits(bill).await?;
-            self.apply_coupons(&mut bill).await?;
-            out.push(bill);
+            let tax = taxes.get(&c.id).copied();
+            estimated.push(self.build(&row, own, rated, *m, BillStatus::Estimated, tax)?);
+            out.push(None);
+        }
+        // price → coupon → SLA credit → tax (`commercial::adjustments`), the batch's coupons and
+        // credits read once
+        let mut estimated = self.adjusted_all(estimated).await?.into_iter();
+        Ok(out
+            .into_iter()
+            .map(|b| b.or_else(|| estimated.next()))
+            .collect::<Option<Vec<Bill>>>()
+            .unwrap_or_default())
+    }
+
+    /// The bills the caller is shown of a batch of (visible contract, month) pairs, in order:
+    /// the wholesale bill, or for a child's own users what their partner shows them (the
+    /// end-user bill, or nothing: `None`).
+    pub(crate) async fn shown_bills(
+        &self,
+        ctx: &CallCtx,
+        pairs: &[(&ContractView, Month)],
+    ) -> AppResult<Vec<Option<Bill>>> {
+        let contracts: Vec<ContractView> = pairs.iter().map(|(c, _)| (*c).clone()).collect();
+        let shown = self.shown_for(ctx, &contracts).await?;
+        let of = |c: &ContractView| shown.get(&c.id).copied().unwrap_or(Shown::Wholesale);
+        let wholesale: Vec<(&ContractView, Month)> = pairs
+            .iter()
+            .filter(|(c, _)| of(c) == Shown::Wholesale)
+            .copied()
+            .collect();
+        let mut wholesale = self.bills_for(ctx, &wholesale).await?.into_iter();
+        let mut out = Vec::with_capacity(pairs.len());
+        for (c, m) in pairs {
+            out.push(match of(c) {
+                Shown::Wholesale => wholesale.next(),
+                Shown::EndUser => Some(self.end_user_bill(ctx, c, *m).await?.end_user),
+                Shown::Nothing => None,
+            });
         }
         Ok(out)
     }
@@ -144,17 +192,23 @@ impl Billing {
         let bills = match req.day {
             None => {
                 let pairs: Vec<(&ContractView, Month)> = visible.iter().map(|c| (c, m)).collect();
-                self.bills_for(ctx, &pairs).await?
+                self.shown_bills(ctx, &pairs).await?
             }
             Some(day) => {
+                // a daily estimate is of the wholesale bill: a child's own users shown another
+                // bill have none
+                let shown = self.shown_for(ctx, &visible).await?;
                 let mut out = Vec::new();
                 for c in &visible {
-                    out.push(self.daily(ctx, c, m, day).await?);
+                    out.push(match shown.get(&c.id) {
+                        Some(Shown::Wholesale) | None => Some(self.daily(ctx, c, m, day).await?),
+                        Some(_) => None,
+                    });
                 }
                 out
             }
         };
-        Ok(bills.iter().map(bill_view).collect())
+        Ok(bills.iter().flatten().map(bill_view).collect())
     }
 
     /// Months listed for each contract, newest first: the current month, then back to the first
@@ -211,6 +265,12 @@ impl Billing {
             .map(|c| month("after", &c.id))
             .transpose()?;
         let visible = self.visible(ctx, req.contract_ids.clone()).await?;
+        // a child whose partner shows its users nothing lists no bills to them
+        let shown = self.shown_for(ctx, &visible).await?;
+        let visible: Vec<ContractView> = visible
+            .into_iter()
+            .filter(|c| shown.get(&c.id) != Some(&Shown::Nothing))
+            .collect();
         let ids: Vec<String> = visible.iter().map(|c| c.id.clone()).collect();
         let mut months = self.months_of(&ids).await?;
         // Every page of the batch, then their bills in one batch.
@@ -229,16 +289,17 @@ impl Billing {
                 .collect();
             let shown: Vec<Month> = rest.iter().take(limit).copied().collect();
             pairs.extend(shown.iter().map(|m| (c, *m)));
-            pages.push(Some((shown, rest.len() > limit, total)));
+            let skipped = (rest.len() as u64) < total;
+            pages.push(Some((shown, rest.len() > limit, skipped, total)));
         }
-        let mut bills = self.bills_for(ctx, &pairs).await?.into_iter();
+        let mut bills = self.shown_bills(ctx, &pairs).await?.into_iter().flatten();
         Ok(req
             .contract_ids
             .into_iter()
             .zip(pages)
             .map(|(id, page)| match page {
                 None => (id, Page::empty()),
-                Some((shown, has_next_page, total_count)) => {
+                Some((shown, has_next_page, has_previous_page, total_count)) => {
                     let edges = shown
                         .iter()
                         .filter_map(|m| Some((month_cursor(*m), bill_view(&bills.next()?))))
@@ -248,6 +309,7 @@ impl Billing {
                         Page {
                             edges,
                             has_next_page,
+                            has_previous_page,
                             total_count,
                         },
                     )

@@ -1,21 +1,74 @@
 //! Closing a month: `closeMonth` rates every tenant once, builds every contract's bill (a
-//! partner's with its children's tenants) and stores them as JSON. A fixed bill is read back,
-//! never re-rated, so later price or usage changes cannot touch it.
+//! partner's with its children's tenants) and stores them. A fixed bill is read back, never
+//! re-rated, so later price or usage changes cannot touch it.
+//!
+//! In bounded memory (issue 14): tenants are rated a chunk at a time, contract tree by contract
+//! tree (a direct contract, or a partner and its children), and each tenant's section of a bill
+//! is stored as soon as it is rated ([`crate::fixed_bill_parts`]). What stays in memory until the
+//! end is, per bill, its header and what the bill-level adjustments read of each tenant (its
+//! totals, and the amount per menu: see [`crate::tenant_summaries::summary`]) — and, for a child, its own usage, which its
+//! end-user bill re-prices. The peak follows the largest chunk or child, not the month.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use chrono::DateTime;
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult, Principal};
 use ecl_proto::billing::{self as proto, CloseMonthResult};
+use rust_decimal::Decimal;
 use sea_orm::{EntityTrait, QueryOrder, Set, TransactionTrait, sea_query::OnConflict};
 
 use crate::{
     Billing,
-    bill::BillStatus,
+    bill::{Bill, BillStatus, TenantBill},
+    commercial::{adjustments::Pending, price_rules::PriceRule, tax::TaxSetting},
+    credits::credited_within,
     entity::{closed_month, contract, fixed_bill, tenant},
+    estimate::USAGE_BATCH,
+    fixed_bill_parts::{self, Part},
     month,
+    rating::{Menu, Month, Resource, TenantCharges},
+    tenant_summaries::{summary, with_coupons},
 };
+
+/// Tenants rated at a time: the `GetUsage` requests of one chunk are in flight together
+/// (`USAGE_BATCH` tenants each, four at a time), so metering reads while billing rates.
+const CHUNK_TENANTS: usize = USAGE_BATCH * 4;
+
+/// A bill being closed: its contract, where its tenants go, and its tenants' summaries.
+struct Open<'a> {
+    contract: &'a contract::Model,
+    id: String,
+    /// Set by the first tenant with charges (the currency of its menus).
+    bill: Option<Bill>,
+    /// Tenant sections stored so far.
+    parts: usize,
+    /// The tenants' summaries as priced, before their SLA credits: what coupons are computed on
+    /// (price → coupon → SLA credit → tax, [`crate::commercial::adjustments`]).
+    priced: Vec<TenantBill>,
+}
+
+impl<'a> Open<'a> {
+    fn new(contract: &'a contract::Model, m: Month) -> Self {
+        Open {
+            contract,
+            id: format!("{}|{m}", contract.id),
+            bill: None,
+            parts: 0,
+            priced: Vec::new(),
+        }
+    }
+}
+
+/// What the close measured, for the log and the benchmark.
+#[derive(Default)]
+struct Timings {
+    usage: Duration,
+    rating: Duration,
+    bills: Duration,
+    repricing: Duration,
+}
 
 impl Billing {
     /// Fixes every bill of a month. Only a month that is over can be closed; closing it again
@@ -50,94 +103,106 @@ impl Billing {
                 closed_at: DateTime::from_timestamp_micros(done.closed_at).unwrap_or_default(),
             });
         }
-        let started = std::time::Instant::now();
+        let started = Instant::now();
+        // The close's instant, recorded with the month, also names this attempt's stored parts.
+        let now = self.clock.now();
+        let attempt = now.timestamp_micros();
         let tenants = tenant::Entity::find()
             .order_by_asc(tenant::Column::CreatedAt)
             .order_by_asc(tenant::Column::Id)
             .all(&self.db)
             .await?;
         let menus = self.price_list(m).await?;
-        let usage = self.usage(ctx, &tenants, m).await?;
-        let rated = std::time::Instant::now();
-        let charges = Self::rate_usage(&menus, &usage, m, self.clock.now())?;
-        let rating = rated.elapsed();
         let taxes = self.tax_settings().await?;
         let contracts = contract::Entity::find().all(&self.db).await?;
-        let parent_of: HashMap<&str, Option<&str>> = contracts
-            .iter()
-            .map(|c| (c.id.as_str(), c.parent_id.as_deref()))
-            .collect();
-        let mut by_contract: HashMap<&str, Vec<tenant::Model>> = HashMap::new();
-        for t in tenants.iter().filter(|t| charges.contains_key(&t.id)) {
-            by_contract
-                .entry(&t.contract_id)
-                .or_default()
-                .push(t.clone());
+        let by_id: HashMap<&str, &contract::Model> =
+            contracts.iter().map(|c| (c.id.as_str(), c)).collect();
+        // Each contract's own tenants, in creation order (tenants of no known contract are not
+        // billed).
+        let mut own: HashMap<&str, Vec<tenant::Model>> = HashMap::new();
+        for t in tenants {
+            if let Some(c) = by_id.get(t.contract_id.as_str()) {
+                own.entry(c.id.as_str()).or_default().push(t);
+            }
         }
+        let known = |id: &str| by_id.contains_key(id);
+        let children_of = |c: &contract::Model| -> Vec<&contract::Model> {
+            contracts
+                .iter()
+                .filter(|x| x.parent_id.as_deref() == Some(c.id.as_str()))
+                .collect()
+        };
+        // What adjusts each bill (coupons in force, SLA credits landing), one read per table.
+        let pairs: Vec<(&str, Month)> = contracts.iter().map(|c| (c.id.as_str(), m)).collect();
+        let pending: HashMap<String, Pending> = contracts
+            .iter()
+            .map(|c| c.id.clone())
+            .zip(self.pending_for(&pairs).await?)
+            .collect();
+        let mut closing = Close {
+            billing: self,
+            pending: &pending,
+            ctx,
+            m,
+            attempt,
+            menus: &menus,
+            taxes: &taxes,
+            rules: HashMap::new(),
+            timings: Timings::default(),
+            end_user_bills: 0,
+        };
+        let mut bills: HashMap<String, Bill> = HashMap::new();
+        // Tree by tree (a parent is a partner, a child has no children): a contract's bill holds
+        // its own tenants and its children's, so a child's tenants are rated once for both bills.
+        for root in contracts
+            .iter()
+            .filter(|c| c.parent_id.as_deref().is_none_or(|p| !known(p)))
+        {
+            let mut top = Open::new(root, m);
+            let empty = Vec::new();
+            closing
+                .group(
+                    root,
+                    own.get(root.id.as_str()).unwrap_or(&empty),
+                    &mut [&mut top],
+                )
+                .await?;
+            for child in children_of(root) {
+                let mut bill = Open::new(child, m);
+                let ts = own.get(child.id.as_str()).unwrap_or(&empty);
+                closing.group(child, ts, &mut [&mut bill, &mut top]).await?;
+                closing.finish(bill, &mut bills).await?;
+            }
+            closing.finish(top, &mut bills).await?;
+        }
+        // Bills in the order of the contracts, as before.
         let mut rows = Vec::new();
         let mut fixed = Vec::new();
-        // referred contracts' bills, for the agencies' statements
-        let mut direct_bills: HashMap<String, crate::bill::Bill> = HashMap::new();
+        // referred contracts' bills (their totals), for the agencies' statements
+        let mut direct_bills: HashMap<String, Bill> = HashMap::new();
         for c in &contracts {
-            // own tenants, then (for a partner) each child's
-            let mut ts: Vec<tenant::Model> =
-                by_contract.get(c.id.as_str()).cloned().unwrap_or_default();
-            for child in contracts
-                .iter()
-                .filter(|x| parent_of.get(x.id.as_str()).copied().flatten() == Some(c.id.as_str()))
-            {
-                ts.extend(
-                    by_contract
-                        .get(child.id.as_str())
-                        .cloned()
-                        .unwrap_or_default(),
-                );
-            }
-            if ts.is_empty() {
+            let Some(bill) = bills.remove(&c.id) else {
                 continue;
-            }
-            let bill = self.build(
-                c,
-                &ts,
-                &charges,
-                m,
-                BillStatus::Fixed,
-                taxes.get(&c.id).copied(),
-            )?;
-            let mut bill = self.apply_credits(bill).await?;
-            self.apply_coupons(&mut bill).await?;
+            };
             fixed.push(proto::FixedBill {
                 contract_id: c.id.clone(),
                 total: bill.total.to_string(),
                 currency: bill.header.currency.code().to_string(),
             });
+            let mut stored = bill;
+            stored.tenants.clear();
             rows.push(fixed_bill::ActiveModel {
                 id: Set(format!("{}|{m}", c.id)),
                 contract_id: Set(c.id.clone()),
                 month: Set(m.to_string()),
-                body: Set(serde_json::to_string(&bill).map_err(AppError::internal)?),
+                body: Set(serde_json::to_string(&stored).map_err(AppError::internal)?),
             });
             if c.kind == ecl_proto::contract::ContractKind::Direct {
-                direct_bills.insert(c.id.clone(), bill);
+                direct_bills.insert(c.id.clone(), stored);
             }
         }
-        let commercial = crate::commercial::serve::close_month(
-            self,
-            &crate::commercial::serve::Closing {
-                month: m,
-                contracts: &contracts,
-                tenants: &by_contract,
-                usage: &usage,
-                menus: &menus,
-                charges: &charges,
-                direct_bills: &direct_bills,
-                taxes: &taxes,
-                rating,
-            },
-        )
-        .await?;
+        let statements = crate::commercial::serve::statements(self, m, &direct_bills).await?;
         let n = rows.len() as u64;
-        let now = self.clock.now();
         let txn = self.db.begin().await?;
         for chunk in rows.chunks(200) {
             fixed_bill::Entity::insert_many(chunk.to_vec())
@@ -149,12 +214,13 @@ impl Billing {
                 .exec_without_returning(&txn)
                 .await?;
         }
+        fixed_bill_parts::keep_only(&txn, m, attempt).await?;
         use ecl_kernel::OnUnique as _;
-        commercial.insert(&txn).await?;
+        statements.insert(&txn).await?;
         closed_month::Entity::insert(closed_month::ActiveModel {
             month: Set(m.to_string()),
             bills: Set(n as i64),
-            closed_at: Set(now.timestamp_micros()),
+            closed_at: Set(attempt),
         })
         .exec(&txn)
         .await
@@ -174,12 +240,191 @@ impl Billing {
                 },
             )
             .await?;
-        tracing::info!(month = %m, bills = n, elapsed = ?started.elapsed(), "month closed");
+        let t = &closing.timings;
+        // For the ingest benchmark (and dashboards): where the last close's time went.
+        for (phase, d) in [
+            ("usage", t.usage),
+            ("rating", t.rating),
+            ("bills", t.bills),
+            ("repricing", t.repricing),
+            ("total", started.elapsed()),
+        ] {
+            metrics::gauge!("ecl_billing_month_close_seconds", "phase" => phase)
+                .set(d.as_secs_f64());
+        }
+        tracing::info!(
+            month = %m,
+            bills = n,
+            end_user_bills = closing.end_user_bills,
+            usage = ?t.usage,
+            rating = ?t.rating,
+            bills_built = ?t.bills,
+            repricing = ?t.repricing,
+            elapsed = ?started.elapsed(),
+            "month closed"
+        );
         Ok(CloseMonthResult {
             month: m.to_string(),
             bills: n,
             already_closed: false,
             closed_at: now,
         })
+    }
+}
+
+/// One close in progress.
+struct Close<'a> {
+    billing: &'a Billing,
+    ctx: &'a CallCtx,
+    m: Month,
+    attempt: i64,
+    menus: &'a [Menu],
+    taxes: &'a HashMap<String, TaxSetting>,
+    rules: HashMap<String, Vec<PriceRule>>,
+    timings: Timings,
+    end_user_bills: usize,
+    pending: &'a HashMap<String, Pending>,
+}
+
+impl Close<'_> {
+    /// Rates the tenants of contract `c` a chunk at a time, stores each rated tenant's section
+    /// in every bill of `into` (its own bill, and its partner's), and for a child prices its
+    /// end-user bill from the same usage.
+    async fn group(
+        &mut self,
+        c: &contract::Model,
+        tenants: &[tenant::Model],
+        into: &mut [&mut Open<'_>],
+    ) -> AppResult<()> {
+        let b = self.billing;
+        let child = c.kind == ecl_proto::contract::ContractKind::Child && c.parent_id.is_some();
+        // A child's usage and wholesale charges, kept for its end-user bill.
+        let mut usage_kept: HashMap<String, Vec<Resource>> = HashMap::new();
+        let mut charges_kept: HashMap<String, TenantCharges> = HashMap::new();
+        let mut with_charges: Vec<tenant::Model> = Vec::new();
+        for chunk in tenants.chunks(CHUNK_TENANTS) {
+            let t0 = Instant::now();
+            let usage = b.usage(self.ctx, chunk, self.m).await?;
+            let t1 = Instant::now();
+            let charges = Billing::rate_usage(self.menus, &usage, self.m, b.clock.now())?;
+            let t2 = Instant::now();
+            let rated: Vec<tenant::Model> = chunk
+                .iter()
+                .filter(|t| charges.contains_key(&t.id))
+                .cloned()
+                .collect();
+            if !rated.is_empty() {
+                for open in into.iter_mut() {
+                    self.add(open, &rated, &charges).await?;
+                }
+            }
+            self.timings.usage += t1 - t0;
+            self.timings.rating += t2 - t1;
+            self.timings.bills += t2.elapsed();
+            if child {
+                with_charges.extend(rated);
+                usage_kept.extend(usage);
+                charges_kept.extend(charges);
+            }
+        }
+        if child && !with_charges.is_empty() {
+            let t = Instant::now();
+            let tenants = HashMap::from([(c.id.as_str(), with_charges)]);
+            self.end_user_bills += crate::commercial::serve::end_user_bills(
+                b,
+                crate::commercial::serve::Closing {
+                    month: self.m,
+                    contracts: std::slice::from_ref(c),
+                    tenants: &tenants,
+                    usage: &usage_kept,
+                    menus: self.menus,
+                    charges: &charges_kept,
+                    taxes: self.taxes,
+                    rules: &mut self.rules,
+                },
+            )
+            .await?;
+            self.timings.repricing += t.elapsed();
+        }
+        Ok(())
+    }
+
+    /// Adds rated tenants to an open bill: their sections (SLA credits applied) stored, their
+    /// summaries kept.
+    async fn add(
+        &self,
+        open: &mut Open<'_>,
+        rated: &[tenant::Model],
+        charges: &HashMap<String, TenantCharges>,
+    ) -> AppResult<()> {
+        let b = self.billing;
+        let c = open.contract;
+        let part = b.build(
+            c,
+            rated,
+            charges,
+            self.m,
+            BillStatus::Fixed,
+            self.taxes.get(&c.id).copied(),
+        )?;
+        open.priced.extend(part.tenants.iter().map(summary));
+        // Credits land on tenants (before their rounding): applied to this chunk's sections as
+        // to the whole bill.
+        let part = match self.pending.get(&c.id) {
+            Some(p) if !p.credits.is_empty() => credited_within(part, &p.credits, None),
+            _ => part,
+        };
+        let bill = open.bill.get_or_insert_with(|| Bill {
+            header: part.header.clone(),
+            tenants: Vec::new(),
+            subtotal: Decimal::ZERO,
+            adjustments: Vec::new(),
+            tax: part.tax.clone(),
+            total: Decimal::ZERO,
+        });
+        if bill.header.currency != part.header.currency {
+            return Err(AppError::conflict(
+                "the contract used menus priced in different currencies",
+            ));
+        }
+        let parts: Vec<Part<'_>> = part
+            .tenants
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Part {
+                bill_id: &open.id,
+                seq: open.parts + i,
+                tenant: t,
+            })
+            .collect();
+        fixed_bill_parts::write(&b.db, self.m, self.attempt, &parts).await?;
+        open.parts += parts.len();
+        bill.tenants.extend(part.tenants.iter().map(summary));
+        Ok(())
+    }
+
+    /// Completes a bill whose tenants are all stored: its totals from the tenants' (as
+    /// `Bill::build` and the credits compute them), then its coupons.
+    async fn finish(&self, open: Open<'_>, bills: &mut HashMap<String, Bill>) -> AppResult<()> {
+        let Some(mut bill) = open.bill else {
+            return Ok(());
+        };
+        let currency = bill.header.currency;
+        bill.subtotal = currency.round_down(bill.tenants.iter().map(|t| t.total).sum());
+        bill.tax.amount =
+            currency.round_down(bill.subtotal * bill.tax.percent / Decimal::ONE_HUNDRED);
+        bill.total = currency.round_down(bill.subtotal + bill.tax.amount);
+        if let Some(p) = self.pending.get(&open.contract.id)
+            && !p.coupons.is_empty()
+        {
+            let priced = Bill {
+                subtotal: currency.round_down(open.priced.iter().map(|t| t.total).sum()),
+                tenants: open.priced,
+                ..bill.clone()
+            };
+            bill = with_coupons(bill, &priced, &p.coupons);
+        }
+        bills.insert(open.contract.id.clone(), bill);
+        Ok(())
     }
 }

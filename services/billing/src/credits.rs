@@ -1,10 +1,11 @@
 //! SLA credits on bills (SPEC §6, §8): the SLA service's `CreditApproved` is kept once (the
 //! inbox) and lands on the contract's bill of its `bill_month` — two months after the approval —
-//! as a negative line under each credited tenant, after the prices and before the tenant's
-//! rounding and the tax, never taking a tenant below zero. A partner's bill holds its children's
+//! as a negative line under each credited tenant, after the prices and the coupons and before
+//! the tenant's rounding and the tax (the order is [`crate::commercial::adjustments`]'s), never
+//! taking a tenant, or the bill, below zero. A partner's bill holds its children's
 //! tenants, so a child's credit reduces the partner's bill too.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use ecl_kernel::{AppError, AppResult};
 use ecl_proto::sla::CreditApproved;
@@ -17,7 +18,7 @@ use sea_orm_migration::prelude::*;
 use crate::{
     Billing,
     bill::{Bill, CategoryNode, ResourceNode, ServiceNode},
-    rating::{ChargeLine, LineKind, MenuInfo, Unit},
+    rating::{ChargeLine, LineKind, MenuInfo, Month, Unit},
 };
 
 /// The label of a credit line in the bill tree and the CSV files.
@@ -37,14 +38,14 @@ pub mod entity {
         #[sea_orm(indexed)]
         pub contract_id: String,
         pub parent_id: Option<String>,
-        /// `YYYY-MM` of the bill it lands on.
+        /// The bill it lands on (`YYYY-MM` text).
         #[sea_orm(indexed)]
-        pub bill_month: String,
+        pub bill_month: ecl_kernel::Month,
         pub amount: String,
         /// JSON array of (tenant id, amount).
         #[sea_orm(column_type = "Text")]
         pub tenant_amounts: String,
-        pub currency: String,
+        pub currency: ecl_proto::billing::Currency,
         pub label: String,
         pub approved_at: i64,
     }
@@ -100,9 +101,17 @@ pub type TenantCredits = HashMap<String, Vec<(String, Decimal)>>;
 /// The bill with `credits` applied: each credited tenant gets an `SLA` service node whose lines
 /// take at most what the tenant's lines add up to; tenant totals, the subtotal, the tax and the
 /// total follow (the tax on the credited subtotal).
-pub fn credited(mut bill: Bill, credits: &TenantCredits) -> Bill {
+#[cfg(test)]
+pub fn credited(bill: Bill, credits: &TenantCredits) -> Bill {
+    credited_within(bill, credits, None)
+}
+
+/// As [`credited`], the credits together taking at most `limit` (what the coupons left of the
+/// bill, see [`crate::commercial::adjustments::adjust`]), in tenant order.
+pub fn credited_within(mut bill: Bill, credits: &TenantCredits, limit: Option<Decimal>) -> Bill {
     let currency = bill.header.currency;
     let mut touched = false;
+    let mut bill_left = limit.map(|l| l.max(Decimal::ZERO));
     for t in &mut bill.tenants {
         let Some(list) = credits.get(&t.tenant.tenant_id) else {
             continue;
@@ -110,7 +119,11 @@ pub fn credited(mut bill: Bill, credits: &TenantCredits) -> Bill {
         let mut left = t.exact_amount.max(Decimal::ZERO);
         let mut resources = Vec::new();
         for (label, amount) in list {
-            let take = (*amount).max(Decimal::ZERO).min(left);
+            let mut take = (*amount).max(Decimal::ZERO).min(left);
+            if let Some(b) = &mut bill_left {
+                take = take.min(*b);
+                *b -= take;
+            }
             left -= take;
             resources.push(ResourceNode {
                 menu: MenuInfo {
@@ -174,7 +187,7 @@ impl Billing {
             id: Set(c.id),
             contract_id: Set(c.contract_id),
             parent_id: Set(c.parent_id),
-            bill_month: Set(c.bill_month.to_string()),
+            bill_month: Set(c.bill_month),
             amount: Set(c.amount),
             tenant_amounts: Set(
                 serde_json::to_string(&c.tenant_amounts).map_err(AppError::internal)?
@@ -194,35 +207,48 @@ impl Billing {
         Ok(())
     }
 
-    /// `bill` with the credits of its contract (and, for a partner, its children) that land on
-    /// its month.
-    pub(crate) async fn apply_credits(&self, bill: Bill) -> AppResult<Bill> {
-        let id = bill.header.contract.contract_id.clone();
+    /// The credits landing on each (contract, month) bill of a batch: a contract's own and, for
+    /// a partner, its children's. One read, whatever the batch's size.
+    pub(crate) async fn credits_for(
+        &self,
+        pairs: &[(&str, Month)],
+    ) -> AppResult<HashMap<(String, Month), TenantCredits>> {
+        let mut out: HashMap<(String, Month), TenantCredits> = HashMap::new();
+        if pairs.is_empty() {
+            return Ok(out);
+        }
+        let ids: BTreeSet<&str> = pairs.iter().map(|(c, _)| *c).collect();
+        let months: BTreeSet<Month> = pairs.iter().map(|(_, m)| *m).collect();
+        let wanted: HashSet<(&str, Month)> = pairs.iter().map(|(c, m)| (*c, *m)).collect();
         let rows = entity::Entity::find()
-            .filter(entity::Column::BillMonth.eq(bill.header.month.to_string()))
+            .filter(entity::Column::BillMonth.is_in(months))
             .filter(
                 Condition::any()
-                    .add(entity::Column::ContractId.eq(&id))
-                    .add(entity::Column::ParentId.eq(&id)),
+                    .add(entity::Column::ContractId.is_in(ids.iter().copied()))
+                    .add(entity::Column::ParentId.is_in(ids.iter().copied())),
             )
             .all(&self.db)
             .await?;
-        if rows.is_empty() {
-            return Ok(bill);
-        }
-        let mut credits: TenantCredits = HashMap::new();
         for r in rows {
             let parts: Vec<(String, String)> =
                 serde_json::from_str(&r.tenant_amounts).map_err(AppError::internal)?;
-            for (tenant, amount) in parts {
-                let amount: Decimal = amount.parse().map_err(AppError::internal)?;
-                credits
-                    .entry(tenant)
-                    .or_default()
-                    .push((r.label.clone(), amount));
+            let m = r.bill_month;
+            let on = [Some(r.contract_id.as_str()), r.parent_id.as_deref()];
+            for bill_of in on.into_iter().flatten() {
+                if !wanted.contains(&(bill_of, m)) {
+                    continue;
+                }
+                let credits = out.entry((bill_of.to_string(), m)).or_default();
+                for (tenant, amount) in &parts {
+                    let amount: Decimal = amount.parse().map_err(AppError::internal)?;
+                    credits
+                        .entry(tenant.clone())
+                        .or_default()
+                        .push((r.label.clone(), amount));
+                }
             }
         }
-        Ok(credited(bill, &credits))
+        Ok(out)
     }
 }
 

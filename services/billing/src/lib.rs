@@ -12,7 +12,8 @@
 //! | `bills.rs` | a month's bill (fixed once closed, else estimated); the 24-month history |
 //! | `bill_view.rs` | a bill as the API shows it |
 //! | `tenant_usage.rs` | a tenant's part of its contract's bill |
-//! | `close_month.rs` | fixing every bill of a month that is over, once |
+//! | `close_month.rs` | fixing every bill of a month that is over, once, tenant chunk by chunk |
+//! | `fixed_bill_parts.rs` | a fixed bill stored as its totals plus one row per tenant |
 //! | `live_estimates.rs` | telling live subscribers whose estimate moved |
 //! | `exports/` | the summary, detail and legacy CSV files and the `ExportBill` use case |
 //! | `commercial/` | price rules and end-user bills, coupons, agencies, tax settings (issue 13) |
@@ -31,6 +32,7 @@ mod credits;
 mod entity;
 mod estimate;
 pub mod exports;
+mod fixed_bill_parts;
 mod live_estimates;
 pub mod menus;
 mod migration;
@@ -39,6 +41,7 @@ mod price_list;
 pub mod rating;
 mod read_models;
 mod sla_charges;
+mod tenant_summaries;
 mod tenant_usage;
 mod visible_contracts;
 

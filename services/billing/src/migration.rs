@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(crate::credits::M0002SlaCredits),
             Box::new(crate::payments::M0003Payments),
             Box::new(crate::commercial::store::M0002Commercial),
+            Box::new(crate::fixed_bill_parts::M0004FixedBillTenants),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -129,6 +130,7 @@ mod schema_tests {
                     entity_ddl(backend, closed_month::Entity),
                     entity_ddl(backend, crate::credits::entity::Entity),
                     entity_ddl(backend, crate::payments::entity::Entity),
+                    entity_ddl(backend, crate::fixed_bill_parts::entity::Entity),
                 ]
                 .into_iter()
                 .chain(crate::commercial::store::entity_ddls(backend))

@@ -223,6 +223,7 @@ impl Billing {
         Ok(Page {
             edges,
             has_next_page: rest.len() > limit,
+            has_previous_page: start > 0,
             total_count: total,
         })
     }

@@ -9,7 +9,7 @@ use ecl_kernel::AppResult;
 use ecl_proto::{
     contract::{ContractChanged, ContractView},
     metering::UsageChanged,
-    tenant::TenantChanged,
+    tenant::{TenantChange, TenantChanged},
 };
 use ecl_store::read_models::{
     self, ContractField, ContractReadModel, TenantField, TenantReadModel, keep_contract,
@@ -53,9 +53,14 @@ impl TenantReadModel for tenant::Entity {
             (C::CreatedAt, TenantField::CreatedAt),
         ]
     }
-    /// Deleted tenants are kept as first announced: their months still have bills.
-    fn changed_by_later_events() -> Vec<tenant::Column> {
-        Vec::new()
+    /// Deleted tenants are kept: their months still have bills. An update renames a tenant or
+    /// moves it to another workspace: open bills show it as it is now (a fixed bill keeps what it
+    /// was closed with).
+    fn changed_by(change: TenantChange) -> Vec<tenant::Column> {
+        match change {
+            TenantChange::Updated => vec![tenant::Column::Name, tenant::Column::WorkspaceId],
+            TenantChange::Created | TenantChange::Deleted => Vec::new(),
+        }
     }
     fn contract_id() -> tenant::Column {
         tenant::Column::ContractId

@@ -42,7 +42,7 @@ impl Billing {
             .menus_in(m)
             .await?
             .into_iter()
-            .map(|(_, s)| (s.code, (s.sla_eligible, s.currency.to_string())))
+            .map(|(_, s)| (s.code, (s.sla_eligible, Some(s.currency))))
             .collect();
         Ok(req
             .pairs

@@ -5,7 +5,7 @@
 use crate::{
     ABOLISHED, Contracts,
     entity::{contract, group, group_child, group_user},
-    parse_kind,
+    views::parse_kind,
 };
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult};

@@ -76,7 +76,7 @@ impl Contracts {
                     name: g.name,
                     child_ids,
                     user_ids,
-                    created_at: crate::ts(g.created_at),
+                    created_at: crate::views::ts(g.created_at),
                 }
             })
             .collect())
@@ -280,6 +280,7 @@ impl Contracts {
                         .zip(self.group_views(rows).await?)
                         .collect(),
                     has_next_page: page.has_next_page,
+                    has_previous_page: page.has_previous_page,
                     total_count: page.total_count,
                 }
             } else {

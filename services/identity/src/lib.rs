@@ -19,6 +19,7 @@ mod sessions;
 mod sign_in;
 mod tokens;
 mod totp;
+mod user_filter;
 mod users;
 
 use ecl_bus::{EventRouter, Router};
@@ -26,7 +27,7 @@ use ecl_kernel::{AppError, AppResult, Role, SharedClock};
 use ecl_proto::identity::{
     Authenticate, AuthenticateKey, ChangePassword, CheckNewUser, ConfirmTotp, CreateApiKey,
     CreateUser, DeleteUser, DisableTotp, EnrollTotp, GetMe, GetUsers, ListApiKeys, ListUsers,
-    RefreshSession, RevokeApiKey, SignIn, SignOut, UpdateUser, UserView, VerifyTfa,
+    RefreshSession, RevokeApiKey, SignIn, SignOut, UpdateUser, UserStatus, UserView, VerifyTfa,
 };
 use ecl_proto::{Event, contract::ContractChanged};
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
@@ -172,7 +173,8 @@ fn router() -> Router<Identity> {
         })
 }
 
-fn view(u: &user::Model) -> UserView {
+/// A user as the messages show them; `now` (unix seconds) tells whether they are locked out.
+fn view(u: &user::Model, now: i64) -> UserView {
     UserView {
         id: u.id.clone(),
         contract_id: u.contract_id.clone(),
@@ -181,6 +183,18 @@ fn view(u: &user::Model) -> UserView {
         role: Role::parse(&u.role).unwrap_or(Role::User),
         can_view_usage: u.can_view_usage,
         created_at: chrono::DateTime::from_timestamp_micros(u.created_at).unwrap_or_default(),
+        status: if u.locked_until > now {
+            UserStatus::Locked
+        } else {
+            UserStatus::Active
+        },
+    }
+}
+
+impl Identity {
+    /// [`view`] as of the service clock's now.
+    fn user_view(&self, u: &user::Model) -> UserView {
+        view(u, self.clock.now().timestamp())
     }
 }
 

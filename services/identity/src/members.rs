@@ -1,7 +1,7 @@
 //! Every user of many contracts in one request, unpaged: a notice's recipients are computed from
 //! them, and the number of bus requests for one notice must not grow with its recipients.
 
-use crate::{ACTIVE, Identity, entity::user, view};
+use crate::{ACTIVE, Identity, entity::user};
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult};
 use ecl_proto::identity::{ContractMembers, UserView};
@@ -22,7 +22,12 @@ impl Identity {
             .filter(user::Column::Status.eq(ACTIVE))
             .filter(user::Column::ContractId.is_not_null());
         if req.all {
-            return Ok(active.all(&self.db).await?.iter().map(view).collect());
+            return Ok(active
+                .all(&self.db)
+                .await?
+                .iter()
+                .map(|u| self.user_view(u))
+                .collect());
         }
         let mut out = Vec::new();
         // In chunks: a statement's bound parameters are limited (SQLite, PostgreSQL).
@@ -34,7 +39,7 @@ impl Identity {
                     .all(&self.db)
                     .await?
                     .iter()
-                    .map(view),
+                    .map(|u| self.user_view(u)),
             );
         }
         Ok(out)

@@ -2,7 +2,9 @@
 //! contract tree, which the contract service owns — so this service asks it (with the caller's own
 //! principal, so it only ever learns what the caller may see).
 
-use crate::{ACTIVE, DELETED, Identity, REVOKED, entity::user, password, valid_login_id, view};
+use crate::{
+    ACTIVE, DELETED, Identity, REVOKED, entity::user, password, user_filter, valid_login_id,
+};
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult, OnUnique, Principal, Role, Validation, validate};
 use ecl_proto::identity::{CreateUser, UserCreated, UserDeleted};
@@ -118,7 +120,7 @@ impl Identity {
         if rights_changed {
             self.forget_principals_of(&self.db, &updated.id).await?;
         }
-        Ok(view(&updated))
+        Ok(self.user_view(&updated))
     }
 
     pub async fn list_users(
@@ -126,7 +128,9 @@ impl Identity {
         ctx: &CallCtx,
         req: ListUsers,
     ) -> AppResult<Vec<(String, Page<UserView>)>> {
+        // Bad arguments are refused before anything is asked of another service.
         req.page.limit()?;
+        let filter = user_filter::condition(&req.filter, self.clock.now().timestamp())?;
         let visible = self
             .bus
             .call(
@@ -146,19 +150,18 @@ impl Identity {
                 seen.push(c.id.clone());
             }
         }
-        let mut pages = self
-            .user_pages(&managed, Condition::all(), &req.page)
-            .await?;
+        let mut pages = self.user_pages(&managed, filter.clone(), &req.page).await?;
         if let Some(me) = ctx.principal.user_id()
             && !seen.is_empty()
         {
-            let only_me = Condition::all().add(user::Column::Id.eq(me));
+            let only_me = filter.add(user::Column::Id.eq(me));
             pages.extend(self.user_pages(&seen, only_me, &req.page).await?);
         }
         Ok(ecl_store::paging::in_order(req.contract_ids, pages))
     }
 
-    /// A page of active users per contract of `contract_ids` within `cond`, in two statements.
+    /// A page of active users per contract of `contract_ids` within `cond` (the caller's view and
+    /// the list's filter), in two statements.
     async fn user_pages(
         &self,
         contract_ids: &[String],
@@ -173,7 +176,7 @@ impl Identity {
             (user::Column::CreatedAt, user::Column::Id),
             |u| u.contract_id.clone().unwrap_or_default(),
             |u| (u.created_at, u.id.clone()),
-            view,
+            |u| self.user_view(u),
         )
         .await
     }
@@ -212,7 +215,7 @@ impl Identity {
                     || ctx.principal.is_operator()
                     || u.contract_id.as_ref().is_some_and(|c| managed.contains(c))
             })
-            .map(view)
+            .map(|u| self.user_view(u))
             .collect())
     }
 
@@ -337,7 +340,7 @@ impl Identity {
             .on_unique("users", &["login_id"], || {
                 AppError::conflict("login id already taken")
             })?;
-        let v = view(&u);
+        let v = self.user_view(&u);
         self.outbox
             .commit_with(txn, &ctx.trace_id, &UserCreated { user: v.clone() })
             .await?;
@@ -395,7 +398,7 @@ impl Identity {
             .one(&self.db)
             .await?
             .ok_or_else(AppError::unauthenticated)?;
-        Ok(view(&u))
+        Ok(self.user_view(&u))
     }
 
     /// Revokes every user and API key of a contract (idempotent).

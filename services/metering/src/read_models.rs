@@ -8,7 +8,10 @@ use crate::{
     entity::{known_contract, known_tenant},
 };
 use ecl_kernel::AppResult;
-use ecl_proto::{contract::ContractChanged, tenant::TenantChanged};
+use ecl_proto::{
+    contract::ContractChanged,
+    tenant::{TenantChange, TenantChanged},
+};
 use ecl_store::read_models::{
     ContractField, ContractReadModel, TenantField, TenantReadModel, keep_contract, keep_tenant,
 };
@@ -25,7 +28,7 @@ impl TenantReadModel for known_tenant::Entity {
         ]
     }
     /// A deleted tenant's events are refused from then on.
-    fn changed_by_later_events() -> Vec<known_tenant::Column> {
+    fn changed_by(_: TenantChange) -> Vec<known_tenant::Column> {
         vec![known_tenant::Column::Deleted]
     }
     fn contract_id() -> known_tenant::Column {

@@ -235,6 +235,7 @@ mod tests {
             role,
             can_view_usage: true,
             created_at: Default::default(),
+            status: Default::default(),
         }
     }
 

@@ -110,7 +110,7 @@ impl Sla {
                     credit_percent: percent,
                     charges: amount.round_dp(6).to_string(),
                     credit: credit_amount(amount, percent).to_string(),
-                    currency: charge.map(|c| c.currency.clone()).unwrap_or_default(),
+                    currency: charge.and_then(|c| c.currency),
                     claim_deadline: cell.last_failure.map(|t| deadline(ts(t))),
                     incident_ids: cell.incidents,
                 });

@@ -15,7 +15,10 @@ use crate::{
 };
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult, Principal, validate};
-use ecl_proto::sla::{BreachKind, ClaimStatus, ClaimView, CreditApproved, MenuCharges};
+use ecl_proto::{
+    billing::Currency,
+    sla::{BreachKind, ClaimStatus, ClaimView, CreditApproved, MenuCharges},
+};
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr};
 
@@ -67,10 +70,14 @@ impl Sla {
                     "the platform computes no credit for this breach: reject it with a reason",
                 ));
             }
+            // A credit comes from charges, and charges from a menu of the price list.
+            let currency = currency.ok_or_else(|| {
+                AppError::internal(format!("no currency for the charges of {}", found.menu_code))
+            })?;
             let seen = self.visible(ctx, vec![found.contract_id.clone()]).await?;
             let bill_month = credit_month(now);
             decided.amount = Some(amount.to_string());
-            decided.currency = Some(currency.clone());
+            decided.currency = Some(currency);
             decided.bill_month = Some(bill_month);
             credit_row = Some(credit::Model {
                 id: ecl_kernel::ids::new_id("crd"),
@@ -136,17 +143,17 @@ impl Sla {
         &self,
         ctx: &CallCtx,
         c: &claim::Model,
-    ) -> AppResult<(Vec<(String, Decimal)>, String)> {
+    ) -> AppResult<(Vec<(String, Decimal)>, Option<Currency>)> {
         let month = c.month;
-        match Some(c.breach_kind) {
-            Some(BreachKind::Incident) => {
+        match c.breach_kind {
+            BreachKind::Incident => {
                 let rows = self
                     .availability(ctx, std::slice::from_ref(&c.contract_id), month)
                     .await?
                     .remove(&c.contract_id)
                     .unwrap_or_default();
                 let mut parts = Vec::new();
-                let mut currency = String::new();
+                let mut currency = None;
                 for r in rows.into_iter().filter(|r| r.menu_code == c.menu_code) {
                     let credit = r.credit.parse::<Decimal>().unwrap_or(Decimal::ZERO);
                     if credit > Decimal::ZERO {
@@ -156,7 +163,7 @@ impl Sla {
                 }
                 Ok((parts, currency))
             }
-            Some(BreachKind::PartReplacement) => {
+            BreachKind::PartReplacement => {
                 let server = c.breach_key.rsplit('|').next().unwrap_or_default();
                 let (lo, hi) = month.range();
                 let parts = part_replacement::Entity::find()
@@ -172,7 +179,7 @@ impl Sla {
                     rates.push(views::part(p, now)?.rate_percent);
                 }
                 let Some(first) = parts.first() else {
-                    return Ok((Vec::new(), String::new()));
+                    return Ok((Vec::new(), None));
                 };
                 let system = ctx.as_principal(Principal::system(crate::NAME));
                 let charge = self
@@ -188,16 +195,12 @@ impl Sla {
                     .into_iter()
                     .next();
                 let Some(charge) = charge else {
-                    return Ok((Vec::new(), String::new()));
+                    return Ok((Vec::new(), None));
                 };
                 let p1: Decimal = charge.amount.parse().unwrap_or(Decimal::ZERO);
                 let credit = credit_amount(p1, month_percent(rates));
                 Ok((vec![(first.tenant_id.clone(), credit)], charge.currency))
             }
-            None => Err(AppError::internal(format!(
-                "stored breach {}",
-                c.breach_kind
-            ))),
         }
     }
 }

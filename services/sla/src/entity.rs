@@ -139,7 +139,7 @@ pub mod claim {
         /// `PENDING`, `APPROVED`, `REJECTED`.
         pub status: ecl_proto::sla::ClaimStatus,
         pub amount: Option<String>,
-        pub currency: Option<String>,
+        pub currency: Option<ecl_proto::billing::Currency>,
         #[sea_orm(column_type = "Text", nullable)]
         pub reason: Option<String>,
         pub filed_by: String,
@@ -172,7 +172,7 @@ pub mod credit {
         /// JSON array of (tenant id, amount): the amount by tenant.
         #[sea_orm(column_type = "Text")]
         pub tenant_amounts: String,
-        pub currency: String,
+        pub currency: ecl_proto::billing::Currency,
         pub failure_month: ecl_kernel::Month,
         pub bill_month: ecl_kernel::Month,
         pub label: String,

@@ -86,6 +86,7 @@ impl Sla {
                 Page {
                     edges,
                     has_next_page: p.has_next_page,
+                    has_previous_page: p.has_previous_page,
                     total_count: p.total_count,
                 },
             ));
@@ -183,6 +184,7 @@ impl Sla {
                 Page {
                     edges,
                     has_next_page: p.has_next_page,
+                    has_previous_page: p.has_previous_page,
                     total_count: p.total_count,
                 },
             ));

@@ -5,7 +5,7 @@
 
 use crate::entity::tenant;
 use ecl_kernel::AppResult;
-use ecl_proto::tenant::TenantChanged;
+use ecl_proto::tenant::{TenantChange, TenantChanged};
 use ecl_store::read_models::{TenantField, TenantReadModel, keep_tenant};
 use sea_orm::ConnectionTrait;
 
@@ -21,7 +21,7 @@ impl TenantReadModel for tenant::Entity {
         ]
     }
     /// A deleted tenant is no longer affected by its region's incidents.
-    fn changed_by_later_events() -> Vec<tenant::Column> {
+    fn changed_by(_: TenantChange) -> Vec<tenant::Column> {
         vec![tenant::Column::Deleted]
     }
     fn contract_id() -> tenant::Column {

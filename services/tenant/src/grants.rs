@@ -13,7 +13,9 @@ use ecl_proto::{
     Page,
     contract::GetContracts,
     identity::{GetUsers, UserView},
-    tenant::{GrantView, ListTenantUsers, ListUserTenants, SetTenantAccess, TenantView},
+    tenant::{
+        GrantView, ListTenantUsers, ListUserTenants, SetTenantAccess, TenantFilter, TenantView,
+    },
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Set,
@@ -174,6 +176,14 @@ impl Tenants {
         req: ListUserTenants,
     ) -> AppResult<Vec<(String, Page<TenantView>)>> {
         req.page.limit()?;
+        // The filter names tenants; the pages run over grants, so it narrows them by subquery.
+        let filter = if req.filter == TenantFilter::default() {
+            Condition::all()
+        } else {
+            Condition::all().add(grant::Column::TenantId.in_subquery(
+                crate::tenant_filter::ids_where(crate::tenant_filter::condition(&req.filter)?),
+            ))
+        };
         // Identity answers only with the users the caller may see (themselves, or managed).
         let visible: HashSet<String> = self
             .bus
@@ -200,7 +210,7 @@ impl Tenants {
         let (own, others): (Vec<String>, Vec<String>) =
             visible.into_iter().partition(|u| Some(u.as_str()) == me);
         let mut grants = self
-            .tenant_pages_of(&own, Condition::all(), &req.page)
+            .tenant_pages_of(&own, filter.clone(), &req.page)
             .await?;
         if !others.is_empty() {
             let mut contracts: Vec<String> = grant::Entity::find()
@@ -222,7 +232,7 @@ impl Tenants {
                     .map(|c| c.id)
                     .collect()
             };
-            let within = Condition::all().add(grant::Column::ContractId.is_in(seen));
+            let within = filter.add(grant::Column::ContractId.is_in(seen));
             grants.extend(self.tenant_pages_of(&others, within, &req.page).await?);
         }
         // One query for the tenants on every page.

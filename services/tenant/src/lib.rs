@@ -10,8 +10,9 @@ use ecl_proto::{
     contract::{ContractChanged, ContractStatus, ContractView, GetContract, GetContracts},
     identity::UserDeleted,
     tenant::{
-        CountTenants, CreateTenant, CreateWorkspace, DeleteTenant, ListTenantUsers, ListTenants,
-        ListUserTenants, ListWorkspaces, NoticeTenants, SetTenantAccess, TenantChanged, TenantView,
+        CountTenants, CreateTenant, CreateWorkspace, DeleteTenant, GetTenants, GetWorkspaces,
+        ListTenantUsers, ListTenants, ListUserTenants, ListWorkspaces, NoticeTenants,
+        SetTenantAccess, TenantChanged, TenantView, UpdateTenant, UpdateWorkspace,
     },
 };
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
@@ -25,6 +26,9 @@ use std::sync::Arc;
 
 mod audience;
 mod grants;
+mod lookup;
+mod tenant_filter;
+mod update_tenant;
 mod workspaces;
 
 pub const NAME: &str = "tenant";
@@ -244,6 +248,12 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
             .route(|s: Arc<Tenants>, ctx, req: DeleteTenant| async move {
                 s.delete(&ctx, &req.id).await
             })
+            .route(|s: Arc<Tenants>, ctx, req: UpdateTenant| async move {
+                s.update_tenant(&ctx, req).await
+            })
+            .route(|s: Arc<Tenants>, ctx, req: GetTenants| async move {
+                s.get_tenants(&ctx, req).await
+            })
             .route(|s: Arc<Tenants>, ctx, req: ListTenants| async move { s.list(&ctx, req).await })
             .route(
                 |s: Arc<Tenants>, ctx, req: CountTenants| async move { s.count(&ctx, req).await },
@@ -253,6 +263,12 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
             })
             .route(|s: Arc<Tenants>, ctx, req: ListWorkspaces| async move {
                 s.list_workspaces(&ctx, req).await
+            })
+            .route(|s: Arc<Tenants>, ctx, req: UpdateWorkspace| async move {
+                s.update_workspace(&ctx, req).await
+            })
+            .route(|s: Arc<Tenants>, ctx, req: GetWorkspaces| async move {
+                s.get_workspaces(&ctx, req).await
             })
             .route(|s: Arc<Tenants>, ctx, req: SetTenantAccess| async move {
                 s.set_access(&ctx, req).await
@@ -415,14 +431,17 @@ impl Tenants {
         Ok(v)
     }
 
-    /// Tenants of the contracts the caller may see. Owners and admins (and the partner's for a
-    /// child, within their groups) see all of a contract's tenants; general users the tenants they
-    /// are granted.
+    /// Tenants of the contracts the caller may see, narrowed by the filter. Owners and admins (and
+    /// the partner's for a child, within their groups) see all of a contract's tenants; general
+    /// users the tenants they are granted.
     async fn list(
         &self,
         ctx: &CallCtx,
         req: ListTenants,
     ) -> AppResult<Vec<(String, Page<TenantView>)>> {
+        // Bad arguments are refused before anything is asked of another service.
+        req.page.limit()?;
+        let filter = tenant_filter::condition(&req.filter)?;
         let visible = self
             .bus
             .call(
@@ -432,7 +451,6 @@ impl Tenants {
                 },
             )
             .await?;
-        req.page.limit()?;
         let (mut managed, mut granted) = (Vec::new(), Vec::new());
         for c in visible.iter().filter(|c| req.contract_ids.contains(&c.id)) {
             if c.managed {
@@ -444,12 +462,12 @@ impl Tenants {
         // One grouped statement pair per kind of caller for the whole batch, not two statements
         // per contract: managers see every tenant, general users the ones they are granted.
         let mut pages = self
-            .tenant_pages(&managed, Condition::all(), &req.page)
+            .tenant_pages(&managed, filter.clone(), &req.page)
             .await?;
         if let Some(me) = ctx.principal.user_id()
             && !granted.is_empty()
         {
-            let only_granted = Condition::all().add(
+            let only_granted = filter.add(
                 tenant::Column::Id.in_subquery(
                     Query::select()
                         .column(grant::Column::TenantId)

@@ -3,11 +3,11 @@
 
 use crate::{Tenants, entity::workspace};
 use ecl_bus::CallCtx;
-use ecl_kernel::{AppError, AppResult, validate};
+use ecl_kernel::{AppError, AppResult, Principal, validate};
 use ecl_proto::{
     Page,
     contract::{ContractStatus, GetContracts},
-    tenant::{CreateWorkspace, ListWorkspaces, WorkspaceView},
+    tenant::{CreateWorkspace, GetWorkspaces, ListWorkspaces, UpdateWorkspace, WorkspaceView},
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, Set,
@@ -91,16 +91,7 @@ impl Tenants {
             return Err(AppError::conflict("the contract is abolished"));
         }
         self.ensure_default(&c.id).await?;
-        let taken = workspace::Entity::find()
-            .filter(workspace::Column::ContractId.eq(c.id.clone()))
-            .filter(workspace::Column::Name.eq(name.clone()))
-            .count(&self.db)
-            .await?;
-        if taken > 0 {
-            return Err(AppError::conflict(format!(
-                "the contract already has a workspace named {name:?}"
-            )));
-        }
+        self.name_free(&c.id, &name, None).await?;
         let w = workspace::ActiveModel {
             id: Set(ecl_kernel::ids::new_id("wsp")),
             contract_id: Set(c.id),
@@ -111,6 +102,104 @@ impl Tenants {
         .insert(&self.db)
         .await?;
         Ok(view(&w))
+    }
+
+    /// `CONFLICT` when another workspace of `contract_id` (than `except`) is called `name`.
+    async fn name_free(
+        &self,
+        contract_id: &str,
+        name: &str,
+        except: Option<&str>,
+    ) -> AppResult<()> {
+        let mut q = workspace::Entity::find()
+            .filter(workspace::Column::ContractId.eq(contract_id))
+            .filter(workspace::Column::Name.eq(name));
+        if let Some(id) = except {
+            q = q.filter(workspace::Column::Id.ne(id));
+        }
+        if q.count(&self.db).await? > 0 {
+            return Err(AppError::conflict(format!(
+                "the contract already has a workspace named {name:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Renaming a workspace: by those who may create one, the name checked as on creation and
+    /// unique within the contract. (Workspaces announce no events: billing reads them when it
+    /// renders a bill.)
+    pub(crate) async fn update_workspace(
+        &self,
+        ctx: &CallCtx,
+        req: UpdateWorkspace,
+    ) -> AppResult<WorkspaceView> {
+        let id = req.id.trim();
+        let not_found = || AppError::not_found(format!("workspace {id}"));
+        let w = workspace::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await?
+            .ok_or_else(not_found)?;
+        let c = self
+            .contract(ctx, &w.contract_id)
+            .await
+            .map_err(|e| e.hidden_as(not_found))?;
+        if !c.managed {
+            return Err(AppError::forbidden(
+                "only the contract's owner and admins (or its partner's) change workspaces",
+            ));
+        }
+        if c.status != ContractStatus::Active {
+            return Err(AppError::conflict("the contract is abolished"));
+        }
+        let Some(name) = req.name.as_deref() else {
+            return Ok(view(&w));
+        };
+        let name = validate::text("name", name, 100)?;
+        if name == w.name {
+            return Ok(view(&w));
+        }
+        self.name_free(&c.id, &name, Some(&w.id)).await?;
+        let mut am: workspace::ActiveModel = w.into();
+        am.name = Set(name);
+        Ok(view(&am.update(&self.db).await?))
+    }
+
+    /// Workspaces by id, for those who manage their contract (`Tenant.workspace`).
+    pub(crate) async fn get_workspaces(
+        &self,
+        ctx: &CallCtx,
+        req: GetWorkspaces,
+    ) -> AppResult<Vec<WorkspaceView>> {
+        if matches!(ctx.principal, Principal::Anonymous) {
+            return Err(AppError::unauthenticated());
+        }
+        if req.ids.len() > 1000 {
+            return Err(AppError::invalid("ids", "at most 1000 ids at once"));
+        }
+        // A default workspace exists once its contract's first tenant or list needed it.
+        let rows = workspace::Entity::find()
+            .filter(workspace::Column::Id.is_in(req.ids))
+            .all(&self.db)
+            .await?;
+        let mut contract_ids: Vec<String> = rows.iter().map(|w| w.contract_id.clone()).collect();
+        contract_ids.sort();
+        contract_ids.dedup();
+        if contract_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let managed: std::collections::HashSet<String> = self
+            .bus
+            .call(ctx, &GetContracts { ids: contract_ids })
+            .await?
+            .into_iter()
+            .filter(|c| c.managed)
+            .map(|c| c.id)
+            .collect();
+        Ok(rows
+            .iter()
+            .filter(|w| managed.contains(&w.contract_id))
+            .map(view)
+            .collect())
     }
 
     /// Workspaces of the contracts whose tenants the caller manages (the default one first).

@@ -162,14 +162,47 @@ pub enum BillStatus {
     Fixed,
 }
 
-/// One node of the bill tree, in pre-order: tier 1 is the contract total, 2 a tenant (or the tax),
-/// 3 a service, 4 a category, 5 a resource, 6 a plan, 7 a usage line (the legacy CSV's tiers).
+/// What a node of the bill tree is: the node's type, never read back from its label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BillLineKind {
+    /// Tier 1: the contract's total.
+    Contract,
+    /// Tier 2: a tenant's total.
+    Tenant,
+    /// Tier 3.
+    Service,
+    /// Tier 4: a menu category.
+    Category,
+    /// Tier 5: a resource, or a tenant-wide charge of a menu.
+    Resource,
+    /// Tier 6: a plan (flavor, size, edition) of a resource.
+    Plan,
+    /// A usage line (an interval of use at one plan).
+    Usage,
+    /// The part above a capped pattern's monthly cap, taken off.
+    Cap,
+    /// A free allowance taken off.
+    Free,
+    /// An SLA service credit taken off a tenant's amount (after coupons, before tax).
+    SlaCredit,
+    /// Tier 2: a bill-level adjustment (a coupon), after the prices and before SLA credits and tax.
+    Adjustment,
+    /// Tier 2: the consumption tax (or the contract's own tax setting).
+    Tax,
+}
+
+/// One node of the bill tree, in pre-order: tier 1 is the contract total, 2 a tenant (or an
+/// adjustment, or the tax), 3 a service, 4 a category, 5 a resource, 6 a plan, 7 a usage line
+/// (the legacy CSV's tiers).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BillLine {
     pub tier: u32,
-    /// `CONTRACT`, `TENANT`, `SERVICE`, `CATEGORY`, `RESOURCE`, `PLAN`, `USAGE`, `CAP`, `FREE`, `TAX`.
-    pub kind: String,
+    pub kind: BillLineKind,
+    /// The label of the legacy CSV (Japanese where it has one: `合計`, `テナント`, `無料利用分`…).
     pub label: String,
+    /// The same label in English.
+    pub label_en: String,
     pub detail: String,
     /// Displayed usage ("3739 Min"), empty when none.
     pub usage: String,

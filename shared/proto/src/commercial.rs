@@ -17,6 +17,17 @@ pub enum PriceRuleKind {
     Fixed,
 }
 
+impl PriceRuleKind {
+    /// The wire spelling (as serde writes it), for the CSV exports' provenance column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriceRuleKind::Markup => "MARKUP",
+            PriceRuleKind::Discount => "DISCOUNT",
+            PriceRuleKind::Fixed => "FIXED",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PriceRuleScope {
@@ -94,7 +105,7 @@ call!(ListPriceRules => Vec<(String, Page<PriceRuleView>)>, "billing", "billing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndUserLine {
     pub tier: u32,
-    pub kind: String,
+    pub kind: crate::billing::BillLineKind,
     pub label: String,
     pub detail: String,
     pub usage: String,
@@ -115,7 +126,9 @@ pub struct EndUserBillView {
     pub month: String,
     pub status: crate::billing::BillStatus,
     pub currency: String,
-    pub wholesale_subtotal: String,
+    /// The child's part of the partner's bill; `None` for the child's own users, who see no
+    /// wholesale amount.
+    pub wholesale_subtotal: Option<String>,
     pub subtotal: String,
     pub tax_percent: String,
     pub tax: String,
@@ -134,6 +147,7 @@ call!(GetEndUserBills => Vec<EndUserBillView>, "billing", "billing.end_user_bill
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarginView {
+    pub partner_id: String,
     pub child_id: String,
     pub month: String,
     pub currency: String,
@@ -142,13 +156,14 @@ pub struct MarginView {
     pub margin: String,
 }
 
-/// What a partner earns per child in a month (wholesale, end-user, margin; before tax).
+/// What several partners earn per child in a month (wholesale, end-user, margin; before tax),
+/// by partner (DataLoader batch). Contracts that are not partners the caller manages are absent.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetMargins {
-    pub partner_id: String,
+    pub partner_ids: Vec<String>,
     pub month: String,
 }
-call!(GetMargins => Vec<MarginView>, "billing", "billing.margins.v1", key: Scope(Billing, Read));
+call!(GetMargins => Vec<(String, Vec<MarginView>)>, "billing", "billing.margins.v2", key: Scope(Billing, Read));
 
 /// The end-user bill as CSV: the wholesale export's columns plus the provenance columns.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -17,6 +17,27 @@ pub struct UserView {
     /// When false, this admin does not see bills and usage.
     pub can_view_usage: bool,
     pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub status: UserStatus,
+}
+
+/// Whether a listed user can sign in now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UserStatus {
+    #[default]
+    Active,
+    /// Locked for a while after repeated failed sign-ins (SPEC §1).
+    Locked,
+}
+
+/// Which users a list shows: each given field narrows it (all must match).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    /// A case-insensitive part of the login id or the e-mail address.
+    pub search: Option<String>,
+    pub status: Option<UserStatus>,
 }
 
 /// Password sign-in. Anonymous callers only need this.
@@ -169,6 +190,8 @@ call!(UpdateUser => UserView, "identity", "identity.update_user.v1", key: Scope(
 pub struct ListUsers {
     pub contract_ids: Vec<String>,
     pub page: PageArgs,
+    #[serde(default)]
+    pub filter: UserFilter,
 }
 call!(ListUsers => Vec<(String, Page<UserView>)>, "identity", "identity.list_users.v1", key: Scope(Users, Read));
 

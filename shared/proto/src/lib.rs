@@ -68,6 +68,29 @@ macro_rules! closed_set {
     };
 }
 
+/// Serde for an optional closed-set value whose absence travels as `""`: fields that were `String`s
+/// (empty when unknown) before they were typed keep their wire.
+pub mod empty_as_none {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::DeserializeOwned};
+
+    pub fn serialize<T: Serialize, S: Serializer>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => v.serialize(s),
+            None => s.serialize_str(""),
+        }
+    }
+
+    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.is_empty() {
+            return Ok(None);
+        }
+        T::deserialize(serde::de::value::StringDeserializer::<D::Error>::new(s)).map(Some)
+    }
+}
+
 pub mod billing;
 pub mod commercial;
 pub mod contract;

@@ -7,28 +7,106 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_PAGE: u32 = 20;
 pub const MAX_PAGE: u32 = 100;
 
+/// Relay's page arguments: `first`/`after` read forward, `last`/`before` backward.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PageArgs {
     pub first: Option<u32>,
     pub after: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+}
+
+/// Which rows a page holds, validated from [`PageArgs`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Window {
+    /// The first `limit` rows after `after` (from the start without it).
+    Forward { limit: u32, after: Option<Cursor> },
+    /// The last `limit` rows before `before` (up to the end without it).
+    Backward { limit: u32, before: Option<Cursor> },
 }
 
 impl PageArgs {
-    /// The page size, validated: 0 < first ≤ 100 (default 20).
-    pub fn limit(&self) -> Result<u32, AppError> {
-        match self.first {
-            None => Ok(DEFAULT_PAGE),
-            Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-            Some(n) => Err(AppError::invalid(
-                "first",
-                format!("first must be between 1 and {MAX_PAGE}, got {n}"),
-            )),
+    /// Forward arguments (`first`, `after`), as most callers inside the platform page.
+    pub fn forward(first: Option<u32>, after: Option<String>) -> Self {
+        PageArgs {
+            first,
+            after,
+            ..PageArgs::default()
         }
     }
 
-    /// The decoded position after which the page starts.
+    /// The window the arguments name. One direction per page: `first`/`after` or
+    /// `last`/`before` (Relay lets a server refuse the mixtures, whose meaning clients rarely
+    /// agree on); every bad argument is reported at once, each with its field.
+    pub fn window(&self) -> Result<Window, AppError> {
+        let mut v = ecl_kernel::Validation::new();
+        let backward = self.last.is_some() || self.before.is_some();
+        if backward && (self.first.is_some() || self.after.is_some()) {
+            let field = if self.last.is_some() {
+                "last"
+            } else {
+                "before"
+            };
+            v.add(AppError::invalid(
+                field,
+                "page forward with first/after or backward with last/before, not both",
+            ));
+        }
+        let size = |field: &str, n: Option<u32>| match n {
+            None => Ok(DEFAULT_PAGE),
+            Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+            Some(n) => Err(AppError::invalid(
+                field,
+                format!("{field} must be between 1 and {MAX_PAGE}, got {n}"),
+            )),
+        };
+        let window = if backward {
+            let limit = v.value(size("last", self.last));
+            let before = v.value(
+                self.before
+                    .as_deref()
+                    .map(|c| Cursor::decode_field("before", c))
+                    .transpose(),
+            );
+            Window::Backward { limit, before }
+        } else {
+            let limit = v.value(size("first", self.first));
+            let after = v.value(
+                self.after
+                    .as_deref()
+                    .map(|c| Cursor::decode_field("after", c))
+                    .transpose(),
+            );
+            Window::Forward { limit, after }
+        };
+        v.finish()?;
+        Ok(window)
+    }
+
+    /// The page size, validated: 0 < first (or last) ≤ 100 (default 20).
+    pub fn limit(&self) -> Result<u32, AppError> {
+        Ok(match self.window()? {
+            Window::Forward { limit, .. } | Window::Backward { limit, .. } => limit,
+        })
+    }
+
+    /// The decoded position after which a forward page starts, for the lists that page only
+    /// forward: backward arguments are refused there (`INVALID_INPUT`), never silently read as
+    /// the first page.
     pub fn after_key(&self) -> Result<Option<Cursor>, AppError> {
-        self.after.as_deref().map(Cursor::decode).transpose()
+        match self.window()? {
+            Window::Forward { after, .. } => Ok(after),
+            Window::Backward { .. } => Err(AppError::invalid(
+                if self.last.is_some() {
+                    "last"
+                } else {
+                    "before"
+                },
+                "this list pages forward only (first/after)",
+            )),
+        }
     }
 }
 
@@ -44,7 +122,12 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(format!("{}:{}", self.created_at_us, self.id))
     }
     pub fn decode(s: &str) -> Result<Cursor, AppError> {
-        let bad = || AppError::invalid("after", "malformed cursor");
+        Self::decode_field("after", s)
+    }
+
+    /// As [`Cursor::decode`], naming `field` (`after`, `before`) when malformed.
+    pub fn decode_field(field: &str, s: &str) -> Result<Cursor, AppError> {
+        let bad = || AppError::invalid(field, "malformed cursor");
         let raw = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
         let raw = String::from_utf8(raw).map_err(|_| bad())?;
         let (ts, id) = raw.split_once(':').ok_or_else(bad)?;
@@ -60,7 +143,11 @@ impl Cursor {
 pub struct Page<T> {
     /// (cursor, item) in list order.
     pub edges: Vec<(String, T)>,
+    /// Rows follow the last edge.
     pub has_next_page: bool,
+    /// Rows precede the first edge.
+    #[serde(default)]
+    pub has_previous_page: bool,
     pub total_count: u64,
 }
 
@@ -69,6 +156,7 @@ impl<T> Page<T> {
         Page {
             edges: Vec::new(),
             has_next_page: false,
+            has_previous_page: false,
             total_count: 0,
         }
     }
@@ -85,6 +173,7 @@ impl<T> Page<T> {
                 .filter_map(|(cursor, item)| f(item).map(|u| (cursor, u)))
                 .collect(),
             has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
             total_count: self.total_count,
         }
     }
@@ -112,30 +201,32 @@ mod tests {
     #[test]
     fn page_size_is_bounded() {
         assert_eq!(PageArgs::default().limit().unwrap(), DEFAULT_PAGE);
-        assert!(
-            PageArgs {
-                first: Some(0),
-                after: None
-            }
-            .limit()
-            .is_err()
-        );
-        assert!(
-            PageArgs {
-                first: Some(101),
-                after: None
-            }
-            .limit()
-            .is_err()
-        );
+        assert!(PageArgs::forward(Some(0), None).limit().is_err());
+        assert!(PageArgs::forward(Some(101), None).limit().is_err());
+        assert_eq!(PageArgs::forward(Some(100), None).limit().unwrap(), 100);
+    }
+
+    #[test]
+    fn one_direction_per_page_and_every_bad_argument_at_once() {
+        let args = |first, after: Option<&str>, last, before: Option<&str>| PageArgs {
+            first,
+            after: after.map(Into::into),
+            last,
+            before: before.map(Into::into),
+        };
         assert_eq!(
-            PageArgs {
-                first: Some(100),
-                after: None
+            args(None, None, Some(5), None).window().unwrap(),
+            Window::Backward {
+                limit: 5,
+                before: None
             }
-            .limit()
-            .unwrap(),
-            100
         );
+        let mixed = args(Some(2), None, Some(2), None).window().unwrap_err();
+        assert_eq!(mixed.code, ecl_kernel::ErrorCode::InvalidInput);
+        let many = args(None, None, Some(0), Some("!!")).window().unwrap_err();
+        let fields: Vec<_> = many.fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["last", "before"], "{many:?}");
+        // Lists that page forward only refuse backward arguments.
+        assert!(args(None, None, Some(3), None).after_key().is_err());
     }
 }

@@ -6,7 +6,7 @@
 //! menu, which contracts are overdue) and the payments that decide "overdue": served by billing,
 //! declared here so the two services meet in one place.
 
-use crate::{Page, PageArgs, call, event};
+use crate::{Page, PageArgs, billing::Currency, call, event};
 use chrono::{DateTime, NaiveDate, Utc};
 use ecl_kernel::Month;
 use serde::{Deserialize, Serialize};
@@ -221,7 +221,9 @@ pub struct AvailabilityView {
     pub charges: String,
     /// charges × rate, never above the charges.
     pub credit: String,
-    pub currency: String,
+    /// The charges' currency; `None` (`""` on the wire) for a menu the month's price list lacks.
+    #[serde(with = "crate::empty_as_none")]
+    pub currency: Option<Currency>,
     /// The last day a claim is accepted (30 days after the month's latest failure).
     pub claim_deadline: Option<NaiveDate>,
     /// The month's incidents of the menu for the tenant.
@@ -259,7 +261,7 @@ pub struct ClaimView {
     pub status: ClaimStatus,
     /// Computed by the platform on approval; `None` before.
     pub amount: Option<String>,
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     pub reason: Option<String>,
     pub filed_by: String,
     pub filed_at: DateTime<Utc>,
@@ -307,7 +309,7 @@ pub struct CreditView {
     /// part is an adjustment of that tenant, before its rounding.
     #[serde(default)]
     pub tenant_amounts: Vec<(String, String)>,
-    pub currency: String,
+    pub currency: Currency,
     /// The month of the failure.
     pub failure_month: Month,
     /// The bill it lands on: two months after the approval.
@@ -347,7 +349,9 @@ pub struct MenuCharge {
     pub menu_code: String,
     /// 6 decimal places; "0" when the tenant had no such charge.
     pub amount: String,
-    pub currency: String,
+    /// The menu's currency; `None` (`""` on the wire) when the month's price list lacks the menu.
+    #[serde(with = "crate::empty_as_none")]
+    pub currency: Option<Currency>,
     pub sla_eligible: bool,
 }
 call!(MenuCharges => Vec<MenuCharge>, "billing", "billing.menu_charges.v1");
@@ -407,5 +411,26 @@ mod tests {
         }
         assert_eq!(IncidentCause::parse("ALIENS"), None);
         assert_eq!(ClaimStatus::parse("APPROVED"), Some(ClaimStatus::Approved));
+    }
+
+    #[test]
+    fn an_unknown_currency_travels_as_the_empty_string_it_was() {
+        let charge = |currency| MenuCharge {
+            tenant_id: "ten_1".into(),
+            menu_code: "compute".into(),
+            amount: "0".into(),
+            currency,
+            sla_eligible: false,
+        };
+        let none = serde_json::to_value(charge(None)).unwrap();
+        assert_eq!(none["currency"], "");
+        let usd = serde_json::to_value(charge(Some(Currency::Usd))).unwrap();
+        assert_eq!(usd["currency"], "USD");
+        for (v, want) in [(none, None), (usd, Some(Currency::Usd))] {
+            assert_eq!(serde_json::from_value::<MenuCharge>(v).unwrap().currency, want);
+        }
+        let mut bad = serde_json::to_value(charge(None)).unwrap();
+        bad["currency"] = "EUR".into();
+        assert!(serde_json::from_value::<MenuCharge>(bad).is_err());
     }
 }

@@ -33,11 +33,41 @@ pub struct DeleteTenant {
 }
 call!(DeleteTenant => TenantView, "tenant", "tenant.delete.v1", key: Scope(Tenants, Write));
 
+/// Changes a tenant's name or workspace (the managers who may create it); `None` keeps a field.
+/// Every bad field is reported at once and nothing changes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UpdateTenant {
+    pub id: String,
+    pub name: Option<String>,
+    pub workspace_id: Option<String>,
+}
+call!(UpdateTenant => TenantView, "tenant", "tenant.update.v1", key: Scope(Tenants, Write));
+
+/// Tenants by id as far as the caller may see them — as when walking to them: every tenant of a
+/// contract the caller manages, and the tenants the caller is granted. Others are absent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetTenants {
+    pub ids: Vec<String>,
+}
+call!(GetTenants => Vec<TenantView>, "tenant", "tenant.get.v1", key: Scope(Tenants, Read));
+
+/// Which tenants a list shows: each given field narrows it (all must match).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TenantFilter {
+    /// A case-insensitive part of the name.
+    pub name: Option<String>,
+    /// Exactly this region (`jp1`).
+    pub region: Option<String>,
+    pub workspace_id: Option<String>,
+}
+
 /// Tenants of several contracts at once, one page each (DataLoader batch).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ListTenants {
     pub contract_ids: Vec<String>,
     pub page: PageArgs,
+    #[serde(default)]
+    pub filter: TenantFilter,
 }
 call!(ListTenants => Vec<(String, Page<TenantView>)>, "tenant", "tenant.list.v1", key: Scope(Tenants, Read));
 
@@ -58,7 +88,7 @@ closed_set! {
     /// What happened to the tenant of a [`TenantChanged`] (lower case on the wire).
     pub enum TenantChange {
         Created = "created",
-        /// Its name, region or workspace changed.
+        /// Its name or workspace changed.
         Updated = "updated",
         Deleted = "deleted",
     }
@@ -81,6 +111,21 @@ pub struct CreateWorkspace {
     pub name: String,
 }
 call!(CreateWorkspace => WorkspaceView, "tenant", "tenant.workspace_create.v1", key: Scope(Tenants, Write));
+
+/// Renames a workspace (the contract's managers); names stay unique within the contract.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UpdateWorkspace {
+    pub id: String,
+    pub name: Option<String>,
+}
+call!(UpdateWorkspace => WorkspaceView, "tenant", "tenant.workspace_update.v1", key: Scope(Tenants, Write));
+
+/// Workspaces by id, for those who manage their contract (others are absent).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetWorkspaces {
+    pub ids: Vec<String>,
+}
+call!(GetWorkspaces => Vec<WorkspaceView>, "tenant", "tenant.workspaces_get.v1", key: Scope(Tenants, Read));
 
 /// Workspaces of several contracts, one page each (DataLoader batch); the default one first.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -121,6 +166,8 @@ call!(ListTenantUsers => Vec<(String, Page<UserView>)>, "tenant", "tenant.users.
 pub struct ListUserTenants {
     pub user_ids: Vec<String>,
     pub page: PageArgs,
+    #[serde(default)]
+    pub filter: TenantFilter,
 }
 call!(ListUserTenants => Vec<(String, Page<TenantView>)>, "tenant", "tenant.user_tenants.v1", key: Scope(Tenants, Read));
 

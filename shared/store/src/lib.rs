@@ -23,6 +23,9 @@ use std::time::Duration;
 pub use inbox::Inbox;
 pub use outbox::Outbox;
 
+/// Rows sqlx's SQLite worker may hand over before the reader takes them (see [`connect`]).
+const ROW_CHANNEL: usize = 1024;
+
 /// Where a service's data lives, derived from the settings.
 pub fn url_for(settings: &Settings, service: &str) -> String {
     match settings.database_url.as_deref() {
@@ -65,8 +68,13 @@ pub async fn connect(settings: &Settings, service: &str) -> anyhow::Result<Datab
         opts.max_connections(8)
             .min_connections(1)
             .map_sqlx_sqlite_opts(|o| {
+                // sqlx's worker thread hands rows over a bounded channel (50 by default): a
+                // longer result — a DataLoader batch's 300 tenants or 400 users — then blocks the
+                // worker on every row once the channel is full, a futex wake-up per row. Room for a
+                // whole page batch lets the worker run through it (rows still stream beyond it).
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
+                    .row_buffer_size(ROW_CHANNEL)
             });
     } else {
         // The schema is created by `migrate`, under the migration lock; `search_path` may name
@@ -155,6 +163,24 @@ pub fn index(
         .col(column)
         .if_not_exists()
         .to_owned()
+}
+
+/// `LOWER(col) LIKE '%part%'` with `part` matched literally (`%`, `_` are no wildcards): the
+/// case-insensitive "contains" of list filters, the same on SQLite and PostgreSQL.
+pub fn contains_ignoring_case(
+    col: impl sea_orm::sea_query::IntoColumnRef,
+    part: &str,
+) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    let mut pattern = String::from("%");
+    for c in part.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern).escape('\\'))
 }
 
 /// Is the database answering? (readiness)

@@ -2,19 +2,71 @@
 //! service's lists use.
 
 use ecl_kernel::AppResult;
-use ecl_proto::{Page, PageArgs, page::Cursor};
+use ecl_proto::{
+    Page, PageArgs,
+    page::{Cursor, Window},
+};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
-/// One page of `E` rows matching `cond`, after `args.after`, with the total count of `cond`.
-/// `key` gives a row's (created_at µs, id); `view` turns a row into the item.
+/// `key > at` in the (created, id) order.
+fn after<C: ColumnTrait>((created, id): (C, C), at: &Cursor) -> Condition {
+    Condition::any().add(created.gt(at.created_at_us)).add(
+        Condition::all()
+            .add(created.eq(at.created_at_us))
+            .add(id.gt(at.id.clone())),
+    )
+}
+
+/// `key < at` in the (created, id) order.
+fn before<C: ColumnTrait>((created, id): (C, C), at: &Cursor) -> Condition {
+    Condition::any().add(created.lt(at.created_at_us)).add(
+        Condition::all()
+            .add(created.eq(at.created_at_us))
+            .add(id.lt(at.id.clone())),
+    )
+}
+
+/// What a window reads, and the rows beyond its far end that say whether there is a page on
+/// the other side: for a forward page after a cursor, the rows up to and including it; for a
+/// backward page before a cursor, the rows from it on. `None` without a cursor (nothing there).
+struct Plan {
+    /// The rows the page is read from, `limit + 1` of them to learn whether more follow.
+    within: Condition,
+    /// The rows on the other side of the cursor, if any.
+    beyond: Option<Condition>,
+    order: Order,
+    limit: u32,
+}
+
+fn plan<C: ColumnTrait>(window: Window, cols: (C, C)) -> Plan {
+    match window {
+        Window::Forward { limit, after: at } => Plan {
+            within: at.as_ref().map_or_else(Condition::all, |c| after(cols, c)),
+            beyond: at.as_ref().map(|c| after(cols, c).not()),
+            order: Order::Asc,
+            limit,
+        },
+        Window::Backward { limit, before: at } => Plan {
+            within: at.as_ref().map_or_else(Condition::all, |c| before(cols, c)),
+            beyond: at.as_ref().map(|c| before(cols, c).not()),
+            order: Order::Desc,
+            limit,
+        },
+    }
+}
+
+/// One page of `E` rows matching `cond` — `args.first` after `args.after`, or `args.last`
+/// before `args.before` — with the total count of `cond`, and whether rows precede and follow
+/// the page (exact both ways: one more `COUNT` when a cursor is given). `key` gives a row's
+/// (created_at µs, id); `view` turns a row into the item. Edges are in list order either way.
 pub async fn page<E, V, C>(
     db: &C,
     cond: Condition,
     args: &PageArgs,
-    (created_col, id_col): (E::Column, E::Column),
+    cols: (E::Column, E::Column),
     key: impl Fn(&E::Model) -> (i64, String),
     view: impl Fn(&E::Model) -> V,
 ) -> AppResult<Page<V>>
@@ -23,28 +75,27 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
-    let limit = args.limit()?;
-    let after = args.after_key()?;
+    let window = args.window()?;
+    let backward = matches!(window, Window::Backward { .. });
+    let plan = plan(window, cols);
+    let limit = plan.limit as usize;
     let total = E::find().filter(cond.clone()).count(db).await?;
-    let mut cond = cond;
-    if let Some(Cursor { created_at_us, id }) = after {
-        cond = cond.add(
-            Condition::any().add(created_col.gt(created_at_us)).add(
-                Condition::all()
-                    .add(created_col.eq(created_at_us))
-                    .add(id_col.gt(id)),
-            ),
-        );
-    }
+    let beyond = match plan.beyond {
+        Some(b) => E::find().filter(cond.clone().add(b)).count(db).await? > 0,
+        None => false,
+    };
     let mut rows = E::find()
-        .filter(cond)
-        .order_by_asc(created_col)
-        .order_by_asc(id_col)
+        .filter(cond.add(plan.within))
+        .order_by(cols.0, plan.order.clone())
+        .order_by(cols.1, plan.order)
         .limit(limit as u64 + 1)
         .all(db)
         .await?;
-    let has_next_page = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    if backward {
+        rows.reverse();
+    }
     let edges = rows
         .iter()
         .map(|r| {
@@ -52,9 +103,15 @@ where
             (Cursor { created_at_us, id }.encode(), view(r))
         })
         .collect();
+    let (has_next_page, has_previous_page) = if backward {
+        (beyond, more)
+    } else {
+        (more, beyond)
+    };
     Ok(Page {
         edges,
         has_next_page,
+        has_previous_page,
         total_count: total,
     })
 }
@@ -83,46 +140,48 @@ where
 {
     use sea_orm::{
         QueryTrait,
-        sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, WindowStatement},
+        sea_query::{Alias, Asterisk, Expr, ExprTrait, Query, WindowStatement},
     };
-    let limit = args.limit()?;
-    let after = args.after_key()?;
+    let window = args.window()?;
+    let backward = matches!(window, Window::Backward { .. });
+    let plan = plan(window, (created_col, id_col));
+    let limit = plan.limit;
     let mut out = std::collections::HashMap::new();
     if groups.is_empty() {
         return Ok(out);
     }
     let cond = cond.add(group_col.is_in(groups.iter().cloned()));
 
-    let counts: Vec<(String, i64)> = E::find()
-        .select_only()
-        .column(group_col)
-        .column_as(id_col.count(), "n")
-        .filter(cond.clone())
-        .group_by(group_col)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let counts: std::collections::HashMap<String, u64> = counts
-        .into_iter()
-        .map(|(g, n)| (g, u64::try_from(n).unwrap_or(0)))
-        .collect();
+    // Rows per group: all of `cond`, and those beyond the cursor (for the far side's flag).
+    let count = |cond: Condition| async move {
+        let counts: Vec<(String, i64)> = E::find()
+            .select_only()
+            .column(group_col)
+            .column_as(id_col.count(), "n")
+            .filter(cond)
+            .group_by(group_col)
+            .into_tuple()
+            .all(db)
+            .await?;
+        Ok::<_, sea_orm::DbErr>(
+            counts
+                .into_iter()
+                .map(|(g, n)| (g, u64::try_from(n).unwrap_or(0)))
+                .collect::<std::collections::HashMap<String, u64>>(),
+        )
+    };
+    let counts = count(cond.clone()).await?;
+    let beyond = match plan.beyond {
+        Some(b) => count(cond.clone().add(b)).await?,
+        None => std::collections::HashMap::new(),
+    };
 
-    let mut cond = cond;
-    if let Some(Cursor { created_at_us, id }) = after {
-        cond = cond.add(
-            Condition::any().add(created_col.gt(created_at_us)).add(
-                Condition::all()
-                    .add(created_col.eq(created_at_us))
-                    .add(id_col.gt(id)),
-            ),
-        );
-    }
-    let mut inner = E::find().filter(cond).into_query();
+    let mut inner = E::find().filter(cond.add(plan.within)).into_query();
     inner.expr_window_as(
         Expr::cust("ROW_NUMBER()"),
         WindowStatement::partition_by(group_col)
-            .order_by(created_col, Order::Asc)
-            .order_by(id_col, Order::Asc)
+            .order_by(created_col, plan.order.clone())
+            .order_by(id_col, plan.order)
             .take(),
         Alias::new("ecl_rn"),
     );
@@ -147,9 +206,22 @@ where
     }
     for g in groups {
         let mut rows = by_group.remove(g).unwrap_or_default();
+        // In reading order (backward: nearest the cursor first), cut, then in list order.
         rows.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        let has_next_page = rows.len() > limit as usize;
+        if backward {
+            rows.reverse();
+        }
+        let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
+        if backward {
+            rows.reverse();
+        }
+        let beyond = beyond.get(g).is_some_and(|n| *n > 0);
+        let (has_next_page, has_previous_page) = if backward {
+            (beyond, more)
+        } else {
+            (more, beyond)
+        };
         let edges = rows
             .iter()
             .map(|(created_at_us, id, r)| {
@@ -165,6 +237,7 @@ where
             Page {
                 edges,
                 has_next_page,
+                has_previous_page,
                 total_count: counts.get(g).copied().unwrap_or(0),
             },
         );
@@ -239,10 +312,7 @@ mod tests {
             let first = page::<item::Entity, _, _>(
                 &db,
                 Condition::all().add(item::Column::Owner.eq("g4")),
-                &PageArgs {
-                    first: Some(2),
-                    after: None,
-                },
+                &PageArgs::forward(Some(2), None),
                 cols,
                 key,
                 view,
@@ -252,17 +322,22 @@ mod tests {
             first.end_cursor().map(str::to_string)
         };
         for args in [
+            PageArgs::forward(Some(2), None),
+            PageArgs::forward(Some(10), None),
+            PageArgs::forward(Some(1), after_second.clone()),
             PageArgs {
-                first: Some(2),
-                after: None,
+                last: Some(2),
+                ..PageArgs::default()
             },
             PageArgs {
-                first: Some(10),
-                after: None,
+                last: Some(1),
+                before: after_second.clone(),
+                ..PageArgs::default()
             },
             PageArgs {
-                first: Some(1),
-                after: after_second,
+                last: Some(10),
+                before: after_second.clone(),
+                ..PageArgs::default()
             },
         ] {
             let each = page_each::<item::Entity, _, _>(
@@ -291,12 +366,86 @@ mod tests {
                 .unwrap();
                 let got = &each[g];
                 assert_eq!(
-                    (&got.edges, got.has_next_page, got.total_count),
-                    (&alone.edges, alone.has_next_page, alone.total_count),
-                    "group {g}, first {:?}, after {:?}",
-                    args.first,
-                    args.after
+                    (
+                        &got.edges,
+                        got.has_next_page,
+                        got.has_previous_page,
+                        got.total_count
+                    ),
+                    (
+                        &alone.edges,
+                        alone.has_next_page,
+                        alone.has_previous_page,
+                        alone.total_count
+                    ),
+                    "group {g}, {args:?}"
                 );
+            }
+        }
+    }
+
+    /// Every window of a list against the list itself: a page is the slice the arguments name,
+    /// in list order, with `hasPreviousPage`/`hasNextPage` saying exactly whether rows lie
+    /// before and after it — forward and backward.
+    #[tokio::test]
+    async fn windows_are_the_slices_they_name_both_ways() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        let backend = db.get_database_backend();
+        db.execute(&Schema::new(backend).create_table_from_entity(item::Entity))
+            .await
+            .unwrap();
+        let all: Vec<String> = (0..7).map(|i| format!("i{i}")).collect();
+        for (i, id) in all.iter().enumerate() {
+            item::ActiveModel {
+                id: Set(id.clone()),
+                owner: Set("o".into()),
+                created_at: Set(100 + (i as i64 / 3)),
+            }
+            .insert(&db)
+            .await
+            .unwrap();
+        }
+        let cols = (item::Column::CreatedAt, item::Column::Id);
+        let key = |m: &item::Model| (m.created_at, m.id.clone());
+        let read = |args: PageArgs| {
+            let db = &db;
+            async move {
+                page::<item::Entity, _, _>(db, Condition::all(), &args, cols, key, |m| m.id.clone())
+                    .await
+                    .unwrap()
+            }
+        };
+        let cursors: Vec<String> = read(PageArgs::forward(Some(100), None))
+            .await
+            .edges
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        for n in 1..=8u32 {
+            for at in 0..=all.len() {
+                // Forward: after position `at - 1` (from the start when 0).
+                let after = at.checked_sub(1).map(|i| cursors[i].clone());
+                let p = read(PageArgs::forward(Some(n), after)).await;
+                let want: Vec<&String> = all.iter().skip(at).take(n as usize).collect();
+                let got: Vec<&String> = p.edges.iter().map(|(_, v)| v).collect();
+                assert_eq!(got, want, "first {n} from {at}");
+                assert_eq!(p.has_previous_page, at > 0, "first {n} from {at}");
+                assert_eq!(p.has_next_page, at + (n as usize) < all.len());
+                // Backward: before position `at` (up to the end when at == len).
+                let before = cursors.get(at).cloned();
+                let p = read(PageArgs {
+                    last: Some(n),
+                    before,
+                    ..PageArgs::default()
+                })
+                .await;
+                let from = at.saturating_sub(n as usize);
+                let want: Vec<&String> = all[from..at].iter().collect();
+                let got: Vec<&String> = p.edges.iter().map(|(_, v)| v).collect();
+                assert_eq!(got, want, "last {n} before {at}");
+                assert_eq!(p.has_previous_page, from > 0, "last {n} before {at}");
+                assert_eq!(p.has_next_page, at < all.len(), "last {n} before {at}");
+                assert_eq!(p.total_count, all.len() as u64);
             }
         }
     }

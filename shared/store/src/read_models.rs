@@ -48,8 +48,9 @@ pub trait TenantReadModel: EntityTrait + Default {
     fn id() -> Self::Column;
     /// The other columns kept, with the announced field each holds.
     fn fields() -> Vec<(Self::Column, TenantField)>;
-    /// What a later announcement of a tenant already kept changes; empty: the first stays.
-    fn changed_by_later_events() -> Vec<Self::Column>;
+    /// What a later announcement of this `change` changes of a tenant already kept; empty: the
+    /// row stays as it is.
+    fn changed_by(change: TenantChange) -> Vec<Self::Column>;
     /// The column of [`TenantField::ContractId`].
     fn contract_id() -> Self::Column;
 }
@@ -125,7 +126,7 @@ pub async fn keep_tenant<E: TenantReadModel, C: ConnectionTrait>(
         E::id(),
         ev.tenant.id.clone(),
         cols,
-        E::changed_by_later_events(),
+        E::changed_by(ev.change),
     )
     .await
 }
@@ -293,8 +294,12 @@ mod tests {
                 (C::Deleted, TenantField::Deleted),
             ]
         }
-        fn changed_by_later_events() -> Vec<tenant::Column> {
-            vec![tenant::Column::Deleted]
+        /// As billing keeps names: only an update changes the region (here) as announced.
+        fn changed_by(change: TenantChange) -> Vec<tenant::Column> {
+            match change {
+                TenantChange::Updated => vec![tenant::Column::Region, tenant::Column::Deleted],
+                TenantChange::Created | TenantChange::Deleted => vec![tenant::Column::Deleted],
+            }
         }
         fn contract_id() -> tenant::Column {
             tenant::Column::ContractId
@@ -400,6 +405,20 @@ mod tests {
         assert_eq!(of.len(), 1);
         assert_eq!(of[0].id, "ten_2");
         assert!(!of[0].deleted);
+        // An update changes what this table says an update changes; a late creation does not
+        // take it back.
+        for (region, change) in [("us2", TenantChange::Updated), ("us1", TenantChange::Created)] {
+            keep_tenant::<tenant::Entity, _>(
+                &db,
+                &tenant_ev("ten_2", "econ0000000002", region, change),
+            )
+            .await
+            .unwrap();
+        }
+        let of = tenants::<tenant::Entity, _>(&db, &["ten_2".into()])
+            .await
+            .unwrap();
+        assert_eq!((of[0].region.as_str(), of[0].deleted), ("us2", false));
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod smtp;
+pub mod ws;
 
 use ecl::App;
 use ecl_kernel::Settings;
@@ -261,6 +262,46 @@ impl Gql {
         );
     }
 
+    /// Creates a member `login` of `contract` with `role` (`ADMIN`, `USER`), e-mail
+    /// `{login}@example.com` and [`USER_PASSWORD`], as `token`; returns their id.
+    pub async fn create_member(
+        &self,
+        token: &str,
+        contract: &str,
+        login: &str,
+        role: &str,
+    ) -> String {
+        let r = self
+            .q(
+                Some(token),
+                "mutation($c: ID!, $i: UserInput!){ createUser(contractId:$c, input:$i){ id } }",
+                json!({"c": contract, "i": {"loginId": login, "email": format!("{login}@example.com"), "password": USER_PASSWORD, "role": role}}),
+            )
+            .await;
+        r.typed::<CreatedUser>().create_user.id
+    }
+
+    /// A sign-in attempt, whatever its outcome (for the refusals).
+    pub async fn try_sign_in(&self, login_id: &str, password: &str) -> Resp {
+        self.q(
+            None,
+            "mutation($l:String!,$p:String!){ signIn(loginId:$l, password:$p){ accessToken } }",
+            json!({"l": login_id, "p": password}),
+        )
+        .await
+    }
+
+    /// Abolishes `contract` (with `force`, its tenants go too) as `token`: the response, whose
+    /// data is `abolishContract { status }`.
+    pub async fn abolish_contract(&self, token: &str, contract: &str, force: bool) -> Resp {
+        self.q(
+            Some(token),
+            "mutation($id: ID!, $f: Boolean){ abolishContract(id:$id, force:$f){ status } }",
+            json!({"id": contract, "f": force}),
+        )
+        .await
+    }
+
     /// A request authenticated with an API key (`X-Api-Key`).
     pub async fn key_q(&self, key: &str, query: &str, vars: Value) -> Resp {
         self.raw(None, query, vars, &[("x-api-key", key)]).await
@@ -282,6 +323,9 @@ pub fn contract_input(name: &str, external_id: Option<&str>, owner_login: &str) 
 }
 
 pub const OWNER_PASSWORD: &str = "Owner-pass-1";
+
+/// The password of members made by [`Gql::create_member`].
+pub const USER_PASSWORD: &str = "User-pass-123";
 
 pub const CREATE_PARTNER: &str =
     "mutation($i: ContractInput!){ createPartnerContract(input:$i){ id } }";
@@ -772,7 +816,11 @@ pub async fn delete_amqp_namespace(ns: &str) {
     let mut targets: Vec<&str> = ecl::targets::modules().iter().map(|m| m.name).collect();
     targets.extend(["bench", "nobody"]);
     for t in targets {
-        for q in [format!("{ns}.req.{t}"), format!("{ns}.evt.{t}")] {
+        for q in [
+            format!("{ns}.req.{t}"),
+            format!("{ns}.rq.{t}"),
+            format!("{ns}.evt.{t}"),
+        ] {
             let _ = ch.queue_delete(q.as_str().into(), Default::default()).await;
         }
     }

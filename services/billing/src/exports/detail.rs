@@ -2,6 +2,7 @@
 
 use super::csv::{money, row, tax_class};
 use crate::bill::{Bill, TenantBill};
+use crate::commercial::adjustments::AdjustmentKind;
 use crate::rating::{LineKind, amount6};
 
 /// Columns of the detail CSV, in seed 002's order.
@@ -39,8 +40,16 @@ fn charge_type(kind: LineKind) -> &'static str {
     }
 }
 
-/// Detail CSV: one row per charge line, then per tenant a "rounding" row (what rounding the
-/// tenant total down took off), then the contract's "tax" row, so the Amount column adds up to
+pub(super) fn adjustment_type(kind: AdjustmentKind) -> &'static str {
+    match kind {
+        AdjustmentKind::Coupon => "coupon",
+        AdjustmentKind::SlaCredit => "sla_credit",
+    }
+}
+
+/// Detail CSV: one row per charge line (SLA credits among them, under their tenant), then per
+/// tenant a "rounding" row (what rounding the tenant total down took off), then a "coupon" row
+/// per coupon (its code in Detail) and the contract's "tax" row, so the Amount column adds up to
 /// the bill's total.
 pub fn detail_csv(bill: &Bill) -> String {
     let h = &bill.header;
@@ -111,6 +120,17 @@ pub fn detail_csv(bill: &Bill) -> String {
             f.extend(tail(rounding.to_string()));
             out += &row(&f);
         }
+    }
+    // bill-level adjustments (coupons), after the tenants, before the tax they reduce
+    for a in &bill.adjustments {
+        let mut f = base(adjustment_type(a.kind), None);
+        f.extend(std::iter::repeat_n(String::new(), 4));
+        f.push(a.source.clone());
+        f.extend(std::iter::repeat_n(String::new(), 2));
+        f.push(a.label.clone());
+        f.extend(std::iter::repeat_n(String::new(), 3));
+        f.extend(tail(money(bill, a.amount)));
+        out += &row(&f);
     }
     let mut f = base("tax", None);
     f.extend(std::iter::repeat_n(String::new(), 7));

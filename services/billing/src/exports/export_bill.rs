@@ -1,4 +1,5 @@
-//! `ExportBill`: a visible contract's bill of a month as one of the three CSV files.
+//! `ExportBill`: a visible contract's bill of a month as one of the three CSV files (for a
+//! child's own users, the bill their partner shows them: see `commercial::serve::visibility`).
 
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult};
@@ -16,7 +17,18 @@ impl Billing {
             .into_iter()
             .next()
             .ok_or_else(|| AppError::not_found(format!("contract {}", req.contract_id)))?;
-        let bill = self.bill(ctx, &c, m).await?;
+        // a child's own users get what their partner shows them (the end-user bill by default)
+        let bill = self
+            .shown_bills(ctx, &[(&c, m)])
+            .await?
+            .pop()
+            .flatten()
+            .ok_or_else(|| {
+                AppError::forbidden(format!(
+                    "the partner of {} does not show its users their bills",
+                    c.id
+                ))
+            })?;
         let (suffix, body) = match req.format {
             ExportFormat::Summary => ("summary", summary_csv(&bill)),
             ExportFormat::Detail => ("detail", detail_csv(&bill)),

@@ -13,7 +13,7 @@ mod legacy;
 mod summary;
 
 pub use detail::{DETAIL_COLUMNS, detail_csv};
-pub use legacy::{BillItem, LegacyOptions, bill_items, legacy_csv, record_type};
+pub use legacy::{LegacyOptions, legacy_csv, record_type};
 pub use summary::{SUMMARY_COLUMNS, summary_csv};
 
 #[cfg(test)]

@@ -19,8 +19,8 @@ pub const SUMMARY_COLUMNS: [&str; 10] = [
     "Status",
 ];
 
-/// Summary CSV: one "usage" row per workspace (Σ of its tenants' rounded totals), then the
-/// contract's "tax" and "total" rows.
+/// Summary CSV: one "usage" row per workspace (Σ of its tenants' rounded totals, SLA credits
+/// taken off), a "coupon" row per coupon, then the contract's "tax" and "total" rows.
 pub fn summary_csv(bill: &Bill) -> String {
     let h = &bill.header;
     let mut workspaces: Vec<(&str, &str, Decimal)> = Vec::new();
@@ -47,6 +47,14 @@ pub fn summary_csv(bill: &Bill) -> String {
     let mut out = row(&SUMMARY_COLUMNS.map(str::to_owned));
     for (id, name, amount) in workspaces {
         out += &common("usage", id, name, money(bill, amount));
+    }
+    for a in &bill.adjustments {
+        out += &common(
+            super::detail::adjustment_type(a.kind),
+            "",
+            "",
+            money(bill, a.amount),
+        );
     }
     out += &common("tax", "", "", money(bill, bill.tax.amount));
     out += &common("total", "", "", money(bill, bill.total));

@@ -110,7 +110,7 @@ async function showAccess(c, tn, before, panel, list) {
               'aria-label': `${t('revoke')}: ${u.loginId}`,
               onclick: async (ev) => {
                 try {
-                  await gql('mutation($t:ID!,$u:ID!){ revokeTenantAccess(tenantId:$t, userId:$u) }', { t: tn.id, u: u.id });
+                  await gql('mutation($t:ID!,$u:ID!){ revokeTenantAccess(tenantId:$t, userId:$u){ id } }', { t: tn.id, u: u.id });
                   grants.reload();
                   list.reload();
                 } catch (e) {

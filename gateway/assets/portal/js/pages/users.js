@@ -77,7 +77,7 @@ function row(u, c, manager, list) {
         onclick: async () => {
           if (!(await confirmDialog(t('confirm.delete', { what: u.loginId }), { okLabel: t('delete'), danger: true }))) return;
           try {
-            await gql('mutation($id:ID!){ deleteUser(id:$id) }', { id: u.id });
+            await gql('mutation($id:ID!){ deleteUser(id:$id){ id } }', { id: u.id });
             list.reload();
           } catch (err) {
             status.textContent = errorText(err);

@@ -205,6 +205,7 @@ impl Billing {
                 Page {
                     edges,
                     has_next_page: rest.len() > limit,
+                    has_previous_page: (rest.len() as u64) < total,
                     total_count: total,
                 },
             ));

@@ -7,6 +7,8 @@ use ecl_proto::commercial::{
     CouponInput, CouponKind, CouponRegistrationView, CouponView, CreateCoupon, ListCoupons,
     RegisterCoupon,
 };
+use std::collections::HashMap;
+
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use super::{decimal, decode, encode, require_operator};
@@ -14,7 +16,7 @@ use crate::Billing;
 use crate::commercial::coupons::{Coupon, CouponCode, CouponLimit, CouponValue, Registration};
 use crate::commercial::store::{coupon, coupon_registration};
 use crate::menus::parse_currency;
-use crate::rating::{Currency, Month};
+use crate::rating::Currency;
 
 fn coupon_of(i: CouponInput) -> AppResult<Coupon> {
     let value = match i.kind {
@@ -191,43 +193,26 @@ impl Billing {
         Ok((!bill.tenants.is_empty()).then_some(bill.header.currency))
     }
 
-    /// The registrations of a contract, oldest first.
-    pub(crate) async fn registrations_of(&self, contract_id: &str) -> AppResult<Vec<Registered>> {
+    /// The registrations of each contract of a batch, oldest first: one read.
+    pub(crate) async fn registrations_for(
+        &self,
+        contract_ids: &[&str],
+    ) -> AppResult<HashMap<String, Vec<Registered>>> {
+        let mut out: HashMap<String, Vec<Registered>> = HashMap::new();
+        if contract_ids.is_empty() {
+            return Ok(out);
+        }
         let mut rows = coupon_registration::Entity::find()
-            .filter(coupon_registration::Column::OwnerId.eq(contract_id))
+            .filter(coupon_registration::Column::OwnerId.is_in(contract_ids.iter().copied()))
             .all(&self.db)
             .await?;
-        rows.sort_by_key(|r| r.created_at);
-        rows.iter().map(|r| decode(&r.body)).collect()
-    }
-
-    /// The coupons that apply to a contract's bill of month `m`.
-    pub(crate) async fn coupons_in(&self, contract_id: &str, m: Month) -> AppResult<Vec<Coupon>> {
-        Ok(self
-            .registrations_of(contract_id)
-            .await?
-            .into_iter()
-            .filter(|r| r.registration.applies(m))
-            .map(|r| r.coupon)
-            .collect())
-    }
-
-    /// Puts the coupons registered for a bill's contract and month on it, as adjustments.
-    pub(crate) async fn apply_coupons(&self, bill: &mut crate::bill::Bill) -> AppResult<()> {
-        let coupons = self
-            .coupons_in(&bill.header.contract.contract_id, bill.header.month)
-            .await?;
-        let requested = coupons
-            .iter()
-            .map(|c| crate::commercial::adjustments::Requested {
-                kind: crate::commercial::adjustments::AdjustmentKind::Coupon,
-                label: format!("Coupon {}", c.code),
-                source: c.code.to_string(),
-                amount: c.discount(bill),
-            })
-            .collect();
-        crate::commercial::adjustments::apply_to(bill, requested);
-        Ok(())
+        rows.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        for r in rows {
+            out.entry(r.owner_id.clone())
+                .or_default()
+                .push(decode(&r.body)?);
+        }
+        Ok(out)
     }
 
     pub(crate) async fn list_coupons(
@@ -235,11 +220,15 @@ impl Billing {
         ctx: &CallCtx,
         req: ListCoupons,
     ) -> AppResult<Vec<(String, Vec<CouponRegistrationView>)>> {
-        let mut out = Vec::new();
-        for c in self.visible(ctx, req.contract_ids).await? {
-            let regs = self.registrations_of(&c.id).await?;
-            out.push((c.id, regs.iter().map(registration_view).collect()));
-        }
-        Ok(out)
+        let visible = self.visible(ctx, req.contract_ids).await?;
+        let ids: Vec<&str> = visible.iter().map(|c| c.id.as_str()).collect();
+        let mut regs = self.registrations_for(&ids).await?;
+        Ok(visible
+            .iter()
+            .map(|c| {
+                let list = regs.remove(&c.id).unwrap_or_default();
+                (c.id.clone(), list.iter().map(registration_view).collect())
+            })
+            .collect())
     }
 }

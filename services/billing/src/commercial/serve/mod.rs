@@ -2,16 +2,20 @@
 //! [`super`], storing into [`super::store`]. Each file holds one area's use cases as methods of
 //! the billing service, whose read models (contracts, tenants, the price list, usage) they share.
 
+mod adjustments;
 mod agencies;
 mod close;
 mod coupons;
 mod end_user_bills;
+mod end_user_view;
+mod margins;
 mod price_rules;
 mod tax;
 mod visibility;
 
 pub(crate) use agencies::close_statements;
-pub(crate) use close::{Closing, close_month};
+pub(crate) use close::{Closing, end_user_bills, statements};
+pub(crate) use visibility::Shown;
 
 use std::sync::Arc;
 

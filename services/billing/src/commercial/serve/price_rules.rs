@@ -1,5 +1,7 @@
 //! Setting, ending and listing a partner's price rules.
 
+use std::collections::HashMap;
+
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult};
 use ecl_proto::{
@@ -142,6 +144,27 @@ impl Billing {
             .collect()
     }
 
+    /// The rules of a batch of partners, history included: one read.
+    pub(crate) async fn rules_for(
+        &self,
+        partner_ids: &[&str],
+    ) -> AppResult<HashMap<String, Vec<PriceRule>>> {
+        let mut out: HashMap<String, Vec<PriceRule>> = HashMap::new();
+        if partner_ids.is_empty() {
+            return Ok(out);
+        }
+        for r in price_rule::Entity::find()
+            .filter(price_rule::Column::OwnerId.is_in(partner_ids.iter().copied()))
+            .all(&self.db)
+            .await?
+        {
+            out.entry(r.owner_id.clone())
+                .or_default()
+                .push(decode(&r.body)?);
+        }
+        Ok(out)
+    }
+
     pub(crate) async fn set_price_rule(
         &self,
         ctx: &CallCtx,
@@ -275,14 +298,40 @@ impl Billing {
     ) -> AppResult<Vec<(String, Page<PriceRuleView>)>> {
         let limit = req.page.limit()? as usize;
         let after = req.page.after_key()?;
+        // the partner's managers only: its prices are its business (one contract request and
+        // one read of the rules for the batch)
+        let managers = ctx.principal.is_operator() || ctx.principal.is_manager();
+        let asked = ecl_proto::contract::GetContracts {
+            ids: req.contract_ids.clone(),
+        };
+        let partners: Vec<String> = self
+            .bus
+            .call(ctx, &asked)
+            .await?
+            .into_iter()
+            .filter(|p| p.kind == ContractKind::Partner && p.managed && managers)
+            .map(|p| p.id)
+            .collect();
+        let ids: Vec<&str> = partners.iter().map(String::as_str).collect();
+        let mut all = HashMap::<String, Vec<(PriceRule, i64)>>::new();
+        if !ids.is_empty() {
+            for r in price_rule::Entity::find()
+                .filter(price_rule::Column::OwnerId.is_in(ids.iter().copied()))
+                .all(&self.db)
+                .await?
+            {
+                all.entry(r.owner_id.clone())
+                    .or_default()
+                    .push((decode(&r.body)?, r.created_at));
+            }
+        }
         let mut out = Vec::new();
         for id in req.contract_ids {
-            // the partner's managers only: its prices are its business
-            let Ok(p) = self.pricing_partner(ctx, &id).await else {
+            if !partners.contains(&id) {
                 out.push((id, Page::empty()));
                 continue;
-            };
-            let mut rules = self.rules_of(&p.id).await?;
+            }
+            let mut rules = all.remove(&id).unwrap_or_default();
             rules.sort_by(|a, b| (b.1, &b.0.id).cmp(&(a.1, &a.0.id)));
             let total = rules.len() as u64;
             let rest: Vec<_> = rules
@@ -312,6 +361,7 @@ impl Billing {
                 Page {
                     edges,
                     has_next_page: rest.len() > limit,
+                    has_previous_page: (rest.len() as u64) < total,
                     total_count: total,
                 },
             ));

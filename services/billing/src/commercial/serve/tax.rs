@@ -3,7 +3,7 @@
 use ecl_bus::CallCtx;
 use ecl_kernel::AppResult;
 use ecl_proto::commercial::{SetTaxSetting, TaxKind, TaxSettingView};
-use sea_orm::{EntityTrait, Set, sea_query::OnConflict};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, sea_query::OnConflict};
 use std::collections::HashMap;
 
 use super::{decimal, decode, encode, require_operator};
@@ -16,6 +16,23 @@ impl Billing {
     /// Every contract's tax setting (few rows: only non-JPY contracts have one).
     pub(crate) async fn tax_settings(&self) -> AppResult<HashMap<String, TaxSetting>> {
         tax_setting::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|r| Ok((r.id, decode(&r.body)?)))
+            .collect()
+    }
+
+    /// The tax settings of a batch of contracts: one read.
+    pub(crate) async fn tax_settings_of(
+        &self,
+        contract_ids: &[&str],
+    ) -> AppResult<HashMap<String, TaxSetting>> {
+        if contract_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        tax_setting::Entity::find()
+            .filter(tax_setting::Column::Id.is_in(contract_ids.iter().copied()))
             .all(&self.db)
             .await?
             .into_iter()

@@ -1,27 +1,78 @@
 //! What a child's own users see of its bills: the end-user bill (default), nothing, or the
-//! wholesale bill. The partner's managers decide, per child.
+//! wholesale bill. The partner's managers decide, per child; the partner and the operator see
+//! the wholesale bill as `Contract.bill` and the end-user bill as `Contract.endUserBill`.
 
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult};
+use std::collections::HashMap;
+
 use ecl_proto::{
     commercial::{ChildBillView, ChildBillVisibility, SetChildBillVisibility},
-    contract::ContractKind,
+    contract::{ContractKind, ContractView},
 };
-use sea_orm::{EntityTrait, Set, sea_query::OnConflict};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, sea_query::OnConflict};
 
 use super::{decode, encode};
 use crate::Billing;
 use crate::commercial::store::child_bill_view;
 
+/// What a caller is shown as a contract's bill (`Contract.bill`, `Contract.bills`, the CSV
+/// exports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shown {
+    /// The contract's own bill at the provider's prices: everyone but a child's own users, and
+    /// those when their partner shows them the wholesale bill.
+    Wholesale,
+    /// A child's own users, by default: the bill at their partner's prices.
+    EndUser,
+    /// A child's own users when their partner shows them nothing: `bill` is null, `bills` empty,
+    /// an export `FORBIDDEN`.
+    Nothing,
+}
+
 impl Billing {
-    pub(crate) async fn child_bill_view(&self, child_id: &str) -> AppResult<ChildBillView> {
-        match child_bill_view::Entity::find_by_id(child_id.to_string())
-            .one(&self.db)
-            .await?
-        {
-            Some(r) => decode(&r.body),
-            None => Ok(ChildBillView::default()),
+    /// What the caller is shown of each contract's bills: one read of the partners' choices.
+    /// Only a child's own users (not its partner's, not the operator) are shown other than the
+    /// wholesale bill.
+    pub(crate) async fn shown_for(
+        &self,
+        ctx: &CallCtx,
+        contracts: &[ContractView],
+    ) -> AppResult<HashMap<String, Shown>> {
+        let own: Vec<&str> = contracts
+            .iter()
+            .filter(|c| {
+                c.kind == ContractKind::Child
+                    && !ctx.principal.is_operator()
+                    && ctx.principal.contract_id() == Some(c.id.as_str())
+            })
+            .map(|c| c.id.as_str())
+            .collect();
+        let mut views: HashMap<String, ChildBillView> = HashMap::new();
+        if !own.is_empty() {
+            for r in child_bill_view::Entity::find()
+                .filter(child_bill_view::Column::Id.is_in(own.iter().copied()))
+                .all(&self.db)
+                .await?
+            {
+                views.insert(r.id.clone(), decode(&r.body)?);
+            }
         }
+        Ok(contracts
+            .iter()
+            .map(|c| {
+                let shown = if own.contains(&c.id.as_str()) {
+                    match views.get(&c.id).copied().unwrap_or_default() {
+                        ChildBillView::EndUser => Shown::EndUser,
+                        ChildBillView::None => Shown::Nothing,
+                        ChildBillView::Wholesale => Shown::Wholesale,
+                    }
+                } else {
+                    Shown::Wholesale
+                };
+                (c.id.clone(), shown)
+            })
+            .collect())
     }
 
     pub(crate) async fn set_child_bill_visibility(

@@ -107,6 +107,13 @@ impl Peer {
         out
     }
 
+    /// PostGraphile's process and the PostgreSQL backends serving it (for its CPU time).
+    pub async fn pids(&self) -> Vec<u32> {
+        let mut pids = vec![self.child.id()];
+        pids.extend(backends(&self.pg_url, &self.db).await);
+        pids
+    }
+
     /// Stops PostGraphile and drops its database.
     pub async fn stop(mut self) {
         let _ = self.child.kill();
@@ -120,7 +127,7 @@ impl Peer {
 }
 
 /// Pids of the PostgreSQL backends connected to `db`.
-async fn backends(pg_url: &str, db: &str) -> Vec<u32> {
+pub(crate) async fn backends(pg_url: &str, db: &str) -> Vec<u32> {
     let Ok(admin) = Database::connect(format!("{pg_url}/postgres")).await else {
         return Vec::new();
     };

@@ -111,6 +111,13 @@ impl Distributed {
             .unwrap_or_default()
     }
 
+    /// The processes and the PostgreSQL backends serving them (for their CPU time).
+    pub async fn pids(&self) -> Vec<u32> {
+        let mut pids: Vec<u32> = self.procs.iter().map(|p| p.1).collect();
+        pids.extend(crate::bench_peer::backends(&self.servers.pg_url, &self.db).await);
+        pids
+    }
+
     /// Kills the processes and removes the database, queues and exchanges.
     pub async fn stop(mut self) {
         use sea_orm::ConnectionTrait;

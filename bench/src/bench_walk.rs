@@ -54,6 +54,8 @@ pub enum PeerKind {
 pub(crate) const PASSWORD: &str = "Walk-bench-pass-1";
 const OPERATOR_PASSWORD: &str = "Walk-operator-pass-1";
 const PAGE: usize = 100;
+/// The narrow walk: its bus requests must equal the full page's.
+const NARROW: usize = 10;
 
 /// The measured query (the walk, first page of 100 children).
 const WALK: &str = "query($id: ID!) { contract(id: $id) { children(first: 100) { edges { node { id name tenants { edges { node { id name } } } users { edges { node { id loginId } } } } } } } }";
@@ -64,6 +66,10 @@ struct Phase {
     p99_ms: f64,
     qps: f64,
     n: usize,
+    /// CPU per query: of this (the bench) process — the client, and the server where it runs
+    /// in process — and of the server's own processes (PostgreSQL backends included).
+    cpu_self_ms: f64,
+    cpu_server_ms: f64,
 }
 
 /// Figures of one topology.
@@ -72,6 +78,8 @@ struct Row {
     one: Phase,
     many: Phase,
     bus_requests: Option<u64>,
+    /// The same walk's bus requests with a page of `NARROW` children.
+    narrow: Option<u64>,
 }
 
 pub async fn run(args: WalkArgs) -> anyhow::Result<()> {
@@ -97,8 +105,9 @@ pub async fn run(args: WalkArgs) -> anyhow::Result<()> {
     // The floor, over the very data the platform holds, served the same way (HTTP on 127.0.0.1).
     let floor = floor::serve(tree.clone()).await?;
     let floor_url = format!("http://{floor}/graphql");
-    let platform_answer = walk(&http, &url, &owner, &partner).await?;
-    let floor_answer = walk(&http, &floor_url, "", &partner).await?;
+    let platform_answer = walk(&http, &url, &owner, &partner, PAGE).await?;
+    let floor_answer = walk(&http, &floor_url, "", &partner, PAGE).await?;
+    let narrow = walk(&http, &url, &owner, &partner, NARROW).await?.1;
     ensure!(
         platform_answer.0["data"] == floor_answer.0["data"],
         "the floor's answer differs from the platform's"
@@ -106,7 +115,7 @@ pub async fn run(args: WalkArgs) -> anyhow::Result<()> {
     let walk_body = json!({"query": WALK, "variables": {"id": partner}});
     rows.push(Row {
         name: "floor (plain async-graphql, in memory)",
-        one: phase(&http, &floor_url, "", &walk_body, 1, args.seconds).await?,
+        one: phase(&http, &floor_url, "", &walk_body, 1, args.seconds, no_pids).await?,
         many: phase(
             &http,
             &floor_url,
@@ -114,9 +123,11 @@ pub async fn run(args: WalkArgs) -> anyhow::Result<()> {
             &walk_body,
             args.clients,
             args.seconds,
+            no_pids,
         )
         .await?,
         bus_requests: None,
+        narrow: None,
     });
     if let Some(PeerKind::Postgraphile) = args.peer {
         let peer = crate::bench_peer::Peer::start(&args.servers.pg_url, &tree).await?;
@@ -134,11 +145,22 @@ pub async fn run(args: WalkArgs) -> anyhow::Result<()> {
                 answer["data"]["contractByRowId"] == floor_answer.0["data"]["contract"],
                 "the peer's answer differs from the platform's"
             );
+            let pids = async || peer.pids().await;
             anyhow::Ok(Row {
                 name: "peer (PostGraphile 5, PostgreSQL)",
-                one: phase(&http, &peer.url, "", &body, 1, args.seconds).await?,
-                many: phase(&http, &peer.url, "", &body, args.clients, args.seconds).await?,
+                one: phase(&http, &peer.url, "", &body, 1, args.seconds, pids).await?,
+                many: phase(
+                    &http,
+                    &peer.url,
+                    "",
+                    &body,
+                    args.clients,
+                    args.seconds,
+                    pids,
+                )
+                .await?,
                 bus_requests: None,
+                narrow: None,
             })
         }
         .await;
@@ -148,9 +170,19 @@ pub async fn run(args: WalkArgs) -> anyhow::Result<()> {
     }
     rows.push(Row {
         name: "embedded (all, SQLite, in-process bus)",
-        one: phase(&http, &url, &owner, &walk_body, 1, args.seconds).await?,
-        many: phase(&http, &url, &owner, &walk_body, args.clients, args.seconds).await?,
+        one: phase(&http, &url, &owner, &walk_body, 1, args.seconds, no_pids).await?,
+        many: phase(
+            &http,
+            &url,
+            &owner,
+            &walk_body,
+            args.clients,
+            args.seconds,
+            no_pids,
+        )
+        .await?,
         bus_requests: platform_answer.1,
+        narrow,
     });
     app.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
@@ -171,13 +203,16 @@ pub async fn run(args: WalkArgs) -> anyhow::Result<()> {
         let result = async {
             let url = format!("http://{}/graphql", d.addr("gateway"));
             let (partner, owner) = seed(&http, &url, &args, "distributed").await?;
-            let answer = walk(&http, &url, &owner, &partner).await?;
+            let answer = walk(&http, &url, &owner, &partner, PAGE).await?;
+            let narrow = walk(&http, &url, &owner, &partner, NARROW).await?.1;
             let body = json!({"query": WALK, "variables": {"id": partner}});
+            let pids = async || d.pids().await;
             anyhow::Ok(Row {
                 name: "distributed (RabbitMQ, PostgreSQL, Redis)",
-                one: phase(&http, &url, &owner, &body, 1, args.seconds).await?,
-                many: phase(&http, &url, &owner, &body, args.clients, args.seconds).await?,
+                one: phase(&http, &url, &owner, &body, 1, args.seconds, pids).await?,
+                many: phase(&http, &url, &owner, &body, args.clients, args.seconds, pids).await?,
                 bus_requests: answer.1,
+                narrow,
             })
         }
         .await;
@@ -223,7 +258,21 @@ fn report(args: &WalkArgs, rows: &[Row], rss: &[(String, Option<u64>)]) {
             r.many.qps,
             r.bus_requests
                 .map(|n| n.to_string())
-                .unwrap_or_else(|| "—".into())
+                .unwrap_or_else(|| "—".into()),
+        );
+    }
+    println!(
+        "CPU per query, ms: this process (the client, and the server where it runs in process) + the server's processes (PostgreSQL backends included)"
+    );
+    for r in rows {
+        println!(
+            "  {:<40} 1 client: {:>6.2} + {:>6.2}   {} clients: {:>6.2} + {:>6.2}",
+            r.name,
+            r.one.cpu_self_ms,
+            r.one.cpu_server_ms.max(0.0).abs(),
+            args.clients,
+            r.many.cpu_self_ms,
+            r.many.cpu_server_ms.max(0.0).abs(),
         );
     }
     println!(
@@ -243,10 +292,14 @@ fn report(args: &WalkArgs, rows: &[Row], rss: &[(String, Option<u64>)]) {
     // Levels resolved through the bus: contract, children, and tenants + users (siblings).
     let levels = 3.0;
     if let Some(e) = row("embedded") {
-        println!(
-            "aim: bus requests per query = one per fan-out field (contract, children, tenants, users = 4): embedded {}",
-            e.bus_requests.map(|n| n.to_string()).unwrap_or_default()
-        );
+        for r in rows.iter().filter(|r| r.bus_requests.is_some()) {
+            println!(
+                "aim: bus requests per walk (all services counted) independent of the children: {} {} with {PAGE} children, {} with {NARROW}",
+                r.name.split(' ').next().unwrap_or(""),
+                r.bus_requests.map(|n| n.to_string()).unwrap_or_default(),
+                r.narrow.map(|n| n.to_string()).unwrap_or_default()
+            );
+        }
         println!(
             "aim: embedded throughput at {} clients ≥ 50 % of the floor's: {:.0} %",
             args.clients,
@@ -310,11 +363,13 @@ async fn walk(
     url: &str,
     token: &str,
     partner: &str,
+    first: usize,
 ) -> anyhow::Result<(Value, Option<u64>)> {
+    let query = WALK.replace("first: 100", &format!("first: {first}"));
     let mut req = http
         .post(url)
         .header("X-Ecl-Trace", "1")
-        .json(&json!({"query": WALK, "variables": {"id": partner}}));
+        .json(&json!({"query": query, "variables": {"id": partner}}));
     if !token.is_empty() {
         req = req.bearer_auth(token);
     }
@@ -328,6 +383,11 @@ async fn walk(
     Ok((v, n))
 }
 
+/// The server runs in this process: no other process to measure.
+async fn no_pids() -> Vec<u32> {
+    Vec::new()
+}
+
 /// `clients` run the GraphQL request `body` back to back for `seconds` (after a short warm-up).
 async fn phase(
     http: &reqwest::Client,
@@ -336,6 +396,7 @@ async fn phase(
     body: &Value,
     clients: usize,
     seconds: u64,
+    server: impl AsyncFn() -> Vec<u32>,
 ) -> anyhow::Result<Phase> {
     let body = Arc::new(serde_json::to_vec(body)?);
     let one = {
@@ -372,6 +433,8 @@ async fn phase(
     }
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
+    let me = std::process::id();
+    let (self0, server0) = (cpu_ms(&[me]), cpu_of(&server().await));
     let mut tasks = Vec::new();
     for _ in 0..clients {
         let one = one.clone();
@@ -391,13 +454,39 @@ async fn phase(
         lat.extend(t.await??);
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let n = lat.len().max(1) as f64;
+    let self_ms = cpu_ms(&[me]) - self0;
+    // Backends (or processes) that started during the phase count from 0.
+    let server_ms: f64 = cpu_of(&server().await)
+        .iter()
+        .map(|(pid, ms)| ms - server0.get(pid).copied().unwrap_or(0.0))
+        .sum();
     lat.sort();
     Ok(Phase {
         p50_ms: percentile(&lat, 0.5) / 1e3,
         p99_ms: percentile(&lat, 0.99) / 1e3,
         qps: lat.len() as f64 / elapsed,
         n: lat.len(),
+        cpu_self_ms: self_ms / n,
+        cpu_server_ms: server_ms / n,
     })
+}
+
+fn cpu_of(pids: &[u32]) -> std::collections::HashMap<u32, f64> {
+    pids.iter().map(|p| (*p, cpu_ms(&[*p]))).collect()
+}
+
+/// CPU time (user + system) the processes `pids` have used so far, in ms (`/proc/<pid>/stat`,
+/// clock ticks of 10 ms); processes that are gone count 0.
+fn cpu_ms(pids: &[u32]) -> f64 {
+    let ticks = |pid: &u32| -> Option<u64> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // After the command name in parentheses: field 3 is the state; utime and stime are 14, 15.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+    };
+    pids.iter().filter_map(ticks).sum::<u64>() as f64 * 10.0
 }
 
 /// Creates the partner (by the operator), signs its owner in and creates the children with their
@@ -578,6 +667,7 @@ pub(crate) async fn delete_namespace(url: &str, ns: &str) {
     for m in crate::targets::modules() {
         for q in [
             format!("{ns}.req.{}", m.name),
+            format!("{ns}.rq.{}", m.name),
             format!("{ns}.evt.{}", m.name),
         ] {
             let _ = ch.queue_delete(q.as_str().into(), Default::default()).await;

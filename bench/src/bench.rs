@@ -55,14 +55,14 @@ pub enum Which {
         settle: u64,
     },
     /// The partner walk query (1,000 children × 3 tenants × 4 users) at 1 and 32 clients:
-    /// embedded, distributed and the in-memory floor (see `src/bench_walk.rs`).
+    /// embedded, distributed and the in-memory floor (see `bench/src/bench_walk.rs`).
     Walk(crate::bench_walk::WalkArgs),
     /// A MAINTENANCE notice on every tenant of a partner with 1,000 children × 3 tenants × 4
     /// users: recipients resolved (time, bus requests), mails/s to a local SMTP sink, peak RSS
-    /// (see `src/bench_notify.rs`).
+    /// (see `bench/src/bench_notify.rs`).
     Notify(crate::bench_notify::NotifyArgs),
     /// Availability and credits of a partner with 1,000 children × 3 tenants over a month with
-    /// 10,000 incidents: time, bus requests, peak RSS (see `src/bench_sla.rs`).
+    /// 10,000 incidents: time, bus requests, peak RSS (see `bench/src/bench_sla.rs`).
     Sla(crate::bench_sla::SlaArgs),
     /// Usage ingestion (events/s, embedded and, with --distributed, over RabbitMQ + PostgreSQL),
     /// the month close of what was ingested, rating CPU against bare rust_decimal, peak RSS.
@@ -74,6 +74,15 @@ pub enum Which {
         resources: usize,
         #[arg(long, default_value_t = 100)]
         tenants: usize,
+        /// The tenants belong to this many children of one partner, whose price rules (20 %
+        /// markup on everything, a fixed price for one plan of one child) price each child's
+        /// end-user bill at the close; 0: one direct contract holds them all.
+        #[arg(long, default_value_t = 10)]
+        children: usize,
+        /// Months of usage before the month a bill is read for, in the "read cost independent of
+        /// history" figure (0: skip it).
+        #[arg(long, default_value_t = 24)]
+        history: u32,
         /// Events per published message.
         #[arg(long, default_value_t = 1000)]
         batch: usize,
@@ -110,6 +119,8 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
             events,
             resources,
             tenants,
+            children,
+            history,
             batch,
             in_flight,
             distributed,
@@ -118,7 +129,12 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
             redis_url,
         } => {
             let d = distributed.then_some((pg_url, amqp_url, redis_url));
-            ingest_bench(events, resources, tenants, batch, in_flight, d).await
+            let shape = ingest::Shape {
+                tenants,
+                children,
+                history,
+            };
+            ingest_bench(events, resources, shape, batch, in_flight, d).await
         }
     }
 }
@@ -706,11 +722,17 @@ async fn storm(
 mod ingest {
     use super::{print_rss, proc_status_kb, ready};
     use chrono::{DateTime, Duration as CDuration, Utc};
+    use ecl_billing::commercial::{
+        end_user_bill::EndUserPrices,
+        price_rules::{PriceRule, Pricing, RuleScope, in_force},
+    };
     use ecl_billing::rating::{Menu, Month, Period, Resource, UsageInterval, rate_tenant};
     use ecl_bus::{Bus, CallCtx};
+    use ecl_kernel::ManualClock;
     use ecl_kernel::Principal;
     use ecl_proto::{
         billing::CloseMonth,
+        commercial::{PriceRuleInput, PriceRuleKind, PriceRuleScope, SetPriceRule},
         contract::{ContractKind, CreateContract, Customer, OwnerInput},
         metering::{CountEvents, RecordUsage, UsageEvent, UsageKind, UsageOutcome, UsageReported},
         tenant::CreateTenant,
@@ -769,38 +791,81 @@ mod ingest {
         out
     }
 
-    /// A contract with `n` tenants, each known to metering (a probe event accepted).
-    pub async fn tenants(bus: &Bus, n: usize, month: Month) -> anyhow::Result<Vec<String>> {
+    /// The contract tree the usage belongs to.
+    pub struct Shape {
+        pub tenants: usize,
+        /// 0: one direct contract; otherwise a partner's children.
+        pub children: usize,
+        pub history: u32,
+    }
+
+    /// The tree: the contract ids (the partner first, then its children; or the direct
+    /// contract) and the tenants, each known to metering.
+    pub struct Tree {
+        pub contracts: Vec<String>,
+        pub tenants: Vec<String>,
+    }
+
+    async fn contract(
+        bus: &Bus,
+        kind: ContractKind,
+        parent_id: Option<String>,
+        name: &str,
+    ) -> anyhow::Result<String> {
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         let c = bus
             .call(
                 &sys(),
                 &CreateContract {
-                    kind: ContractKind::Direct,
-                    parent_id: None,
-                    name: "Bench Co".into(),
+                    kind,
+                    parent_id,
+                    name: name.into(),
                     external_id: None,
                     customer: Customer {
-                        company: "Bench Co".into(),
+                        company: name.into(),
                         address: String::new(),
                         contact_name: String::new(),
                         contact_email: "bench@example.com".into(),
                     },
                     owner: OwnerInput {
-                        login_id: format!("bench-{}", &suffix[..8]),
+                        login_id: format!("bench-{}", &suffix[..12]),
                         email: "bench@example.com".into(),
                         password: "Bench-pass-123".into(),
                     },
                 },
             )
             .await?;
+        Ok(c.id)
+    }
+
+    /// A direct contract with `n` tenants, or a partner whose `children` children hold them
+    /// (tenant i under child i mod children); each tenant known to metering (a probe event
+    /// accepted).
+    pub async fn tree(bus: &Bus, n: usize, children: usize, month: Month) -> anyhow::Result<Tree> {
+        let mut contracts = Vec::new();
+        if children == 0 {
+            contracts.push(contract(bus, ContractKind::Direct, None, "Bench Co").await?);
+        } else {
+            let partner = contract(bus, ContractKind::Partner, None, "Bench Partner").await?;
+            contracts.push(partner.clone());
+            for i in 0..children {
+                let child = format!("Bench Child {i}");
+                contracts
+                    .push(contract(bus, ContractKind::Child, Some(partner.clone()), &child).await?);
+            }
+        }
+        let owners = if children == 0 {
+            &contracts[..]
+        } else {
+            &contracts[1..]
+        };
         let mut out = Vec::new();
         for i in 0..n {
             let t = bus
                 .call(
                     &sys(),
                     &CreateTenant {
-                        contract_id: c.id.clone(),
+                        contract_id: owners[i % owners.len()].clone(),
                         name: format!("bench-{i}"),
                         region: "jp1".into(),
                         workspace_id: None,
@@ -809,13 +874,21 @@ mod ingest {
                 .await?;
             out.push(t.id);
         }
-        // Metering learns tenants from the tenant service's events: wait until it knows them all.
+        known_to_metering(bus, &out, month).await?;
+        Ok(Tree {
+            contracts,
+            tenants: out,
+        })
+    }
+
+    /// Metering learns tenants from the tenant service's events: waits until it knows them all.
+    async fn known_to_metering(bus: &Bus, tenants: &[String], month: Month) -> anyhow::Result<()> {
         let started = Instant::now();
         loop {
-            let probe: Vec<UsageEvent> = out
+            let probe: Vec<UsageEvent> = tenants
                 .iter()
                 .map(|t| UsageEvent {
-                    id: format!("probe-{t}"),
+                    id: format!("probe-{t}-{month}"),
                     tenant_id: t.clone(),
                     resource_id: "probe".into(),
                     menu_code: "volume".into(),
@@ -829,7 +902,7 @@ mod ingest {
                 .collect();
             let r = bus.call(&sys(), &RecordUsage { events: probe }).await?;
             if r.iter().all(|r| r.outcome != UsageOutcome::Rejected) {
-                break;
+                return Ok(());
             }
             anyhow::ensure!(
                 started.elapsed() < Duration::from_secs(60),
@@ -837,7 +910,49 @@ mod ingest {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Ok(out)
+    }
+
+    /// The partner's price rules, effective in `month` (set while the clock is in it: a rule
+    /// starts in the current month or later): 20 % markup on everything for every child, and
+    /// for the first child a fixed unit price of the compute plan the benchmark uses.
+    pub async fn price_rules(
+        bus: &Bus,
+        clock: &ManualClock,
+        tree: &Tree,
+        month: Month,
+    ) -> anyhow::Result<()> {
+        let rule = |child_id: Option<String>, fixed: bool| SetPriceRule {
+            partner_id: tree.contracts[0].clone(),
+            input: PriceRuleInput {
+                child_id,
+                scope: if fixed {
+                    PriceRuleScope::Menu
+                } else {
+                    PriceRuleScope::All
+                },
+                scope_value: fixed.then(|| "compute".into()),
+                kind: if fixed {
+                    PriceRuleKind::Fixed
+                } else {
+                    PriceRuleKind::Markup
+                },
+                percent: (!fixed).then(|| "20".into()),
+                plan: fixed.then(|| "1CPU-4GB".into()),
+                unit_price: fixed.then(|| "0.2".into()),
+                cap: None,
+                effective_from: month.to_string(),
+            },
+        };
+        clock.set(month.start() + CDuration::days(1));
+        let set = async {
+            bus.call(&sys(), &rule(None, false)).await?;
+            bus.call(&sys(), &rule(Some(tree.contracts[1].clone()), true))
+                .await?;
+            anyhow::Ok(())
+        }
+        .await;
+        clock.set(Utc::now());
+        set
     }
 
     /// Publishes the events of `resources` resources in batches (`in_flight` publishes at a time,
@@ -903,9 +1018,10 @@ mod ingest {
         Ok((started.elapsed().as_secs_f64(), r.bills))
     }
 
-    /// Rating CPU against its floor: the same resources rated by the engine, and the bare
-    /// rust_decimal arithmetic they need (per interval minutes × price, per resource the cap).
-    pub fn rating_vs_floor(resources: usize, month: Month) -> anyhow::Result<(f64, f64)> {
+    /// Rating CPU against its floor: the same resources rated by the engine, rated at a child's
+    /// end-user prices, and the bare rust_decimal arithmetic they need (per interval minutes ×
+    /// price, per resource the cap). Returns (engine, end-user, floor) seconds.
+    pub fn rating_vs_floor(resources: usize, month: Month) -> anyhow::Result<(f64, f64, f64)> {
         let menus: Vec<Menu> = ecl_billing::menus::seeds()
             .iter()
             .filter(|s| s.code == "compute" || s.code == "volume")
@@ -944,6 +1060,46 @@ mod ingest {
         let engine = started.elapsed().as_secs_f64();
         std::hint::black_box(lines);
 
+        // The same resources rated at one child's end-user prices (the partner's 20 % markup,
+        // and a fixed price of the compute plan): the re-pricing of the price list once, then
+        // the same engine.
+        let rules = [
+            PriceRule {
+                id: "markup".into(),
+                partner_id: "p".into(),
+                child_id: None,
+                scope: RuleScope::All,
+                pricing: Pricing::Markup {
+                    percent: Decimal::from(20),
+                },
+                effective_from: month,
+                last_month: None,
+            },
+            PriceRule {
+                id: "fixed".into(),
+                partner_id: "p".into(),
+                child_id: Some("c".into()),
+                scope: RuleScope::Menu("compute".into()),
+                pricing: Pricing::Fixed {
+                    plan: "1CPU-4GB".into(),
+                    unit_price: Decimal::new(2, 1),
+                    cap: None,
+                },
+                effective_from: month,
+                last_month: None,
+            },
+        ];
+        let started = Instant::now();
+        let prices = EndUserPrices::new(&menus, &in_force(&rules, "c", month), "c");
+        let mut lines = 0usize;
+        for chunk in res.chunks(1000) {
+            let c =
+                rate_tenant(&prices.menus, chunk, &period).map_err(|e| anyhow::anyhow!("{e}"))?;
+            lines += c.resources.iter().map(|r| r.lines.len()).sum::<usize>();
+        }
+        let end_user = started.elapsed().as_secs_f64();
+        std::hint::black_box(lines);
+
         let price = Decimal::new(173_612, 6);
         let cap = Decimal::from(7000);
         let sixty = Decimal::from(60);
@@ -961,11 +1117,12 @@ mod ingest {
         }
         let floor = started.elapsed().as_secs_f64();
         std::hint::black_box(total);
-        Ok((engine, floor))
+        Ok((engine, end_user, floor))
     }
 
     pub struct Proc {
         pub name: String,
+        pub addr: String,
         pub child: std::process::Child,
     }
 
@@ -1004,10 +1161,161 @@ mod ingest {
             }
             out.push(Proc {
                 name: g.to_string(),
+                addr,
                 child,
             });
         }
         Ok(out)
+    }
+
+    /// The phases of the last month close, as the billing process's metrics give them
+    /// (`ecl_billing_month_close_seconds{phase=…}`): usage, rating, bills, repricing, total.
+    pub fn close_phases(metrics: &str) -> Vec<(String, f64)> {
+        metrics
+            .lines()
+            .filter_map(|l| l.strip_prefix("ecl_billing_month_close_seconds{phase=\""))
+            .filter_map(|l| {
+                let (phase, rest) = l.split_once("\"}")?;
+                Some((phase.to_string(), rest.trim().parse().ok()?))
+            })
+            .collect()
+    }
+
+    pub fn print_close_phases(what: &str, metrics: &str) {
+        let phases = close_phases(metrics);
+        let get = |p: &str| phases.iter().find(|(n, _)| n == p).map(|(_, s)| *s);
+        let line: Vec<String> = phases
+            .iter()
+            .map(|(p, s)| format!("{p} {s:.2} s"))
+            .collect();
+        println!("{what} month close by phase: {}", line.join(", "));
+        if let (Some(rating), Some(repricing)) = (get("rating"), get("repricing"))
+            && repricing > 0.0
+        {
+            println!(
+                "{what} end-user bills: wholesale rating {rating:.2} s, re-pricing {repricing:.2} s = {:.2}× (aim ≤ 1.2×)",
+                repricing / rating
+            );
+        }
+    }
+
+    /// Starts a new peak-RSS measurement of this process (Linux: `VmHWM` back to the current
+    /// RSS), so a phase's peak is its own.
+    pub fn reset_peak_rss() -> bool {
+        std::fs::write("/proc/self/clear_refs", "5").is_ok()
+    }
+
+    /// Read cost independent of history: the bill of `month` of a contract whose tenant has
+    /// `months` months of usage before it, against a contract whose tenant has none; the same
+    /// usage in `month` itself (`resources` resources × 10 events). Prints the median of
+    /// `GetUsage` (metering's month read) and of `GetBills` (the bill, rated from it).
+    pub async fn history(
+        bus: &Bus,
+        month: Month,
+        months: u32,
+        resources: usize,
+    ) -> anyhow::Result<()> {
+        use ecl_proto::billing::GetBills;
+        use ecl_proto::metering::GetUsage;
+        let old = contract(bus, ContractKind::Direct, None, "History Old Co").await?;
+        let new = contract(bus, ContractKind::Direct, None, "History New Co").await?;
+        let mut tenants = Vec::new();
+        for c in [&old, &new] {
+            let t = bus
+                .call(
+                    &sys(),
+                    &CreateTenant {
+                        contract_id: c.clone(),
+                        name: "history".into(),
+                        region: "jp1".into(),
+                        workspace_id: None,
+                    },
+                )
+                .await?;
+            tenants.push(t.id);
+        }
+        known_to_metering(bus, &tenants, month).await?;
+        let mut months_of_old = vec![month];
+        let mut m = month;
+        for _ in 0..months {
+            m = m.prev();
+            months_of_old.push(m);
+        }
+        let record = |tenant: String, m: Month| async move {
+            let run = format!("hist-{tenant}-{m}");
+            let mut all = events(std::slice::from_ref(&tenant), (0, resources), m, &run);
+            for e in &mut all {
+                e.resource_id = format!("{tenant}-{}", e.resource_id);
+            }
+            for batch in all.chunks(1000) {
+                let r = bus
+                    .call(
+                        &sys(),
+                        &RecordUsage {
+                            events: batch.to_vec(),
+                        },
+                    )
+                    .await?;
+                anyhow::ensure!(
+                    r.iter().all(|r| r.outcome != UsageOutcome::Rejected),
+                    "usage of {m} rejected"
+                );
+            }
+            anyhow::Ok(())
+        };
+        for m in &months_of_old {
+            record(tenants[0].clone(), *m).await?;
+        }
+        record(tenants[1].clone(), month).await?;
+        const READS: usize = 20;
+        let median = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let mut usage = [Vec::new(), Vec::new()];
+        let mut bills = [Vec::new(), Vec::new()];
+        for _ in 0..READS {
+            for (i, (c, t)) in [(&old, &tenants[0]), (&new, &tenants[1])]
+                .into_iter()
+                .enumerate()
+            {
+                let started = Instant::now();
+                let u = bus
+                    .call(
+                        &sys(),
+                        &GetUsage {
+                            tenant_ids: vec![t.clone()],
+                            month: month.to_string(),
+                        },
+                    )
+                    .await?;
+                usage[i].push(started.elapsed().as_secs_f64() * 1000.0);
+                std::hint::black_box(u);
+                let started = Instant::now();
+                let b = bus
+                    .call(
+                        &sys(),
+                        &GetBills {
+                            contract_ids: vec![c.clone()],
+                            month: month.to_string(),
+                            day: None,
+                        },
+                    )
+                    .await?;
+                bills[i].push(started.elapsed().as_secs_f64() * 1000.0);
+                anyhow::ensure!(b.len() == 1, "the bill of {c} is missing");
+            }
+        }
+        let [u_old, u_new] = usage.map(median);
+        let [b_old, b_new] = bills.map(median);
+        println!(
+            "read cost independent of history ({resources} resources in {month}; median of {READS}): \
+             GetUsage {u_old:.1} ms with {months} months before vs {u_new:.1} ms with none = {:.2}×; \
+             bill {b_old:.1} ms vs {b_new:.1} ms = {:.2}×",
+            u_old / u_new,
+            b_old / b_new
+        );
+        Ok(())
     }
 
     pub fn print_procs(procs: &mut [Proc]) {
@@ -1042,7 +1350,7 @@ mod ingest {
 async fn ingest_bench(
     events_n: usize,
     resources: usize,
-    tenants_n: usize,
+    shape: ingest::Shape,
     batch: usize,
     in_flight: usize,
     distributed: Option<(String, String, String)>,
@@ -1051,12 +1359,22 @@ async fn ingest_bench(
     let month = Month::containing(chrono::Utc::now()).prev();
     let resources = resources.min(events_n / ingest::PER_RESOURCE).max(1);
     let n = resources * ingest::PER_RESOURCE;
+    let tenants_n = shape.tenants;
+    let tree_of = if shape.children == 0 {
+        "one direct contract".to_string()
+    } else {
+        format!(
+            "{} children of one partner with price rules (end-user bills at close)",
+            shape.children
+        )
+    };
     println!(
-        "usage ingestion: {n} events ({resources} resources × {} events) in batches of {batch}, month {month}",
+        "usage ingestion: {n} events ({resources} resources × {} events) in batches of {batch}, month {month}, {tenants_n} tenants of {tree_of}",
         ingest::PER_RESOURCE
     );
 
-    // Embedded: every target in this process, SQLite file, in-process bus.
+    // Embedded: every target in this process, SQLite file, in-process bus; a clock the
+    // benchmark can put back into the month it closes, to set price rules effective then.
     let dir = std::env::temp_dir().join(format!("ecl-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir)?;
     let settings = ecl_kernel::Settings {
@@ -1066,27 +1384,72 @@ async fn ingest_bench(
         bootstrap_operator_password: Some(ecl_kernel::Secret::new("Bench-pass-123")),
         ..Default::default()
     };
-    let app = crate::App::start(settings, &["all".to_string()]).await?;
-    let tenants = ingest::tenants(&app.bus, tenants_n, month).await?;
-    let (rate, _) = ingest::run(
-        &app.bus, &tenants, resources, month, "emb", batch, in_flight,
-    )
-    .await?;
-    ingest::report("embedded (SQLite file, in-process bus)", rate, 100_000.0);
-    let (secs, bills) = ingest::close(&app.bus, month).await?;
-    println!(
-        "embedded month close: {secs:.2} s for {resources} resources, {n} events ({bills} bills; aim < 10 s)"
-    );
+    let clock = ecl_kernel::ManualClock::default();
+    clock.set(chrono::Utc::now());
+    let app = crate::App::start_with_clock(settings, &["all".to_string()], Arc::new(clock.clone()))
+        .await?;
+    // The clock follows the real time, except while price rules are set.
+    let held = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ticking = {
+        let (clock, held) = (clock.clone(), held.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                if !held.load(std::sync::atomic::Ordering::SeqCst) {
+                    clock.set(chrono::Utc::now());
+                }
+            }
+        })
+    };
+    let outcome = async {
+        let tree = ingest::tree(&app.bus, tenants_n, shape.children, month).await?;
+        if shape.children > 0 {
+            held.store(true, std::sync::atomic::Ordering::SeqCst);
+            let set = ingest::price_rules(&app.bus, &clock, &tree, month).await;
+            held.store(false, std::sync::atomic::Ordering::SeqCst);
+            set?;
+        }
+        let (rate, _) = ingest::run(
+            &app.bus,
+            &tree.tenants,
+            resources,
+            month,
+            "emb",
+            batch,
+            in_flight,
+        )
+        .await?;
+        ingest::report("embedded (SQLite file, in-process bus)", rate, 100_000.0);
+        print_rss("bench driver after ingestion (embedded: the whole platform)");
+        let reset = ingest::reset_peak_rss();
+        let (secs, bills) = ingest::close(&app.bus, month).await?;
+        println!(
+            "embedded month close: {secs:.2} s for {resources} resources, {n} events ({bills} bills; aim < 10 s)"
+        );
+        if reset {
+            print_rss("month close alone (embedded: the whole platform; aim < 300 MB)");
+        }
+        ingest::print_close_phases("embedded", &ecl_kernel::telemetry::render_metrics());
+        if shape.history > 0 {
+            ingest::history(&app.bus, month.prev(), shape.history, 1000).await?;
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    ticking.abort();
     app.stop().await;
     ingest::print_rss_here();
     let _ = std::fs::remove_dir_all(&dir);
+    outcome?;
 
-    let (engine, floor) = ingest::rating_vs_floor(resources, month)?;
+    let (engine, end_user, floor) = ingest::rating_vs_floor(resources, month)?;
     println!(
-        "rating CPU for {resources} resources: engine {:.3} s, bare rust_decimal floor {:.3} s = {:.1}× (aim ≤ 3×)",
+        "rating CPU for {resources} resources: engine {:.3} s, bare rust_decimal floor {:.3} s = {:.1}× (aim ≤ 3×); at end-user prices {:.3} s = {:.2}× the wholesale rating",
         engine,
         floor,
-        engine / floor
+        engine / floor,
+        end_user,
+        end_user / engine
     );
 
     if let Some((pg, amqp, redis)) = distributed {
@@ -1108,12 +1471,28 @@ async fn ingest_bench(
         .await?;
         let outcome = async {
             let bus = ecl_bus::Bus::new(ecl_bus::connect(&amqp, &ns).await?);
-            let tenants = ingest::tenants(&bus, tenants_n, month).await?;
-            let (rate, _) =
-                ingest::run(&bus, &tenants, resources, month, "dist", batch, in_flight).await?;
+            let tree = ingest::tree(&bus, tenants_n, shape.children, month).await?;
+            let (rate, _) = ingest::run(
+                &bus,
+                &tree.tenants,
+                resources,
+                month,
+                "dist",
+                batch,
+                in_flight,
+            )
+            .await?;
             ingest::report("distributed (RabbitMQ + PostgreSQL, durable)", rate, 50_000.0);
             let (secs, bills) = ingest::close(&bus, month).await?;
             println!("distributed month close: {secs:.2} s for {resources} resources, {n} events ({bills} bills; aim < 10 s)");
+            // The processes keep real time, so no price rule is in force in the closed month:
+            // end-user bills are re-priced at the wholesale prices.
+            let billing = &procs[1].addr;
+            let metrics = reqwest::get(format!("http://{billing}/metrics"))
+                .await?
+                .text()
+                .await?;
+            ingest::print_close_phases("distributed (no price rule in force)", &metrics);
             bus.transport().shutdown().await;
             anyhow::Ok(())
         }
