@@ -38,7 +38,7 @@ impl Billing {
         let charges = self
             .rate_batched(ctx, &tenants, m, until, tenants.len().max(1))
             .await?;
-        let specs: HashMap<String, (bool, String)> = self
+        let specs: HashMap<String, (bool, Option<ecl_proto::billing::Currency>)> = self
             .menus_in(m)
             .await?
             .into_iter()

@@ -72,7 +72,10 @@ impl Sla {
             }
             // A credit comes from charges, and charges from a menu of the price list.
             let currency = currency.ok_or_else(|| {
-                AppError::internal(format!("no currency for the charges of {}", found.menu_code))
+                AppError::internal(format!(
+                    "no currency for the charges of {}",
+                    found.menu_code
+                ))
             })?;
             let seen = self.visible(ctx, vec![found.contract_id.clone()]).await?;
             let bill_month = credit_month(now);
@@ -106,10 +109,7 @@ impl Sla {
             .col_expr(claim::Column::Status, Expr::value(decided.status))
             .col_expr(claim::Column::Reason, Expr::value(decided.reason.clone()))
             .col_expr(claim::Column::Amount, Expr::value(decided.amount.clone()))
-            .col_expr(
-                claim::Column::Currency,
-                Expr::value(decided.currency.clone()),
-            )
+            .col_expr(claim::Column::Currency, Expr::value(decided.currency))
             .col_expr(claim::Column::BillMonth, Expr::value(decided.bill_month))
             .col_expr(
                 claim::Column::DecidedBy,

@@ -427,7 +427,10 @@ mod tests {
         let usd = serde_json::to_value(charge(Some(Currency::Usd))).unwrap();
         assert_eq!(usd["currency"], "USD");
         for (v, want) in [(none, None), (usd, Some(Currency::Usd))] {
-            assert_eq!(serde_json::from_value::<MenuCharge>(v).unwrap().currency, want);
+            assert_eq!(
+                serde_json::from_value::<MenuCharge>(v).unwrap().currency,
+                want
+            );
         }
         let mut bad = serde_json::to_value(charge(None)).unwrap();
         bad["currency"] = "EUR".into();

@@ -407,7 +407,10 @@ mod tests {
         assert!(!of[0].deleted);
         // An update changes what this table says an update changes; a late creation does not
         // take it back.
-        for (region, change) in [("us2", TenantChange::Updated), ("us1", TenantChange::Created)] {
+        for (region, change) in [
+            ("us2", TenantChange::Updated),
+            ("us1", TenantChange::Created),
+        ] {
             keep_tenant::<tenant::Entity, _>(
                 &db,
                 &tenant_ev("ten_2", "econ0000000002", region, change),

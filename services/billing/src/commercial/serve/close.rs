@@ -70,11 +70,7 @@ pub(crate) async fn end_user_bills(billing: &Billing, c: Closing<'_>) -> AppResu
     let pairs: Vec<(&str, Month)> = children.iter().map(|id| (*id, c.month)).collect();
     let mut credits = billing.credits_for(&pairs).await?;
     let mut rows = Vec::new();
-    for child in c
-        .contracts
-        .iter()
-        .filter(|x| x.kind == ContractKind::Child)
-    {
+    for child in c.contracts.iter().filter(|x| x.kind == ContractKind::Child) {
         let (Some(partner), Some(tenants)) =
             (child.parent_id.as_deref(), c.tenants.get(child.id.as_str()))
         else {
