@@ -3,12 +3,8 @@
 //! contract cannot be stored.
 
 use crate::{
-    ACTIVE, Contracts, NAME,
-    access::Access,
-    customer::customer_input,
-    entity::contract,
-    external_id::external_id_input,
-    views::{kind_str, view},
+    ACTIVE, Contracts, NAME, access::Access, customer::customer_input, entity::contract,
+    external_id::external_id_input, views::view,
 };
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult, ContractId, Principal, Role, Validation, validate};
@@ -29,7 +25,7 @@ impl Contracts {
         Ok(match (req.kind, req.parent_id.as_deref()) {
             (ContractKind::Child, Some(pid)) => {
                 let parent = self.visible(access, pid).await?;
-                if parent.kind != "PARTNER" {
+                if parent.kind != ContractKind::Partner {
                     return Err(AppError::invalid(
                         "parentId",
                         "child contracts belong to a partner contract",
@@ -118,7 +114,7 @@ impl Contracts {
 
         let row = contract::ActiveModel {
             id: Set(id.to_string()),
-            kind: Set(kind_str(req.kind).into()),
+            kind: Set(req.kind),
             parent_id: Set(parent.map(|p| p.id)),
             name_lower: Set(name.to_lowercase()),
             name: Set(name),
