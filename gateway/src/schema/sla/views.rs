@@ -193,6 +193,13 @@ pub struct Availability {
 impl TryFrom<AvailabilityView> for Availability {
     type Error = async_graphql::Error;
     fn try_from(v: AvailabilityView) -> async_graphql::Result<Self> {
+        // Charges come from a menu of the month's price list, which has a currency.
+        let currency = v.currency.map(Into::into).ok_or_else(|| {
+            crate::errors::gql(ecl_kernel::AppError::internal(format!(
+                "availability of {} without a currency",
+                v.menu_code
+            )))
+        })?;
         Ok(Availability {
             id: format!("avl_{}@{}@{}", v.tenant_id, v.menu_code, v.month).into(),
             contract_id: v.contract_id.into(),
@@ -205,13 +212,7 @@ impl TryFrom<AvailabilityView> for Availability {
             credit_percent: v.credit_percent,
             charges: v.charges.into(),
             credit: v.credit.into(),
-            // Charges come from a menu of the month's price list, which has a currency.
-            currency: v.currency.map(Into::into).ok_or_else(|| {
-                crate::errors::gql(ecl_kernel::AppError::internal(format!(
-                    "availability of {} without a currency",
-                    v.menu_code
-                )))
-            })?,
+            currency,
             claim_deadline: v.claim_deadline,
             incident_ids: v.incident_ids.into_iter().map(Into::into).collect(),
         })
