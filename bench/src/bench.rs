@@ -1285,7 +1285,7 @@ mod ingest {
                         &sys(),
                         &GetUsage {
                             tenant_ids: vec![t.clone()],
-                            month: month.to_string(),
+                            month,
                         },
                     )
                     .await?;

@@ -262,7 +262,7 @@ async fn bench(
             &ctx,
             &GetAvailability {
                 contract_ids: children.clone(),
-                month: month.clone(),
+                month: ecl_kernel::Month::parse(&month)?,
             },
         )
         .await?;

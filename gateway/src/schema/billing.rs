@@ -4,7 +4,7 @@
 
 use super::{
     common::{PagedBatch, PagedLoader, RequestState},
-    scalars::{DateTime, Decimal, Month, from_wire, wire},
+    scalars::{DateTime, Decimal, Month, from_wire},
 };
 use crate::errors::gql;
 use async_graphql::{
@@ -32,6 +32,7 @@ use std::{collections::HashMap, time::Duration};
 
 /// What a menu's quantity is counted in.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "ecl_proto::billing::ChargeUnit")]
 pub enum ChargeUnit {
     Second,
     Minute,
@@ -46,6 +47,7 @@ pub enum ChargeUnit {
 
 /// How a menu is charged (seed 003's charge patterns).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "ecl_proto::billing::ChargePattern")]
 pub enum ChargePattern {
     /// Pay as you go: the unit price × the time or amount used.
     Payg,
@@ -61,6 +63,7 @@ pub enum ChargePattern {
 
 /// A special pricing rule of seed 003 that applies on top of the pattern.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "ecl_proto::billing::SpecialRule")]
 pub enum SpecialRule {
     None,
     LogicalNetwork,
@@ -80,6 +83,7 @@ pub enum SpecialRule {
 
 /// The currency of a price or bill (ISO 4217).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "ecl_proto::billing::Currency")]
 pub enum Currency {
     /// Japanese yen: bills round to whole yen.
     Jpy,
@@ -189,19 +193,19 @@ impl Menu {
     pub fn try_from(v: MenuView) -> async_graphql::Result<Menu> {
         let s = v.spec;
         Ok(Menu {
-            id: menu_id(&s.code, &s.effective_from),
+            id: menu_id(&s.code, &s.effective_from.to_string()),
             code: s.code,
             service: s.service,
             category: s.category,
             subcategory: s.subcategory,
             name: s.name,
             region: s.region,
-            unit: from_wire("unit", &s.unit)?,
-            pattern: from_wire("pattern", &s.pattern)?,
-            rule: from_wire("rule", &s.rule)?,
+            unit: s.unit.into(),
+            pattern: s.pattern.into(),
+            rule: s.rule.into(),
             rule_amount: s.rule_amount.map(Into::into),
             rule_plan: s.rule_plan,
-            currency: from_wire("currency", &s.currency)?,
+            currency: s.currency.into(),
             resellable: s.resellable,
             resellable_condition: s.resellable_condition,
             sla_eligible: s.sla_eligible,
@@ -243,6 +247,7 @@ pub enum UsageOutcome {
 
 /// Why an event was rejected.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "ecl_proto::metering::UsageRejection")]
 pub enum UsageRejection {
     /// No such tenant (or not yet known to metering: it learns of tenants from their events).
     UnknownTenant,
@@ -612,8 +617,12 @@ impl BillingQuery {
                 filter: proto::MenuFilter {
                     code: f.code,
                     category: f.category,
-                    currency: f.currency.map(wire),
-                    month: f.month.map(Into::into),
+                    currency: f.currency.map(Into::into),
+                    month: f
+                        .month
+                        .map(ecl_kernel::Month::try_from)
+                        .transpose()
+                        .map_err(gql)?,
                 },
                 page: PageArgs::forward(first, after),
             })
@@ -642,16 +651,16 @@ impl BillingMutation {
             subcategory: input.subcategory,
             name: input.name,
             region: input.region,
-            unit: wire(input.unit),
-            pattern: wire(input.pattern),
-            rule: wire(input.rule),
+            unit: input.unit.into(),
+            pattern: input.pattern.into(),
+            rule: input.rule.into(),
             rule_amount: input.rule_amount.map(Into::into),
             rule_plan: input.rule_plan,
-            currency: wire(input.currency),
+            currency: input.currency.into(),
             resellable: input.resellable,
             resellable_condition: input.resellable_condition,
             sla_eligible: input.sla_eligible,
-            effective_from: input.effective_from.into(),
+            effective_from: ecl_kernel::Month::try_from(input.effective_from).map_err(gql)?,
             plans: input.plans.into_iter().map(Into::into).collect(),
         };
         Menu::try_from(s.call(&UpsertMenu { menu }).await?)
@@ -688,10 +697,7 @@ impl BillingMutation {
                 Ok(UsageResult {
                     id: r.id.into(),
                     outcome: r.outcome.into(),
-                    code: r
-                        .code
-                        .map(|c| from_wire("usage rejection", &c))
-                        .transpose()?,
+                    code: r.code.map(Into::into),
                     message: r.message,
                 })
             })

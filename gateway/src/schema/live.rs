@@ -17,10 +17,10 @@ use ecl_kernel::{AppError, Principal};
 use ecl_proto::{
     Event,
     billing::EstimateChanged,
-    contract::{ContractChanged, ContractKind, GetContract, GetContracts},
+    contract::{ContractChange, ContractChanged, ContractKind, GetContract, GetContracts},
     identity::{UserCreated, UserDeleted},
     notification::NoticePublished,
-    tenant::TenantChanged,
+    tenant::{TenantChange, TenantChanged},
 };
 use futures::Stream;
 use std::{collections::HashMap, sync::Arc, time::Duration};
@@ -65,21 +65,19 @@ impl ContractEvent {
         let (kind, contract_id, tenant_id, user_id) = match ev.topic.as_str() {
             ContractChanged::TOPIC => {
                 let e: ContractChanged = serde_json::from_slice(&ev.body).ok()?;
-                let kind = match e.change.as_str() {
-                    "created" => K::ContractCreated,
-                    "updated" => K::ContractUpdated,
-                    "abolished" => K::ContractAbolished,
-                    _ => return None,
+                let kind = match e.change {
+                    ContractChange::Created => K::ContractCreated,
+                    ContractChange::Updated => K::ContractUpdated,
+                    ContractChange::Abolished => K::ContractAbolished,
                 };
                 (kind, e.contract.id, None, None)
             }
             TenantChanged::TOPIC => {
                 let e: TenantChanged = serde_json::from_slice(&ev.body).ok()?;
-                let kind = match e.change.as_str() {
-                    "created" => K::TenantCreated,
-                    "updated" => K::TenantUpdated,
-                    "deleted" => K::TenantDeleted,
-                    _ => return None,
+                let kind = match e.change {
+                    TenantChange::Created => K::TenantCreated,
+                    TenantChange::Updated => K::TenantUpdated,
+                    TenantChange::Deleted => K::TenantDeleted,
                 };
                 (kind, e.tenant.contract_id, Some(e.tenant.id), None)
             }

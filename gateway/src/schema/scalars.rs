@@ -98,6 +98,21 @@ impl From<Month> for String {
     }
 }
 
+impl From<ecl_kernel::Month> for Month {
+    fn from(m: ecl_kernel::Month) -> Self {
+        Month(m.to_string())
+    }
+}
+
+impl TryFrom<Month> for ecl_kernel::Month {
+    type Error = AppError;
+    /// The services' month: `INVALID_INPUT` on `month` for one the scalar let through but no
+    /// service bills (before 1970).
+    fn try_from(m: Month) -> Result<Self, AppError> {
+        ecl_kernel::Month::parse(&m.0)
+    }
+}
+
 /// An exact decimal number as a string (`"1234.500000"`, `"-3"`, `"0.1"`): money, prices, tax
 /// rates and quantities. A string so that no client rounds it through a binary float; digits
 /// with an optional leading `-` and an optional fraction, no exponent. Amounts are in the bill's

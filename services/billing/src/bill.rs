@@ -10,8 +10,8 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub use crate::rating::Month;
 use crate::rating::{ChargeLine, Currency, MenuInfo, TenantCharges, amount6};
-pub use crate::rating::{Month, MonthError};
 
 pub mod lines;
 

@@ -197,7 +197,7 @@ impl Billing {
                 month: Set(m.to_string()),
                 body: Set(serde_json::to_string(&stored).map_err(AppError::internal)?),
             });
-            if c.kind == "DIRECT" {
+            if c.kind == ecl_proto::contract::ContractKind::Direct {
                 direct_bills.insert(c.id.clone(), stored);
             }
         }
@@ -297,7 +297,7 @@ impl Close<'_> {
         into: &mut [&mut Open<'_>],
     ) -> AppResult<()> {
         let b = self.billing;
-        let child = c.kind == "CHILD" && c.parent_id.is_some();
+        let child = c.kind == ecl_proto::contract::ContractKind::Child && c.parent_id.is_some();
         // A child's usage and wholesale charges, kept for its end-user bill.
         let mut usage_kept: HashMap<String, Vec<Resource>> = HashMap::new();
         let mut charges_kept: HashMap<String, TenantCharges> = HashMap::new();

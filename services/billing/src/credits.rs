@@ -38,14 +38,14 @@ pub mod entity {
         #[sea_orm(indexed)]
         pub contract_id: String,
         pub parent_id: Option<String>,
-        /// `YYYY-MM` of the bill it lands on.
+        /// The bill it lands on (`YYYY-MM` text).
         #[sea_orm(indexed)]
-        pub bill_month: String,
+        pub bill_month: ecl_kernel::Month,
         pub amount: String,
         /// JSON array of (tenant id, amount).
         #[sea_orm(column_type = "Text")]
         pub tenant_amounts: String,
-        pub currency: String,
+        pub currency: ecl_proto::billing::Currency,
         pub label: String,
         pub approved_at: i64,
     }
@@ -218,9 +218,8 @@ impl Billing {
             return Ok(out);
         }
         let ids: BTreeSet<&str> = pairs.iter().map(|(c, _)| *c).collect();
-        let months: BTreeSet<String> = pairs.iter().map(|(_, m)| m.to_string()).collect();
-        let wanted: HashSet<(&str, String)> =
-            pairs.iter().map(|(c, m)| (*c, m.to_string())).collect();
+        let months: BTreeSet<Month> = pairs.iter().map(|(_, m)| *m).collect();
+        let wanted: HashSet<(&str, Month)> = pairs.iter().map(|(c, m)| (*c, *m)).collect();
         let rows = entity::Entity::find()
             .filter(entity::Column::BillMonth.is_in(months))
             .filter(
@@ -233,10 +232,10 @@ impl Billing {
         for r in rows {
             let parts: Vec<(String, String)> =
                 serde_json::from_str(&r.tenant_amounts).map_err(AppError::internal)?;
-            let m = Month::parse(&r.bill_month).map_err(AppError::internal)?;
+            let m = r.bill_month;
             let on = [Some(r.contract_id.as_str()), r.parent_id.as_deref()];
             for bill_of in on.into_iter().flatten() {
-                if !wanted.contains(&(bill_of, r.bill_month.clone())) {
+                if !wanted.contains(&(bill_of, m)) {
                     continue;
                 }
                 let credits = out.entry((bill_of.to_string(), m)).or_default();

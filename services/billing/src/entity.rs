@@ -35,7 +35,7 @@ pub mod contract {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
-        pub kind: String,
+        pub kind: ecl_proto::contract::ContractKind,
         #[sea_orm(indexed)]
         pub parent_id: Option<String>,
         pub external_id: Option<String>,

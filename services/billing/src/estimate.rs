@@ -66,7 +66,7 @@ impl Billing {
             .map(|chunk| {
                 let req = GetUsage {
                     tenant_ids: chunk.iter().map(|t| t.id.clone()).collect(),
-                    month: m.to_string(),
+                    month: m,
                 };
                 let (bus, sys) = (self.bus.clone(), sys.clone());
                 Box::pin(async move { bus.call(&sys, &req).await })

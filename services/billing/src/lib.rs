@@ -48,7 +48,7 @@ mod visible_contracts;
 use std::sync::Arc;
 
 use ecl_bus::{Bus, CallCtx, EventRouter, Router};
-use ecl_kernel::{AppError, AppResult, Principal, SharedClock};
+use ecl_kernel::{AppResult, Principal, SharedClock};
 use ecl_proto::{
     Event,
     billing::{
@@ -192,7 +192,7 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
 
 /// A month named by a request, or `INVALID_INPUT` on `field`.
 pub(crate) fn month(field: &str, s: &str) -> AppResult<Month> {
-    Month::parse(s).map_err(|e| AppError::invalid(field, format!("{s:?}: {e}")))
+    Month::parse_as(field, s)
 }
 
 impl Billing {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use ecl_bus::CallCtx;
 use ecl_kernel::AppResult;
 use ecl_proto::{billing as proto, metering::UsageChanged};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use ecl_store::read_models;
 
 use crate::{
     Billing,
@@ -22,7 +22,7 @@ impl Billing {
         ctx: &CallCtx,
         ev: &UsageChanged,
     ) -> AppResult<()> {
-        let current = self.current_month().to_string();
+        let current = self.current_month();
         let tenant_ids: Vec<String> = ev
             .tenant_months
             .iter()
@@ -32,18 +32,16 @@ impl Billing {
         if tenant_ids.is_empty() {
             return Ok(());
         }
-        let owners: BTreeSet<String> = tenant::Entity::find()
-            .filter(tenant::Column::Id.is_in(tenant_ids))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|t| t.contract_id)
-            .collect();
+        let owners: BTreeSet<String> =
+            read_models::tenants::<tenant::Entity, _>(&self.db, &tenant_ids)
+                .await?
+                .into_iter()
+                .map(|t| t.contract_id)
+                .collect();
         let mut ids = owners.clone();
+        let owners: Vec<String> = owners.into_iter().collect();
         ids.extend(
-            contract::Entity::find()
-                .filter(contract::Column::Id.is_in(owners))
-                .all(&self.db)
+            read_models::contracts::<contract::Entity, _>(&self.db, &owners)
                 .await?
                 .into_iter()
                 .filter_map(|c| c.parent_id),
@@ -58,7 +56,7 @@ impl Billing {
                 &ctx.trace_id,
                 &proto::EstimateChanged {
                     contract_ids: ids.into_iter().collect(),
-                    month: current,
+                    month: current.to_string(),
                 },
             )
             .await

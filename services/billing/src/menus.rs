@@ -2,13 +2,12 @@
 //! the menus seeded at start: seed 003's table (USD) and the prices behind seed 002's worked CSV
 //! example (JPY).
 
-use ecl_kernel::{AppError, AppResult};
-use ecl_proto::billing::{MenuSpec, PlanSpec};
+use ecl_kernel::{AppError, AppResult, Month};
+use ecl_proto::billing::{self as proto, MenuSpec, PlanSpec};
 use rust_decimal::Decimal;
 
 use crate::rating::{
-    ChargePattern, CicSpeed, Currency, Menu, MenuInfo, Month, PlanPrice, SpecialRule,
-    SqlServerBasis, Unit,
+    ChargePattern, CicSpeed, Currency, Menu, MenuInfo, PlanPrice, SpecialRule, SqlServerBasis, Unit,
 };
 
 fn dec(field: &str, s: &str) -> AppResult<Decimal> {
@@ -33,38 +32,36 @@ pub fn parse_currency(s: &str) -> AppResult<Currency> {
     }
 }
 
-fn unit(s: &str) -> AppResult<Unit> {
-    Ok(match s {
-        "SECOND" => Unit::Second,
-        "MINUTE" => Unit::Minute,
-        "HOUR" => Unit::Hour,
-        "DAY" => Unit::Day,
-        "MONTH" => Unit::Month,
-        "GB" => Unit::Gigabyte,
-        "COUNT" => Unit::Count,
-        _ => {
-            return Err(AppError::invalid(
-                "unit",
-                "unit is one of SECOND, MINUTE, HOUR, DAY, MONTH, GB, COUNT",
-            ));
-        }
-    })
+/// A price list's currency as rating counts in it.
+pub fn currency(c: proto::Currency) -> Currency {
+    match c {
+        proto::Currency::Jpy => Currency::Jpy,
+        proto::Currency::Usd => Currency::Usd,
+    }
 }
 
-fn pattern(s: &str) -> AppResult<ChargePattern> {
-    Ok(match s {
-        "PAYG" => ChargePattern::Payg,
-        "CAPPED_PAYG" => ChargePattern::CappedPayg,
-        "CAPPED_PAYG_PLAN_CHANGE" => ChargePattern::CappedPaygPlanChange,
-        "MONTHLY_FIXED" => ChargePattern::MonthlyFixed,
-        "PRORATED_DAILY" => ChargePattern::ProratedDaily,
-        _ => {
-            return Err(AppError::invalid(
-                "pattern",
-                "pattern is one of PAYG, CAPPED_PAYG, CAPPED_PAYG_PLAN_CHANGE, MONTHLY_FIXED, PRORATED_DAILY",
-            ));
-        }
-    })
+fn unit(u: proto::ChargeUnit) -> Unit {
+    use proto::ChargeUnit as U;
+    match u {
+        U::Second => Unit::Second,
+        U::Minute => Unit::Minute,
+        U::Hour => Unit::Hour,
+        U::Day => Unit::Day,
+        U::Month => Unit::Month,
+        U::Gb => Unit::Gigabyte,
+        U::Count => Unit::Count,
+    }
+}
+
+fn pattern(p: proto::ChargePattern) -> ChargePattern {
+    use proto::ChargePattern as P;
+    match p {
+        P::Payg => ChargePattern::Payg,
+        P::CappedPayg => ChargePattern::CappedPayg,
+        P::CappedPaygPlanChange => ChargePattern::CappedPaygPlanChange,
+        P::MonthlyFixed => ChargePattern::MonthlyFixed,
+        P::ProratedDaily => ChargePattern::ProratedDaily,
+    }
 }
 
 fn rule(spec: &MenuSpec) -> AppResult<SpecialRule> {
@@ -74,44 +71,39 @@ fn rule(spec: &MenuSpec) -> AppResult<SpecialRule> {
         })?;
         dec("ruleAmount", a)
     };
-    Ok(match spec.rule.as_str() {
-        "NONE" | "" => SpecialRule::None,
-        "LOGICAL_NETWORK" => SpecialRule::LogicalNetwork,
-        "CIC_1G" => SpecialRule::Cic {
+    use proto::SpecialRule as R;
+    Ok(match spec.rule {
+        R::None => SpecialRule::None,
+        R::LogicalNetwork => SpecialRule::LogicalNetwork,
+        R::Cic1G => SpecialRule::Cic {
             speed: CicSpeed::OneGbps,
         },
-        "CIC_10G" => SpecialRule::Cic {
+        R::Cic10G => SpecialRule::Cic {
             speed: CicSpeed::TenGbps,
         },
-        "WINDOWS_GUEST_IMAGE" => SpecialRule::WindowsGuestImage {
+        R::WindowsGuestImage => SpecialRule::WindowsGuestImage {
             flat_8_plus: amount()?,
         },
-        "ORACLE" => SpecialRule::Oracle {
+        R::Oracle => SpecialRule::Oracle {
             windows_monthly_fee: spec
                 .rule_amount
                 .as_deref()
                 .map(|a| dec("ruleAmount", a))
                 .transpose()?,
         },
-        "SQL_SERVER_VIRTUAL_SERVER" => SpecialRule::SqlServer {
+        R::SqlServerVirtualServer => SpecialRule::SqlServer {
             basis: SqlServerBasis::VirtualServer,
         },
-        "SQL_SERVER_DEDICATED_HYPERVISOR" => SpecialRule::SqlServer {
+        R::SqlServerDedicatedHypervisor => SpecialRule::SqlServer {
             basis: SqlServerBasis::DedicatedHypervisor,
         },
-        "MONITORING" => SpecialRule::Monitoring {
+        R::Monitoring => SpecialRule::Monitoring {
             basic_plan: spec.rule_plan.clone().ok_or_else(|| {
                 AppError::invalid("rulePlan", "rule MONITORING needs rulePlan (the free plan)")
             })?,
         },
-        "CLOUD_FOUNDRY_SHARED" => SpecialRule::CloudFoundryShared,
-        "VIRTUAL_PRIVATE_CF" => SpecialRule::VirtualPrivateCf,
-        other => {
-            return Err(AppError::invalid(
-                "rule",
-                format!("unknown special rule {other:?}"),
-            ));
-        }
+        R::CloudFoundryShared => SpecialRule::CloudFoundryShared,
+        R::VirtualPrivateCf => SpecialRule::VirtualPrivateCf,
     })
 }
 
@@ -133,22 +125,13 @@ pub fn to_menu(spec: &MenuSpec) -> AppResult<Menu> {
             ))
         }
     }));
-    v.value(
-        Month::parse(&spec.effective_from)
-            .map(|_| ())
-            .map_err(|e| AppError::invalid("effectiveFrom", e.to_string())),
-    );
     let info = (
         v.note(text("service", &spec.service, 100)),
         v.note(text("category", &spec.category, 100)),
         v.note(text("name", &spec.name, 100)),
-        v.note(parse_currency(&spec.currency)),
+        currency(spec.currency),
     );
-    let (unit, pattern, rule) = (
-        v.note(unit(&spec.unit)),
-        v.note(pattern(&spec.pattern)),
-        v.note(rule(spec)),
-    );
+    let (unit, pattern, rule) = (unit(spec.unit), pattern(spec.pattern), v.note(rule(spec)));
     v.finish()?;
     let mut menu = Menu {
         info: MenuInfo {
@@ -158,10 +141,10 @@ pub fn to_menu(spec: &MenuSpec) -> AppResult<Menu> {
             subcategory: spec.subcategory.trim().to_owned(),
             name: info.2?,
             region: spec.region.trim().to_owned(),
-            currency: info.3?,
+            currency: info.3,
         },
-        unit: unit?,
-        pattern: pattern?,
+        unit,
+        pattern,
         rule: rule?,
         plans: Vec::new(),
     };
@@ -221,13 +204,13 @@ fn plan(plan: &str, label: Option<&str>, price: &str, cap: Option<&str>) -> Plan
 #[allow(clippy::too_many_arguments)]
 fn spec(
     code: &str,
-    currency: &str,
+    currency: proto::Currency,
     category: &str,
     subcategory: &str,
     name: &str,
-    unit: &str,
-    pattern: &str,
-    rule: &str,
+    unit: proto::ChargeUnit,
+    pattern: proto::ChargePattern,
+    rule: proto::SpecialRule,
     plans: Vec<PlanSpec>,
 ) -> MenuSpec {
     MenuSpec {
@@ -236,17 +219,21 @@ fn spec(
         category: category.into(),
         subcategory: subcategory.into(),
         name: name.into(),
-        region: if currency == "JPY" { "jp1" } else { "us1" }.into(),
-        unit: unit.into(),
-        pattern: pattern.into(),
-        rule: rule.into(),
+        region: match currency {
+            proto::Currency::Jpy => "jp1",
+            proto::Currency::Usd => "us1",
+        }
+        .into(),
+        unit,
+        pattern,
+        rule,
         rule_amount: None,
         rule_plan: None,
-        currency: currency.into(),
+        currency,
         resellable: true,
         resellable_condition: None,
         sla_eligible: true,
-        effective_from: SEED_FROM.into(),
+        effective_from: Month::parse(SEED_FROM).expect("the seeds' month is a month"),
         plans,
     }
 }
@@ -266,13 +253,13 @@ pub fn seeds() -> Vec<MenuSpec> {
     let mut out = vec![
         spec(
             "compute",
-            "JPY",
+            proto::Currency::Jpy,
             "Virtual Server",
             "Compute",
             "Compute",
-            "MINUTE",
-            "CAPPED_PAYG_PLAN_CHANGE",
-            "NONE",
+            proto::ChargeUnit::Minute,
+            proto::ChargePattern::CappedPaygPlanChange,
+            proto::SpecialRule::None,
             vec![plan(
                 "1CPU-4GB",
                 Some("Flavor (1CPU-4GB)"),
@@ -282,35 +269,35 @@ pub fn seeds() -> Vec<MenuSpec> {
         ),
         spec(
             "volume",
-            "JPY",
+            proto::Currency::Jpy,
             "Virtual Server",
             "Volume",
             "Volume",
-            "MINUTE",
-            "CAPPED_PAYG",
-            "NONE",
+            proto::ChargeUnit::Minute,
+            proto::ChargePattern::CappedPayg,
+            proto::SpecialRule::None,
             vec![plan("15GB", None, "0.014881", Some("600"))],
         ),
         spec(
             "logical-network",
-            "JPY",
+            proto::Currency::Jpy,
             "Logical Network",
             "Network",
             "Network",
-            "MINUTE",
-            "CAPPED_PAYG",
-            "LOGICAL_NETWORK",
+            proto::ChargeUnit::Minute,
+            proto::ChargePattern::CappedPayg,
+            proto::SpecialRule::LogicalNetwork,
             vec![plan("network", Some(""), "0.074405", Some("3000"))],
         ),
         spec(
             "firewall",
-            "JPY",
+            proto::Currency::Jpy,
             "Firewall",
             "Firewall Instance",
             "Firewall Instance",
-            "MINUTE",
-            "CAPPED_PAYG_PLAN_CHANGE",
-            "NONE",
+            proto::ChargeUnit::Minute,
+            proto::ChargePattern::CappedPaygPlanChange,
+            proto::SpecialRule::None,
             vec![plan(
                 "vSRX 15.1X49-D105.1 Standard (2CPU-4GB-8IF)",
                 None,
@@ -320,13 +307,13 @@ pub fn seeds() -> Vec<MenuSpec> {
         ),
         spec(
             "load-balancer",
-            "JPY",
+            proto::Currency::Jpy,
             "Load Balancer",
             "Load Balancer Instance",
             "Load Balancer Instance",
-            "MINUTE",
-            "CAPPED_PAYG_PLAN_CHANGE",
-            "NONE",
+            proto::ChargeUnit::Minute,
+            proto::ChargePattern::CappedPaygPlanChange,
+            proto::SpecialRule::None,
             vec![plan(
                 "NetScaler VPX 12.1-52.15 Standard_Edition (50Mbps 2CPU-8GB-4IF)",
                 None,
@@ -336,35 +323,35 @@ pub fn seeds() -> Vec<MenuSpec> {
         ),
         spec(
             "image-storage-usd",
-            "USD",
+            proto::Currency::Usd,
             "Image Storage",
             "Private ISO",
             "Private ISO",
-            "MINUTE",
-            "PAYG",
-            "NONE",
+            proto::ChargeUnit::Minute,
+            proto::ChargePattern::Payg,
+            proto::SpecialRule::None,
             vec![plan("Private ISO", None, "0.000007", None)],
         ),
         spec(
             "volume-usd",
-            "USD",
+            proto::Currency::Usd,
             "Virtual Server",
             "Volume",
             "Volume",
-            "MINUTE",
-            "CAPPED_PAYG",
-            "NONE",
+            proto::ChargeUnit::Minute,
+            proto::ChargePattern::CappedPayg,
+            proto::SpecialRule::None,
             vec![plan("15GB", None, "0.000164", Some("6.60"))],
         ),
         spec(
             "compute-usd",
-            "USD",
+            proto::Currency::Usd,
             "Virtual Server",
             "Compute",
             "Compute",
-            "MINUTE",
-            "CAPPED_PAYG_PLAN_CHANGE",
-            "NONE",
+            proto::ChargeUnit::Minute,
+            proto::ChargePattern::CappedPaygPlanChange,
+            proto::SpecialRule::None,
             vec![plan(
                 "1CPU-4GB",
                 Some("Flavor (1CPU-4GB)"),
@@ -374,35 +361,35 @@ pub fn seeds() -> Vec<MenuSpec> {
         ),
         spec(
             "cf-shared-usd",
-            "USD",
+            proto::Currency::Usd,
             "Cloud Foundry",
             "Shared",
             "Shared",
-            "SECOND",
-            "CAPPED_PAYG",
-            "CLOUD_FOUNDRY_SHARED",
+            proto::ChargeUnit::Second,
+            proto::ChargePattern::CappedPayg,
+            proto::SpecialRule::CloudFoundryShared,
             vec![plan("128MB", None, "0.000005", Some("9.00"))],
         ),
         spec(
             "baremetal-os-usd",
-            "USD",
+            proto::Currency::Usd,
             "Baremetal Server",
             "OS",
             "OS",
-            "MONTH",
-            "MONTHLY_FIXED",
-            "NONE",
+            proto::ChargeUnit::Month,
+            proto::ChargePattern::MonthlyFixed,
+            proto::SpecialRule::None,
             vec![plan("RHEL, GP2", None, "118.00", None)],
         ),
         spec(
             "monitoring-usd",
-            "USD",
+            proto::Currency::Usd,
             "Monitoring",
             "Monitoring",
             "Monitoring",
-            "MONTH",
-            "MONTHLY_FIXED",
-            "MONITORING",
+            proto::ChargeUnit::Month,
+            proto::ChargePattern::MonthlyFixed,
+            proto::SpecialRule::Monitoring,
             vec![
                 plan("Basic Plan", None, "0", None),
                 plan("Advanced Plan", None, "23.00", None),
@@ -410,24 +397,24 @@ pub fn seeds() -> Vec<MenuSpec> {
         ),
         spec(
             "cic-1g-usd",
-            "USD",
+            proto::Currency::Usd,
             "Colocation Interconnectivity",
             "CIC",
             "Colocation Interconnectivity",
-            "MONTH",
-            "MONTHLY_FIXED",
-            "CIC_1G",
+            proto::ChargeUnit::Month,
+            proto::ChargePattern::MonthlyFixed,
+            proto::SpecialRule::Cic1G,
             vec![plan("1Gbps", None, "630", None)],
         ),
         spec(
             "guest-image-windows-usd",
-            "USD",
+            proto::Currency::Usd,
             "Guest Image",
             "Windows Server for Hyper-V",
             "Windows Server for Hyper-V",
-            "MONTH",
-            "MONTHLY_FIXED",
-            "WINDOWS_GUEST_IMAGE",
+            proto::ChargeUnit::Month,
+            proto::ChargePattern::MonthlyFixed,
+            proto::SpecialRule::WindowsGuestImage,
             vec![plan("General Purpose 3", None, "111", None)],
         ),
     ];
@@ -459,9 +446,10 @@ mod tests {
 
     #[test]
     fn bad_specs_are_refused_with_the_field() {
-        let mut s = seeds().remove(0);
-        s.pattern = "SOMETIMES".into();
-        assert_eq!(to_menu(&s).unwrap_err().field.as_deref(), Some("pattern"));
+        // A pattern outside the closed set is not a `MenuSpec` at all: refused as it arrives.
+        let mut json = serde_json::to_value(seeds().remove(0)).unwrap();
+        json["pattern"] = "SOMETIMES".into();
+        assert!(serde_json::from_value::<MenuSpec>(json).is_err());
         let mut s = seeds().remove(0);
         s.plans[0].cap = None;
         assert_eq!(to_menu(&s).unwrap_err().field.as_deref(), Some("plans.cap"));
@@ -472,7 +460,7 @@ mod tests {
             Some("plans.unitPrice")
         );
         let mut s = seeds().remove(0);
-        s.rule = "CIC_1G".into();
+        s.rule = proto::SpecialRule::Cic1G;
         assert_eq!(to_menu(&s).unwrap_err().field.as_deref(), Some("rule"));
     }
 }

@@ -17,7 +17,7 @@ use sea_orm::{
 use crate::{
     Billing, NAME,
     entity::menu,
-    menus, month,
+    menus,
     rating::{Menu, Month},
 };
 use std::{collections::HashMap, sync::Arc};
@@ -84,7 +84,7 @@ impl Billing {
         let row = menu::ActiveModel {
             id: Set(id),
             code: Set(spec.code.clone()),
-            effective_from: Set(spec.effective_from.clone()),
+            effective_from: Set(spec.effective_from.to_string()),
             seq: Set(seq),
             body: Set(serde_json::to_string(&spec).map_err(AppError::internal)?),
             updated_at: Set(now.timestamp_micros()),
@@ -103,7 +103,7 @@ impl Billing {
                 &ctx.trace_id,
                 &MenuChanged {
                     code: spec.code.clone(),
-                    effective_from: spec.effective_from.clone(),
+                    effective_from: spec.effective_from,
                 },
             )
             .await?;
@@ -181,10 +181,7 @@ impl Billing {
         }
         let limit = req.page.limit()? as usize;
         let after = req.page.after_key()?.map(|c| c.id);
-        let m = match &req.filter.month {
-            Some(s) => month("filter.month", s)?,
-            None => self.current_month(),
-        };
+        let m = req.filter.month.unwrap_or_else(|| self.current_month());
         let f = &req.filter;
         let all: Vec<(menu::Model, MenuSpec)> = self
             .menus_in(m)
@@ -193,7 +190,7 @@ impl Billing {
             .filter(|(_, s)| {
                 f.code.as_ref().is_none_or(|c| &s.code == c)
                     && f.category.as_ref().is_none_or(|c| &s.category == c)
-                    && f.currency.as_ref().is_none_or(|c| &s.currency == c)
+                    && f.currency.is_none_or(|c| s.currency == c)
             })
             .collect();
         let total = all.len() as u64;

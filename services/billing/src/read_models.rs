@@ -1,20 +1,71 @@
 //! Billing's read models of contracts, tenants and the months a tenant has usage in, fed by
-//! contract, tenant and metering events (each in the inbox's transaction).
+//! contract, tenant and metering events (each in the inbox's transaction). What a contract or
+//! tenant announcement means is `ecl_store::read_models`'; these say which columns of billing's
+//! own tables keep what.
 
 use std::collections::HashMap;
 
 use ecl_kernel::AppResult;
 use ecl_proto::{
-    contract::{ContractChanged, ContractKind, ContractView},
+    contract::{ContractChanged, ContractView},
     metering::UsageChanged,
-    tenant::TenantChanged,
+    tenant::{TenantChange, TenantChanged},
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::OnConflict};
+use ecl_store::read_models::{
+    self, ContractField, ContractReadModel, TenantField, TenantReadModel, keep_contract,
+    keep_tenant,
+};
+use sea_orm::{ConnectionTrait, EntityTrait, Set, sea_query::OnConflict};
 
 use crate::{
     Billing,
     entity::{contract, tenant, tenant_month},
 };
+
+impl ContractReadModel for contract::Entity {
+    fn id() -> contract::Column {
+        contract::Column::Id
+    }
+    fn fields() -> Vec<(contract::Column, ContractField)> {
+        vec![
+            (contract::Column::Kind, ContractField::Kind),
+            (contract::Column::ParentId, ContractField::ParentId),
+            (contract::Column::ExternalId, ContractField::ExternalId),
+        ]
+    }
+    /// The external id is printed on bills; kind and parent never change.
+    fn changed_by_later_events() -> Vec<contract::Column> {
+        vec![contract::Column::ExternalId]
+    }
+}
+
+impl TenantReadModel for tenant::Entity {
+    fn id() -> tenant::Column {
+        tenant::Column::Id
+    }
+    fn fields() -> Vec<(tenant::Column, TenantField)> {
+        use tenant::Column as C;
+        vec![
+            (C::ContractId, TenantField::ContractId),
+            (C::Name, TenantField::Name),
+            (C::Region, TenantField::Region),
+            (C::WorkspaceId, TenantField::WorkspaceId),
+            (C::CreatedAt, TenantField::CreatedAt),
+        ]
+    }
+    /// Deleted tenants are kept: their months still have bills. An update renames a tenant or
+    /// moves it to another workspace: open bills show it as it is now (a fixed bill keeps what it
+    /// was closed with).
+    fn changed_by(change: TenantChange) -> Vec<tenant::Column> {
+        match change {
+            TenantChange::Updated => vec![tenant::Column::Name, tenant::Column::WorkspaceId],
+            TenantChange::Created | TenantChange::Deleted => Vec::new(),
+        }
+    }
+    fn contract_id() -> tenant::Column {
+        tenant::Column::ContractId
+    }
+}
 
 impl Billing {
     pub(crate) async fn on_contract<C: ConnectionTrait>(
@@ -22,27 +73,7 @@ impl Billing {
         db: &C,
         ev: ContractChanged,
     ) -> AppResult<()> {
-        let c = ev.contract;
-        let kind = match c.kind {
-            ContractKind::Child => "CHILD",
-            ContractKind::Partner => "PARTNER",
-            ContractKind::Direct => "DIRECT",
-        };
-        let row = contract::ActiveModel {
-            id: Set(c.id),
-            kind: Set(kind.into()),
-            parent_id: Set(c.parent_id),
-            external_id: Set(c.external_id),
-        };
-        contract::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(contract::Column::Id)
-                    .update_columns([contract::Column::ExternalId])
-                    .to_owned(),
-            )
-            .exec(db)
-            .await?;
-        Ok(())
+        keep_contract::<contract::Entity, _>(db, &ev).await
     }
 
     pub(crate) async fn on_tenant<C: ConnectionTrait>(
@@ -50,32 +81,7 @@ impl Billing {
         db: &C,
         ev: TenantChanged,
     ) -> AppResult<()> {
-        // Deleted tenants are kept: their months still have bills. An update renames a tenant
-        // or moves it to another workspace: open bills show it as it is now (a fixed bill keeps
-        // what it was closed with).
-        let updated = ev.change == "updated";
-        let t = ev.tenant;
-        let row = tenant::ActiveModel {
-            id: Set(t.id),
-            contract_id: Set(t.contract_id),
-            name: Set(t.name),
-            region: Set(t.region),
-            workspace_id: Set(t.workspace_id),
-            created_at: Set(t.created_at.timestamp_micros()),
-        };
-        tenant::Entity::insert(row)
-            .on_conflict(if updated {
-                OnConflict::column(tenant::Column::Id)
-                    .update_columns([tenant::Column::Name, tenant::Column::WorkspaceId])
-                    .to_owned()
-            } else {
-                OnConflict::column(tenant::Column::Id)
-                    .do_nothing()
-                    .to_owned()
-            })
-            .exec_without_returning(db)
-            .await?;
-        Ok(())
+        keep_tenant::<tenant::Entity, _>(db, &ev).await
     }
 
     pub(crate) async fn on_usage<C: ConnectionTrait>(
@@ -89,7 +95,7 @@ impl Billing {
             .map(|(t, m)| tenant_month::ActiveModel {
                 id: Set(format!("{t}|{m}")),
                 tenant_id: Set(t),
-                month: Set(m),
+                month: Set(m.to_string()),
             })
             .collect();
         if rows.is_empty() {
@@ -122,20 +128,13 @@ impl Billing {
             .iter()
             .map(|id| (id.clone(), vec![id.clone()]))
             .collect();
-        for child in contract::Entity::find()
-            .filter(contract::Column::ParentId.is_in(contract_ids.to_vec()))
-            .all(&self.db)
-            .await?
-        {
+        for child in read_models::children::<contract::Entity, _>(&self.db, contract_ids).await? {
             if let Some(parent) = child.parent_id.as_ref().and_then(|p| members.get_mut(p)) {
                 parent.push(child.id);
             }
         }
         let all: Vec<String> = members.values().flatten().cloned().collect();
-        let tenants = tenant::Entity::find()
-            .filter(tenant::Column::ContractId.is_in(all))
-            .all(&self.db)
-            .await?;
+        let tenants = read_models::tenants_of::<tenant::Entity, _>(&self.db, &all).await?;
         Ok(members
             .into_iter()
             .map(|(id, ids)| {
@@ -159,7 +158,7 @@ impl Billing {
     pub(crate) fn contract_row(view: &ContractView) -> contract::Model {
         contract::Model {
             id: view.id.clone(),
-            kind: format!("{:?}", view.kind).to_uppercase(),
+            kind: view.kind,
             parent_id: view.parent_id.clone(),
             external_id: view.external_id.clone(),
         }

@@ -10,7 +10,7 @@ use ecl_proto::sla::{MenuCharge, MenuCharges};
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::{Billing, entity::tenant, month};
+use crate::{Billing, entity::tenant};
 
 impl Billing {
     pub(crate) async fn menu_charges(
@@ -21,7 +21,7 @@ impl Billing {
         if !ctx.principal.is_operator() {
             return Err(AppError::forbidden("for the platform's services"));
         }
-        let m = month("month", &req.month)?;
+        let m = req.month;
         let mut ids: Vec<String> = req.pairs.iter().map(|(t, _)| t.clone()).collect();
         ids.sort();
         ids.dedup();
@@ -38,11 +38,11 @@ impl Billing {
         let charges = self
             .rate_batched(ctx, &tenants, m, until, tenants.len().max(1))
             .await?;
-        let specs: HashMap<String, (bool, String)> = self
+        let specs: HashMap<String, (bool, Option<ecl_proto::billing::Currency>)> = self
             .menus_in(m)
             .await?
             .into_iter()
-            .map(|(_, s)| (s.code, (s.sla_eligible, s.currency)))
+            .map(|(_, s)| (s.code, (s.sla_eligible, Some(s.currency))))
             .collect();
         Ok(req
             .pairs

@@ -5,7 +5,7 @@ use crate::{ABOLISHED, ACTIVE, Contracts, entity::contract, views::view};
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult};
 use ecl_proto::{
-    contract::{AbolishContract, ContractChanged, ContractView},
+    contract::{AbolishContract, ContractChange, ContractChanged, ContractView},
     tenant::CountTenants,
 };
 use sea_orm::{
@@ -65,7 +65,7 @@ impl Contracts {
                 &ctx.trace_id,
                 &ContractChanged {
                     contract: v.clone(),
-                    change: "abolished".into(),
+                    change: ContractChange::Abolished,
                 },
             )
             .await?;

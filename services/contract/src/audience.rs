@@ -5,11 +5,10 @@
 use crate::{
     ABOLISHED, Contracts,
     entity::{contract, group, group_child, group_user},
-    views::parse_kind,
 };
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult};
-use ecl_proto::contract::{AudienceContract, ContractStatus, NoticeAudience};
+use ecl_proto::contract::{AudienceContract, ContractKind, ContractStatus, NoticeAudience};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -52,7 +51,7 @@ impl Contracts {
         // Group assignments of every partner among them: group → children, user → groups.
         let partners: Vec<String> = rows
             .iter()
-            .filter(|c| c.kind == "PARTNER")
+            .filter(|c| c.kind == ContractKind::Partner)
             .map(|c| c.id.clone())
             .collect();
         let groups = if partners.is_empty() {
@@ -111,7 +110,7 @@ impl Contracts {
             .iter()
             .map(|c| AudienceContract {
                 id: c.id.clone(),
-                kind: parse_kind(&c.kind),
+                kind: c.kind,
                 parent_id: c.parent_id.clone(),
                 status: if c.status == ABOLISHED {
                     ContractStatus::Abolished

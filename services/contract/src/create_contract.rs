@@ -3,17 +3,13 @@
 //! contract cannot be stored.
 
 use crate::{
-    ACTIVE, Contracts, NAME,
-    access::Access,
-    customer::customer_input,
-    entity::contract,
-    external_id::external_id_input,
-    views::{kind_str, view},
+    ACTIVE, Contracts, NAME, access::Access, customer::customer_input, entity::contract,
+    external_id::external_id_input, views::view,
 };
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult, ContractId, Principal, Role, Validation, validate};
 use ecl_proto::{
-    contract::{ContractChanged, ContractKind, ContractView, CreateContract},
+    contract::{ContractChange, ContractChanged, ContractKind, ContractView, CreateContract},
     identity::{CheckNewUser, CreateUser, DeleteUser},
 };
 use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
@@ -29,7 +25,7 @@ impl Contracts {
         Ok(match (req.kind, req.parent_id.as_deref()) {
             (ContractKind::Child, Some(pid)) => {
                 let parent = self.visible(access, pid).await?;
-                if parent.kind != "PARTNER" {
+                if parent.kind != ContractKind::Partner {
                     return Err(AppError::invalid(
                         "parentId",
                         "child contracts belong to a partner contract",
@@ -118,7 +114,7 @@ impl Contracts {
 
         let row = contract::ActiveModel {
             id: Set(id.to_string()),
-            kind: Set(kind_str(req.kind).into()),
+            kind: Set(req.kind),
             parent_id: Set(parent.map(|p| p.id)),
             name_lower: Set(name.to_lowercase()),
             name: Set(name),
@@ -142,7 +138,7 @@ impl Contracts {
                     &ctx.trace_id,
                     &ContractChanged {
                         contract: v.clone(),
-                        change: "created".into(),
+                        change: ContractChange::Created,
                     },
                 )
                 .await?;

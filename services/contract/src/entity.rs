@@ -8,7 +8,8 @@ pub mod contract {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
-        pub kind: String,
+        /// Stored as its wire text (`DIRECT`, `PARTNER`, `CHILD`).
+        pub kind: ecl_proto::contract::ContractKind,
         #[sea_orm(indexed)]
         pub parent_id: Option<String>,
         pub name: String,

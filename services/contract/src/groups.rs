@@ -12,7 +12,8 @@ use ecl_kernel::{AppError, AppResult, Role, validate};
 use ecl_proto::{
     Page,
     contract::{
-        ContractGroupView, CreateContractGroup, ListContractGroups, SetGroupChild, SetGroupUser,
+        ContractGroupView, ContractKind, CreateContractGroup, ListContractGroups, SetGroupChild,
+        SetGroupUser,
     },
     identity::GetUsers,
 };
@@ -120,7 +121,7 @@ impl Contracts {
     ) -> AppResult<ContractGroupView> {
         let access = self.access(&ctx.principal).await?;
         let partner = self.visible(&access, &req.partner_id).await?;
-        if partner.kind != "PARTNER" {
+        if partner.kind != ContractKind::Partner {
             return Err(AppError::invalid(
                 "partnerId",
                 "contract groups belong to a partner contract",

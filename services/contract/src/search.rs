@@ -1,12 +1,7 @@
 //! Reading contracts: one by id, a batch of ids (the gateway's loaders), search within the
 //! caller's tree, and a page of children per parent — each paginated and filtered in the query.
 
-use crate::{
-    ABOLISHED, ACTIVE, Contracts,
-    access::Access,
-    entity::contract,
-    views::{kind_str, view},
-};
+use crate::{ABOLISHED, ACTIVE, Contracts, access::Access, entity::contract, views::view};
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult, ContractId};
 use ecl_proto::{
@@ -115,7 +110,7 @@ impl Contracts {
             );
         }
         if let Some(k) = filter.kind {
-            cond = cond.add(contract::Column::Kind.eq(kind_str(k)));
+            cond = cond.add(contract::Column::Kind.eq(k));
         }
         if let Some(from) = filter.created_from {
             cond = cond.add(contract::Column::CreatedAt.gte(from.timestamp_micros()));

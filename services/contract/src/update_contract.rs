@@ -2,15 +2,12 @@
 //! is checked before any is changed.
 
 use crate::{
-    ABOLISHED, Contracts,
-    customer::customer_input,
-    entity::contract,
-    external_id::external_id_input,
-    views::{parse_kind, view},
+    ABOLISHED, Contracts, customer::customer_input, entity::contract,
+    external_id::external_id_input, views::view,
 };
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult, Validation, validate};
-use ecl_proto::contract::{ContractChanged, ContractView, UpdateContract};
+use ecl_proto::contract::{ContractChange, ContractChanged, ContractView, UpdateContract};
 use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
 
 impl Contracts {
@@ -33,7 +30,7 @@ impl Contracts {
         let ext = req
             .external_id
             .as_deref()
-            .map(|e| v.value(external_id_input(parse_kind(&c.kind), e)));
+            .map(|e| v.value(external_id_input(c.kind, e)));
         let cust = match &req.customer {
             Some(_) if !access.sees_customer(&c) => {
                 v.add(AppError::forbidden(
@@ -72,7 +69,7 @@ impl Contracts {
                 &ctx.trace_id,
                 &ContractChanged {
                     contract: v.clone(),
-                    change: "updated".into(),
+                    change: ContractChange::Updated,
                 },
             )
             .await?;

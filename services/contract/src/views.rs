@@ -2,23 +2,7 @@
 //! customer information only for those allowed to see it.
 
 use crate::{ABOLISHED, access::Access, entity::contract};
-use ecl_proto::contract::{ContractKind, ContractStatus, ContractView, Customer};
-
-pub(crate) fn kind_str(k: ContractKind) -> &'static str {
-    match k {
-        ContractKind::Direct => "DIRECT",
-        ContractKind::Partner => "PARTNER",
-        ContractKind::Child => "CHILD",
-    }
-}
-
-pub(crate) fn parse_kind(s: &str) -> ContractKind {
-    match s {
-        "PARTNER" => ContractKind::Partner,
-        "CHILD" => ContractKind::Child,
-        _ => ContractKind::Direct,
-    }
-}
+use ecl_proto::contract::{ContractStatus, ContractView, Customer};
 
 pub(crate) fn ts(us: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_micros(us).unwrap_or_default()
@@ -28,7 +12,7 @@ pub(crate) fn ts(us: i64) -> chrono::DateTime<chrono::Utc> {
 pub(crate) fn view(c: &contract::Model, access: &Access) -> ContractView {
     ContractView {
         id: c.id.clone(),
-        kind: parse_kind(&c.kind),
+        kind: c.kind,
         parent_id: c.parent_id.clone(),
         name: c.name.clone(),
         external_id: c.external_id.clone(),

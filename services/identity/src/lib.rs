@@ -101,7 +101,7 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
         move |s: Arc<Identity>, _ctx, id, ev: ContractChanged| {
             let inbox = inbox.clone();
             async move {
-                if ev.change != "abolished" {
+                if ev.change != ecl_proto::contract::ContractChange::Abolished {
                     return Ok(());
                 }
                 inbox

@@ -14,7 +14,7 @@ pub mod usage_event {
         pub tenant_id: String,
         pub resource_id: String,
         pub menu_code: String,
-        pub kind: String,
+        pub kind: ecl_proto::metering::UsageKind,
         /// Microseconds since the epoch.
         pub at: i64,
         pub plan: Option<String>,
@@ -60,7 +60,7 @@ pub mod known_contract {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
-        pub kind: String,
+        pub kind: ecl_proto::contract::ContractKind,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -128,31 +128,12 @@ impl From<usage_event::Model> for crate::intervals::Ev {
             id: r.id,
             resource_id: r.resource_id,
             menu_code: r.menu_code,
-            kind: kind_parse(&r.kind),
+            kind: r.kind,
             at: chrono::DateTime::from_timestamp_micros(r.at).unwrap_or_default(),
             plan: r.plan,
             status: r.status,
             quantity: r.quantity,
             name: r.resource_name,
         }
-    }
-}
-
-/// An event's kind as stored.
-pub fn kind_str(k: ecl_proto::metering::UsageKind) -> &'static str {
-    use ecl_proto::metering::UsageKind;
-    match k {
-        UsageKind::Start => "START",
-        UsageKind::Stop => "STOP",
-        UsageKind::Change => "CHANGE",
-    }
-}
-
-fn kind_parse(s: &str) -> ecl_proto::metering::UsageKind {
-    use ecl_proto::metering::UsageKind;
-    match s {
-        "START" => UsageKind::Start,
-        "STOP" => UsageKind::Stop,
-        _ => UsageKind::Change,
     }
 }

@@ -2,7 +2,7 @@
 //! each resource carried into the month, so a bill costs what its month holds, not its tenants'
 //! history (`ecl_metering_usage_rows_read_total` counts the rows).
 
-use crate::{Metering, entity::usage_event, intervals, month_starts, months};
+use crate::{Metering, entity::usage_event, intervals, month_starts};
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult};
 use ecl_proto::metering::{GetUsage, ResourceUsage};
@@ -19,9 +19,9 @@ impl Metering {
         if !ctx.principal.is_operator() {
             return Err(AppError::forbidden("usage intervals are for billing"));
         }
-        let (from, to) = months::range(&req.month)?;
+        let (from, to) = req.month.range();
         let (mut carried, mut read) =
-            month_starts::carried_into(&self.db, &req.tenant_ids, &req.month).await?;
+            month_starts::carried_into(&self.db, &req.tenant_ids, req.month).await?;
         let rows = usage_event::Entity::find()
             .filter(usage_event::Column::TenantId.is_in(req.tenant_ids.clone()))
             .filter(usage_event::Column::At.gte(from.timestamp_micros()))

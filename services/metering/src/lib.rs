@@ -22,7 +22,6 @@ mod get_usage;
 pub mod intervals;
 mod migration;
 mod month_starts;
-mod months;
 mod read_models;
 mod record_usage;
 

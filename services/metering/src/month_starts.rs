@@ -12,10 +12,9 @@
 use crate::{
     entity::{usage_event, usage_month_start},
     intervals::{self, Carried, Ev, Key},
-    months,
 };
 use chrono::{DateTime, Utc};
-use ecl_kernel::{AppError, AppResult};
+use ecl_kernel::{AppError, AppResult, Month};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
     sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
@@ -53,9 +52,9 @@ pub(crate) async fn lock<C: ConnectionTrait>(txn: &C, tenants: &BTreeSet<&str>) 
 async fn latest<C: ConnectionTrait>(
     db: &C,
     tenants: &[String],
-    month: &str,
+    month: Month,
     only: Option<&BTreeSet<Resource>>,
-) -> AppResult<BTreeMap<Resource, (String, Carried)>> {
+) -> AppResult<BTreeMap<Resource, (Month, Carried)>> {
     use usage_month_start::{Column, Entity};
     let m = Alias::new("m");
     let newest = Query::select()
@@ -64,7 +63,7 @@ async fn latest<C: ConnectionTrait>(
         .and_where(Expr::col((m.clone(), Column::TenantId)).equals((Entity, Column::TenantId)))
         .and_where(Expr::col((m.clone(), Column::ResourceId)).equals((Entity, Column::ResourceId)))
         .and_where(Expr::col((m.clone(), Column::MenuCode)).equals((Entity, Column::MenuCode)))
-        .and_where(Expr::col((m, Column::Month)).lte(month))
+        .and_where(Expr::col((m, Column::Month)).lte(month.to_string()))
         .to_owned();
     let at_newest = || {
         ExprTrait::eq(
@@ -107,7 +106,9 @@ async fn latest<C: ConnectionTrait>(
     for r in rows {
         let key = (r.tenant_id, r.resource_id, r.menu_code);
         let state: Carried = serde_json::from_str(&r.state).map_err(AppError::internal)?;
-        out.insert(key, (r.month, state));
+        // Written by `upsert` from a `Month`: a row that does not parse is a fault, not input.
+        let month = Month::parse(&r.month).map_err(AppError::internal)?;
+        out.insert(key, (month, state));
     }
     Ok(out)
 }
@@ -116,7 +117,7 @@ async fn latest<C: ConnectionTrait>(
 pub(crate) async fn carried_into<C: ConnectionTrait>(
     db: &C,
     tenants: &[String],
-    month: &str,
+    month: Month,
 ) -> AppResult<(BTreeMap<String, BTreeMap<Key, Carried>>, usize)> {
     let rows = latest(db, tenants, month, None).await?;
     let read = rows.len();
@@ -153,19 +154,19 @@ pub(crate) async fn follow<C: ConnectionTrait>(
         .into_iter()
         .collect();
     // Any state at or before the first new event's month is still right: start from the latest.
-    let base = latest(txn, &tenants, &months::name(first), Some(&keys)).await?;
+    let base = latest(txn, &tenants, Month::containing(first), Some(&keys)).await?;
     // The events since each resource's base: resources grouped by the month they start from, so
     // a batch of this month's events reads this month's rows (and new resources their own).
-    let mut by_since: BTreeMap<Option<String>, Vec<&Resource>> = BTreeMap::new();
+    let mut by_since: BTreeMap<Option<Month>, Vec<&Resource>> = BTreeMap::new();
     for k in &keys {
         by_since
-            .entry(base.get(k).map(|(m, _)| m.clone()))
+            .entry(base.get(k).map(|(m, _)| *m))
             .or_default()
             .push(k);
     }
     let mut events: BTreeMap<Resource, Vec<Ev>> = BTreeMap::new();
     for (since, group) in by_since {
-        let since = since.as_deref().map(months::range).transpose()?;
+        let since = since.map(Month::start);
         for chunk in group.chunks(300) {
             use usage_event::Column;
             let mut q = usage_event::Entity::find().filter(resource_in(
@@ -174,7 +175,7 @@ pub(crate) async fn follow<C: ConnectionTrait>(
                 Column::ResourceId,
                 Column::MenuCode,
             ));
-            if let Some((start, _)) = since {
+            if let Some(start) = since {
                 q = q.filter(usage_event::Column::At.gte(start.timestamp_micros()));
             }
             for r in q.all(txn).await? {
@@ -195,13 +196,18 @@ pub(crate) async fn follow<C: ConnectionTrait>(
             continue;
         };
         let (state, from) = match base.get(key) {
-            Some((m, state)) => (state.clone(), Ord::max(months::range(m)?.0, *from)),
+            Some((m, state)) => (state.clone(), Ord::max(m.start(), *from)),
             None => (Carried::default(), *from),
         };
-        let starts = months::starts_after(from, last);
+        // The month starts after `from` up to and including the one after the last event.
+        let months: Vec<Month> = Month::containing(from)
+            .next()
+            .through(Month::containing(last).next())
+            .collect();
+        let starts: Vec<DateTime<Utc>> = months.iter().map(|m| m.start()).collect();
         let states = intervals::carry(state, &evs, &starts);
-        for (start, state) in starts.iter().zip(states) {
-            rows.push((key.clone(), months::name(*start), state));
+        for (month, state) in months.into_iter().zip(states) {
+            rows.push((key.clone(), month, state));
         }
     }
     upsert(txn, rows).await
@@ -222,7 +228,7 @@ fn resource_in<C: ColumnTrait>(
 
 async fn upsert<C: ConnectionTrait>(
     txn: &C,
-    rows: Vec<(Resource, String, Carried)>,
+    rows: Vec<(Resource, Month, Carried)>,
 ) -> AppResult<()> {
     use usage_month_start::Column;
     for chunk in rows.chunks(ROWS_PER_UPSERT) {
@@ -240,7 +246,7 @@ async fn upsert<C: ConnectionTrait>(
                 t.clone().into(),
                 r.clone().into(),
                 m.clone().into(),
-                month.clone().into(),
+                month.to_string().into(),
                 state.into(),
             ]);
         }

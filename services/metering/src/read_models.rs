@@ -1,5 +1,7 @@
 //! Metering's read models of tenants and contracts, fed by their services' events: which tenants
 //! exist (and were deleted) and which contracts are children (who may use only resellable menus).
+//! What an announcement means is `ecl_store::read_models`'; these say which columns of metering's
+//! own tables (`known_tenants`, `known_contracts`) keep what.
 
 use crate::{
     Metering,
@@ -7,10 +9,44 @@ use crate::{
 };
 use ecl_kernel::AppResult;
 use ecl_proto::{
-    contract::{ContractChanged, ContractKind},
-    tenant::TenantChanged,
+    contract::ContractChanged,
+    tenant::{TenantChange, TenantChanged},
 };
-use sea_orm::{ConnectionTrait, EntityTrait, Set, sea_query::OnConflict};
+use ecl_store::read_models::{
+    ContractField, ContractReadModel, TenantField, TenantReadModel, keep_contract, keep_tenant,
+};
+use sea_orm::ConnectionTrait;
+
+impl TenantReadModel for known_tenant::Entity {
+    fn id() -> known_tenant::Column {
+        known_tenant::Column::Id
+    }
+    fn fields() -> Vec<(known_tenant::Column, TenantField)> {
+        vec![
+            (known_tenant::Column::ContractId, TenantField::ContractId),
+            (known_tenant::Column::Deleted, TenantField::Deleted),
+        ]
+    }
+    /// A deleted tenant's events are refused from then on.
+    fn changed_by(_: TenantChange) -> Vec<known_tenant::Column> {
+        vec![known_tenant::Column::Deleted]
+    }
+    fn contract_id() -> known_tenant::Column {
+        known_tenant::Column::ContractId
+    }
+}
+
+impl ContractReadModel for known_contract::Entity {
+    fn id() -> known_contract::Column {
+        known_contract::Column::Id
+    }
+    fn fields() -> Vec<(known_contract::Column, ContractField)> {
+        vec![(known_contract::Column::Kind, ContractField::Kind)]
+    }
+    fn changed_by_later_events() -> Vec<known_contract::Column> {
+        vec![known_contract::Column::Kind]
+    }
+}
 
 impl Metering {
     pub(crate) async fn on_tenant<C: ConnectionTrait>(
@@ -18,20 +54,7 @@ impl Metering {
         db: &C,
         ev: TenantChanged,
     ) -> AppResult<()> {
-        let row = known_tenant::ActiveModel {
-            id: Set(ev.tenant.id),
-            contract_id: Set(ev.tenant.contract_id),
-            deleted: Set(ev.change == "deleted"),
-        };
-        known_tenant::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(known_tenant::Column::Id)
-                    .update_columns([known_tenant::Column::Deleted])
-                    .to_owned(),
-            )
-            .exec(db)
-            .await?;
-        Ok(())
+        keep_tenant::<known_tenant::Entity, _>(db, &ev).await
     }
 
     pub(crate) async fn on_contract<C: ConnectionTrait>(
@@ -39,23 +62,6 @@ impl Metering {
         db: &C,
         ev: ContractChanged,
     ) -> AppResult<()> {
-        let kind = match ev.contract.kind {
-            ContractKind::Child => "CHILD",
-            ContractKind::Partner => "PARTNER",
-            ContractKind::Direct => "DIRECT",
-        };
-        let row = known_contract::ActiveModel {
-            id: Set(ev.contract.id),
-            kind: Set(kind.to_string()),
-        };
-        known_contract::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(known_contract::Column::Id)
-                    .update_columns([known_contract::Column::Kind])
-                    .to_owned(),
-            )
-            .exec(db)
-            .await?;
-        Ok(())
+        keep_contract::<known_contract::Entity, _>(db, &ev).await
     }
 }

@@ -6,18 +6,23 @@
 use crate::{
     Metering,
     catalog::Catalog,
-    entity::{kind_str, known_contract, known_tenant, usage_event},
-    month_starts, months,
+    entity::{known_contract, known_tenant, usage_event},
+    month_starts,
 };
 use ecl_bus::CallCtx;
-use ecl_kernel::{AppError, AppResult, Principal};
+use ecl_kernel::{AppError, AppResult, Month, Principal};
 use ecl_proto::{
     Event,
-    metering::{UsageChanged, UsageEvent, UsageKind, UsageOutcome, UsageReported, UsageResult},
+    contract::ContractKind,
+    metering::{
+        UsageChanged, UsageEvent, UsageKind, UsageOutcome, UsageRejection, UsageReported,
+        UsageResult,
+    },
 };
+use ecl_store::read_models;
 use rust_decimal::Decimal;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
+    ConnectionTrait, TransactionTrait,
     sea_query::{OnConflict, Query},
 };
 use std::{
@@ -30,11 +35,11 @@ pub const MAX_BATCH: usize = 10_000;
 /// Rows per INSERT statement: 11 parameters a row stays under both backends' limits.
 const ROWS_PER_INSERT: usize = 1_000;
 
-fn rejected(id: &str, code: &str, message: impl Into<String>) -> UsageResult {
+fn rejected(id: &str, code: UsageRejection, message: impl Into<String>) -> UsageResult {
     UsageResult {
         id: id.to_string(),
         outcome: UsageOutcome::Rejected,
-        code: Some(code.to_string()),
+        code: Some(code),
         message: Some(message.into()),
     }
 }
@@ -146,19 +151,24 @@ impl Metering {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let tenants: HashMap<String, known_tenant::Model> = known_tenant::Entity::find()
-            .filter(known_tenant::Column::Id.is_in(tenant_ids))
-            .all(db)
-            .await?
+        let tenants: HashMap<String, known_tenant::Model> =
+            read_models::tenants::<known_tenant::Entity, _>(db, &tenant_ids)
+                .await?
+                .into_iter()
+                .map(|t| (t.id.clone(), t))
+                .collect();
+        let contract_ids: Vec<String> = tenants
+            .values()
+            .map(|t| t.contract_id.clone())
+            .collect::<BTreeSet<_>>()
             .into_iter()
-            .map(|t| (t.id.clone(), t))
             .collect();
-        let contract_ids: BTreeSet<String> =
-            tenants.values().map(|t| t.contract_id.clone()).collect();
-        let children: HashSet<String> = known_contract::Entity::find()
-            .filter(known_contract::Column::Id.is_in(contract_ids))
-            .filter(known_contract::Column::Kind.eq("CHILD"))
-            .all(db)
+        let children: HashSet<String> =
+            read_models::contracts_of_kind::<known_contract::Entity, _>(
+                db,
+                &contract_ids,
+                ContractKind::Child,
+            )
             .await?
             .into_iter()
             .map(|c| c.id)
@@ -169,31 +179,31 @@ impl Metering {
         let mut rows: Vec<usize> = Vec::with_capacity(events.len());
         for (i, e) in events.iter().enumerate() {
             let r = if let Some(m) = malformed(e) {
-                rejected(&e.id, "INVALID_EVENT", m)
+                rejected(&e.id, UsageRejection::InvalidEvent, m)
             } else if !seen.insert(e.id.as_str()) {
                 outcome(&e.id, UsageOutcome::Duplicate)
             } else {
                 match tenants.get(&e.tenant_id) {
                     None => rejected(
                         &e.id,
-                        "UNKNOWN_TENANT",
+                        UsageRejection::UnknownTenant,
                         format!("tenant {} is not known", e.tenant_id),
                     ),
                     Some(t) if t.deleted => rejected(
                         &e.id,
-                        "UNKNOWN_TENANT",
+                        UsageRejection::UnknownTenant,
                         format!("tenant {} was deleted", e.tenant_id),
                     ),
                     Some(t) => match catalog.get(&e.menu_code) {
                         None => rejected(
                             &e.id,
-                            "UNKNOWN_MENU",
+                            UsageRejection::UnknownMenu,
                             format!("menu {} is not in the price list", e.menu_code),
                         ),
                         Some(m) if e.plan.as_ref().is_some_and(|p| !m.plans.contains(p)) => {
                             rejected(
                                 &e.id,
-                                "UNKNOWN_PLAN",
+                                UsageRejection::UnknownPlan,
                                 format!(
                                     "menu {} has no plan {}",
                                     e.menu_code,
@@ -203,7 +213,7 @@ impl Metering {
                         }
                         Some(m) if !m.resellable && children.contains(&t.contract_id) => rejected(
                             &e.id,
-                            "NOT_RESELLABLE",
+                            UsageRejection::NotResellable,
                             format!(
                                 "menu {} is not resellable: a child contract may not use it",
                                 e.menu_code
@@ -257,7 +267,7 @@ impl Metering {
                     e.tenant_id.clone().into(),
                     e.resource_id.clone().into(),
                     e.menu_code.clone().into(),
-                    kind_str(e.kind).into(),
+                    e.kind.into(),
                     e.at.timestamp_micros().into(),
                     e.plan.clone().into(),
                     e.status.clone().into(),
@@ -276,10 +286,10 @@ impl Metering {
                 inserted.insert(row.try_get::<String>("", "id")?);
             }
         }
-        let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut touched: BTreeSet<(String, Month)> = BTreeSet::new();
         for (i, e) in &rows {
             if inserted.contains(&e.id) {
-                touched.insert((e.tenant_id.clone(), months::name(e.at)));
+                touched.insert((e.tenant_id.clone(), Month::containing(e.at)));
             } else {
                 results[*i] = outcome(&e.id, UsageOutcome::Duplicate);
             }

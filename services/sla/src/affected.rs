@@ -5,7 +5,7 @@
 
 use crate::{Sla, entity::tenant};
 use ecl_bus::CallCtx;
-use ecl_kernel::{AppError, AppResult, Principal};
+use ecl_kernel::{AppError, AppResult, Month, Principal};
 use ecl_proto::{
     billing::{ListMenus, MenuFilter},
     sla::Affected,
@@ -23,7 +23,7 @@ pub type Tenants = Vec<(String, String)>;
 
 impl Sla {
     /// The menu `code` in force in `month` (`NOT_FOUND` on `menuCode` for an unknown one).
-    pub(crate) async fn menu(&self, ctx: &CallCtx, code: &str, month: &str) -> AppResult<Menu> {
+    pub(crate) async fn menu(&self, ctx: &CallCtx, code: &str, month: Month) -> AppResult<Menu> {
         let code = code.trim();
         if code.is_empty() {
             return Err(AppError::invalid("menuCode", "menuCode must not be empty"));
@@ -36,7 +36,7 @@ impl Sla {
                 &ListMenus {
                     filter: MenuFilter {
                         code: Some(code.to_string()),
-                        month: Some(month.to_string()),
+                        month: Some(month),
                         ..Default::default()
                     },
                     page: Default::default(),

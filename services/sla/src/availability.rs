@@ -9,12 +9,12 @@ use crate::{
     claims::deadline,
     credit_rate::{credit_amount, credit_percent},
     entity::affected,
-    uptime::{Span, downtime_micros, month_label, month_range, uptime_percent},
+    uptime::{Span, downtime_micros, uptime_percent},
     views::ts,
 };
 use ecl_bus::CallCtx;
-use ecl_kernel::{AppResult, Principal};
-use ecl_proto::sla::{AvailabilityView, MenuCharges};
+use ecl_kernel::{AppResult, Month, Principal};
+use ecl_proto::sla::{AvailabilityView, IncidentCause, MenuCharges};
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 use std::collections::{BTreeMap, HashMap};
@@ -34,9 +34,9 @@ impl Sla {
         &self,
         ctx: &CallCtx,
         contract_ids: &[String],
-        month: (i32, u32),
+        month: Month,
     ) -> AppResult<HashMap<String, Vec<AvailabilityView>>> {
-        let range = month_range(month.0, month.1);
+        let range = month.range();
         let (lo, hi) = (range.0.timestamp_micros(), range.1.timestamp_micros());
         let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
         for chunk in contract_ids.chunks(1_000) {
@@ -64,7 +64,7 @@ impl Sla {
                     continue;
                 }
                 cell.incidents.push(r.event_id);
-                if r.cause == "FAILURE" {
+                if r.cause == IncidentCause::Failure.as_str() {
                     cell.failures.push(span);
                     cell.last_failure = cell.last_failure.max(Some(r.starts_at));
                 }
@@ -75,14 +75,13 @@ impl Sla {
         if cells.is_empty() {
             return Ok(out);
         }
-        let label = month_label(month);
         let system = ctx.as_principal(Principal::system(crate::NAME));
         let charges: HashMap<(String, String), _> = self
             .bus
             .call(
                 &system,
                 &MenuCharges {
-                    month: label.clone(),
+                    month,
                     pairs: cells.keys().cloned().collect(),
                 },
             )
@@ -104,14 +103,14 @@ impl Sla {
                     contract_id: cell.contract_id,
                     tenant_id,
                     menu_code,
-                    month: label.clone(),
+                    month,
                     sla_eligible: eligible,
                     downtime_seconds: (down + 999_999) / 1_000_000,
                     uptime_percent: uptime_percent(down).to_string(),
                     credit_percent: percent,
                     charges: amount.round_dp(6).to_string(),
                     credit: credit_amount(amount, percent).to_string(),
-                    currency: charge.map(|c| c.currency.clone()).unwrap_or_default(),
+                    currency: charge.and_then(|c| c.currency),
                     claim_deadline: cell.last_failure.map(|t| deadline(ts(t))),
                     incident_ids: cell.incidents,
                 });

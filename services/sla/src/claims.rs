@@ -3,8 +3,8 @@
 //! due payment is refused; an approved credit lands on a bill at least two months after the
 //! approval (approved in March → the May bill).
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
-use ecl_kernel::{AppError, AppResult};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use ecl_kernel::{AppError, AppResult, Month};
 
 /// Claims are accepted up to this many days after the failure date.
 pub const CLAIM_DAYS: u64 = 30;
@@ -36,10 +36,9 @@ pub fn may_file(failure: DateTime<Utc>, now: DateTime<Utc>, overdue: bool) -> Ap
     Ok(())
 }
 
-/// The bill month (`YYYY-MM`) an approval at `approved` lands on.
-pub fn credit_month(approved: DateTime<Utc>) -> String {
-    let m0 = approved.year() * 12 + approved.month0() as i32 + CREDIT_DELAY_MONTHS as i32;
-    format!("{:04}-{:02}", m0 / 12, m0 % 12 + 1)
+/// The bill month an approval at `approved` lands on.
+pub fn credit_month(approved: DateTime<Utc>) -> Month {
+    Month::containing(approved).add_months(CREDIT_DELAY_MONTHS as i32)
 }
 
 #[cfg(test)]
@@ -70,8 +69,8 @@ mod tests {
 
     #[test]
     fn credits_land_two_months_after_approval() {
-        assert_eq!(credit_month(t(2026, 3, 31, 23)), "2026-05");
-        assert_eq!(credit_month(t(2026, 11, 1, 0)), "2027-01");
-        assert_eq!(credit_month(t(2026, 12, 15, 0)), "2027-02");
+        assert_eq!(credit_month(t(2026, 3, 31, 23)).to_string(), "2026-05");
+        assert_eq!(credit_month(t(2026, 11, 1, 0)).to_string(), "2027-01");
+        assert_eq!(credit_month(t(2026, 12, 15, 0)).to_string(), "2027-02");
     }
 }

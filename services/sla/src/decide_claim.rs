@@ -11,12 +11,14 @@ use crate::{
     credit_rate::credit_amount,
     entity::{claim, credit, part_replacement},
     part_replacement::month_percent,
-    uptime::{month_range, parse_month},
     views,
 };
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult, Principal, validate};
-use ecl_proto::sla::{BreachKind, ClaimStatus, ClaimView, CreditApproved, MenuCharges};
+use ecl_proto::{
+    billing::Currency,
+    sla::{BreachKind, ClaimStatus, ClaimView, CreditApproved, MenuCharges},
+};
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr};
 
@@ -33,7 +35,7 @@ impl Sla {
             .one(&self.db)
             .await?
             .ok_or_else(|| AppError::not_found(format!("claim {id}")))?;
-        if found.status != ClaimStatus::Pending.as_str() {
+        if found.status != ClaimStatus::Pending {
             return Err(AppError::conflict(format!(
                 "claim {id} is decided already ({})",
                 found.status
@@ -52,9 +54,7 @@ impl Sla {
                 ClaimStatus::Approved
             } else {
                 ClaimStatus::Rejected
-            }
-            .as_str()
-            .into(),
+            },
             reason,
             decided_by: Some(ctx.principal.label()),
             decided_at: Some(now.timestamp_micros()),
@@ -70,11 +70,18 @@ impl Sla {
                     "the platform computes no credit for this breach: reject it with a reason",
                 ));
             }
+            // A credit comes from charges, and charges from a menu of the price list.
+            let currency = currency.ok_or_else(|| {
+                AppError::internal(format!(
+                    "no currency for the charges of {}",
+                    found.menu_code
+                ))
+            })?;
             let seen = self.visible(ctx, vec![found.contract_id.clone()]).await?;
             let bill_month = credit_month(now);
             decided.amount = Some(amount.to_string());
-            decided.currency = Some(currency.clone());
-            decided.bill_month = Some(bill_month.clone());
+            decided.currency = Some(currency);
+            decided.bill_month = Some(bill_month);
             credit_row = Some(credit::Model {
                 id: ecl_kernel::ids::new_id("crd"),
                 claim_id: found.id.clone(),
@@ -91,7 +98,7 @@ impl Sla {
                 )
                 .map_err(AppError::internal)?,
                 currency,
-                failure_month: found.month.clone(),
+                failure_month: found.month,
                 bill_month,
                 label: format!("SLA credit {} {}", found.month, found.menu_code),
                 approved_at: now.timestamp_micros(),
@@ -99,24 +106,18 @@ impl Sla {
         }
         let txn = self.db.begin().await?;
         let done = claim::Entity::update_many()
-            .col_expr(claim::Column::Status, Expr::value(decided.status.clone()))
+            .col_expr(claim::Column::Status, Expr::value(decided.status))
             .col_expr(claim::Column::Reason, Expr::value(decided.reason.clone()))
             .col_expr(claim::Column::Amount, Expr::value(decided.amount.clone()))
-            .col_expr(
-                claim::Column::Currency,
-                Expr::value(decided.currency.clone()),
-            )
-            .col_expr(
-                claim::Column::BillMonth,
-                Expr::value(decided.bill_month.clone()),
-            )
+            .col_expr(claim::Column::Currency, Expr::value(decided.currency))
+            .col_expr(claim::Column::BillMonth, Expr::value(decided.bill_month))
             .col_expr(
                 claim::Column::DecidedBy,
                 Expr::value(decided.decided_by.clone()),
             )
             .col_expr(claim::Column::DecidedAt, Expr::value(decided.decided_at))
             .filter(claim::Column::Id.eq(&found.id))
-            .filter(claim::Column::Status.eq(ClaimStatus::Pending.as_str()))
+            .filter(claim::Column::Status.eq(ClaimStatus::Pending))
             .exec(&txn)
             .await?;
         if done.rows_affected == 0 {
@@ -142,17 +143,17 @@ impl Sla {
         &self,
         ctx: &CallCtx,
         c: &claim::Model,
-    ) -> AppResult<(Vec<(String, Decimal)>, String)> {
-        let month = parse_month("month", &c.month)?;
-        match BreachKind::parse(&c.breach_kind) {
-            Some(BreachKind::Incident) => {
+    ) -> AppResult<(Vec<(String, Decimal)>, Option<Currency>)> {
+        let month = c.month;
+        match c.breach_kind {
+            BreachKind::Incident => {
                 let rows = self
                     .availability(ctx, std::slice::from_ref(&c.contract_id), month)
                     .await?
                     .remove(&c.contract_id)
                     .unwrap_or_default();
                 let mut parts = Vec::new();
-                let mut currency = String::new();
+                let mut currency = None;
                 for r in rows.into_iter().filter(|r| r.menu_code == c.menu_code) {
                     let credit = r.credit.parse::<Decimal>().unwrap_or(Decimal::ZERO);
                     if credit > Decimal::ZERO {
@@ -162,9 +163,9 @@ impl Sla {
                 }
                 Ok((parts, currency))
             }
-            Some(BreachKind::PartReplacement) => {
+            BreachKind::PartReplacement => {
                 let server = c.breach_key.rsplit('|').next().unwrap_or_default();
-                let (lo, hi) = month_range(month.0, month.1);
+                let (lo, hi) = month.range();
                 let parts = part_replacement::Entity::find()
                     .filter(part_replacement::Column::ContractId.eq(&c.contract_id))
                     .filter(part_replacement::Column::ResourceId.eq(server))
@@ -178,7 +179,7 @@ impl Sla {
                     rates.push(views::part(p, now)?.rate_percent);
                 }
                 let Some(first) = parts.first() else {
-                    return Ok((Vec::new(), String::new()));
+                    return Ok((Vec::new(), None));
                 };
                 let system = ctx.as_principal(Principal::system(crate::NAME));
                 let charge = self
@@ -186,7 +187,7 @@ impl Sla {
                     .call(
                         &system,
                         &MenuCharges {
-                            month: c.month.clone(),
+                            month,
                             pairs: vec![(first.tenant_id.clone(), first.menu_code.clone())],
                         },
                     )
@@ -194,16 +195,12 @@ impl Sla {
                     .into_iter()
                     .next();
                 let Some(charge) = charge else {
-                    return Ok((Vec::new(), String::new()));
+                    return Ok((Vec::new(), None));
                 };
                 let p1: Decimal = charge.amount.parse().unwrap_or(Decimal::ZERO);
                 let credit = credit_amount(p1, month_percent(rates));
                 Ok((vec![(first.tenant_id.clone(), credit)], charge.currency))
             }
-            None => Err(AppError::internal(format!(
-                "stored breach {}",
-                c.breach_kind
-            ))),
         }
     }
 }

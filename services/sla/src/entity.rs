@@ -10,7 +10,7 @@ pub mod incident {
         pub id: String,
         pub menu_code: String,
         /// `FAILURE`, `FORCE_MAJEURE`, `CUSTOMER_CAUSED`, `HA_SWITCHOVER_OK`, `THIRD_PARTY`.
-        pub cause: String,
+        pub cause: ecl_proto::sla::IncidentCause,
         pub title: String,
         #[sea_orm(column_type = "Text", nullable)]
         pub description: Option<String>,
@@ -69,7 +69,7 @@ pub mod maintenance {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
         /// `ANNOUNCED` or `URGENT`.
-        pub kind: String,
+        pub kind: ecl_proto::sla::MaintenanceKind,
         pub menu_code: String,
         pub title: String,
         #[sea_orm(column_type = "Text", nullable)]
@@ -101,7 +101,7 @@ pub mod part_replacement {
         pub menu_code: String,
         #[sea_orm(indexed)]
         pub resource_id: String,
-        pub part: String,
+        pub part: ecl_proto::sla::ServerPart,
         pub detected_at: i64,
         pub proposed_at: i64,
         pub agreed_start_at: i64,
@@ -125,28 +125,28 @@ pub mod claim {
         pub id: String,
         #[sea_orm(indexed)]
         pub contract_id: String,
-        pub breach_kind: String,
+        pub breach_kind: ecl_proto::sla::BreachKind,
         pub breach_id: String,
         /// `<contract>|<month>|<menu>` for uptime, `<contract>|<month>|part|<server>` for a
         /// server's part replacements: one claim per breached level and month (unique), so the
         /// same downtime is never credited twice.
         #[sea_orm(unique)]
         pub breach_key: String,
-        pub month: String,
+        pub month: ecl_kernel::Month,
         pub menu_code: String,
         #[sea_orm(column_type = "Text", nullable)]
         pub note: Option<String>,
         /// `PENDING`, `APPROVED`, `REJECTED`.
-        pub status: String,
+        pub status: ecl_proto::sla::ClaimStatus,
         pub amount: Option<String>,
-        pub currency: Option<String>,
+        pub currency: Option<ecl_proto::billing::Currency>,
         #[sea_orm(column_type = "Text", nullable)]
         pub reason: Option<String>,
         pub filed_by: String,
         pub filed_at: i64,
         pub decided_by: Option<String>,
         pub decided_at: Option<i64>,
-        pub bill_month: Option<String>,
+        pub bill_month: Option<ecl_kernel::Month>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -172,9 +172,9 @@ pub mod credit {
         /// JSON array of (tenant id, amount): the amount by tenant.
         #[sea_orm(column_type = "Text")]
         pub tenant_amounts: String,
-        pub currency: String,
-        pub failure_month: String,
-        pub bill_month: String,
+        pub currency: ecl_proto::billing::Currency,
+        pub failure_month: ecl_kernel::Month,
+        pub bill_month: ecl_kernel::Month,
         pub label: String,
         pub approved_at: i64,
     }

@@ -8,11 +8,10 @@ use crate::{
     Sla,
     claims::may_file,
     entity::{affected, claim, incident, part_replacement},
-    uptime::{month_label, month_of},
     views,
 };
 use ecl_bus::CallCtx;
-use ecl_kernel::{AppError, AppResult, ContractId, Principal};
+use ecl_kernel::{AppError, AppResult, ContractId, Month, Principal};
 use ecl_proto::sla::{BreachKind, ClaimInput, ClaimStatus, ClaimView, OverdueContracts};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -77,7 +76,7 @@ impl Sla {
             }
         };
         let failure = views::ts(failure_at);
-        let month = month_label(month_of(failure));
+        let month = Month::containing(failure);
         let now = self.clock.now();
         // Late is decided first: it needs no other service.
         may_file(failure, now, false)?;
@@ -96,13 +95,13 @@ impl Sla {
         let row = claim::Model {
             id: ecl_kernel::ids::new_id("clm"),
             contract_id: contract_id.clone(),
-            breach_kind: input.breach_kind.as_str().into(),
+            breach_kind: input.breach_kind,
             breach_id,
             breach_key: format!("{contract_id}|{month}|{key_tail}"),
             month,
             menu_code,
             note,
-            status: ClaimStatus::Pending.as_str().into(),
+            status: ClaimStatus::Pending,
             amount: None,
             currency: None,
             reason: None,

@@ -96,7 +96,7 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
             s.decide_claim(&ctx, &req.id, req.approve, req.reason).await
         })
         .route(|s: Arc<Sla>, ctx, req: GetAvailability| async move {
-            s.availability_of(&ctx, req.contract_ids, &req.month).await
+            s.availability_of(&ctx, req.contract_ids, req.month).await
         })
         .route(|s: Arc<Sla>, ctx, req: ListClaims| async move {
             s.claims_of(&ctx, req.contract_ids, req.page).await

@@ -5,11 +5,10 @@
 use crate::{
     Sla,
     entity::{affected, claim, credit, incident},
-    uptime::parse_month,
     views,
 };
 use ecl_bus::CallCtx;
-use ecl_kernel::AppResult;
+use ecl_kernel::{AppResult, Month};
 use ecl_proto::{
     Page, PageArgs,
     sla::{AvailabilityView, ClaimView, CreditView, IncidentView},
@@ -40,9 +39,8 @@ impl Sla {
         &self,
         ctx: &CallCtx,
         contract_ids: Vec<String>,
-        month: &str,
+        month: Month,
     ) -> AppResult<Vec<(String, Vec<AvailabilityView>)>> {
-        let month = parse_month("month", month)?;
         let seen = self.visible_money(ctx, contract_ids.clone()).await?;
         let ids: Vec<String> = contract_ids
             .iter()

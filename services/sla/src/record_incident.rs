@@ -6,11 +6,10 @@ use crate::{
     Sla, access,
     entity::{affected, incident},
     notices::Notice,
-    uptime::{month_label, month_of},
     views,
 };
 use ecl_bus::CallCtx;
-use ecl_kernel::{AppError, AppResult, validate};
+use ecl_kernel::{AppError, AppResult, Month, validate};
 use ecl_proto::{
     notification::Category,
     sla::{IncidentInput, IncidentView},
@@ -77,14 +76,14 @@ impl Sla {
                 "restoredAt must not be before startedAt",
             ));
         }
-        let month = month_label(month_of(input.started_at));
-        let menu = self.menu(ctx, &input.menu_code, &month).await?;
+        let month = Month::containing(input.started_at);
+        let menu = self.menu(ctx, &input.menu_code, month).await?;
         let tenants = self.affected(ctx, &input.affected).await?;
         let now = self.clock.now().timestamp_micros();
         let row = incident::Model {
             id: ecl_kernel::ids::new_id("inc"),
             menu_code: menu.code.clone(),
-            cause: input.cause.as_str().into(),
+            cause: input.cause,
             title,
             description,
             region: input
@@ -121,7 +120,7 @@ impl Sla {
             event_id: &row.id,
             menu_code: &row.menu_code,
             kind: "INCIDENT",
-            cause: &row.cause,
+            cause: row.cause.as_str(),
             starts_at: row.started_at,
             ends_at: row.restored_at,
         };

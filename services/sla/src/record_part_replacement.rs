@@ -2,14 +2,9 @@
 //! menu), the failed part, T1, T2, T3 and the actual start when known. Times in order: T2 and
 //! T3 not before T1.
 
-use crate::{
-    Sla, access,
-    entity::part_replacement,
-    uptime::{month_label, month_of},
-    views,
-};
+use crate::{Sla, access, entity::part_replacement, views};
 use ecl_bus::CallCtx;
-use ecl_kernel::{AppError, AppResult, validate};
+use ecl_kernel::{AppError, AppResult, Month, validate};
 use ecl_proto::sla::{Affected, PartReplacementInput, PartReplacementView};
 use sea_orm::EntityTrait;
 
@@ -41,8 +36,8 @@ impl Sla {
                 "startedAt must not be before detectedAt (T1)",
             ));
         }
-        let month = month_label(month_of(input.detected_at));
-        let menu = self.menu(ctx, &input.menu_code, &month).await?;
+        let month = Month::containing(input.detected_at);
+        let menu = self.menu(ctx, &input.menu_code, month).await?;
         let tenants = self
             .affected(
                 ctx,
@@ -67,7 +62,7 @@ impl Sla {
             tenant_id,
             menu_code: menu.code,
             resource_id,
-            part: input.part.as_str().into(),
+            part: input.part,
             detected_at: input.detected_at.timestamp_micros(),
             proposed_at: input.proposed_at.timestamp_micros(),
             agreed_start_at: input.agreed_start_at.timestamp_micros(),

@@ -7,11 +7,10 @@ use crate::{
     entity::maintenance,
     notices::Notice,
     record_incident::{Window, insert_affected},
-    uptime::{month_label, month_of},
     views,
 };
 use ecl_bus::CallCtx;
-use ecl_kernel::{AppError, AppResult, validate};
+use ecl_kernel::{AppError, AppResult, Month, validate};
 use ecl_proto::{
     notification::Category,
     sla::{MaintenanceInput, MaintenanceView},
@@ -33,13 +32,13 @@ impl Sla {
         if input.ends_at <= input.starts_at {
             return Err(AppError::invalid("endsAt", "endsAt must be after startsAt"));
         }
-        let month = month_label(month_of(input.starts_at));
-        let menu = self.menu(ctx, &input.menu_code, &month).await?;
+        let month = Month::containing(input.starts_at);
+        let menu = self.menu(ctx, &input.menu_code, month).await?;
         let tenants = self.affected(ctx, &input.affected).await?;
         let now = self.clock.now().timestamp_micros();
         let row = maintenance::Model {
             id: ecl_kernel::ids::new_id("mnt"),
-            kind: input.kind.as_str().into(),
+            kind: input.kind,
             menu_code: menu.code,
             title,
             description,

@@ -4,7 +4,7 @@
 //! (announced or urgent), which are never downtime. Every other cause (force majeure, customer
 //! caused, third party, an HA switch-over that worked) is not downtime at all.
 
-use chrono::{DateTime, Datelike, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 /// 720 hours, in microseconds — the denominator of every month, 28 days or 31.
@@ -33,45 +33,6 @@ impl Cause {
 pub struct Span {
     pub from: i64,
     pub to: Option<i64>,
-}
-
-/// The calendar month `[start, end)` in UTC of `year-month`.
-pub fn month_range(year: i32, month: u32) -> (DateTime<Utc>, DateTime<Utc>) {
-    let start = Utc
-        .with_ymd_and_hms(year, month, 1, 0, 0, 0)
-        .single()
-        .expect("valid month");
-    let (ny, nm) = if month == 12 {
-        (year + 1, 1)
-    } else {
-        (year, month + 1)
-    };
-    let end = Utc
-        .with_ymd_and_hms(ny, nm, 1, 0, 0, 0)
-        .single()
-        .expect("valid month");
-    (start, end)
-}
-
-/// The month (`year`, `month`) an instant falls in.
-pub fn month_of(t: DateTime<Utc>) -> (i32, u32) {
-    (t.year(), t.month())
-}
-
-/// `YYYY-MM` of a month.
-pub fn month_label((y, m): (i32, u32)) -> String {
-    format!("{y:04}-{m:02}")
-}
-
-/// Parses `YYYY-MM` (`INVALID_INPUT` on `field` otherwise).
-pub fn parse_month(field: &str, s: &str) -> ecl_kernel::AppResult<(i32, u32)> {
-    let bad = || ecl_kernel::AppError::invalid(field, format!("{s:?} is not a month (YYYY-MM)"));
-    let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
-    let (y, m): (i32, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-    if y.to_string().len() != 4 || !(1..=12).contains(&m) || s.trim().len() != 7 {
-        return Err(bad());
-    }
-    Ok((y, m))
 }
 
 /// Sorted, merged intervals of `spans` clipped to `[lo, hi)`.
@@ -130,8 +91,15 @@ pub fn uptime_percent(downtime_micros: i64) -> Decimal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+    use ecl_kernel::Month;
 
     const MIN: i64 = 60 * 1_000_000;
+
+    /// The calendar month `[start, end)` in UTC (the kernel's month bounds).
+    fn month_range(y: i32, m: u32) -> (DateTime<Utc>, DateTime<Utc>) {
+        Month::new(y, m).unwrap().range()
+    }
 
     fn at(y: i32, m: u32, d: u32, h: u32, mi: u32) -> i64 {
         Utc.with_ymd_and_hms(y, m, d, h, mi, 0)
@@ -232,11 +200,14 @@ mod tests {
 
     #[test]
     fn months_parse_as_yyyy_mm() {
-        assert_eq!(parse_month("month", "2026-02").unwrap(), (2026, 2));
+        assert_eq!(
+            Month::parse_as("month", "2026-02").unwrap(),
+            Month::new(2026, 2).unwrap()
+        );
         for bad in ["2026-13", "2026-2", "26-02", "2026/02", ""] {
-            assert!(parse_month("month", bad).is_err(), "{bad}");
+            assert!(Month::parse_as("month", bad).is_err(), "{bad}");
         }
-        assert_eq!(month_label((2026, 3)), "2026-03");
+        assert_eq!(Month::new(2026, 3).unwrap().to_string(), "2026-03");
     }
 
     #[test]

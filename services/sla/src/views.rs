@@ -3,25 +3,18 @@
 use crate::entity::{claim, credit, incident, maintenance, part_replacement};
 use crate::part_replacement::{rate_percent, started_late, t4_days};
 use chrono::{DateTime, Utc};
-use ecl_kernel::{AppError, AppResult};
-use ecl_proto::sla::{
-    BreachKind, ClaimStatus, ClaimView, CreditView, IncidentCause, IncidentView, MaintenanceKind,
-    MaintenanceView, PartReplacementView, ServerPart,
-};
+use ecl_kernel::AppResult;
+use ecl_proto::sla::{ClaimView, CreditView, IncidentView, MaintenanceView, PartReplacementView};
 
 pub(crate) fn ts(us: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us).unwrap_or_default()
-}
-
-fn stored<T>(what: &str, v: Option<T>, s: &str) -> AppResult<T> {
-    v.ok_or_else(|| AppError::internal(format!("unknown stored {what} {s}")))
 }
 
 pub(crate) fn incident(m: &incident::Model, tenant_ids: Vec<String>) -> AppResult<IncidentView> {
     Ok(IncidentView {
         id: m.id.clone(),
         menu_code: m.menu_code.clone(),
-        cause: stored("cause", IncidentCause::parse(&m.cause), &m.cause)?,
+        cause: m.cause,
         title: m.title.clone(),
         description: m.description.clone(),
         region: m.region.clone(),
@@ -38,7 +31,7 @@ pub(crate) fn maintenance(
 ) -> AppResult<MaintenanceView> {
     Ok(MaintenanceView {
         id: m.id.clone(),
-        kind: stored("kind", MaintenanceKind::parse(&m.kind), &m.kind)?,
+        kind: m.kind,
         menu_code: m.menu_code.clone(),
         title: m.title.clone(),
         description: m.description.clone(),
@@ -63,7 +56,7 @@ pub(crate) fn part(
         tenant_id: m.tenant_id.clone(),
         menu_code: m.menu_code.clone(),
         resource_id: m.resource_id.clone(),
-        part: stored("part", ServerPart::parse(&m.part), &m.part)?,
+        part: m.part,
         detected_at: t1,
         proposed_at: t2,
         agreed_start_at: t3,
@@ -78,19 +71,19 @@ pub(crate) fn claim(m: &claim::Model) -> AppResult<ClaimView> {
     Ok(ClaimView {
         id: m.id.clone(),
         contract_id: m.contract_id.clone(),
-        breach_kind: stored("breach", BreachKind::parse(&m.breach_kind), &m.breach_kind)?,
+        breach_kind: m.breach_kind,
         breach_id: m.breach_id.clone(),
-        month: m.month.clone(),
+        month: m.month,
         menu_code: m.menu_code.clone(),
         note: m.note.clone(),
-        status: stored("status", ClaimStatus::parse(&m.status), &m.status)?,
+        status: m.status,
         amount: m.amount.clone(),
-        currency: m.currency.clone(),
+        currency: m.currency,
         reason: m.reason.clone(),
         filed_by: m.filed_by.clone(),
         filed_at: ts(m.filed_at),
         decided_at: m.decided_at.map(ts),
-        bill_month: m.bill_month.clone(),
+        bill_month: m.bill_month,
     })
 }
 
@@ -102,9 +95,9 @@ pub(crate) fn credit(m: &credit::Model) -> CreditView {
         parent_id: m.parent_id.clone(),
         amount: m.amount.clone(),
         tenant_amounts: serde_json::from_str(&m.tenant_amounts).unwrap_or_default(),
-        currency: m.currency.clone(),
-        failure_month: m.failure_month.clone(),
-        bill_month: m.bill_month.clone(),
+        currency: m.currency,
+        failure_month: m.failure_month,
+        bill_month: m.bill_month,
         label: m.label.clone(),
         approved_at: ts(m.approved_at),
     }

@@ -287,7 +287,7 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
     // Each handler's writes share the inbox's transaction: a redelivered event has no effect.
     let events = EventRouter::default()
         .on(|s: Arc<Tenants>, ctx, id, ev: ContractChanged| async move {
-            if ev.change != "abolished" {
+            if ev.change != ecl_proto::contract::ContractChange::Abolished {
                 return Ok(());
             }
             let svc = s.clone();
@@ -389,7 +389,7 @@ impl Tenants {
                 &ctx.trace_id,
                 &TenantChanged {
                     tenant: t.clone(),
-                    change: "created".into(),
+                    change: ecl_proto::tenant::TenantChange::Created,
                 },
             )
             .await?;
@@ -424,7 +424,7 @@ impl Tenants {
                 &ctx.trace_id,
                 &TenantChanged {
                     tenant: v.clone(),
-                    change: "deleted".into(),
+                    change: ecl_proto::tenant::TenantChange::Deleted,
                 },
             )
             .await?;
@@ -569,7 +569,7 @@ impl Tenants {
                     &ctx.trace_id,
                     &TenantChanged {
                         tenant: view(t),
-                        change: "deleted".into(),
+                        change: ecl_proto::tenant::TenantChange::Deleted,
                     },
                 )
                 .await?;

@@ -1,14 +1,14 @@
 //! Changing a tenant (SPEC §3): its name and its workspace, by those who may create it — the
 //! contract's owner and admins, or its partner's within their groups. Every given field is
 //! checked before any is changed (all bad fields reported at once), and the change is announced
-//! as creation is (`TenantChanged`, `updated`).
+//! as creation is (`TenantChanged`, `TenantChange::Updated`).
 
 use crate::{Tenants, entity::tenant, view};
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult, Validation, validate};
 use ecl_proto::{
     contract::ContractStatus,
-    tenant::{TenantChanged, TenantView, UpdateTenant},
+    tenant::{TenantChange, TenantChanged, TenantView, UpdateTenant},
 };
 use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
 
@@ -73,7 +73,7 @@ impl Tenants {
                 &ctx.trace_id,
                 &TenantChanged {
                     tenant: t.clone(),
-                    change: "updated".into(),
+                    change: TenantChange::Updated,
                 },
             )
             .await?;

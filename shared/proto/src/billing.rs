@@ -4,9 +4,65 @@
 
 use crate::{Page, PageArgs, call, event};
 use chrono::{DateTime, Utc};
+use ecl_kernel::Month;
 use serde::{Deserialize, Serialize};
 
 pub const TARGET: &str = "billing";
+
+closed_set! {
+    /// What one unit of a menu's measured usage is.
+    pub enum ChargeUnit {
+        Second = "SECOND",
+        Minute = "MINUTE",
+        Hour = "HOUR",
+        Day = "DAY",
+        Month = "MONTH",
+        /// Gigabytes (storage, transfer).
+        Gb = "GB",
+        /// Pieces (licences, addresses…).
+        Count = "COUNT",
+    }
+}
+
+closed_set! {
+    /// How a menu's month is charged (seed 003 chapter 2).
+    pub enum ChargePattern {
+        Payg = "PAYG",
+        CappedPayg = "CAPPED_PAYG",
+        CappedPaygPlanChange = "CAPPED_PAYG_PLAN_CHANGE",
+        MonthlyFixed = "MONTHLY_FIXED",
+        ProratedDaily = "PRORATED_DAILY",
+    }
+}
+
+closed_set! {
+    /// A menu's special calculation of seed 003 2.5, on top of its pattern.
+    pub enum SpecialRule {
+        /// No special rule (a price list stored before the rule was a closed set may say `""`).
+        #[serde(alias = "")]
+        None = "NONE",
+        LogicalNetwork = "LOGICAL_NETWORK",
+        Cic1G = "CIC_1G",
+        Cic10G = "CIC_10G",
+        WindowsGuestImage = "WINDOWS_GUEST_IMAGE",
+        Oracle = "ORACLE",
+        SqlServerVirtualServer = "SQL_SERVER_VIRTUAL_SERVER",
+        SqlServerDedicatedHypervisor = "SQL_SERVER_DEDICATED_HYPERVISOR",
+        Monitoring = "MONITORING",
+        CloudFoundryShared = "CLOUD_FOUNDRY_SHARED",
+        VirtualPrivateCf = "VIRTUAL_PRIVATE_CF",
+    }
+}
+
+closed_set! {
+    /// The currency of a price list and of its bills (ISO 4217).
+    pub enum Currency {
+        /// Japanese yen: totals round to whole yen.
+        Jpy = "JPY",
+        /// US dollars: totals round to cents.
+        Usd = "USD",
+    }
+}
 
 /// One plan (flavor, size, edition) of a menu and its price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,26 +89,19 @@ pub struct MenuSpec {
     pub subcategory: String,
     pub name: String,
     pub region: String,
-    /// `SECOND`, `MINUTE`, `HOUR`, `DAY`, `MONTH`, `GB`, `COUNT`.
-    pub unit: String,
-    /// `PAYG`, `CAPPED_PAYG`, `CAPPED_PAYG_PLAN_CHANGE`, `MONTHLY_FIXED`, `PRORATED_DAILY`.
-    pub pattern: String,
-    /// `NONE`, `LOGICAL_NETWORK`, `CIC_1G`, `CIC_10G`, `WINDOWS_GUEST_IMAGE`, `ORACLE`,
-    /// `SQL_SERVER_VIRTUAL_SERVER`, `SQL_SERVER_DEDICATED_HYPERVISOR`, `MONITORING`,
-    /// `CLOUD_FOUNDRY_SHARED`, `VIRTUAL_PRIVATE_CF`.
-    pub rule: String,
+    pub unit: ChargeUnit,
+    pub pattern: ChargePattern,
+    pub rule: SpecialRule,
     /// The rule's amount: the 8VM+ flat price (guest image), the Windows monthly fee (Oracle).
     pub rule_amount: Option<String>,
     /// The rule's plan: the free Basic plan (monitoring).
     pub rule_plan: Option<String>,
-    /// `JPY` or `USD`.
-    pub currency: String,
+    pub currency: Currency,
     pub resellable: bool,
     /// What a child contract must do to use it (e.g. register the end user's name).
     pub resellable_condition: Option<String>,
     pub sla_eligible: bool,
-    /// `YYYY-MM`.
-    pub effective_from: String,
+    pub effective_from: Month,
     pub plans: Vec<PlanSpec>,
 }
 
@@ -73,9 +122,9 @@ call!(UpsertMenu => MenuView, "billing", "billing.menu_upsert.v1");
 pub struct MenuFilter {
     pub code: Option<String>,
     pub category: Option<String>,
-    pub currency: Option<String>,
-    /// The prices in force in this month (`YYYY-MM`); default: the current month.
-    pub month: Option<String>,
+    pub currency: Option<Currency>,
+    /// The prices in force in this month; default: the current month.
+    pub month: Option<Month>,
 }
 
 /// The price list in force in a month (any signed-in caller).
@@ -102,7 +151,7 @@ call!(MenuCatalog => Vec<CatalogEntry>, "billing", "billing.catalog.v1");
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MenuChanged {
     pub code: String,
-    pub effective_from: String,
+    pub effective_from: Month,
 }
 event!(MenuChanged, "billing.menu_changed");
 

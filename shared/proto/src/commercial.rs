@@ -9,22 +9,12 @@ use serde::{Deserialize, Serialize};
 
 // ---- price rules --------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PriceRuleKind {
-    Markup,
-    Discount,
-    Fixed,
-}
-
-impl PriceRuleKind {
-    /// The wire spelling (as serde writes it), for the CSV exports' provenance column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PriceRuleKind::Markup => "MARKUP",
-            PriceRuleKind::Discount => "DISCOUNT",
-            PriceRuleKind::Fixed => "FIXED",
-        }
+closed_set! {
+    /// How a price rule prices (its `as_str` is also the CSV exports' provenance column).
+    pub enum PriceRuleKind {
+        Markup = "MARKUP",
+        Discount = "DISCOUNT",
+        Fixed = "FIXED",
     }
 }
 

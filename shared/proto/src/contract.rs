@@ -6,12 +6,13 @@ use serde::{Deserialize, Serialize};
 
 pub const TARGET: &str = "contract";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ContractKind {
-    Direct,
-    Partner,
-    Child,
+closed_set! {
+    /// Stored as this text by the services' read models (`contracts.kind`, `known_contracts.kind`).
+    pub enum ContractKind {
+        Direct = "DIRECT",
+        Partner = "PARTNER",
+        Child = "CHILD",
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -134,8 +135,16 @@ call!(ListChildren => Vec<(String, Page<ContractView>)>, "contract", "contract.c
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ContractChanged {
     pub contract: ContractView,
-    /// `created`, `updated` or `abolished`.
-    pub change: String,
+    pub change: ContractChange,
+}
+
+closed_set! {
+    /// What happened to the contract of a [`ContractChanged`] (lower case on the wire).
+    pub enum ContractChange {
+        Created = "created",
+        Updated = "updated",
+        Abolished = "abolished",
+    }
 }
 event!(ContractChanged, "contract.changed");
 

@@ -4,20 +4,22 @@
 
 use crate::{call, event};
 use chrono::{DateTime, Utc};
+use ecl_kernel::Month;
 use serde::{Deserialize, Serialize};
 
 pub const TARGET: &str = "metering";
 
-/// What happened to a resource at an instant (SPEC §5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum UsageKind {
-    /// The resource starts (or starts again after a stop) with a plan.
-    Start,
-    /// The resource stops (terminates); a later `Start` is a new start-and-termination.
-    Stop,
-    /// Plan, status or quantity changes at this instant; fields left empty keep their value.
-    Change,
+closed_set! {
+    /// What happened to a resource at an instant (SPEC §5). Stored as this text
+    /// (`usage_events.kind`).
+    pub enum UsageKind {
+        /// The resource starts (or starts again after a stop) with a plan.
+        Start = "START",
+        /// The resource stops (terminates); a later `Start` is a new start-and-termination.
+        Stop = "STOP",
+        /// Plan, status or quantity changes at this instant; fields left empty keep their value.
+        Change = "CHANGE",
+    }
 }
 
 /// One usage event. `id` is the producer's own id: the same id twice counts once.
@@ -40,15 +42,31 @@ pub struct UsageEvent {
     pub resource_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum UsageOutcome {
-    /// Stored now.
-    Accepted,
-    /// Already stored earlier (same id): counted once.
-    Duplicate,
-    /// Refused; nothing stored. `code` and `message` say why.
-    Rejected,
+closed_set! {
+    pub enum UsageOutcome {
+        /// Stored now.
+        Accepted = "ACCEPTED",
+        /// Already stored earlier (same id): counted once.
+        Duplicate = "DUPLICATE",
+        /// Refused; nothing stored. `code` and `message` say why.
+        Rejected = "REJECTED",
+    }
+}
+
+closed_set! {
+    /// Why an event was rejected.
+    pub enum UsageRejection {
+        /// No such tenant (or not yet known to metering), or a deleted one.
+        UnknownTenant = "UNKNOWN_TENANT",
+        /// No menu with that code in the price list.
+        UnknownMenu = "UNKNOWN_MENU",
+        /// The menu has no such plan.
+        UnknownPlan = "UNKNOWN_PLAN",
+        /// A child contract's tenant used a menu that is not resellable.
+        NotResellable = "NOT_RESELLABLE",
+        /// The event itself is malformed.
+        InvalidEvent = "INVALID_EVENT",
+    }
 }
 
 /// The answer for one event of a batch, in the batch's order.
@@ -56,9 +74,8 @@ pub enum UsageOutcome {
 pub struct UsageResult {
     pub id: String,
     pub outcome: UsageOutcome,
-    /// Stable code of a rejection: `UNKNOWN_TENANT`, `UNKNOWN_MENU`, `UNKNOWN_PLAN`,
-    /// `NOT_RESELLABLE`, `INVALID_EVENT`.
-    pub code: Option<String>,
+    /// Why, when `Rejected`.
+    pub code: Option<UsageRejection>,
     pub message: Option<String>,
 }
 
@@ -80,8 +97,8 @@ event!(UsageReported, "metering.usage_reported");
 /// Stored usage changed for these tenants in these months (billing refreshes its estimates).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UsageChanged {
-    /// `(tenant id, YYYY-MM)` pairs.
-    pub tenant_months: Vec<(String, String)>,
+    /// `(tenant id, month)` pairs (`["ten_…", "YYYY-MM"]` on the wire).
+    pub tenant_months: Vec<(String, Month)>,
 }
 event!(UsageChanged, "metering.usage_changed");
 
@@ -110,8 +127,7 @@ pub struct ResourceUsage {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetUsage {
     pub tenant_ids: Vec<String>,
-    /// `YYYY-MM`.
-    pub month: String,
+    pub month: Month,
 }
 call!(GetUsage => Vec<(String, Vec<ResourceUsage>)>, "metering", "metering.usage.v1");
 

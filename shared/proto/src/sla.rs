@@ -6,152 +6,63 @@
 //! menu, which contracts are overdue) and the payments that decide "overdue": served by billing,
 //! declared here so the two services meet in one place.
 
-use crate::{Page, PageArgs, call, event};
+use crate::{Page, PageArgs, billing::Currency, call, event};
 use chrono::{DateTime, NaiveDate, Utc};
+use ecl_kernel::Month;
 use serde::{Deserialize, Serialize};
 
 pub const TARGET: &str = "sla";
 
-/// Why an incident happened; only `FAILURE` is downtime (seed 004 "Disclaimers").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum IncidentCause {
-    Failure,
-    ForceMajeure,
-    CustomerCaused,
-    /// The HA switch-over worked: the customer could use the service.
-    HaSwitchoverOk,
-    /// A third party's failure, e.g. the internet outside the provider.
-    ThirdParty,
-}
-
-impl IncidentCause {
-    pub const ALL: [IncidentCause; 5] = [
-        IncidentCause::Failure,
-        IncidentCause::ForceMajeure,
-        IncidentCause::CustomerCaused,
-        IncidentCause::HaSwitchoverOk,
-        IncidentCause::ThirdParty,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IncidentCause::Failure => "FAILURE",
-            IncidentCause::ForceMajeure => "FORCE_MAJEURE",
-            IncidentCause::CustomerCaused => "CUSTOMER_CAUSED",
-            IncidentCause::HaSwitchoverOk => "HA_SWITCHOVER_OK",
-            IncidentCause::ThirdParty => "THIRD_PARTY",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
+closed_set! {
+    /// Why an incident happened; only `FAILURE` is downtime (seed 004 "Disclaimers"). Stored as
+    /// this text (`incidents.cause`, `affected.cause`).
+    pub enum IncidentCause {
+        Failure = "FAILURE",
+        ForceMajeure = "FORCE_MAJEURE",
+        CustomerCaused = "CUSTOMER_CAUSED",
+        /// The HA switch-over worked: the customer could use the service.
+        HaSwitchoverOk = "HA_SWITCHOVER_OK",
+        /// A third party's failure, e.g. the internet outside the provider.
+        ThirdParty = "THIRD_PARTY",
     }
 }
 
-/// Maintenance announced in advance or urgent: neither is downtime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum MaintenanceKind {
-    Announced,
-    Urgent,
-}
-
-impl MaintenanceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MaintenanceKind::Announced => "ANNOUNCED",
-            MaintenanceKind::Urgent => "URGENT",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        [MaintenanceKind::Announced, MaintenanceKind::Urgent]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+closed_set! {
+    /// Maintenance announced in advance or urgent: neither is downtime.
+    pub enum MaintenanceKind {
+        Announced = "ANNOUNCED",
+        Urgent = "URGENT",
     }
 }
 
-/// The bare-metal parts the SLA covers (seed 004 Table 1; RAID controller / NIC / disk are not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ServerPart {
-    /// Both chassis power supplies (cold swap).
-    ChassisPowerSupply,
-    Cpu,
-    Memory,
-    /// Both power supplies by power-supply status (hot swap).
-    PowerSupply,
-    Fan,
-}
-
-impl ServerPart {
-    pub const ALL: [ServerPart; 5] = [
-        ServerPart::ChassisPowerSupply,
-        ServerPart::Cpu,
-        ServerPart::Memory,
-        ServerPart::PowerSupply,
-        ServerPart::Fan,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServerPart::ChassisPowerSupply => "CHASSIS_POWER_SUPPLY",
-            ServerPart::Cpu => "CPU",
-            ServerPart::Memory => "MEMORY",
-            ServerPart::PowerSupply => "POWER_SUPPLY",
-            ServerPart::Fan => "FAN",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
+closed_set! {
+    /// The bare-metal parts the SLA covers (seed 004 Table 1; RAID controller / NIC / disk are not).
+    pub enum ServerPart {
+        /// Both chassis power supplies (cold swap).
+        ChassisPowerSupply = "CHASSIS_POWER_SUPPLY",
+        Cpu = "CPU",
+        Memory = "MEMORY",
+        /// Both power supplies by power-supply status (hot swap).
+        PowerSupply = "POWER_SUPPLY",
+        Fan = "FAN",
     }
 }
 
-/// Which service level a claim says was breached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum BreachKind {
-    /// Uptime of a menu: names an incident.
-    Incident,
-    /// Bare-metal part replacement: names a part replacement record.
-    PartReplacement,
-}
-
-impl BreachKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BreachKind::Incident => "INCIDENT",
-            BreachKind::PartReplacement => "PART_REPLACEMENT",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        [BreachKind::Incident, BreachKind::PartReplacement]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+closed_set! {
+    /// Which service level a claim says was breached.
+    pub enum BreachKind {
+        /// Uptime of a menu: names an incident.
+        Incident = "INCIDENT",
+        /// Bare-metal part replacement: names a part replacement record.
+        PartReplacement = "PART_REPLACEMENT",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ClaimStatus {
-    Pending,
-    Approved,
-    Rejected,
-}
-
-impl ClaimStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClaimStatus::Pending => "PENDING",
-            ClaimStatus::Approved => "APPROVED",
-            ClaimStatus::Rejected => "REJECTED",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            ClaimStatus::Pending,
-            ClaimStatus::Approved,
-            ClaimStatus::Rejected,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
+closed_set! {
+    pub enum ClaimStatus {
+        Pending = "PENDING",
+        Approved = "APPROVED",
+        Rejected = "REJECTED",
     }
 }
 
@@ -296,8 +207,7 @@ pub struct AvailabilityView {
     pub contract_id: String,
     pub tenant_id: String,
     pub menu_code: String,
-    /// `YYYY-MM`.
-    pub month: String,
+    pub month: Month,
     /// Whether the menu has an SLA at all (Hyper-V, Monitoring, Support, App Service PaaS: no).
     pub sla_eligible: bool,
     /// The union of the month's `FAILURE` intervals, maintenance excluded, in whole seconds
@@ -311,7 +221,9 @@ pub struct AvailabilityView {
     pub charges: String,
     /// charges × rate, never above the charges.
     pub credit: String,
-    pub currency: String,
+    /// The charges' currency; `None` (`""` on the wire) for a menu the month's price list lacks.
+    #[serde(with = "crate::empty_as_none")]
+    pub currency: Option<Currency>,
     /// The last day a claim is accepted (30 days after the month's latest failure).
     pub claim_deadline: Option<NaiveDate>,
     /// The month's incidents of the menu for the tenant.
@@ -323,7 +235,7 @@ pub struct AvailabilityView {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetAvailability {
     pub contract_ids: Vec<String>,
-    pub month: String,
+    pub month: Month,
 }
 call!(GetAvailability => Vec<(String, Vec<AvailabilityView>)>, "sla", "sla.availability.v1", key: Scope(Sla, Read));
 
@@ -342,20 +254,20 @@ pub struct ClaimView {
     pub contract_id: String,
     pub breach_kind: BreachKind,
     pub breach_id: String,
-    /// The month of the failure (`YYYY-MM`).
-    pub month: String,
+    /// The month of the failure.
+    pub month: Month,
     pub menu_code: String,
     pub note: Option<String>,
     pub status: ClaimStatus,
     /// Computed by the platform on approval; `None` before.
     pub amount: Option<String>,
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     pub reason: Option<String>,
     pub filed_by: String,
     pub filed_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
     /// The bill the credit lands on (approved claims).
-    pub bill_month: Option<String>,
+    pub bill_month: Option<Month>,
 }
 
 /// Files a claim: the contract's owner and admins (a partner's for its children).
@@ -397,11 +309,11 @@ pub struct CreditView {
     /// part is an adjustment of that tenant, before its rounding.
     #[serde(default)]
     pub tenant_amounts: Vec<(String, String)>,
-    pub currency: String,
+    pub currency: Currency,
     /// The month of the failure.
-    pub failure_month: String,
+    pub failure_month: Month,
     /// The bill it lands on: two months after the approval.
-    pub bill_month: String,
+    pub bill_month: Month,
     pub label: String,
     pub approved_at: DateTime<Utc>,
 }
@@ -427,7 +339,7 @@ event!(CreditApproved, "sla.credit_approved");
 /// A month's charges of tenant × menu pairs, in one request however many (system callers).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MenuCharges {
-    pub month: String,
+    pub month: Month,
     pub pairs: Vec<(String, String)>,
 }
 
@@ -437,7 +349,9 @@ pub struct MenuCharge {
     pub menu_code: String,
     /// 6 decimal places; "0" when the tenant had no such charge.
     pub amount: String,
-    pub currency: String,
+    /// The menu's currency; `None` (`""` on the wire) when the month's price list lacks the menu.
+    #[serde(with = "crate::empty_as_none")]
+    pub currency: Option<Currency>,
     pub sla_eligible: bool,
 }
 call!(MenuCharges => Vec<MenuCharge>, "billing", "billing.menu_charges.v1");
@@ -497,5 +411,29 @@ mod tests {
         }
         assert_eq!(IncidentCause::parse("ALIENS"), None);
         assert_eq!(ClaimStatus::parse("APPROVED"), Some(ClaimStatus::Approved));
+    }
+
+    #[test]
+    fn an_unknown_currency_travels_as_the_empty_string_it_was() {
+        let charge = |currency| MenuCharge {
+            tenant_id: "ten_1".into(),
+            menu_code: "compute".into(),
+            amount: "0".into(),
+            currency,
+            sla_eligible: false,
+        };
+        let none = serde_json::to_value(charge(None)).unwrap();
+        assert_eq!(none["currency"], "");
+        let usd = serde_json::to_value(charge(Some(Currency::Usd))).unwrap();
+        assert_eq!(usd["currency"], "USD");
+        for (v, want) in [(none, None), (usd, Some(Currency::Usd))] {
+            assert_eq!(
+                serde_json::from_value::<MenuCharge>(v).unwrap().currency,
+                want
+            );
+        }
+        let mut bad = serde_json::to_value(charge(None)).unwrap();
+        bad["currency"] = "EUR".into();
+        assert!(serde_json::from_value::<MenuCharge>(bad).is_err());
     }
 }

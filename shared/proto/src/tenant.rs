@@ -81,8 +81,17 @@ call!(CountTenants => Vec<(String, u64)>, "tenant", "tenant.count.v1", key: Tree
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TenantChanged {
     pub tenant: TenantView,
-    /// `created`, `updated` or `deleted`.
-    pub change: String,
+    pub change: TenantChange,
+}
+
+closed_set! {
+    /// What happened to the tenant of a [`TenantChanged`] (lower case on the wire).
+    pub enum TenantChange {
+        Created = "created",
+        /// Its name or workspace changed.
+        Updated = "updated",
+        Deleted = "deleted",
+    }
 }
 event!(TenantChanged, "tenant.changed");
 

@@ -12,6 +12,7 @@ pub mod dead_letters;
 pub mod inbox;
 pub mod outbox;
 pub mod paging;
+pub mod read_models;
 pub mod schema_check;
 pub mod wal;
 

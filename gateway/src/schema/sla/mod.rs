@@ -72,7 +72,7 @@ impl Loader<(String, String)> for AvailabilityLoader {
         for (month, contract_ids) in months {
             let req = GetAvailability {
                 contract_ids,
-                month: month.to_string(),
+                month: ecl_kernel::Month::parse(month)?,
             };
             for (c, rows) in self.0.bus.call(&self.0.call, &req).await? {
                 out.insert((c, month.to_string()), rows);

@@ -4,7 +4,7 @@
 
 use crate::schema::{
     billing::Currency,
-    scalars::{Decimal, Month, from_wire},
+    scalars::{Decimal, Month},
 };
 use async_graphql::{Enum, ID, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -193,6 +193,13 @@ pub struct Availability {
 impl TryFrom<AvailabilityView> for Availability {
     type Error = async_graphql::Error;
     fn try_from(v: AvailabilityView) -> async_graphql::Result<Self> {
+        // Charges come from a menu of the month's price list, which has a currency.
+        let currency = v.currency.map(Into::into).ok_or_else(|| {
+            crate::errors::gql(ecl_kernel::AppError::internal(format!(
+                "availability of {} without a currency",
+                v.menu_code
+            )))
+        })?;
         Ok(Availability {
             id: format!("avl_{}@{}@{}", v.tenant_id, v.menu_code, v.month).into(),
             contract_id: v.contract_id.into(),
@@ -205,7 +212,7 @@ impl TryFrom<AvailabilityView> for Availability {
             credit_percent: v.credit_percent,
             charges: v.charges.into(),
             credit: v.credit.into(),
-            currency: from_wire("currency", &v.currency)?,
+            currency,
             claim_deadline: v.claim_deadline,
             incident_ids: v.incident_ids.into_iter().map(Into::into).collect(),
         })
@@ -246,11 +253,7 @@ impl TryFrom<ClaimView> for Claim {
             note: v.note,
             status: v.status.into(),
             amount: v.amount.map(Decimal::from),
-            currency: v
-                .currency
-                .as_deref()
-                .map(|c| from_wire("currency", c))
-                .transpose()?,
+            currency: v.currency.map(Into::into),
             reason: v.reason,
             filed_at: v.filed_at,
             decided_at: v.decided_at,
@@ -281,7 +284,7 @@ impl TryFrom<CreditView> for Credit {
             claim_id: v.claim_id.into(),
             contract_id: v.contract_id.into(),
             amount: v.amount.into(),
-            currency: from_wire("currency", &v.currency)?,
+            currency: v.currency.into(),
             failure_month: v.failure_month.into(),
             bill_month: v.bill_month.into(),
             label: v.label,

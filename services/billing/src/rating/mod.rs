@@ -27,7 +27,7 @@ pub use error::RatingError;
 pub use menu::{
     ChargePattern, CicSpeed, Currency, Menu, MenuInfo, PlanPrice, SpecialRule, SqlServerBasis, Unit,
 };
-pub use month::{Month, MonthError, Period};
+pub use month::{Month, Period};
 pub use special_rules::{
     CF_SHARED_CAP_HOURS, FREE_LOGICAL_NETWORKS, GUEST_IMAGE_FLAT_FROM_VMS, VPCF_FREE_DAYS,
 };

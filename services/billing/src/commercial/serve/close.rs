@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use ecl_kernel::AppResult;
+use ecl_proto::contract::ContractKind;
 use sea_orm::{ConnectionTrait, EntityTrait, sea_query::OnConflict};
 
 use super::end_user_bills::{EndUserBillRow, end_user_rows};
@@ -63,14 +64,14 @@ pub(crate) async fn end_user_bills(billing: &Billing, c: Closing<'_>) -> AppResu
     let children: Vec<&str> = c
         .contracts
         .iter()
-        .filter(|x| x.kind == "CHILD")
+        .filter(|x| x.kind == ContractKind::Child)
         .map(|x| x.id.as_str())
         .collect();
     let registrations = billing.registrations_for(&children).await?;
     let pairs: Vec<(&str, Month)> = children.iter().map(|id| (*id, c.month)).collect();
     let mut credits = billing.credits_for(&pairs).await?;
     let mut rows = Vec::new();
-    for child in c.contracts.iter().filter(|x| x.kind == "CHILD") {
+    for child in c.contracts.iter().filter(|x| x.kind == ContractKind::Child) {
         let (Some(partner), Some(tenants)) =
             (child.parent_id.as_deref(), c.tenants.get(child.id.as_str()))
         else {
