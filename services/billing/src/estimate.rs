@@ -157,11 +157,12 @@ impl Billing {
         status: BillStatus,
         tax: Option<crate::commercial::tax::TaxSetting>,
     ) -> AppResult<Bill> {
-        let parts = tenants
+        let mut own: HashMap<String, TenantCharges> = tenants
             .iter()
-            .filter_map(|t| charges.get(&t.id).map(|ch| (tenant_info(t), ch.clone())))
+            .filter_map(|t| charges.get_key_value(&t.id))
+            .map(|(id, ch)| (id.clone(), ch.clone()))
             .collect();
-        self.build_parts(c, parts, m, status, tax)
+        self.build_owned(c, tenants, &mut own, m, status, tax)
     }
 
     /// As [`Billing::build`], taking the tenants' charges out of `charges`.
@@ -174,21 +175,10 @@ impl Billing {
         status: BillStatus,
         tax: Option<crate::commercial::tax::TaxSetting>,
     ) -> AppResult<Bill> {
-        let parts = tenants
+        let parts: Vec<(TenantInfo, TenantCharges)> = tenants
             .iter()
             .filter_map(|t| charges.remove(&t.id).map(|ch| (tenant_info(t), ch)))
             .collect();
-        self.build_parts(c, parts, m, status, tax)
-    }
-
-    fn build_parts(
-        &self,
-        c: &contract::Model,
-        parts: Vec<(TenantInfo, TenantCharges)>,
-        m: Month,
-        status: BillStatus,
-        tax: Option<crate::commercial::tax::TaxSetting>,
-    ) -> AppResult<Bill> {
         let currency = currency_of(&parts)?;
         let header = BillHeader {
             contract: ContractInfo {

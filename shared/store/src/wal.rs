@@ -4,9 +4,11 @@
 //! reading from it. A service whose pooled connections read while others write (metering during
 //! an ingestion: validation reads beside the batches being stored) never gives it that moment,
 //! and the log grows without limit: 8.9 GB beside a 454 MB database in one ingestion of 1 M
-//! events. Every [`WalCheckpoints::EVERY`] commits, a `TRUNCATE` checkpoint waits (within the
-//! busy timeout) for the readers of the moment to finish, copies the log into the database and
-//! truncates it. PostgreSQL needs none of it.
+//! events. Every [`WalCheckpoints::EVERY`] commits, a `TRUNCATE` checkpoint waits up to 50 ms for
+//! the readers of the moment to finish, copies the log into the database and truncates it.
+//! Under the ingestion benchmark's constant reads most give up within those 50 ms: the log still
+//! peaked at 4.1 GB there (truncated to 0 whenever one succeeded) — bounded in part, not fully.
+//! PostgreSQL needs none of it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
