@@ -950,7 +950,8 @@ impl Ws {
     }
 }
 
-async fn live_flow(env: &Env, w: &World) {
+/// Returns the code another contract's `billEstimate` was refused with.
+async fn live_flow(env: &Env, w: &World) -> String {
     let (gql, op) = (&env.gql, &w.op);
     let c_user = w.token(gql, "c-user").await;
     let mut ws = Ws::connect(gql, &c_user).await;
@@ -1067,7 +1068,12 @@ async fn live_flow(env: &Env, w: &World) {
     } else {
         m["payload"]["errors"][0]["extensions"]["code"].clone()
     };
-    assert!(code == "NOT_FOUND" || code == "FORBIDDEN", "{m}");
+    code.as_str().unwrap_or_default().to_string()
+}
+
+/// A contract's estimate is refused to another contract's owner as absent or forbidden.
+fn assert_foreign_estimate_refused(code: &str) {
+    assert!(code == "NOT_FOUND" || code == "FORBIDDEN", "{code}");
 }
 
 #[actix_rt::test]
@@ -1076,8 +1082,9 @@ async fn notifications_embedded() {
     let w = recipients_flow(&env).await;
     delivery_flow(&mut env, &w).await;
     fee_flow(&env, &w).await;
-    live_flow(&env, &w).await;
+    let foreign = live_flow(&env, &w).await;
     env.finish().await;
+    assert_foreign_estimate_refused(&foreign);
 }
 
 #[actix_rt::test]
@@ -1086,8 +1093,9 @@ async fn notifications_distributed() {
     let w = recipients_flow(&env).await;
     delivery_flow(&mut env, &w).await;
     fee_flow(&env, &w).await;
-    live_flow(&env, &w).await;
+    let foreign = live_flow(&env, &w).await;
     env.finish().await;
+    assert_foreign_estimate_refused(&foreign);
 }
 
 /// The notification target killed (SIGKILL) while the mails of a 1,000-recipient notice go out,

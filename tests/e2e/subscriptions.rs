@@ -137,7 +137,31 @@ fn bearer(token: &str) -> Value {
 /// Two partners; partner A's owner watches A (and so its child) from every given gateway, B's
 /// owner watches B. A tenant created in A's child reaches A's watchers — on every gateway replica —
 /// and not B's.
-async fn subscription_flow(gateways: &[Gql]) {
+/// How the gateway refused what it must refuse: a bad token and no credentials at
+/// `connection_init` (the close reasons), a subscription over plain HTTP (whether it erred).
+struct Refusals {
+    bad_token: String,
+    anonymous: String,
+    over_http_errs: bool,
+}
+
+impl Refusals {
+    fn assert_all_refused(&self) {
+        assert!(
+            self.bad_token.contains("UNAUTHENTICATED"),
+            "{}",
+            self.bad_token
+        );
+        assert!(
+            self.anonymous.contains("UNAUTHENTICATED"),
+            "{}",
+            self.anonymous
+        );
+        assert!(self.over_http_errs, "a subscription over HTTP is refused");
+    }
+}
+
+async fn subscription_flow(gateways: &[Gql]) -> Refusals {
     let gql = &gateways[0];
     let op = gql.operator().await;
     let mut partners = Vec::new();
@@ -230,27 +254,30 @@ async fn subscription_flow(gateways: &[Gql]) {
     assert_eq!(code, "NOT_FOUND", "{m}");
 
     // Bad and missing credentials are refused at connection_init.
-    let reason = Ws::connect(gql, bearer("not-a-token"))
+    let bad_token = Ws::connect(gql, bearer("not-a-token"))
         .await
         .err()
         .expect("bad token refused");
-    assert!(reason.contains("UNAUTHENTICATED"), "{reason}");
-    let reason = Ws::connect(gql, json!({}))
+    let anonymous = Ws::connect(gql, json!({}))
         .await
         .err()
         .expect("anonymous refused");
-    assert!(reason.contains("UNAUTHENTICATED"), "{reason}");
 
     // Over plain HTTP a subscription is refused, not left hanging.
     let r = gql.q(Some(&a_owner), EVENTS, json!({"c": a})).await;
-    assert!(r.body.get("errors").is_some(), "{:?}", r.body);
+    Refusals {
+        bad_token,
+        anonymous,
+        over_http_errs: r.body.get("errors").is_some(),
+    }
 }
 
 #[actix_rt::test]
 async fn subscriptions_embedded() {
     let (app, gql) = spawn_embedded().await;
-    subscription_flow(&[gql]).await;
+    let refusals = subscription_flow(&[gql]).await;
     app.stop().await;
+    refusals.assert_all_refused();
 }
 
 #[actix_rt::test]
@@ -265,6 +292,7 @@ async fn subscriptions_distributed() {
         .map(|p| Gql::new(&p.addr))
         .collect();
     assert_eq!(gateways.len(), 2);
-    subscription_flow(&gateways).await;
+    let refusals = subscription_flow(&gateways).await;
     d.cleanup().await;
+    refusals.assert_all_refused();
 }
