@@ -361,6 +361,40 @@ async fn seed_002_worked_example_through_graphql_and_export() {
     assert_eq!(bills["edges"][0]["node"]["month"], "2019-08");
     assert_eq!(bills["edges"][0]["node"]["status"], "FIXED");
     assert_eq!(bills["pageInfo"]["hasNextPage"], false);
+    // Backward: the oldest month last, then the page before it.
+    const BACK: &str = "query($id: ID!, $b: String){ contract(id:$id){ bills(last:1, before:$b){ totalCount edges{ node{ month } } pageInfo{ hasPreviousPage hasNextPage startCursor } } } }";
+    let r = gql.q(Some(&owner), BACK, json!({"id": cid})).await;
+    let bills = &r.data()["contract"]["bills"];
+    assert_eq!(bills["edges"][0]["node"]["month"], "2019-08", "{}", r.body);
+    assert_eq!(
+        (
+            &bills["pageInfo"]["hasPreviousPage"],
+            &bills["pageInfo"]["hasNextPage"]
+        ),
+        (&json!(true), &json!(false))
+    );
+    let before = bills["pageInfo"]["startCursor"].as_str().unwrap();
+    let r = gql
+        .q(Some(&owner), BACK, json!({"id": cid, "b": before}))
+        .await;
+    let bills = &r.data()["contract"]["bills"];
+    assert_eq!(bills["edges"][0]["node"]["month"], "2019-09");
+    assert_eq!(
+        (
+            &bills["pageInfo"]["hasPreviousPage"],
+            &bills["pageInfo"]["hasNextPage"]
+        ),
+        (&json!(false), &json!(true))
+    );
+    let r = gql
+        .q(Some(&owner), BACK, json!({"id": cid, "b": "not-a-cursor"}))
+        .await;
+    assert_eq!(r.code(), "INVALID_INPUT");
+    assert_eq!(
+        r.body["errors"][0]["extensions"]["field"], "before",
+        "{}",
+        r.body
+    );
 }
 
 /// Bad usage is refused event by event with stable codes and stores nothing; the price list is
@@ -429,6 +463,23 @@ async fn bad_input_codes_and_partner_roll_up() {
             "oracle-db"
         ]
     );
+    // The price list pages backward too: the last two in price-list order, then the two before.
+    const MENUS_BACK: &str = "query($b: String){ menus(filter:{currency:JPY}, last:2, before:$b){ edges{ node{ code } } pageInfo{ hasPreviousPage hasNextPage startCursor } } }";
+    let codes_of = |r: &Resp| -> Vec<String> {
+        r.data()["menus"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let r = gql.q(Some(&powner), MENUS_BACK, json!({})).await;
+    assert_eq!(codes_of(&r), ["load-balancer", "oracle-db"]);
+    let before = r.data()["menus"]["pageInfo"]["startCursor"].clone();
+    let r = gql.q(Some(&powner), MENUS_BACK, json!({"b": before})).await;
+    assert_eq!(codes_of(&r), ["logical-network", "firewall"]);
+    assert_eq!(r.data()["menus"]["pageInfo"]["hasPreviousPage"], true);
+    assert_eq!(r.data()["menus"]["pageInfo"]["hasNextPage"], true);
 
     // recordUsage is for operators
     let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();

@@ -362,6 +362,27 @@ async fn price_rules_scenario(
         .q(Some(&p), "query($id: ID!){ contract(id:$id){ priceRules(first: 10){ totalCount edges{ node{ id kind } } } } }", json!({"id": partner}))
         .await;
     assert_eq!(rules.data()["contract"]["priceRules"]["totalCount"], 2);
+    // newest first; backward from the end gives the oldest, and the page before it the newest
+    let newest = rules.data()["contract"]["priceRules"]["edges"][0]["node"]["id"].clone();
+    let oldest = rules.data()["contract"]["priceRules"]["edges"][1]["node"]["id"].clone();
+    const RULES_BACK: &str = "query($id: ID!, $b: String){ contract(id:$id){ priceRules(last: 1, before: $b){ edges{ node{ id } } pageInfo{ hasPreviousPage hasNextPage startCursor } } } }";
+    let r = gql.q(Some(&p), RULES_BACK, json!({"id": partner})).await;
+    let page = &r.data()["contract"]["priceRules"];
+    assert_eq!(page["edges"][0]["node"]["id"], oldest);
+    assert_eq!(page["pageInfo"]["hasPreviousPage"], true);
+    let start = page["pageInfo"]["startCursor"].clone();
+    let r = gql
+        .q(Some(&p), RULES_BACK, json!({"id": partner, "b": start}))
+        .await;
+    let page = &r.data()["contract"]["priceRules"];
+    assert_eq!(page["edges"][0]["node"]["id"], newest);
+    assert_eq!(
+        (
+            &page["pageInfo"]["hasPreviousPage"],
+            &page["pageInfo"]["hasNextPage"]
+        ),
+        (&json!(false), &json!(true))
+    );
 
     // c1: compute at the FIXED 0.2, volume at +20 %
     let eu = end_user_bill(gql, &p, &c1, m).await;

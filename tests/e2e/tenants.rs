@@ -849,6 +849,89 @@ async fn lookups_filters_and_changes(gql: &Gql) {
     assert_eq!(grant["id"], format!("grt_{}@{worker_id}", ids[0]).as_str());
     assert_eq!(grant["tenant"]["name"], "Alpha One");
     assert_eq!(grant["user"]["loginId"], "lk-worker");
+    // Tenant.users(filter:) narrows the tenant's granted users as Contract.users does (identity
+    // judges the user fields), before pagination; a bad filter is refused field by field.
+    let admin_id = gql
+        .create_user(&owner, &child.id, "lk-admin", "ADMIN")
+        .await;
+    gql.q(
+        Some(&owner),
+        "mutation($t: ID!, $u: ID!){ grantTenantAccess(tenantId:$t, userId:$u){ id } }",
+        json!({"t": ids[0], "u": admin_id}),
+    )
+    .await
+    .data();
+    const GRANTED: &str = "query($id: ID!, $f: UserFilter, $n: Int){ tenant(id:$id){ users(filter:$f, first:$n){ totalCount edges{ node{ loginId } } pageInfo{ hasNextPage } } } }";
+    let granted = |r: &Resp| -> (u64, Vec<String>) {
+        let users = &r.data()["tenant"]["users"];
+        let logins = users["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["loginId"].as_str().unwrap().to_string())
+            .collect();
+        (users["totalCount"].as_u64().unwrap(), logins)
+    };
+    let r = gql.q(Some(&owner), GRANTED, json!({"id": ids[0]})).await;
+    assert_eq!(
+        granted(&r),
+        (2, vec!["lk-worker".into(), "lk-admin".into()])
+    );
+    let r = gql
+        .q(
+            Some(&owner),
+            GRANTED,
+            json!({"id": ids[0], "f": {"role": "ADMIN"}}),
+        )
+        .await;
+    assert_eq!(granted(&r), (1, vec!["lk-admin".into()]));
+    let r = gql
+        .q(
+            Some(&owner),
+            GRANTED,
+            json!({"id": ids[0], "f": {"search": "LK-"}, "n": 1}),
+        )
+        .await;
+    assert_eq!(granted(&r), (2, vec!["lk-worker".into()]));
+    assert_eq!(r.data()["tenant"]["users"]["pageInfo"]["hasNextPage"], true);
+    let r = gql
+        .q(
+            Some(&owner),
+            GRANTED,
+            json!({"id": ids[0], "f": {"search": "nobody"}}),
+        )
+        .await;
+    assert_eq!(granted(&r), (0, vec![]));
+    // the granted user sees only their own grant, filtered too
+    let r = gql
+        .q(
+            Some(&worker),
+            GRANTED,
+            json!({"id": ids[0], "f": {"role": "USER"}}),
+        )
+        .await;
+    assert_eq!(granted(&r), (1, vec!["lk-worker".into()]));
+    let r = gql
+        .q(
+            Some(&worker),
+            GRANTED,
+            json!({"id": ids[0], "f": {"role": "ADMIN"}}),
+        )
+        .await;
+    assert_eq!(granted(&r), (0, vec![]));
+    for tenant in [&ids[0], &ids[4]] {
+        // refused with or without grants on the tenant
+        let r = gql
+            .q(
+                Some(&owner),
+                GRANTED,
+                json!({"id": tenant, "f": {"role": "OPERATOR", "search": "x".repeat(300)}}),
+            )
+            .await;
+        let mut fields = bad_fields(&r);
+        fields.sort();
+        assert_eq!(fields, ["filter.role", "filter.search"], "{}", r.body);
+    }
     let r = gql.q(Some(&worker), TENANT, json!({"id": ids[0]})).await;
     assert_eq!(r.data()["tenant"]["name"], "Alpha One");
     assert_eq!(r.data()["tenant"]["workspace"], Value::Null);
@@ -892,6 +975,18 @@ async fn lookups_filters_and_changes(gql: &Gql) {
         .q(Some(&child_owner), RENAME, json!({"id": ws, "n": "QA"}))
         .await;
     assert_eq!(r.data()["updateWorkspace"]["name"], "QA");
+    // node(id) resolves a Workspace for its contract's managers only.
+    const WS_NODE: &str =
+        "query($id: ID!){ node(id:$id){ __typename id ... on Workspace { name isDefault } } }";
+    let r = gql.q(Some(&owner), WS_NODE, json!({"id": ws})).await;
+    assert_eq!(
+        r.data()["node"],
+        json!({"__typename": "Workspace", "id": ws, "name": "QA", "isDefault": false})
+    );
+    for who in [&outsider, &worker] {
+        let r = gql.q(Some(who), WS_NODE, json!({"id": ws})).await;
+        assert_eq!(r.code(), "NOT_FOUND", "{}", r.body);
+    }
     let r = gql
         .q(Some(&owner), RENAME, json!({"id": ws, "n": "default"}))
         .await;

@@ -190,13 +190,14 @@ use ecl_proto::{contract as c, identity as i, tenant as t};
 paged_batch!(t::ListTenants, t::TenantView, contract_ids, filter);
 paged_batch!(i::ListUsers, i::UserView, contract_ids, filter);
 paged_batch!(i::ListApiKeys, i::ApiKeyView, contract_ids);
-paged_batch!(t::ListTenantUsers, i::UserView, tenant_ids);
+paged_batch!(t::ListTenantUsers, i::UserView, tenant_ids, filter);
 paged_batch!(t::ListUserTenants, t::TenantView, user_ids, filter);
 paged_batch!(t::ListWorkspaces, t::WorkspaceView, contract_ids);
 paged_batch!(c::ListContractGroups, c::ContractGroupView, partner_ids);
 filtered_batch!(t::ListTenants, t::TenantFilter);
 filtered_batch!(i::ListUsers, i::UserFilter);
 filtered_batch!(t::ListUserTenants, t::TenantFilter);
+filtered_batch!(t::ListTenantUsers, i::UserFilter);
 
 /// Puts one batching loader per list field into a request: every list of one kind at one query
 /// level becomes one bus request.
@@ -226,7 +227,7 @@ pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_
     req.data(filtered::<t::ListTenants>(state))
         .data(filtered::<i::ListUsers>(state))
         .data(loader::<i::ListApiKeys>(state))
-        .data(loader::<t::ListTenantUsers>(state))
+        .data(filtered::<t::ListTenantUsers>(state))
         .data(filtered::<t::ListUserTenants>(state))
         .data(loader::<t::ListWorkspaces>(state))
         .data(loader::<c::ListContractGroups>(state))

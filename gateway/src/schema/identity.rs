@@ -141,7 +141,10 @@ impl Loader<String> for UserLoader {
     type Error = AppError;
 
     async fn load(&self, ids: &[String]) -> Result<HashMap<String, UserView>, AppError> {
-        let req = GetUsers { ids: ids.to_vec() };
+        let req = GetUsers {
+            ids: ids.to_vec(),
+            filter: Default::default(),
+        };
         Ok(self
             .0
             .bus

@@ -1,7 +1,7 @@
 //! Relay's `Node` interface and `node(id)`: refetch any object a client cached by its id.
 //!
 //! Ids are globally unique already: contracts are `econ` + 10 digits, users `usr_…`, tenants
-//! `ten_…`; a bill is `bil_<contract>@<month>`, a tenant's usage `usg_<tenant>@<month>`, a
+//! `ten_…`, workspaces `wsp_…`; a bill is `bil_<contract>@<month>`, a tenant's usage `usg_<tenant>@<month>`, a
 //! grant `grt_<tenant>@<user>`. So `node(id)` reads the
 //! type from the id and asks the service that owns it, with the same visibility as the typed
 //! lookups (`NOT_FOUND` for what the caller may not see).
@@ -12,7 +12,7 @@ use super::{
     contract::Contract,
     identity::User,
     scalars::Month,
-    tenant::Tenant,
+    tenant::{Tenant, Workspace},
 };
 use async_graphql::{Context, ID, Interface, Object};
 use ecl_kernel::AppError;
@@ -26,6 +26,7 @@ pub enum Node {
     Tenant(Tenant),
     Bill(Bill),
     TenantUsage(TenantUsage),
+    Workspace(Workspace),
 }
 
 fn not_found(id: &str) -> async_graphql::Error {
@@ -43,7 +44,8 @@ pub struct NodeQuery;
 
 #[Object]
 impl NodeQuery {
-    /// Any object by its global id (`Contract`, `User`, `Tenant`, `Bill`, `TenantUsage`).
+    /// Any object by its global id (`Contract`, `User`, `Tenant`, `Workspace`, `Bill`,
+    /// `TenantUsage`).
     /// `NOT_FOUND` for unknown ids and for objects the caller may not see.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Node> {
         let s = RequestState::of(ctx);
@@ -60,6 +62,10 @@ impl NodeQuery {
         }
         if id.starts_with("ten_") {
             return Ok(Node::Tenant(super::tenant::tenant_by_id(ctx, id).await?));
+        }
+        if id.starts_with("wsp_") {
+            let w = super::tenant::workspace_by_id(ctx, id).await?;
+            return Ok(Node::Workspace(w));
         }
         if let Some(rest) = id.strip_prefix("bil_") {
             let (contract, month) = owner_and_month(rest, id)?;

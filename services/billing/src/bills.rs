@@ -258,12 +258,10 @@ impl Billing {
         ctx: &CallCtx,
         req: ListBills,
     ) -> AppResult<Vec<(String, Page<BillView>)>> {
-        let limit = req.page.limit()? as usize;
-        let after = req
-            .page
-            .after_key()?
-            .map(|c| month("after", &c.id))
-            .transpose()?;
+        // newest month first; a cursor is a month (checked before anything is read)
+        let month_key = |field: &'static str, c: &Cursor| month(field, &c.id);
+        let newest_first = |m: &Month, k: &Month| k.cmp(m);
+        req.page.slice(Vec::new(), month_key, newest_first)?;
         let visible = self.visible(ctx, req.contract_ids.clone()).await?;
         // a child whose partner shows its users nothing lists no bills to them
         let shown = self.shown_for(ctx, &visible).await?;
@@ -282,15 +280,9 @@ impl Billing {
                 continue;
             };
             let all = months.remove(&c.id).unwrap_or_default();
-            let total = all.len() as u64;
-            let rest: Vec<Month> = all
-                .into_iter()
-                .filter(|m| after.is_none_or(|a| *m < a))
-                .collect();
-            let shown: Vec<Month> = rest.iter().take(limit).copied().collect();
-            pairs.extend(shown.iter().map(|m| (c, *m)));
-            let skipped = (rest.len() as u64) < total;
-            pages.push(Some((shown, rest.len() > limit, skipped, total)));
+            let page = req.page.slice(all, month_key, newest_first)?;
+            pairs.extend(page.items.iter().map(|m| (c, *m)));
+            pages.push(Some(page));
         }
         let mut bills = self.shown_bills(ctx, &pairs).await?.into_iter().flatten();
         Ok(req
@@ -299,8 +291,9 @@ impl Billing {
             .zip(pages)
             .map(|(id, page)| match page {
                 None => (id, Page::empty()),
-                Some((shown, has_next_page, has_previous_page, total_count)) => {
-                    let edges = shown
+                Some(page) => {
+                    let edges = page
+                        .items
                         .iter()
                         .filter_map(|m| Some((month_cursor(*m), bill_view(&bills.next()?))))
                         .collect();
@@ -308,9 +301,9 @@ impl Billing {
                         id,
                         Page {
                             edges,
-                            has_next_page,
-                            has_previous_page,
-                            total_count,
+                            has_next_page: page.has_next_page,
+                            has_previous_page: page.has_previous_page,
+                            total_count: page.total_count,
                         },
                     )
                 }

@@ -179,8 +179,6 @@ impl Billing {
         if matches!(ctx.principal, Principal::Anonymous) {
             return Err(AppError::unauthenticated());
         }
-        let limit = req.page.limit()? as usize;
-        let after = req.page.after_key()?.map(|c| c.id);
         let m = req.filter.month.unwrap_or_else(|| self.current_month());
         let f = &req.filter;
         let all: Vec<(menu::Model, MenuSpec)> = self
@@ -193,18 +191,15 @@ impl Billing {
                     && f.currency.is_none_or(|c| s.currency == c)
             })
             .collect();
-        let total = all.len() as u64;
-        let start = match after {
-            Some(code) => all
-                .iter()
-                .position(|(r, _)| r.code == code)
-                .map_or(all.len(), |i| i + 1),
-            None => 0,
-        };
-        let rest = &all[start.min(all.len())..];
-        let edges = rest
-            .iter()
-            .take(limit)
+        // in price-list order; a cursor is a menu's (seq, code)
+        let page = req.page.slice(
+            all,
+            |_, c| Ok((c.created_at_us, c.id.clone())),
+            |(r, _), k| (r.seq, &r.code).cmp(&(k.0, &k.1)),
+        )?;
+        let edges = page
+            .items
+            .into_iter()
             .map(|(r, s)| {
                 (
                     Cursor {
@@ -213,7 +208,7 @@ impl Billing {
                     }
                     .encode(),
                     MenuView {
-                        spec: s.clone(),
+                        spec: s,
                         updated_at: DateTime::from_timestamp_micros(r.updated_at)
                             .unwrap_or_default(),
                     },
@@ -222,9 +217,9 @@ impl Billing {
             .collect();
         Ok(Page {
             edges,
-            has_next_page: rest.len() > limit,
-            has_previous_page: start > 0,
-            total_count: total,
+            has_next_page: page.has_next_page,
+            has_previous_page: page.has_previous_page,
+            total_count: page.total_count,
         })
     }
 

@@ -207,6 +207,7 @@ impl Contracts {
                     ctx,
                     &GetUsers {
                         ids: vec![user_id.clone()],
+                        filter: Default::default(),
                     },
                 )
                 .await?

@@ -187,9 +187,11 @@ impl Identity {
         if req.ids.len() > 1000 {
             return Err(AppError::invalid("ids", "at most 1000 ids at once"));
         }
+        let narrowed = user_filter::condition(&req.filter, self.clock.now().timestamp())?;
         let rows = user::Entity::find()
             .filter(user::Column::Id.is_in(req.ids))
             .filter(user::Column::Status.eq(ACTIVE))
+            .filter(narrowed)
             .all(&self.db)
             .await?;
         let mut contract_ids: Vec<String> =

@@ -27,7 +27,15 @@ impl Notifications {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        self.bus.call(ctx, &GetUsers { ids }).await
+        self.bus
+            .call(
+                ctx,
+                &GetUsers {
+                    ids,
+                    filter: Default::default(),
+                },
+            )
+            .await
     }
 
     /// Choices of `users`: two statements for the whole batch.

@@ -40,6 +40,13 @@ pub struct UserFilter {
     pub status: Option<UserStatus>,
 }
 
+impl UserFilter {
+    /// Whether it narrows nothing.
+    pub fn is_empty(&self) -> bool {
+        self == &UserFilter::default()
+    }
+}
+
 /// Password sign-in. Anonymous callers only need this.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SignIn {
@@ -263,6 +270,9 @@ call!(AuthenticateKey => Principal, "identity", "identity.authenticate_key.v1");
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetUsers {
     pub ids: Vec<String>,
+    /// Only the users it names (`Tenant.users(filter:)` narrows a tenant's grants with it).
+    #[serde(default, skip_serializing_if = "UserFilter::is_empty")]
+    pub filter: UserFilter,
 }
 call!(GetUsers => Vec<UserView>, "identity", "identity.get_users.v1", key: Scope(Users, Read));
 

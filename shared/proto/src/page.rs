@@ -91,22 +91,63 @@ impl PageArgs {
             Window::Forward { limit, .. } | Window::Backward { limit, .. } => limit,
         })
     }
+}
 
-    /// The decoded position after which a forward page starts, for the lists that page only
-    /// forward: backward arguments are refused there (`INVALID_INPUT`), never silently read as
-    /// the first page.
-    pub fn after_key(&self) -> Result<Option<Cursor>, AppError> {
-        match self.window()? {
-            Window::Forward { after, .. } => Ok(after),
-            Window::Backward { .. } => Err(AppError::invalid(
-                if self.last.is_some() {
-                    "last"
-                } else {
-                    "before"
-                },
-                "this list pages forward only (first/after)",
-            )),
-        }
+/// One page of a list a service holds in memory (already in the list's order), from
+/// [`PageArgs::slice`]: the page's items and Relay's flags, as the stored lists set them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slice<T> {
+    pub items: Vec<T>,
+    /// Rows follow the page.
+    pub has_next_page: bool,
+    /// Rows precede the page.
+    pub has_previous_page: bool,
+    pub total_count: u64,
+}
+
+impl PageArgs {
+    /// The page these arguments name over `items`, forward (`first`/`after`) or backward
+    /// (`last`/`before`), for the lists a service orders in memory (a contract's bills by month,
+    /// the price list, price rules, commission statements). `key` reads a cursor into the list's
+    /// own key (naming its argument, `after` or `before`, when it is not one); `position` places
+    /// an item against such a key in the list's order (`Less`: the item comes before it). A
+    /// cursor need not name an item still in the list: the page starts (or ends) where it would be.
+    pub fn slice<T, K>(
+        &self,
+        items: Vec<T>,
+        key: impl Fn(&'static str, &Cursor) -> Result<K, AppError>,
+        position: impl Fn(&T, &K) -> std::cmp::Ordering,
+    ) -> Result<Slice<T>, AppError> {
+        use std::cmp::Ordering::{Greater, Less};
+        let len = items.len();
+        let (start, end) = match self.window()? {
+            Window::Forward { limit, after } => {
+                let start = match after {
+                    Some(c) => {
+                        let k = key("after", &c)?;
+                        items.partition_point(|t| position(t, &k) != Greater)
+                    }
+                    None => 0,
+                };
+                (start, len.min(start.saturating_add(limit as usize)))
+            }
+            Window::Backward { limit, before } => {
+                let end = match before {
+                    Some(c) => {
+                        let k = key("before", &c)?;
+                        items.partition_point(|t| position(t, &k) == Less)
+                    }
+                    None => len,
+                };
+                (end.saturating_sub(limit as usize), end)
+            }
+        };
+        Ok(Slice {
+            items: items.into_iter().skip(start).take(end - start).collect(),
+            has_next_page: end < len,
+            has_previous_page: start > 0,
+            total_count: len as u64,
+        })
     }
 }
 
@@ -183,6 +224,90 @@ impl<T> Page<T> {
 mod tests {
     use super::*;
 
+    /// `slice` pages a list held in memory both ways, with Relay's flags: walking forward and
+    /// then backward from the end visits the same items, and a cursor that no longer names an
+    /// item still places the page.
+    #[test]
+    fn slices_page_forward_and_backward() {
+        let months: Vec<u32> = vec![9, 7, 5, 3, 1]; // newest first
+        let key = |field: &'static str, c: &Cursor| {
+            c.id.parse::<u32>()
+                .map_err(|_| AppError::invalid(field, "not a month"))
+        };
+        let pos = |m: &u32, k: &u32| k.cmp(m); // descending
+        let cur = |m: u32| {
+            Cursor {
+                created_at_us: 0,
+                id: m.to_string(),
+            }
+            .encode()
+        };
+        let fwd = |first, after: Option<u32>| {
+            PageArgs::forward(Some(first), after.map(cur))
+                .slice(months.clone(), key, pos)
+                .unwrap()
+        };
+        let back = |last, before: Option<u32>| {
+            PageArgs {
+                last: Some(last),
+                before: before.map(cur),
+                ..PageArgs::default()
+            }
+            .slice(months.clone(), key, pos)
+            .unwrap()
+        };
+        let p = fwd(2, None);
+        assert_eq!(
+            (p.items, p.has_next_page, p.has_previous_page, p.total_count),
+            (vec![9, 7], true, false, 5)
+        );
+        let p = fwd(2, Some(7));
+        assert_eq!(
+            (p.items, p.has_next_page, p.has_previous_page),
+            (vec![5, 3], true, true)
+        );
+        let p = fwd(2, Some(3));
+        assert_eq!(
+            (p.items, p.has_next_page, p.has_previous_page),
+            (vec![1], false, true)
+        );
+        let p = back(2, None);
+        assert_eq!(
+            (p.items, p.has_next_page, p.has_previous_page),
+            (vec![3, 1], false, true)
+        );
+        let p = back(2, Some(3));
+        assert_eq!(
+            (p.items, p.has_next_page, p.has_previous_page),
+            (vec![7, 5], true, true)
+        );
+        let p = back(5, Some(7));
+        assert_eq!(
+            (p.items, p.has_next_page, p.has_previous_page),
+            (vec![9], true, false)
+        );
+        // a month no longer listed (6) still places the page between 7 and 5
+        let p = fwd(1, Some(6));
+        assert_eq!(p.items, vec![5]);
+        let p = back(1, Some(6));
+        assert_eq!(p.items, vec![7]);
+        // a cursor of another list is refused with its argument's name
+        let bad = PageArgs {
+            last: Some(1),
+            before: Some(
+                Cursor {
+                    created_at_us: 0,
+                    id: "x".into(),
+                }
+                .encode(),
+            ),
+            ..PageArgs::default()
+        }
+        .slice(months.clone(), key, pos)
+        .unwrap_err();
+        assert_eq!(bad.field.as_deref(), Some("before"));
+    }
+
     #[test]
     fn cursors_round_trip_and_garbage_is_invalid_input() {
         let c = Cursor {
@@ -226,7 +351,5 @@ mod tests {
         let many = args(None, None, Some(0), Some("!!")).window().unwrap_err();
         let fields: Vec<_> = many.fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["last", "before"], "{many:?}");
-        // Lists that page forward only refuse backward arguments.
-        assert!(args(None, None, Some(3), None).after_key().is_err());
     }
 }

@@ -158,6 +158,9 @@ call!(SetTenantAccess => Option<GrantView>, "tenant", "tenant.access.v1", key: S
 pub struct ListTenantUsers {
     pub tenant_ids: Vec<String>,
     pub page: PageArgs,
+    /// Only the granted users it names, applied before pagination.
+    #[serde(default)]
+    pub filter: crate::identity::UserFilter,
 }
 call!(ListTenantUsers => Vec<(String, Page<UserView>)>, "tenant", "tenant.users.v1", key: Scope(Tenants, Read));
 

@@ -54,8 +54,8 @@ pub struct ScheduleMaintenanceInput {
 pub struct RecordPartReplacementInput {
     pub tenant_id: ID,
     pub menu_code: String,
-    /// The server.
-    pub resource_id: String,
+    /// The server (the resource id of its usage events).
+    pub resource_id: ID,
     pub part: ServerPart,
     /// T1: the failure was detected.
     pub detected_at: DateTime<Utc>,
@@ -131,7 +131,7 @@ impl From<RecordPartReplacementInput> for RecordPartReplacement {
             input: PartReplacementInput {
                 tenant_id: i.tenant_id.0,
                 menu_code: i.menu_code,
-                resource_id: i.resource_id,
+                resource_id: i.resource_id.0,
                 part: i.part.into(),
                 detected_at: i.detected_at,
                 proposed_at: i.proposed_at,

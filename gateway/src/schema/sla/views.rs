@@ -128,7 +128,7 @@ pub struct PartReplacement {
     pub contract_id: ID,
     pub tenant_id: ID,
     pub menu_code: String,
-    pub resource_id: String,
+    pub resource_id: ID,
     pub part: ServerPart,
     /// T1.
     pub detected_at: DateTime<Utc>,
@@ -150,7 +150,7 @@ impl From<PartReplacementView> for PartReplacement {
             contract_id: v.contract_id.into(),
             tenant_id: v.tenant_id.into(),
             menu_code: v.menu_code,
-            resource_id: v.resource_id,
+            resource_id: v.resource_id.into(),
             part: v.part.into(),
             detected_at: v.detected_at,
             proposed_at: v.proposed_at,

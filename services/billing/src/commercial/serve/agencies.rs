@@ -167,8 +167,10 @@ impl Billing {
         ctx: &CallCtx,
         req: ListCommissions,
     ) -> AppResult<Vec<(String, Page<CommissionStatementView>)>> {
-        let limit = req.page.limit()? as usize;
-        let after = req.page.after_key()?.map(|c| c.id);
+        // newest month first; a cursor is a statement's month
+        let key = |_: &'static str, c: &Cursor| Ok(c.id.clone());
+        let newest_first = |r: &statement_row::Model, k: &String| k.cmp(&r.month);
+        req.page.slice(Vec::new(), key, newest_first)?;
         let mut out = Vec::new();
         for id in req.contract_ids {
             let allowed = ctx.principal.is_operator()
@@ -183,13 +185,9 @@ impl Billing {
                 .all(&self.db)
                 .await?;
             rows.sort_by(|a, b| b.month.cmp(&a.month));
-            let total = rows.len() as u64;
-            let rest: Vec<_> = rows
-                .into_iter()
-                .filter(|r| after.as_ref().is_none_or(|a| r.month < *a))
-                .collect();
+            let page = req.page.slice(rows, key, newest_first)?;
             let mut edges = Vec::new();
-            for r in rest.iter().take(limit) {
+            for r in &page.items {
                 let s: StoredStatement = decode(&r.body)?;
                 edges.push((
                     Cursor {
@@ -204,9 +202,9 @@ impl Billing {
                 id,
                 Page {
                     edges,
-                    has_next_page: rest.len() > limit,
-                    has_previous_page: (rest.len() as u64) < total,
-                    total_count: total,
+                    has_next_page: page.has_next_page,
+                    has_previous_page: page.has_previous_page,
+                    total_count: page.total_count,
                 },
             ));
         }

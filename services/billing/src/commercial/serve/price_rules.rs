@@ -296,8 +296,11 @@ impl Billing {
         ctx: &CallCtx,
         req: ListPriceRules,
     ) -> AppResult<Vec<(String, Page<PriceRuleView>)>> {
-        let limit = req.page.limit()? as usize;
-        let after = req.page.after_key()?;
+        // newest first; a cursor is a rule's (creation time, id), checked before anything is read
+        let key = |_: &'static str, c: &Cursor| Ok((c.created_at_us, c.id.clone()));
+        let newest_first =
+            |(r, at): &(PriceRule, i64), k: &(i64, String)| (k.0, &k.1).cmp(&(*at, &r.id));
+        req.page.slice(Vec::new(), key, newest_first)?;
         // the partner's managers only: its prices are its business (one contract request and
         // one read of the rules for the batch)
         let managers = ctx.principal.is_operator() || ctx.principal.is_manager();
@@ -333,18 +336,10 @@ impl Billing {
             }
             let mut rules = all.remove(&id).unwrap_or_default();
             rules.sort_by(|a, b| (b.1, &b.0.id).cmp(&(a.1, &a.0.id)));
-            let total = rules.len() as u64;
-            let rest: Vec<_> = rules
-                .into_iter()
-                .filter(|(r, at)| {
-                    after
-                        .as_ref()
-                        .is_none_or(|c| (*at, &r.id) < (c.created_at_us, &c.id))
-                })
-                .collect();
-            let edges = rest
+            let page = req.page.slice(rules, key, newest_first)?;
+            let edges = page
+                .items
                 .iter()
-                .take(limit)
                 .map(|(r, at)| {
                     (
                         Cursor {
@@ -360,9 +355,9 @@ impl Billing {
                 id,
                 Page {
                     edges,
-                    has_next_page: rest.len() > limit,
-                    has_previous_page: (rest.len() as u64) < total,
-                    total_count: total,
+                    has_next_page: page.has_next_page,
+                    has_previous_page: page.has_previous_page,
+                    total_count: page.total_count,
                 },
             ));
         }
