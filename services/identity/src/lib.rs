@@ -5,20 +5,30 @@
 //! - `lockout`: counting failed attempts atomically and locking the account;
 //! - `sessions`: access/refresh tokens, rotation, sign-out, token verification;
 //! - `totp`: TOTP enrolment, codes accepted once (replay refused in the store), recovery codes;
-//! - `users`: user lifecycle (bootstrap operator, create, change, delete, revoke a contract);
+//! - `users`: who manages a contract's users, and the caller's own user; the user lifecycle in
+//!   `bootstrap_operator`, `create_user`, `update_user`, `delete_user`, `list_users`, `get_users`,
+//!   `change_password` and `revoke_contract` (an abolished contract's users and keys);
 //! - `api_keys`: partner API keys, narrowed to their creator's rights;
 //! - `password`: argon2id hashing on a bounded, low-priority pool, and the password policy.
 
 mod api_keys;
+mod bootstrap_operator;
+mod change_password;
+mod create_user;
+mod delete_user;
 mod entity;
+mod get_users;
+mod list_users;
 mod lockout;
 mod members;
 mod migration;
 pub mod password;
+mod revoke_contract;
 mod sessions;
 mod sign_in;
 mod tokens;
 mod totp;
+mod update_user;
 mod user_filter;
 mod users;
 
@@ -142,7 +152,7 @@ fn router() -> Router<Identity> {
             |s: Arc<Identity>, ctx, req: CreateUser| async move { s.create_user(&ctx, req).await },
         )
         .route(|_s: Arc<Identity>, _ctx, req: CheckNewUser| async move {
-            users::new_user_fields(&req.login_id, &req.email, &req.password).map(|_| ())
+            create_user::new_user_fields(&req.login_id, &req.email, &req.password).map(|_| ())
         })
         .route(|s: Arc<Identity>, ctx, req: DeleteUser| async move {
             s.delete_user(&ctx, &req.user_id).await

@@ -2,7 +2,7 @@
 //! the query, before pagination, so pages and `totalCount` are those of the filtered list. Every
 //! bad field is reported at once.
 
-use crate::{entity::tenant, region};
+use crate::{create_tenant::region, entity::tenant};
 use ecl_kernel::{AppResult, Validation};
 use ecl_proto::tenant::TenantFilter;
 use sea_orm::{
