@@ -963,6 +963,433 @@ async fn an_agency_sees_its_statements_of_two_closed_months_and_nothing_else() {
     assert_eq!(r.code(), "NOT_FOUND");
 }
 
+const COMMISSIONS: &str = "query($id: ID!){ contract(id:$id){ commissions(first: 5){ totalCount edges{ node{ month lines{ kind contractId contractName billMonth base commission } totals{ currency amount } } } } } }";
+const CORRECT: &str = "mutation($c: ID!, $m: Month!, $i: BillCorrectionInput!){ correctBill(contractId:$c, month:$m, input:$i){ correction{ id contractId month amount currency reason } bill{ status subtotal tax total lines{ kind label detail amount } } } }";
+
+/// How the platform of the agency scenario reaches its months: embedded, the test moves the
+/// clock; distributed, the clock is the wall's, so the scenario's months are the three before the
+/// current one, and the referral (made now) is back-dated in the database to the first of them,
+/// as if the agency had referred the contract then.
+#[derive(Clone, Copy)]
+enum Platform<'a> {
+    Embedded(&'a ManualClock),
+    Distributed(&'a Distributed),
+}
+
+/// The agency's statements, newest first: (month, lines as (kind, bill month, base, commission),
+/// totals as (currency, amount)).
+async fn statements(gql: &Gql, token: &str, agency: &str) -> Vec<Value> {
+    let r = gql.q(Some(token), COMMISSIONS, json!({"id": agency})).await;
+    let c = &r.data()["contract"]["commissions"];
+    c["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let n = &e["node"];
+            let lines: Vec<Value> = n["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| json!([l["kind"], l["billMonth"], l["base"], l["commission"]]))
+                .collect();
+            let totals: Vec<Value> = n["totals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| json!([t["currency"], t["amount"]]))
+                .collect();
+            json!([n["month"], lines, totals])
+        })
+        .collect()
+}
+
+/// The lines of a bill of `kind`, as (label, amount).
+fn lines_of(b: &Value, kind: &str) -> Vec<(String, String)> {
+    b["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["kind"] == kind)
+        .map(|l| {
+            (
+                l["label"].as_str().unwrap().to_string(),
+                l["amount"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// An agency at 10 %, a contract it referred with usage in two months (173.612 → 173, then
+/// 347.224 → 347), both months closed: commissions of 17 and 34. Then bad corrections, each
+/// refused with nothing stored; the operator credits the first month's bill 100 (173 → 73 before
+/// tax, tax 7, total 80: its lines and its three CSVs add up), and the third month's close claws
+/// back 17 − 7 = 10 = 100 × 10 % on the agency's statement.
+async fn agency_statement_with_a_clawback(
+    gql: &Gql,
+    platform: Platform<'_>,
+    p: &str,
+    m: [Month; 3],
+) {
+    let [first, second, third] = m.map(|x| x.to_string());
+    let op = gql.operator().await;
+    const AGENCY: &str = "mutation($i: AgencyInput!){ createAgency(input:$i){ contract{ id } agreement{ ratePercent } } }";
+    let (ag_login, ref_login) = (format!("{p}-ag-owner"), format!("{p}-ref-owner"));
+    let r = gql.q(Some(&op), AGENCY, json!({"i": {"contract": contract_input("Agency", None, &ag_login), "ratePercent": "10"}})).await;
+    let agency = r.data()["createAgency"]["contract"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut i = contract_input("Referred Co", None, &ref_login);
+    i["referredBy"] = json!(agency);
+    let r = gql
+        .q(
+            Some(&op),
+            "mutation($i: ContractInput!){ createDirectContract(input:$i){ id } }",
+            json!({"i": i}),
+        )
+        .await;
+    let referred = r.data()["createDirectContract"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let owner = gql.sign_in(&ref_login, OWNER_PASSWORD).await;
+    let t = tenant(gql, &owner, &referred, "t").await;
+    match platform {
+        // referred in the first month; both months' usage is recorded from the third
+        Platform::Embedded(clock) => clock.set(m[2].start() + Duration::days(4)),
+        Platform::Distributed(d) => {
+            use sea_orm::ConnectionTrait;
+            let db = d.database().await;
+            let now = Month::containing(Utc::now());
+            db.execute_unprepared(&format!(
+                "UPDATE billing.agency_referrals SET month = '{first}', \
+                 body = replace(body, '\"first_month\":\"{now}\"', '\"first_month\":\"{first}\"') \
+                 WHERE id = '{referred}'"
+            ))
+            .await
+            .unwrap();
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    format!("SELECT body FROM billing.agency_referrals WHERE id = '{referred}'"),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            let body: String = row.try_get("", "body").unwrap();
+            assert!(
+                body.contains(&format!("\"first_month\":\"{first}\"")),
+                "{body}"
+            );
+            db.close().await.ok();
+        }
+    }
+    let op = gql.operator().await;
+    let owner = gql.sign_in(&ref_login, OWNER_PASSWORD).await;
+    record(
+        gql,
+        &op,
+        run(
+            &format!("{p}-m1"),
+            &t,
+            "compute",
+            "1CPU-4GB",
+            m[0].start(),
+            Some(1000),
+        ),
+    )
+    .await;
+    record(
+        gql,
+        &op,
+        run(
+            &format!("{p}-m2"),
+            &t,
+            "compute",
+            "1CPU-4GB",
+            m[1].start(),
+            Some(2000),
+        ),
+    )
+    .await;
+    bill_when(gql, &owner, &referred, &first, |b| b["subtotal"] == "173").await;
+    bill_when(gql, &owner, &referred, &second, |b| b["subtotal"] == "347").await;
+    for month in [&first, &second] {
+        gql.q(Some(&op), CLOSE, json!({"m": month})).await.data();
+    }
+    let ag = gql.sign_in(&ag_login, OWNER_PASSWORD).await;
+    assert_eq!(
+        statements(gql, &ag, &agency).await,
+        [
+            json!([
+                second,
+                [["COMMISSION", second, "347", "34"]],
+                [["JPY", "34"]]
+            ]),
+            json!([first, [["COMMISSION", first, "173", "17"]], [["JPY", "17"]]]),
+        ]
+    );
+
+    // bad corrections: each refused, nothing stored
+    let correct = |token: String, contract: String, month: String, amount: &str, reason: &str| {
+        let vars = json!({"c": contract, "m": month, "i": {"amount": amount, "reason": reason}});
+        async move { gql.q(Some(&token), CORRECT, vars).await }
+    };
+    let reason = "Goodwill credit for the outage";
+    let (long, unknown) = ("x".repeat(201), "econ9999999999".to_string());
+    for (token, contract, month, amount, why, code, field) in [
+        // only operators correct bills: not the customer, not the agency
+        (&owner, &referred, &first, "-100", reason, "FORBIDDEN", None),
+        (&ag, &referred, &first, "-100", reason, "FORBIDDEN", None),
+        // the third month is not closed
+        (&op, &referred, &third, "-100", reason, "CONFLICT", None),
+        // 173 before tax: a credit of 174 would take it below zero
+        (
+            &op,
+            &referred,
+            &first,
+            "-174",
+            reason,
+            "INVALID_INPUT",
+            Some("amount"),
+        ),
+        (
+            &op,
+            &referred,
+            &first,
+            "0",
+            reason,
+            "INVALID_INPUT",
+            Some("amount"),
+        ),
+        // less than one yen
+        (
+            &op,
+            &referred,
+            &first,
+            "-0.5",
+            reason,
+            "INVALID_INPUT",
+            Some("amount"),
+        ),
+        (
+            &op,
+            &referred,
+            &first,
+            "-100",
+            "   ",
+            "INVALID_INPUT",
+            Some("reason"),
+        ),
+        (
+            &op,
+            &referred,
+            &first,
+            "-100",
+            long.as_str(),
+            "INVALID_INPUT",
+            Some("reason"),
+        ),
+        (&op, &unknown, &first, "-100", reason, "NOT_FOUND", None),
+    ] {
+        let r = correct(token.clone(), contract.clone(), month.clone(), amount, why).await;
+        assert_eq!(r.code(), code, "{amount} {why:?}: {}", r.body);
+        if let Some(f) = field {
+            assert_eq!(r.body["errors"][0]["extensions"]["field"], f, "{}", r.body);
+        }
+    }
+    let b = bill_when(gql, &owner, &referred, &first, |_| true).await;
+    assert_eq!(
+        (&b["status"], &b["total"]),
+        (&json!("FIXED"), &json!("190"))
+    );
+    assert!(lines_of(&b, "ADJUSTMENT").is_empty(), "{b}");
+
+    // the operator credits the first month 100
+    let r = correct(op.clone(), referred.clone(), first.clone(), "-100", reason).await;
+    let c = r.data()["correctBill"].clone();
+    assert_eq!(
+        (
+            &c["correction"]["amount"],
+            &c["correction"]["currency"],
+            &c["correction"]["reason"],
+            &c["correction"]["month"]
+        ),
+        (&json!("-100"), &json!("JPY"), &json!(reason), &json!(first))
+    );
+    let id = c["correction"]["id"].as_str().unwrap().to_string();
+    // subtotal 173 (the tenants'), 173 − 100 = 73 before tax, tax 10 % → 7, total 80
+    let expect = |b: &Value| {
+        assert_eq!(
+            (&b["status"], &b["subtotal"], &b["tax"], &b["total"]),
+            (&json!("FIXED"), &json!("173"), &json!("7"), &json!("80")),
+            "{b}"
+        );
+        assert_eq!(
+            lines_of(b, "ADJUSTMENT"),
+            [("請求訂正".to_string(), "-100".to_string())],
+            "{b}"
+        );
+        assert_eq!(lines_of(b, "TAX")[0].1, "7");
+        assert_eq!(lines_of(b, "CONTRACT")[0].1, "80");
+        let detail = b["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["kind"] == "ADJUSTMENT")
+            .unwrap()["detail"]
+            .clone();
+        assert_eq!(detail, json!(format!("Id:{id}, Reason:{reason}")));
+    };
+    expect(&c["bill"]);
+    // the customer reads the same corrected bill
+    expect(&bill_when(gql, &owner, &referred, &first, |_| true).await);
+    // and owes the corrected total: 80 − 30 paid = 50
+    let r = gql
+        .q(
+            Some(&op),
+            "mutation($i: RecordPaymentInput!){ recordPayment(input:$i){ outstanding } }",
+            json!({"i": {"contractId": referred, "month": first, "amount": "30", "paidAt": Utc::now().to_rfc3339()}}),
+        )
+        .await;
+    assert_eq!(r.data()["recordPayment"]["outstanding"], "50", "{}", r.body);
+
+    // the correction is in all three CSVs, before the tax, and each adds up to 80
+    let (status, summary) = export(gql, &owner, &referred, &first, "format=summary").await;
+    assert_eq!(status, 200, "{summary}");
+    let rows: Vec<&str> = summary.lines().collect();
+    let at = rows
+        .iter()
+        .position(|r| r.starts_with("correction,"))
+        .unwrap_or_else(|| panic!("{summary}"));
+    assert!(rows[at].contains(",-100,JPY,"), "{summary}");
+    assert!(
+        rows[at + 1].starts_with("tax,") && rows[at + 1].contains(",7,"),
+        "{summary}"
+    );
+    assert!(
+        rows[at + 2].starts_with("total,") && rows[at + 2].contains(",80,"),
+        "{summary}"
+    );
+    let money = |r: &str| {
+        r.split(',')
+            .nth(5)
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap()
+    };
+    let parts: rust_decimal::Decimal = rows[1..rows.len() - 1].iter().map(|r| money(r)).sum();
+    assert_eq!(parts, rust_decimal::Decimal::from(80), "{summary}");
+    let (_, detail) = export(gql, &owner, &referred, &first, "format=detail").await;
+    assert!(
+        detail.lines().any(|r| r.starts_with("correction,")
+            && r.contains(&id)
+            && r.contains(reason)
+            && r.contains(",-100,")),
+        "{detail}"
+    );
+    let amounts: rust_decimal::Decimal = detail
+        .lines()
+        .skip(1)
+        .map(|r| {
+            r.split(',')
+                .nth(17)
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(amounts, rust_decimal::Decimal::from(80), "{detail}");
+    let (_, legacy) = export(gql, &owner, &referred, &first, "format=legacy").await;
+    let items: Vec<&str> = legacy
+        .lines()
+        .filter(|l| l.split(',').nth(1) == Some("3"))
+        .collect();
+    let at = items
+        .iter()
+        .position(|l| l.contains(",2,\"  請求訂正\",") && l.ends_with(",\"\",\"-100\""))
+        .unwrap_or_else(|| panic!("{legacy}"));
+    assert!(
+        items[at + 1].contains("消費税相当額") && items[at + 1].ends_with(",\"7\""),
+        "{legacy}"
+    );
+    assert!(items[0].ends_with(",\"80\""), "{legacy}");
+    let last = |l: &str| {
+        l.rsplit(',')
+            .next()
+            .unwrap()
+            .trim_matches('"')
+            .parse::<rust_decimal::Decimal>()
+            .unwrap()
+    };
+    let tier2: rust_decimal::Decimal = items
+        .iter()
+        .filter(|l| l.split(',').nth(2) == Some("2"))
+        .map(|l| last(l))
+        .sum();
+    assert_eq!(tier2, rust_decimal::Decimal::from(80), "{legacy}");
+
+    // the third month closed: its statement claws back what the credit took off the first
+    let op = match platform {
+        Platform::Embedded(clock) => {
+            clock.set(m[2].next().start() + Duration::days(1));
+            gql.operator().await
+        }
+        Platform::Distributed(_) => op,
+    };
+    gql.q(Some(&op), CLOSE, json!({"m": third})).await.data();
+    // nothing was billed to the referred contract in the third month: nothing to correct
+    let r = correct(op.clone(), referred.clone(), third.clone(), "10", reason).await;
+    assert_eq!(r.code(), "CONFLICT", "{}", r.body);
+    let ag = gql.sign_in(&ag_login, OWNER_PASSWORD).await;
+    let all = statements(gql, &ag, &agency).await;
+    assert_eq!(all.len(), 3, "{all:?}");
+    // −100 × 10 % = −10: the commission on 73 (7) less the one paid on 173 (17)
+    assert_eq!(
+        all[0],
+        json!([
+            third,
+            [["CLAWBACK", first, "-100", "-10"]],
+            [["JPY", "-10"]]
+        ])
+    );
+    assert_eq!(
+        all[1..],
+        [
+            json!([
+                second,
+                [["COMMISSION", second, "347", "34"]],
+                [["JPY", "34"]]
+            ]),
+            json!([first, [["COMMISSION", first, "173", "17"]], [["JPY", "17"]]]),
+        ]
+    );
+}
+
+#[actix_rt::test]
+async fn an_agency_s_third_statement_claws_back_the_operator_s_credit_on_a_referred_bill() {
+    let clock = ManualClock::default();
+    clock.set(at(2026, 1, 5));
+    let (_app, gql) = spawn_embedded_with_clock(Arc::new(clock.clone())).await;
+    let months = ["2026-01", "2026-02", "2026-03"].map(|m| Month::parse(m).unwrap());
+    agency_statement_with_a_clawback(&gql, Platform::Embedded(&clock), "e", months).await;
+}
+
+#[actix_rt::test]
+async fn distributed_an_agency_s_third_statement_claws_back_the_operator_s_credit() {
+    let d = Distributed::start(&[
+        "identity", "contract", "tenant", "metering", "billing", "gateway",
+    ])
+    .await;
+    let gql = d.gateway();
+    let this = Month::containing(Utc::now());
+    let first = this.prev().prev().prev();
+    let months = [first, first.next(), first.next().next()];
+    agency_statement_with_a_clawback(&gql, Platform::Distributed(&d), "d", months).await;
+    d.cleanup().await;
+}
+
 #[actix_rt::test]
 async fn distributed_partner_prices_its_children_end_user_bill() {
     let d = Distributed::start(&[

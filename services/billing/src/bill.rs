@@ -123,8 +123,9 @@ pub struct Bill {
     pub tenants: Vec<TenantBill>,
     /// Σ tenant totals (each already rounded down), before tax.
     pub subtotal: Decimal,
-    /// Contract-level adjustments (coupons, credits), negative, in the order they applied
-    /// (see `commercial::adjustments`); tax is on `subtotal` + these.
+    /// Contract-level adjustments in the order they applied (see `commercial::adjustments`):
+    /// coupons (negative), then, on a FIXED bill read back, the operator's corrections (either
+    /// sign, see `commercial::corrections`); tax is on `subtotal` + these.
     #[serde(default)]
     pub adjustments: Vec<crate::commercial::adjustments::Applied>,
     pub tax: Tax,

@@ -8,7 +8,9 @@
 //! attempt — the `closed_at` the close records — and the transaction that records the month
 //! removes every other attempt's parts of that month. A reader takes only the recorded attempt's
 //! parts, so a failed or losing close leaves nothing a reader sees. A bill stored whole (before
-//! this table existed) has its tenants in its body and no parts.
+//! this table existed) has its tenants in its body and no parts. The operator's later
+//! corrections are kept apart too (`commercial::corrections`) and applied to the body as it is
+//! read, so the bill read is the close's plus its corrections.
 
 use std::collections::HashMap;
 
@@ -145,16 +147,17 @@ pub(crate) async fn keep_only<C: ConnectionTrait>(db: &C, m: Month, attempt: i64
 }
 
 impl Billing {
-    /// Fixed bills as stored rows read back whole, by id: the body, with its tenants from the
-    /// parts of the close that recorded its month (one read per table for the whole batch).
+    /// Fixed bills as stored rows read back whole, by id: the body with its corrections, and its
+    /// tenants from the parts of the close that recorded its month (one read per table for the
+    /// whole batch).
     pub(crate) async fn whole_fixed_bills(
         &self,
         rows: Vec<fixed_bill::Model>,
     ) -> AppResult<HashMap<String, Bill>> {
         let mut bills: HashMap<String, (String, Bill)> = HashMap::new();
-        for row in rows {
-            let bill: Bill = serde_json::from_str(&row.body).map_err(AppError::internal)?;
-            bills.insert(row.id, (row.month, bill));
+        // the bodies with their corrections (`commercial::corrections`): tenants are untouched
+        for b in crate::commercial::serve::fixed_bodies(&self.db, rows).await? {
+            bills.insert(b.id, (b.month, b.bill));
         }
         let in_parts: Vec<String> = bills
             .iter()

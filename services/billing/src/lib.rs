@@ -16,7 +16,7 @@
 //! | `fixed_bill_parts.rs` | a fixed bill stored as its totals plus one row per tenant |
 //! | `live_estimates.rs` | telling live subscribers whose estimate moved |
 //! | `exports/` | the summary, detail and legacy CSV files and the `ExportBill` use case |
-//! | `commercial/` | price rules and end-user bills, coupons, agencies, tax settings (issue 13) |
+//! | `commercial/` | price rules and end-user bills, coupons, agencies, tax settings (issue 13); corrections of fixed bills |
 //! | `migration.rs`, `entity.rs` | billing's tables |
 //!
 //! The pure parts are free of I/O so the money rules can be pinned by unit tests:

@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(crate::payments::M0003Payments),
             Box::new(crate::commercial::store::M0002Commercial),
             Box::new(crate::fixed_bill_parts::M0004FixedBillTenants),
+            Box::new(crate::commercial::store::M0005BillCorrections),
         ]
     }
     fn migration_table_name() -> DynIden {

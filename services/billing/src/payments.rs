@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use sea_orm_migration::prelude::*;
 
-use crate::{Billing, bill::Bill, entity::fixed_bill, month, rating::Month};
+use crate::{Billing, entity::fixed_bill, month, rating::Month};
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
@@ -152,17 +152,16 @@ impl Billing {
         let mut out = Vec::new();
         for id in req.contract_ids {
             let paid = self.paid(&id).await?;
-            let bills = fixed_bill::Entity::find()
+            let rows = fixed_bill::Entity::find()
                 .filter(fixed_bill::Column::ContractId.eq(&id))
                 .all(&self.db)
                 .await?;
-            for b in bills {
+            // totals as corrected since the close (a credit note lowers what is due)
+            for b in crate::commercial::serve::fixed_bodies(&self.db, rows).await? {
                 let Ok(m) = Month::parse(&b.month) else {
                     continue;
                 };
-                let total = serde_json::from_str::<Bill>(&b.body)
-                    .map_err(AppError::internal)?
-                    .total;
+                let total = b.bill.total;
                 let p = paid.get(&b.month).copied().unwrap_or_default();
                 if is_overdue(total, p, due_date(m, self.payment_due_months), today) {
                     out.push(id.clone());
@@ -180,11 +179,8 @@ impl Billing {
         else {
             return Ok(None);
         };
-        Ok(Some(
-            serde_json::from_str::<Bill>(&row.body)
-                .map_err(AppError::internal)?
-                .total,
-        ))
+        let mut bodies = crate::commercial::serve::fixed_bodies(&self.db, vec![row]).await?;
+        Ok(bodies.pop().map(|b| b.bill.total))
     }
 
     /// Paid per month of one contract.

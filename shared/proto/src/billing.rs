@@ -186,7 +186,9 @@ pub enum BillLineKind {
     Free,
     /// An SLA service credit taken off a tenant's amount (after coupons, before tax).
     SlaCredit,
-    /// Tier 2: a bill-level adjustment (a coupon), after the prices and before SLA credits and tax.
+    /// Tier 2: a bill-level adjustment: a coupon, after the prices and before SLA credits and
+    /// tax; or an operator's correction of a FIXED bill (label `請求訂正`), after the credits and
+    /// before tax.
     Adjustment,
     /// Tier 2: the consumption tax (or the contract's own tax setting).
     Tax,

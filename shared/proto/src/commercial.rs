@@ -353,3 +353,44 @@ pub struct ListCommissions {
     pub page: PageArgs,
 }
 call!(ListCommissions => Vec<(String, Page<CommissionStatementView>)>, "billing", "billing.commissions.v1", key: Scope(Billing, Read));
+
+// ---- corrections of fixed bills -----------------------------------------------------------------
+
+/// A correction of a FIXED bill: `amount` in the bill's currency, negative to credit the
+/// customer, positive to charge more (not zero); `reason` 1–200 characters, trimmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillCorrectionInput {
+    pub amount: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillCorrectionView {
+    pub id: String,
+    pub contract_id: String,
+    pub month: String,
+    /// As applied: rounded toward zero to the currency's unit.
+    pub amount: String,
+    pub currency: String,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorrectedBill {
+    pub correction: BillCorrectionView,
+    /// The bill with every correction so far (a tier-2 `Adjustment` line each, before the tax).
+    pub bill: crate::billing::BillView,
+}
+
+/// Corrects a contract's FIXED bill of a closed month (operators). Refused, with nothing stored,
+/// for a month not closed or a contract with no bill in it (`CONFLICT`) and for a correction that
+/// would take the bill's total before tax below zero (`INVALID_INPUT` on `amount`). Announces
+/// nothing: the agencies' next statements claw back what it changed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CorrectBill {
+    pub contract_id: String,
+    pub month: String,
+    pub input: BillCorrectionInput,
+}
+call!(CorrectBill => CorrectedBill, "billing", "billing.bill_correct.v1");

@@ -1,16 +1,18 @@
 //! What partners earn and charge: price rules, end-user bills and margins, what a child's users
-//! see, coupons, agencies and their commission statements, tax settings. Resolvers are thin: each
-//! calls one billing operation, which decides who may do what. The `Contract` fields go through
-//! DataLoaders ([`with_loaders`]), so a page of children costs one bus request per field, however
-//! many children it holds.
+//! see, coupons, agencies and their commission statements, tax settings, corrections of fixed
+//! bills. Resolvers are thin: each calls one billing operation, which decides who may do what.
+//! The `Contract` fields go through DataLoaders ([`with_loaders`]), so a page of children costs
+//! one bus request per field, however many children it holds.
 //!
 //! * [`price_rules`] holds `setPriceRule`, `endPriceRule`, `Contract.priceRules`;
 //! * [`end_user_bills`] holds `Contract.endUserBill`, `Contract.margins`, `setChildBillVisibility`;
 //! * [`coupons`] holds `createCoupon`, `registerCoupon`, `Contract.coupons`;
 //! * [`agencies`] holds `createAgency`, `createDirectContract(referredBy)`, `Contract.commissions`;
-//! * [`tax`] holds `setTaxSetting`.
+//! * [`tax`] holds `setTaxSetting`;
+//! * [`corrections`] holds `correctBill`.
 
 mod agencies;
+mod corrections;
 mod coupons;
 mod end_user_bills;
 mod price_rules;
@@ -35,6 +37,7 @@ pub struct CommercialMutation(
     coupons::CouponMutation,
     agencies::AgencyMutation,
     tax::TaxMutation,
+    corrections::CorrectionMutation,
 );
 
 /// Adds the commercial loaders to a request (called by [`super::billing::with_loaders`]).

@@ -5,7 +5,7 @@
 //! label; each label carries both languages, the Japanese one being the legacy CSV's exactly.
 //!
 //! Tiers: 1 the contract total (with tax), 2 each tenant, then the bill-level adjustments
-//! (coupons) and the tax; 3 service, 4 category, 5 resource (or a tenant-wide charge of a menu),
+//! (coupons, then a fixed bill's corrections) and the tax; 3 service, 4 category, 5 resource (or a tenant-wide charge of a menu),
 //! 6 plan (or a resource's line without a plan), 7 a plan's usage line. A resource or plan whose
 //! only line is a plain usage line shows that line's usage itself and has no child row. Amounts
 //! of the contract, tenant, service, adjustment and tax rows are in the currency's unit (rounded
@@ -44,6 +44,8 @@ impl Label {
 pub const TAX_LABEL_JA: &str = "消費税相当額";
 /// The label of a coupon row.
 pub const COUPON_LABEL_JA: &str = "クーポン値引";
+/// The label of a fixed bill's correction row.
+pub const CORRECTION_LABEL_JA: &str = "請求訂正";
 
 /// One node of the bill tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,6 +246,15 @@ fn adjustment_label(kind: AdjustmentKind) -> Label {
     match kind {
         AdjustmentKind::Coupon => Label::both(COUPON_LABEL_JA, "Coupon"),
         AdjustmentKind::SlaCredit => Label::both(crate::credits::CREDIT_LABEL, "SLA credit"),
+        AdjustmentKind::Correction => Label::both(CORRECTION_LABEL_JA, "Correction"),
+    }
+}
+
+/// The detail of an adjustment row: a coupon's code; a correction's id and reason.
+fn adjustment_detail(a: &crate::commercial::adjustments::Applied) -> String {
+    match a.kind {
+        AdjustmentKind::Correction => format!("Id:{}, Reason:{}", a.source, a.label),
+        AdjustmentKind::Coupon | AdjustmentKind::SlaCredit => a.source.clone(),
     }
 }
 
@@ -314,7 +325,7 @@ pub fn nodes(bill: &Bill, customer: &str) -> Vec<BillNode> {
             2,
             BillLineKind::Adjustment,
             adjustment_label(a.kind),
-            a.source.clone(),
+            adjustment_detail(a),
             String::new(),
             amount,
         );

@@ -14,8 +14,12 @@
 //!    stays a negative line under that tenant, before the tenant's rounding (see
 //!    [`crate::credits`]); it takes at most what the tenant's lines add up to, and all credits
 //!    together at most what the coupons left of the bill.
-//! 4. **Tax**: on the subtotal after credits plus the coupons (never below zero), rounded down;
-//!    the total is that plus the tax.
+//! 4. **Correction** (FIXED bills only, after their close): the operator's corrections of the
+//!    bill, tier-2 adjustment lines after the coupons, in the order they were made; never
+//!    clamped (one that would take the bill below zero is refused when made). See
+//!    [`crate::commercial::corrections`].
+//! 5. **Tax**: on the subtotal after credits plus the coupons (never below zero) plus the
+//!    corrections, rounded down; the total is that plus the tax.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -31,6 +35,9 @@ use crate::rating::{Currency, Month};
 pub enum AdjustmentKind {
     Coupon,
     SlaCredit,
+    /// An operator's correction of a FIXED bill (a credit note or an additional charge): its
+    /// amount is negative or positive; `label` is its reason, `source` its id.
+    Correction,
 }
 
 /// An adjustment asked for: `amount` is what it would take off (positive).
@@ -43,7 +50,9 @@ pub struct Requested {
     pub amount: Decimal,
 }
 
-/// An adjustment as billed: `amount` is negative (or zero), never more than what was left.
+/// An adjustment as billed: `amount` is negative (or zero), never more than what was left; a
+/// FIXED bill's correction ([`AdjustmentKind::Correction`]) is the operator's own amount, of
+/// either sign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applied {
     pub kind: AdjustmentKind,

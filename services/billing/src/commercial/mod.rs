@@ -10,6 +10,8 @@
 //! * [`adjustments`]: the order in which bill-level adjustments apply (price → coupon → SLA
 //!   credit → tax) and the "never below zero" clamp;
 //! * [`agency`]: an agency's commission statement, with clawbacks of later corrections;
+//! * [`corrections`]: the operator's corrections of FIXED bills (credit notes), applied when a
+//!   fixed bill is read;
 //! * [`tax`]: which tax a contract pays (JPY's consumption-tax table, or its own setting).
 //!
 //! # Order of adjustments
@@ -20,13 +22,17 @@
 //! 2. **Coupon**: a negative adjustment computed on the priced amounts (a percentage of the
 //!    limited menus' charges, or an amount), rounded toward zero to the currency's unit.
 //! 3. **SLA credit**: a negative adjustment after the coupon, on what the coupon left.
-//! 4. **Tax**: on the pre-tax total after every adjustment, rounded down.
+//! 4. **Correction** (FIXED bills only): the operator's corrections made after the close, in
+//!    order, before tax; refused rather than clamped if one would take the bill below zero.
+//! 5. **Tax**: on the pre-tax total after every adjustment, rounded down.
 //!
-//! Each adjustment is clamped so the running total never goes below zero
-//! ([`adjustments::apply_in_order`]); a clamped adjustment shows the amount actually taken.
+//! Each adjustment of the close is clamped so the running total never goes below zero
+//! ([`adjustments::apply_in_order`]); a clamped adjustment shows the amount actually taken. A
+//! correction is the operator's own amount, so it is refused instead of clamped.
 
 pub mod adjustments;
 pub mod agency;
+pub mod corrections;
 pub mod coupons;
 pub mod end_user_bill;
 pub mod price_rules;

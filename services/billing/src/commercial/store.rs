@@ -81,7 +81,13 @@ commercial_table!(
     "A child's end-user bill fixed at month close (`id` = `child|month`, `owner_id` = child)."
 );
 
-/// The tables above. Frozen: states its own DDL.
+commercial_table!(
+    bill_correction,
+    "bill_corrections",
+    "An operator's correction of a FIXED bill (`id` = correction id, `owner_id` = contract, `month` = the bill's month); created by [`M0005BillCorrections`]."
+);
+
+/// The tables above but `bill_corrections`. Frozen: states its own DDL.
 pub struct M0002Commercial;
 
 pub const TABLES: [&str; 9] = [
@@ -128,6 +134,38 @@ impl MigrationTrait for M0002Commercial {
     }
 }
 
+/// The table of fixed bills' corrections, in the shared shape. Frozen: states its own DDL.
+pub struct M0005BillCorrections;
+
+impl MigrationName for M0005BillCorrections {
+    fn name(&self) -> &str {
+        "m0005_bill_corrections"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0005BillCorrections {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use sea_orm_migration::schema::{big_integer, string};
+        manager
+            .create_table(
+                Table::create()
+                    .table("bill_corrections")
+                    .if_not_exists()
+                    .col(string("id").primary_key())
+                    .col(string("owner_id"))
+                    .col(string("month"))
+                    .col(string("body"))
+                    .col(big_integer("created_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(ecl_store::index("bill_corrections", "owner_id"))
+            .await
+    }
+}
+
 #[cfg(test)]
 /// The entities' DDL, for the migration check of the service.
 pub fn entity_ddls(backend: sea_orm::DatabaseBackend) -> Vec<ecl_store::schema_check::EntityDdl> {
@@ -142,5 +180,6 @@ pub fn entity_ddls(backend: sea_orm::DatabaseBackend) -> Vec<ecl_store::schema_c
         entity_ddl(backend, referral::Entity),
         entity_ddl(backend, statement::Entity),
         entity_ddl(backend, end_user_bill::Entity),
+        entity_ddl(backend, bill_correction::Entity),
     ]
 }

@@ -44,13 +44,15 @@ pub(super) fn adjustment_type(kind: AdjustmentKind) -> &'static str {
     match kind {
         AdjustmentKind::Coupon => "coupon",
         AdjustmentKind::SlaCredit => "sla_credit",
+        AdjustmentKind::Correction => "correction",
     }
 }
 
 /// Detail CSV: one row per charge line (SLA credits among them, under their tenant), then per
 /// tenant a "rounding" row (what rounding the tenant total down took off), then a "coupon" row
-/// per coupon (its code in Detail) and the contract's "tax" row, so the Amount column adds up to
-/// the bill's total.
+/// per coupon (its code in Detail), a "correction" row per correction of a fixed bill (its id in
+/// Detail, its reason in Description) and the contract's "tax" row, so the Amount column adds up
+/// to the bill's total.
 pub fn detail_csv(bill: &Bill) -> String {
     let h = &bill.header;
     let mut out = row(&DETAIL_COLUMNS.map(str::to_owned));
@@ -121,7 +123,7 @@ pub fn detail_csv(bill: &Bill) -> String {
             out += &row(&f);
         }
     }
-    // bill-level adjustments (coupons), after the tenants, before the tax they reduce
+    // bill-level adjustments (coupons, corrections), after the tenants, before the tax
     for a in &bill.adjustments {
         let mut f = base(adjustment_type(a.kind), None);
         f.extend(std::iter::repeat_n(String::new(), 4));

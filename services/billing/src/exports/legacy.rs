@@ -77,8 +77,8 @@ impl Legacy {
 /// Records: 1 billing month, 2 contract identifier, 3 break, then the billing items (the bill
 /// tree's nodes of [`crate::bill::lines`] with their Japanese labels: tier 1 the contract total
 /// with tax, tier 2 each tenant, tier 3 service, tier 4 category, tier 5 resource, tier 6 plan,
-/// tier 7 usage line; coupons and the tax line at tier 2 after the tenants), billing status,
-/// break, file create date, and an end record whose 3rd column is the total line count. Seed 002's
+/// tier 7 usage line; coupons, a fixed bill's corrections (`請求訂正`) and the tax line at tier 2
+/// after the tenants), billing status, break, file create date, and an end record whose 3rd column is the total line count. Seed 002's
 /// example shows every one of these lines but the two breaks (its lines 3 and 24) and the end
 /// record; the item label is indented by two spaces per tier below the first. Amounts are those
 /// of the example: the contract total, tenant, service and tax rows in the currency's unit

@@ -20,7 +20,8 @@ pub const SUMMARY_COLUMNS: [&str; 10] = [
 ];
 
 /// Summary CSV: one "usage" row per workspace (Σ of its tenants' rounded totals, SLA credits
-/// taken off), a "coupon" row per coupon, then the contract's "tax" and "total" rows.
+/// taken off), a "coupon" row per coupon, a "correction" row per correction of a fixed bill, then
+/// the contract's "tax" and "total" rows.
 pub fn summary_csv(bill: &Bill) -> String {
     let h = &bill.header;
     let mut workspaces: Vec<(&str, &str, Decimal)> = Vec::new();

@@ -378,3 +378,59 @@ fn quoting() {
     assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
     assert_eq!(quoted(""), "\"\"");
 }
+
+/// Seed 002's example fixed, then credited 870 by the operator: 5870 − 870 = 5000 before tax,
+/// 8 % → 400, total 5400, in all three files, before the tax row.
+#[test]
+fn a_fixed_bill_s_correction_is_a_row_of_every_file_before_the_tax() {
+    use crate::commercial::corrections::{Correction, correct};
+    let mut bill = example_bill();
+    bill.header.status = BillStatus::Fixed;
+    let c = Correction {
+        id: "bcr_1".into(),
+        contract_id: "econ1000XXXXXX".into(),
+        month: bill.header.month,
+        amount: d("-870"),
+        reason: "Outage, credited".into(),
+        recorded_by: "op".into(),
+        created_at: created(),
+    };
+    let bill = correct(bill, &[c]).unwrap();
+    assert_eq!((bill.tax.amount, bill.total), (d("400"), d("5400")));
+    let summary = summary_csv(&bill);
+    let rows: Vec<&str> = summary.lines().collect();
+    assert_eq!(
+        rows[2..],
+        [
+            "correction,econ1000XXXXXX,,,,-870,JPY,total,2019-08,fixed",
+            "tax,econ1000XXXXXX,,,,400,JPY,total,2019-08,fixed",
+            "total,econ1000XXXXXX,,,,5400,JPY,total,2019-08,fixed",
+        ]
+    );
+    let detail = detail_csv(&bill);
+    let rows: Vec<&str> = detail.lines().collect();
+    assert_eq!(
+        rows[rows.len() - 2],
+        "correction,econ1000XXXXXX,,,,,,,,,bcr_1,,,\"Outage, credited\",,,,-870,JPY,total,2019-08,fixed"
+    );
+    assert!(rows[rows.len() - 1].starts_with("tax,"));
+    // the reason is quoted: sum the Amount column from the right
+    let sum: Decimal = rows[1..]
+        .iter()
+        .map(|r| r.rsplit(',').nth(4).unwrap().parse::<Decimal>().unwrap())
+        .sum();
+    assert_eq!(sum, d("5400"));
+    let legacy = legacy_csv(&bill, &example_options());
+    let items: Vec<&str> = legacy
+        .lines()
+        .filter(|l| l.split(',').nth(1) == Some("3"))
+        .collect();
+    assert!(items[0].ends_with(",\"5400\""), "{legacy}");
+    let at = items.len() - 2;
+    assert!(
+        items[at]
+            .ends_with(",3,2,\"  請求訂正\",\"Id:bcr_1, Reason:Outage, credited\",\"\",\"-870\""),
+        "{legacy}"
+    );
+    assert!(items[at + 1].contains("消費税相当額") && items[at + 1].ends_with(",\"400\""));
+}

@@ -232,13 +232,14 @@ pub(crate) async fn close_statements(
             .collect::<AppResult<_>>()?;
         let ids: Vec<String> = referrals.iter().map(|r| r.contract_id.clone()).collect();
         let mut bills: Vec<ReferredBill> = Vec::new();
-        for row in fixed_bill::Entity::find()
+        // earlier months' bills as they stand now, corrections included: what changed since a
+        // statement paid on them is clawed back (or topped up)
+        let rows = fixed_bill::Entity::find()
             .filter(fixed_bill::Column::ContractId.is_in(ids.clone()))
             .all(&billing.db)
-            .await?
-        {
-            let b: Bill = decode(&row.body)?;
-            bills.push(referred(&b));
+            .await?;
+        for b in super::fixed_bodies(&billing.db, rows).await? {
+            bills.push(referred(&b.bill));
         }
         bills.extend(ids.iter().filter_map(|id| fixed.get(id)).map(referred));
         let previous = statement_row::Entity::find()
@@ -268,16 +269,13 @@ pub(crate) async fn close_statements(
     Ok(out)
 }
 
-/// A fixed bill as commissions see it: its total before tax, after its adjustments.
+/// A fixed bill as commissions see it: its total before tax, after its adjustments and
+/// corrections.
 fn referred(b: &Bill) -> ReferredBill {
     ReferredBill {
         contract_id: b.header.contract.contract_id.clone(),
         month: b.header.month,
         currency: b.header.currency,
-        pre_tax: b.subtotal
-            + b.adjustments
-                .iter()
-                .map(|a| a.amount)
-                .sum::<rust_decimal::Decimal>(),
+        pre_tax: crate::commercial::corrections::pre_tax(b),
     }
 }

@@ -5,6 +5,7 @@
 mod adjustments;
 mod agencies;
 mod close;
+mod corrections;
 mod coupons;
 mod end_user_bills;
 mod end_user_view;
@@ -15,6 +16,7 @@ mod visibility;
 
 pub(crate) use agencies::close_statements;
 pub(crate) use close::{Closing, end_user_bills, statements};
+pub(crate) use corrections::fixed_bodies;
 pub(crate) use visibility::Shown;
 
 use std::sync::Arc;
@@ -68,6 +70,9 @@ pub(crate) fn routes(r: Router<Billing>) -> Router<Billing> {
     })
     .route(|s: Arc<Billing>, ctx, req: ListCommissions| async move {
         s.list_commissions(&ctx, req).await
+    })
+    .route(|s: Arc<Billing>, ctx, req: CorrectBill| async move {
+        s.correct_bill(&ctx, req).await
     })
 }
 
