@@ -46,7 +46,8 @@ pub enum BillLineKind {
     Free,
     /// An SLA service credit taken off a tenant's amount (after coupons, before tax).
     SlaCredit,
-    /// A bill-level adjustment (a coupon): after the prices, before SLA credits and tax.
+    /// A bill-level adjustment: a coupon (after the prices, before SLA credits and tax) or an
+    /// operator's correction of a fixed bill (`請求訂正`: after the credits, before tax).
     Adjustment,
     /// Tier 2: the consumption tax.
     Tax,
