@@ -35,9 +35,9 @@ pub(crate) fn lines_of(bill: &Bill) -> Vec<BillLine> {
 pub(crate) fn bill_view(bill: &Bill) -> BillView {
     BillView {
         contract_id: bill.header.contract.contract_id.clone(),
-        month: bill.header.month.to_string(),
+        month: bill.header.month,
         status: status_of(bill.header.status),
-        currency: bill.header.currency.code().to_string(),
+        currency: bill.header.currency.into(),
         subtotal: bill.subtotal.to_string(),
         tax_percent: bill.tax.percent.normalize().to_string(),
         tax: bill.tax.amount.to_string(),

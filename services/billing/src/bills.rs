@@ -187,7 +187,7 @@ impl Billing {
     }
 
     pub(crate) async fn get_bills(&self, ctx: &CallCtx, req: GetBills) -> AppResult<Vec<BillView>> {
-        let m = month("month", &req.month)?;
+        let m = req.month;
         let visible = self.visible(ctx, req.contract_ids).await?;
         let bills = match req.day {
             None => {

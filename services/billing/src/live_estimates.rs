@@ -56,7 +56,7 @@ impl Billing {
                 &ctx.trace_id,
                 &proto::EstimateChanged {
                     contract_ids: ids.into_iter().collect(),
-                    month: current.to_string(),
+                    month: current,
                 },
             )
             .await

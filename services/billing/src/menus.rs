@@ -24,19 +24,21 @@ fn dec(field: &str, s: &str) -> AppResult<Decimal> {
     Ok(d)
 }
 
-pub fn parse_currency(s: &str) -> AppResult<Currency> {
-    match s {
-        "JPY" => Ok(Currency::Jpy),
-        "USD" => Ok(Currency::Usd),
-        _ => Err(AppError::invalid("currency", "currency is JPY or USD")),
-    }
-}
-
 /// A price list's currency as rating counts in it.
 pub fn currency(c: proto::Currency) -> Currency {
     match c {
         proto::Currency::Jpy => Currency::Jpy,
         proto::Currency::Usd => Currency::Usd,
+    }
+}
+
+/// A bill's currency as it travels (the same `JPY` / `USD` as [`Currency::code`]).
+impl From<Currency> for proto::Currency {
+    fn from(c: Currency) -> Self {
+        match c {
+            Currency::Jpy => proto::Currency::Jpy,
+            Currency::Usd => proto::Currency::Usd,
+        }
     }
 }
 

@@ -17,7 +17,6 @@ use crate::{
     commercial::serve::Shown,
     entity::tenant,
     estimate::USAGE_BATCH_READ,
-    month,
     rating::Month,
 };
 use ecl_proto::contract::ContractView;
@@ -28,7 +27,7 @@ impl Billing {
         ctx: &CallCtx,
         req: GetTenantUsage,
     ) -> AppResult<Vec<TenantUsageView>> {
-        let m = month("month", &req.month)?;
+        let m = req.month;
         let tenants = tenant::Entity::find()
             .filter(tenant::Column::Id.is_in(req.tenant_ids.clone()))
             .all(&self.db)
@@ -85,9 +84,9 @@ impl Billing {
                 let part = bill.tenants.iter().find(|b| b.tenant.tenant_id == t.id);
                 out.push(TenantUsageView {
                     tenant_id: t.id.clone(),
-                    month: m.to_string(),
+                    month: m,
                     status: status_of(bill.header.status),
-                    currency: bill.header.currency.code().to_string(),
+                    currency: bill.header.currency.into(),
                     exact_amount: part.map_or(Decimal::ZERO, |p| p.exact_amount).to_string(),
                     total: part
                         .map_or(bill.header.currency.round_down(Decimal::ZERO), |p| p.total)

@@ -216,10 +216,9 @@ pub struct BillLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BillView {
     pub contract_id: String,
-    /// `YYYY-MM`.
-    pub month: String,
+    pub month: Month,
     pub status: BillStatus,
-    pub currency: String,
+    pub currency: Currency,
     /// Σ tenant totals, each rounded down to the currency's smallest unit.
     pub subtotal: String,
     pub tax_percent: String,
@@ -233,7 +232,7 @@ pub struct BillView {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetBills {
     pub contract_ids: Vec<String>,
-    pub month: String,
+    pub month: Month,
     /// A daily estimate: the month's charges up to the end of this day (1-based, UTC), or up to
     /// now when that is earlier. Always `ESTIMATED`. `None` = the month's bill.
     #[serde(default)]
@@ -254,9 +253,9 @@ call!(ListBills => Vec<(String, Page<BillView>)>, "billing", "billing.bills_list
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantUsageView {
     pub tenant_id: String,
-    pub month: String,
+    pub month: Month,
     pub status: BillStatus,
-    pub currency: String,
+    pub currency: Currency,
     /// Sum of the lines, 6 decimal places.
     pub exact_amount: String,
     /// Rounded down to the currency's smallest unit.
@@ -268,7 +267,7 @@ pub struct TenantUsageView {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetTenantUsage {
     pub tenant_ids: Vec<String>,
-    pub month: String,
+    pub month: Month,
 }
 call!(GetTenantUsage => Vec<TenantUsageView>, "billing", "billing.tenant_usage.v1", key: Scope(Billing, Read));
 
@@ -301,7 +300,7 @@ pub enum ExportFormat {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExportBill {
     pub contract_id: String,
-    pub month: String,
+    pub month: Month,
     pub format: ExportFormat,
 }
 
@@ -334,6 +333,6 @@ event!(MonthClosed, "billing.month_closed");
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EstimateChanged {
     pub contract_ids: Vec<String>,
-    pub month: String,
+    pub month: Month,
 }
 event!(EstimateChanged, "billing.estimate_changed");

@@ -3,8 +3,10 @@
 //!
 //! Money travels as decimal strings with their scale, never as floats; closed sets are enums.
 
+use crate::billing::Currency;
 use crate::{Page, PageArgs, call};
 use chrono::{DateTime, Utc};
+use ecl_kernel::Month;
 use serde::{Deserialize, Serialize};
 
 // ---- price rules --------------------------------------------------------------------------------
@@ -43,7 +45,7 @@ pub struct PriceRuleInput {
     pub unit_price: Option<String>,
     pub cap: Option<String>,
     /// `YYYY-MM`, the current month or later.
-    pub effective_from: String,
+    pub effective_from: Month,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,8 +60,8 @@ pub struct PriceRuleView {
     pub plan: Option<String>,
     pub unit_price: Option<String>,
     pub cap: Option<String>,
-    pub effective_from: String,
-    pub last_month: Option<String>,
+    pub effective_from: Month,
+    pub last_month: Option<Month>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -76,7 +78,7 @@ call!(SetPriceRule => PriceRuleView, "billing", "billing.price_rule_set.v1", key
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EndPriceRule {
     pub id: String,
-    pub last_month: String,
+    pub last_month: Month,
 }
 call!(EndPriceRule => PriceRuleView, "billing", "billing.price_rule_end.v1", key: Scope(Billing, Write));
 
@@ -113,9 +115,9 @@ pub struct EndUserLine {
 pub struct EndUserBillView {
     pub contract_id: String,
     pub partner_id: String,
-    pub month: String,
+    pub month: Month,
     pub status: crate::billing::BillStatus,
-    pub currency: String,
+    pub currency: Currency,
     /// The child's part of the partner's bill; `None` for the child's own users, who see no
     /// wholesale amount.
     pub wholesale_subtotal: Option<String>,
@@ -131,7 +133,7 @@ pub struct EndUserBillView {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetEndUserBills {
     pub contract_ids: Vec<String>,
-    pub month: String,
+    pub month: Month,
 }
 call!(GetEndUserBills => Vec<EndUserBillView>, "billing", "billing.end_user_bills.v1", key: Scope(Billing, Read));
 
@@ -139,8 +141,8 @@ call!(GetEndUserBills => Vec<EndUserBillView>, "billing", "billing.end_user_bill
 pub struct MarginView {
     pub partner_id: String,
     pub child_id: String,
-    pub month: String,
-    pub currency: String,
+    pub month: Month,
+    pub currency: Currency,
     pub wholesale: String,
     pub end_user: String,
     pub margin: String,
@@ -151,7 +153,7 @@ pub struct MarginView {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetMargins {
     pub partner_ids: Vec<String>,
-    pub month: String,
+    pub month: Month,
 }
 call!(GetMargins => Vec<(String, Vec<MarginView>)>, "billing", "billing.margins.v2", key: Scope(Billing, Read));
 
@@ -159,7 +161,7 @@ call!(GetMargins => Vec<(String, Vec<MarginView>)>, "billing", "billing.margins.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExportEndUserBill {
     pub contract_id: String,
-    pub month: String,
+    pub month: Month,
     pub format: crate::billing::ExportFormat,
 }
 call!(ExportEndUserBill => crate::billing::ExportFile, "billing", "billing.end_user_export.v1", key: Scope(Billing, Read));
@@ -205,7 +207,7 @@ pub struct CouponInput {
     pub kind: CouponKind,
     /// AMOUNT: the amount and its currency.
     pub amount: Option<String>,
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     /// PERCENT: 0–100.
     pub percent: Option<String>,
     pub months: u32,
@@ -220,7 +222,7 @@ pub struct CouponView {
     pub code: String,
     pub kind: CouponKind,
     pub amount: Option<String>,
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     pub percent: Option<String>,
     pub months: u32,
     pub menus: Vec<String>,
@@ -242,8 +244,8 @@ pub struct CouponRegistrationView {
     pub coupon: CouponView,
     pub registered_at: DateTime<Utc>,
     /// The month after registration.
-    pub first_month: String,
-    pub last_month: String,
+    pub first_month: Month,
+    pub last_month: Month,
 }
 
 /// Registers a code for a contract (its owner): from the next month for the coupon's months.
@@ -282,7 +284,7 @@ pub struct TaxSettingView {
 pub struct SetTaxSetting {
     pub contract_id: String,
     /// The contract's currency (`JPY` is refused: the consumption-tax table decides).
-    pub currency: String,
+    pub currency: Currency,
     pub kind: TaxKind,
     pub percent: Option<String>,
 }
@@ -330,8 +332,8 @@ pub struct CommissionLineView {
     pub kind: CommissionKind,
     pub contract_id: String,
     pub contract_name: String,
-    pub bill_month: String,
-    pub currency: String,
+    pub bill_month: Month,
+    pub currency: Currency,
     pub base: String,
     pub commission: String,
 }
@@ -339,11 +341,11 @@ pub struct CommissionLineView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommissionStatementView {
     pub agency_id: String,
-    pub month: String,
+    pub month: Month,
     pub rate_percent: String,
     pub lines: Vec<CommissionLineView>,
     /// (currency, total).
-    pub totals: Vec<(String, String)>,
+    pub totals: Vec<(Currency, String)>,
 }
 
 /// Agencies' statements, newest month first.
@@ -368,10 +370,10 @@ pub struct BillCorrectionInput {
 pub struct BillCorrectionView {
     pub id: String,
     pub contract_id: String,
-    pub month: String,
+    pub month: Month,
     /// As applied: rounded toward zero to the currency's unit.
     pub amount: String,
-    pub currency: String,
+    pub currency: Currency,
     pub reason: String,
     pub created_at: DateTime<Utc>,
 }
@@ -390,7 +392,7 @@ pub struct CorrectedBill {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CorrectBill {
     pub contract_id: String,
-    pub month: String,
+    pub month: Month,
     pub input: BillCorrectionInput,
 }
 call!(CorrectBill => CorrectedBill, "billing", "billing.bill_correct.v1");

@@ -6,11 +6,11 @@ use ecl_kernel::{AppError, AppResult};
 use ecl_proto::billing::{ExportBill, ExportFile, ExportFormat};
 
 use super::{LegacyOptions, detail_csv, legacy_csv, summary_csv};
-use crate::{Billing, month};
+use crate::Billing;
 
 impl Billing {
     pub(crate) async fn export(&self, ctx: &CallCtx, req: ExportBill) -> AppResult<ExportFile> {
-        let m = month("month", &req.month)?;
+        let m = req.month;
         let c = self
             .visible(ctx, vec![req.contract_id.clone()])
             .await?

@@ -44,7 +44,7 @@ struct StoredStatement {
 fn statement_view(s: &Statement) -> CommissionStatementView {
     CommissionStatementView {
         agency_id: s.agency_id.clone(),
-        month: s.month.to_string(),
+        month: s.month,
         rate_percent: s.rate_percent.normalize().to_string(),
         lines: s
             .lines
@@ -56,8 +56,8 @@ fn statement_view(s: &Statement) -> CommissionStatementView {
                 },
                 contract_id: l.contract_id.clone(),
                 contract_name: l.contract_name.clone(),
-                bill_month: l.bill_month.to_string(),
-                currency: l.currency.code().to_string(),
+                bill_month: l.bill_month,
+                currency: l.currency.into(),
                 base: l.base.to_string(),
                 commission: l.commission.to_string(),
             })
@@ -65,7 +65,7 @@ fn statement_view(s: &Statement) -> CommissionStatementView {
         totals: s
             .totals()
             .into_iter()
-            .map(|(c, t)| (c.code().to_string(), t.to_string()))
+            .map(|(c, t)| (c.into(), t.to_string()))
             .collect(),
     }
 }

@@ -15,11 +15,12 @@ use sea_orm::{
 
 use super::{decode, encode, require_operator};
 use crate::bill::Bill;
+use crate::rating::Currency;
 use crate::bill_view::bill_view;
 use crate::commercial::corrections::{Correction, correct, pre_tax, requested};
 use crate::commercial::store::bill_correction;
 use crate::entity::fixed_bill;
-use crate::{Billing, month};
+use crate::Billing;
 
 /// A stored fixed bill's body (totals and adjustments; its tenants may be stored apart, see
 /// `fixed_bill_parts`) with its corrections applied.
@@ -108,13 +109,13 @@ async fn lock<C: ConnectionTrait>(txn: &C, bill_id: &str) -> AppResult<()> {
     Ok(())
 }
 
-fn correction_view(c: &Correction, currency: &str) -> BillCorrectionView {
+fn correction_view(c: &Correction, currency: Currency) -> BillCorrectionView {
     BillCorrectionView {
         id: c.id.clone(),
         contract_id: c.contract_id.clone(),
-        month: c.month.to_string(),
+        month: c.month,
         amount: c.amount.to_string(),
-        currency: currency.to_string(),
+        currency: currency.into(),
         reason: c.reason.clone(),
         created_at: c.created_at,
     }
@@ -135,10 +136,10 @@ impl Billing {
             ContractId::parse(req.contract_id.trim())
                 .map_err(|e| AppError::invalid("contractId", e.message)),
         );
-        let m = v.note(month("month", &req.month));
+        let m = req.month;
         let input = v.note(requested(&req.input.amount, &req.input.reason));
         v.finish()?;
-        let (contract_id, m, input) = (contract_id?.to_string(), m?, input?);
+        let (contract_id, input) = (contract_id?.to_string(), input?);
         let c = self.contract_for(ctx, &contract_id).await?;
         if !self.is_closed(m).await? {
             return Err(AppError::conflict(format!(
@@ -192,7 +193,7 @@ impl Billing {
         // after the commit (an embedded store's only connection is free again)
         let bill = self.bill(ctx, &c, m).await?;
         Ok(CorrectedBill {
-            correction: correction_view(&correction, currency.code()),
+            correction: correction_view(&correction, currency),
             bill: bill_view(&bill),
         })
     }

@@ -15,14 +15,16 @@ use super::{decimal, decode, encode, require_operator};
 use crate::Billing;
 use crate::commercial::coupons::{Coupon, CouponCode, CouponLimit, CouponValue, Registration};
 use crate::commercial::store::{coupon, coupon_registration};
-use crate::menus::parse_currency;
 use crate::rating::Currency;
 
 fn coupon_of(i: CouponInput) -> AppResult<Coupon> {
     let value = match i.kind {
         CouponKind::Amount => CouponValue::Amount {
             amount: decimal("amount", i.amount.as_deref())?,
-            currency: parse_currency(i.currency.as_deref().unwrap_or_default())?,
+            currency: i
+                .currency
+                .map(crate::menus::currency)
+                .ok_or_else(|| AppError::invalid("currency", "currency is JPY or USD"))?,
         },
         CouponKind::Percent => CouponValue::Percent {
             percent: decimal("percent", i.percent.as_deref())?,
@@ -50,7 +52,7 @@ pub(crate) fn coupon_view(c: &Coupon) -> CouponView {
         CouponValue::Amount { amount, currency } => (
             CouponKind::Amount,
             Some(amount.normalize().to_string()),
-            Some(currency.code().to_string()),
+            Some(currency.into()),
             None,
         ),
         CouponValue::Percent { percent } => (
@@ -93,8 +95,8 @@ fn registration_view(r: &Registered) -> CouponRegistrationView {
         contract_id: r.registration.contract_id.clone(),
         coupon: coupon_view(&r.coupon),
         registered_at: r.registration.registered_at,
-        first_month: r.registration.first_month.to_string(),
-        last_month: r.registration.last_month().to_string(),
+        first_month: r.registration.first_month,
+        last_month: r.registration.last_month(),
     }
 }
 

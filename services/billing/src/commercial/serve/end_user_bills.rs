@@ -24,7 +24,7 @@ use crate::entity::{contract, tenant};
 use crate::estimate::USAGE_BATCH_READ;
 use crate::exports as csv_export;
 use crate::rating::{Menu, Month, Resource};
-use crate::{Billing, month};
+use crate::Billing;
 
 /// What is stored of an end-user bill at close: the bill, each line's provenance and what the
 /// child costs the partner, so a fixed month reads back exactly and its CSV can be produced again.
@@ -243,7 +243,7 @@ impl Billing {
         ctx: &CallCtx,
         req: GetEndUserBills,
     ) -> AppResult<Vec<EndUserBillView>> {
-        let m = month("month", &req.month)?;
+        let m = req.month;
         let visible = self.visible(ctx, req.contract_ids).await?;
         let seen = self.end_user_bill_visible(ctx, &visible).await?;
         let rows = self.end_user_bills_for(ctx, &seen, m).await?;
@@ -266,7 +266,7 @@ impl Billing {
         ctx: &CallCtx,
         req: ExportEndUserBill,
     ) -> AppResult<ExportFile> {
-        let m = month("month", &req.month)?;
+        let m = req.month;
         let c = self
             .visible(ctx, vec![req.contract_id.clone()])
             .await?

@@ -116,9 +116,9 @@ impl EndUserBillRow {
         EndUserBillView {
             contract_id: b.header.contract.contract_id.clone(),
             partner_id: self.partner_id.clone(),
-            month: b.header.month.to_string(),
+            month: b.header.month,
             status: status_of(b.header.status),
-            currency: b.header.currency.code().to_string(),
+            currency: b.header.currency.into(),
             wholesale_subtotal: Some(self.wholesale.subtotal.to_string()),
             subtotal: b.subtotal.to_string(),
             tax_percent: b.tax.percent.normalize().to_string(),

@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::commercial::end_user_bill::margin;
 use crate::entity::contract;
-use crate::{Billing, month};
+use crate::Billing;
 
 impl Billing {
     /// What each partner of a batch earns per child in a month. A contract that is not a
@@ -25,7 +25,7 @@ impl Billing {
         ctx: &CallCtx,
         req: GetMargins,
     ) -> AppResult<Vec<(String, Vec<MarginView>)>> {
-        let m = month("month", &req.month)?;
+        let m = req.month;
         let partners: Vec<ContractView> = self
             .visible(ctx, req.partner_ids)
             .await?
@@ -55,8 +55,8 @@ impl Billing {
                 .push(MarginView {
                     partner_id: row.partner_id.clone(),
                     child_id: c.id.clone(),
-                    month: m.to_string(),
-                    currency: row.end_user.header.currency.code().to_string(),
+                    month: m,
+                    currency: row.end_user.header.currency.into(),
                     wholesale: mg.wholesale.to_string(),
                     end_user: mg.end_user.to_string(),
                     margin: mg.margin.to_string(),

@@ -21,7 +21,7 @@ use crate::commercial::price_rules::{
 };
 use crate::commercial::store::price_rule;
 use crate::rating::Month;
-use crate::{Billing, month};
+use crate::Billing;
 
 /// A stored rule and when it was set.
 fn view(r: &PriceRule, created_at_us: i64) -> PriceRuleView {
@@ -58,8 +58,8 @@ fn view(r: &PriceRule, created_at_us: i64) -> PriceRuleView {
         plan,
         unit_price: unit_price.map(|p| p.normalize().to_string()),
         cap: cap.map(|c| c.normalize().to_string()),
-        effective_from: r.effective_from.to_string(),
-        last_month: r.last_month.map(|m| m.to_string()),
+        effective_from: r.effective_from,
+        last_month: r.last_month,
         created_at: chrono::DateTime::from_timestamp_micros(created_at_us).unwrap_or_default(),
     }
 }
@@ -110,7 +110,7 @@ fn rule_of(id: String, partner_id: &str, i: PriceRuleInput) -> AppResult<PriceRu
         child_id: i.child_id.clone(),
         scope,
         pricing,
-        effective_from: month("effectiveFrom", &i.effective_from)?,
+        effective_from: i.effective_from,
         last_month: None,
     })
 }
@@ -266,7 +266,7 @@ impl Billing {
             .ok_or_else(|| AppError::not_found(format!("price rule {}", req.id)))?;
         self.pricing_partner(ctx, &row.owner_id).await?;
         let mut rule: PriceRule = decode(&row.body)?;
-        let last: Month = month("lastMonth", &req.last_month)?;
+        let last: Month = req.last_month;
         if last < self.current_month() {
             return Err(AppError::invalid(
                 "lastMonth",

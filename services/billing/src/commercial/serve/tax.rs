@@ -10,7 +10,6 @@ use super::{decimal, decode, encode, require_operator};
 use crate::Billing;
 use crate::commercial::store::tax_setting;
 use crate::commercial::tax::TaxSetting;
-use crate::menus::parse_currency;
 
 impl Billing {
     /// Every contract's tax setting (few rows: only non-JPY contracts have one).
@@ -54,7 +53,7 @@ impl Billing {
         req: SetTaxSetting,
     ) -> AppResult<TaxSettingView> {
         require_operator(ctx, "set tax settings")?;
-        let currency = parse_currency(&req.currency)?;
+        let currency = crate::menus::currency(req.currency);
         let setting = match req.kind {
             TaxKind::Rate => TaxSetting::Rate(decimal("percent", req.percent.as_deref())?),
             TaxKind::Exempt => TaxSetting::Exempt,
