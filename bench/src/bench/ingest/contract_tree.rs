@@ -168,7 +168,7 @@ pub async fn price_rules(
             plan: fixed.then(|| "1CPU-4GB".into()),
             unit_price: fixed.then(|| "0.2".into()),
             cap: None,
-            effective_from: month.to_string(),
+            effective_from: month,
         },
     };
     clock.set(month.start() + CDuration::days(1));

@@ -103,7 +103,7 @@ pub async fn history(bus: &Bus, month: Month, months: u32, resources: usize) -> 
                     &sys(),
                     &GetBills {
                         contract_ids: vec![c.clone()],
-                        month: month.to_string(),
+                        month,
                         day: None,
                     },
                 )

@@ -6,7 +6,7 @@ use super::Currency;
 use crate::errors::gql;
 use crate::schema::{
     common::{PagedBatch, RequestState},
-    scalars::{Decimal, Month, from_wire},
+    scalars::{Decimal, Month},
 };
 use async_graphql::{
     Context, Enum, ID, SimpleObject,
@@ -121,18 +121,18 @@ impl Bill {
 }
 
 /// The global id of a contract's bill of a month.
-pub fn bill_id(contract_id: &str, month: &str) -> ID {
+pub fn bill_id(contract_id: &str, month: ecl_kernel::Month) -> ID {
     ID(format!("bil_{contract_id}@{month}"))
 }
 
 impl Bill {
     pub fn try_from(b: BillView) -> async_graphql::Result<Bill> {
         Ok(Bill {
-            id: bill_id(&b.contract_id, &b.month),
+            id: bill_id(&b.contract_id, b.month),
             contract_id: b.contract_id.into(),
             month: b.month.into(),
             status: b.status.into(),
-            currency: from_wire("currency", &b.currency)?,
+            currency: b.currency.into(),
             subtotal: b.subtotal.into(),
             tax_percent: b.tax_percent.into(),
             tax: b.tax.into(),
@@ -152,7 +152,7 @@ impl PagedBatch for ListBills {
 }
 
 /// `(contract id, month, day of a daily estimate)`.
-type BillKey = (String, String, Option<u32>);
+type BillKey = (String, ecl_kernel::Month, Option<u32>);
 
 /// Batches `Contract.bill(month, day)` of a query level into one `GetBills` per (month, day).
 pub struct BillLoader(pub(super) RequestState);
@@ -162,19 +162,19 @@ impl Loader<BillKey> for BillLoader {
     type Error = AppError;
 
     async fn load(&self, keys: &[BillKey]) -> Result<HashMap<BillKey, BillView>, AppError> {
-        let mut by_month: HashMap<(&str, Option<u32>), Vec<String>> = HashMap::new();
+        let mut by_month: HashMap<(ecl_kernel::Month, Option<u32>), Vec<String>> = HashMap::new();
         for (id, m, day) in keys {
-            by_month.entry((m, *day)).or_default().push(id.clone());
+            by_month.entry((*m, *day)).or_default().push(id.clone());
         }
         let mut out = HashMap::new();
         for ((month, day), contract_ids) in by_month {
             let req = GetBills {
                 contract_ids,
-                month: month.to_string(),
+                month,
                 day,
             };
             for b in self.0.bus.call(&self.0.call, &req).await? {
-                out.insert((b.contract_id.clone(), b.month.clone(), day), b);
+                out.insert((b.contract_id.clone(), b.month, day), b);
             }
         }
         Ok(out)
@@ -189,9 +189,10 @@ pub async fn bill_of(
     day: Option<u32>,
 ) -> async_graphql::Result<Option<Bill>> {
     RequestState::of(ctx).require_auth()?;
+    let month = ecl_kernel::Month::try_from(month).map_err(gql)?;
     let b = ctx
         .data_unchecked::<DataLoader<BillLoader>>()
-        .load_one((contract_id.to_string(), month.0, day))
+        .load_one((contract_id.to_string(), month, day))
         .await
         .map_err(gql)?;
     b.map(Bill::try_from).transpose()

@@ -43,6 +43,10 @@ pub async fn export(
     let Some(month) = file.strip_suffix(".csv") else {
         return export_error(AppError::invalid("month", "the file is named YYYY-MM.csv"));
     };
+    let month = match ecl_kernel::Month::parse(month) {
+        Ok(m) => m,
+        Err(e) => return export_error(e),
+    };
     let format = match q.format.as_deref().unwrap_or("summary") {
         "summary" => ExportFormat::Summary,
         "detail" => ExportFormat::Detail,
@@ -59,7 +63,7 @@ pub async fn export(
         "wholesale" => {
             let req = ExportBill {
                 contract_id,
-                month: month.to_string(),
+                month,
                 format,
             };
             bus.call(&call, &req).await
@@ -67,7 +71,7 @@ pub async fn export(
         "end-user" => {
             let req = ecl_proto::commercial::ExportEndUserBill {
                 contract_id,
-                month: month.to_string(),
+                month,
                 format,
             };
             bus.call(&call, &req).await

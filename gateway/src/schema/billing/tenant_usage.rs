@@ -6,7 +6,7 @@ use super::bills::{BillLine, BillStatus, lines};
 use crate::errors::gql;
 use crate::schema::{
     common::RequestState,
-    scalars::{Decimal, Month, from_wire},
+    scalars::{Decimal, Month},
 };
 use async_graphql::{
     Context, ID, SimpleObject,
@@ -42,18 +42,18 @@ pub struct TenantUsage {
 }
 
 /// The global id of a tenant's usage of a month.
-pub fn usage_id(tenant_id: &str, month: &str) -> ID {
+pub fn usage_id(tenant_id: &str, month: ecl_kernel::Month) -> ID {
     ID(format!("usg_{tenant_id}@{month}"))
 }
 
 impl TenantUsage {
     pub fn try_from(u: TenantUsageView) -> async_graphql::Result<TenantUsage> {
         Ok(TenantUsage {
-            id: usage_id(&u.tenant_id, &u.month),
+            id: usage_id(&u.tenant_id, u.month),
             tenant_id: u.tenant_id.into(),
             month: u.month.into(),
             status: u.status.into(),
-            currency: from_wire("currency", &u.currency)?,
+            currency: u.currency.into(),
             exact_amount: u.exact_amount.into(),
             total: u.total.into(),
             lines: lines(u.lines)?,
@@ -62,7 +62,7 @@ impl TenantUsage {
 }
 
 /// `(tenant id, month)`.
-type MonthKey = (String, String);
+type MonthKey = (String, ecl_kernel::Month);
 
 /// Batches `Tenant.usage(month)` of a query level into one `GetTenantUsage` per month.
 pub struct UsageLoader(pub(super) RequestState);
@@ -75,18 +75,15 @@ impl Loader<MonthKey> for UsageLoader {
         &self,
         keys: &[MonthKey],
     ) -> Result<HashMap<MonthKey, TenantUsageView>, AppError> {
-        let mut by_month: HashMap<&str, Vec<String>> = HashMap::new();
+        let mut by_month: HashMap<ecl_kernel::Month, Vec<String>> = HashMap::new();
         for (id, m) in keys {
-            by_month.entry(m).or_default().push(id.clone());
+            by_month.entry(*m).or_default().push(id.clone());
         }
         let mut out = HashMap::new();
         for (month, tenant_ids) in by_month {
-            let req = GetTenantUsage {
-                tenant_ids,
-                month: month.to_string(),
-            };
+            let req = GetTenantUsage { tenant_ids, month };
             for u in self.0.bus.call(&self.0.call, &req).await? {
-                out.insert((u.tenant_id.clone(), u.month.clone()), u);
+                out.insert((u.tenant_id.clone(), u.month), u);
             }
         }
         Ok(out)
@@ -100,9 +97,10 @@ pub async fn usage_of(
     month: Month,
 ) -> async_graphql::Result<Option<TenantUsage>> {
     RequestState::of(ctx).require_auth()?;
+    let month = ecl_kernel::Month::try_from(month).map_err(gql)?;
     let u = ctx
         .data_unchecked::<DataLoader<UsageLoader>>()
-        .load_one((tenant_id.to_string(), month.0))
+        .load_one((tenant_id.to_string(), month))
         .await
         .map_err(gql)?;
     u.map(TenantUsage::try_from).transpose()

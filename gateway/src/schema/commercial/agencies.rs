@@ -11,7 +11,7 @@ use ecl_proto::{
 use crate::schema::billing::Currency;
 use crate::schema::common::{PagedBatch, RequestState, load_page};
 use crate::schema::contract::{Contract, ContractInput};
-use crate::schema::scalars::{Decimal, Month, from_wire};
+use crate::schema::scalars::{Decimal, Month};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "ecl_proto::commercial::CommissionKind")]
@@ -84,7 +84,7 @@ impl CommissionStatement {
                     contract_id: l.contract_id.into(),
                     contract_name: l.contract_name,
                     bill_month: l.bill_month.into(),
-                    currency: from_wire("currency", &l.currency)?,
+                    currency: l.currency.into(),
                     base: l.base.into(),
                     commission: l.commission.into(),
                 })
@@ -95,7 +95,7 @@ impl CommissionStatement {
             .into_iter()
             .map(|(currency, amount)| {
                 Ok(CommissionTotal {
-                    currency: from_wire("currency", &currency)?,
+                    currency: currency.into(),
                     amount: amount.into(),
                 })
             })

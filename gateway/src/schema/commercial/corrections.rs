@@ -5,9 +5,10 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use ecl_proto::commercial::{self as proto, CorrectBill};
 
+use crate::errors::gql;
 use crate::schema::billing::{Bill, Currency};
 use crate::schema::common::RequestState;
-use crate::schema::scalars::{DateTime, Decimal, Month, from_wire};
+use crate::schema::scalars::{DateTime, Decimal, Month};
 
 /// A correction of a FIXED bill.
 #[derive(InputObject)]
@@ -48,7 +49,7 @@ impl CorrectedBill {
                 contract_id: c.contract_id.into(),
                 month: c.month.into(),
                 amount: c.amount.into(),
-                currency: from_wire("currency", &c.currency)?,
+                currency: c.currency.into(),
                 reason: c.reason,
                 created_at: c.created_at.into(),
             },
@@ -78,10 +79,11 @@ impl CorrectionMutation {
     ) -> async_graphql::Result<CorrectedBill> {
         let s = RequestState::of(ctx);
         s.require_auth()?;
+        let month = ecl_kernel::Month::try_from(month).map_err(gql)?;
         let r = s
             .call(&CorrectBill {
                 contract_id: contract_id.0,
-                month: month.0,
+                month,
                 input: proto::BillCorrectionInput {
                     amount: input.amount.into(),
                     reason: input.reason,

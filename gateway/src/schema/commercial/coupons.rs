@@ -14,7 +14,7 @@ use ecl_proto::commercial::{
 use crate::errors::gql;
 use crate::schema::billing::Currency;
 use crate::schema::common::RequestState;
-use crate::schema::scalars::{DateTime, Decimal, Month, from_wire, wire};
+use crate::schema::scalars::{DateTime, Decimal, Month};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "ecl_proto::commercial::CouponKind")]
@@ -53,7 +53,7 @@ impl From<CouponInput> for proto::CouponInput {
             code: i.code,
             kind: i.kind.into(),
             amount: i.amount.map(Into::into),
-            currency: i.currency.map(wire),
+            currency: i.currency.map(Into::into),
             percent: i.percent.map(Into::into),
             months: i.months,
             menus: i.menus,
@@ -84,7 +84,7 @@ impl Coupon {
             code: c.code,
             kind: c.kind.into(),
             amount: c.amount.map(Into::into),
-            currency: c.currency.map(|x| from_wire("currency", &x)).transpose()?,
+            currency: c.currency.map(Into::into),
             percent: c.percent.map(Into::into),
             months: c.months,
             menus: c.menus,

@@ -16,7 +16,7 @@ use super::price_rules::PriceRuleKind;
 use crate::errors::gql;
 use crate::schema::billing::{BillLineKind, BillStatus, Currency};
 use crate::schema::common::RequestState;
-use crate::schema::scalars::{Decimal, Month, from_wire};
+use crate::schema::scalars::{Decimal, Month};
 
 /// What a child contract's own users see of its bills (`Contract.bill`, `Contract.bills`, the
 /// CSV exports). The partner and the operator see the wholesale bill as `bill` and the end-user
@@ -93,7 +93,7 @@ impl EndUserBill {
             partner_id: b.partner_id.into(),
             month: b.month.into(),
             status: b.status.into(),
-            currency: from_wire("currency", &b.currency)?,
+            currency: b.currency.into(),
             wholesale_subtotal: b.wholesale_subtotal.map(Into::into),
             subtotal: b.subtotal.into(),
             tax_percent: b.tax_percent.into(),
@@ -120,7 +120,7 @@ impl Margin {
         Ok(Margin {
             child_id: m.child_id.into(),
             month: m.month.into(),
-            currency: from_wire("currency", &m.currency)?,
+            currency: m.currency.into(),
             wholesale: m.wholesale.into(),
             end_user: m.end_user.into(),
             margin: m.margin.into(),
@@ -135,13 +135,13 @@ pub struct ChildBillVisibility {
 }
 
 /// `(contract id, month)`.
-type MonthKey = (String, String);
+type MonthKey = (String, ecl_kernel::Month);
 
 /// Groups keys by month: one request per month of the query level.
-fn by_month(keys: &[MonthKey]) -> HashMap<&str, Vec<String>> {
-    let mut out: HashMap<&str, Vec<String>> = HashMap::new();
+fn by_month(keys: &[MonthKey]) -> HashMap<ecl_kernel::Month, Vec<String>> {
+    let mut out: HashMap<ecl_kernel::Month, Vec<String>> = HashMap::new();
     for (id, m) in keys {
-        out.entry(m.as_str()).or_default().push(id.clone());
+        out.entry(*m).or_default().push(id.clone());
     }
     out
 }
@@ -158,10 +158,10 @@ impl Loader<MonthKey> for EndUserBillLoader {
         for (month, contract_ids) in by_month(keys) {
             let req = GetEndUserBills {
                 contract_ids,
-                month: month.to_string(),
+                month,
             };
             for b in self.0.bus.call(&self.0.call, &req).await? {
-                out.insert((b.contract_id.clone(), b.month.clone()), b);
+                out.insert((b.contract_id.clone(), b.month), b);
             }
         }
         Ok(out)
@@ -180,10 +180,10 @@ impl Loader<MonthKey> for MarginLoader {
         for (month, partner_ids) in by_month(keys) {
             let req = GetMargins {
                 partner_ids,
-                month: month.to_string(),
+                month,
             };
             for (partner, margins) in self.0.bus.call(&self.0.call, &req).await? {
-                out.insert((partner, month.to_string()), margins);
+                out.insert((partner, month), margins);
             }
         }
         Ok(out)
@@ -197,9 +197,10 @@ pub async fn end_user_bill_of(
     month: Month,
 ) -> async_graphql::Result<Option<EndUserBill>> {
     RequestState::of(ctx).require_auth()?;
+    let month = ecl_kernel::Month::try_from(month).map_err(gql)?;
     let b = ctx
         .data_unchecked::<DataLoader<EndUserBillLoader>>()
-        .load_one((contract_id.to_string(), month.0))
+        .load_one((contract_id.to_string(), month))
         .await
         .map_err(gql)?;
     b.map(EndUserBill::try_from).transpose()
@@ -212,9 +213,10 @@ pub async fn margins_of(
     month: Month,
 ) -> async_graphql::Result<Vec<Margin>> {
     RequestState::of(ctx).require_auth()?;
+    let month = ecl_kernel::Month::try_from(month).map_err(gql)?;
     let margins = ctx
         .data_unchecked::<DataLoader<MarginLoader>>()
-        .load_one((contract_id.to_string(), month.0))
+        .load_one((contract_id.to_string(), month))
         .await
         .map_err(gql)?;
     margins

@@ -6,7 +6,9 @@ use ecl_proto::{
     commercial::{self as proto, EndPriceRule, ListPriceRules, PriceRuleView, SetPriceRule},
 };
 
+use crate::errors::gql;
 use crate::schema::common::{PagedBatch, RequestState, load_page};
+use ecl_kernel::AppError;
 use crate::schema::scalars::{DateTime, Decimal, Month};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -49,9 +51,12 @@ pub struct PriceRuleInput {
     pub effective_from: Month,
 }
 
-impl From<PriceRuleInput> for proto::PriceRuleInput {
-    fn from(i: PriceRuleInput) -> Self {
-        proto::PriceRuleInput {
+impl TryFrom<PriceRuleInput> for proto::PriceRuleInput {
+    type Error = AppError;
+    /// `INVALID_INPUT` on `effectiveFrom` for a month the scalar let through but no service
+    /// bills (before 1970), as the billing service said when it parsed the text.
+    fn try_from(i: PriceRuleInput) -> Result<Self, AppError> {
+        Ok(proto::PriceRuleInput {
             child_id: i.child_id.map(|c| c.0),
             scope: i.scope.into(),
             scope_value: i.scope_value,
@@ -60,8 +65,8 @@ impl From<PriceRuleInput> for proto::PriceRuleInput {
             plan: i.plan,
             unit_price: i.unit_price.map(Into::into),
             cap: i.cap.map(Into::into),
-            effective_from: i.effective_from.into(),
-        }
+            effective_from: ecl_kernel::Month::parse_as("effectiveFrom", &i.effective_from.0)?,
+        })
     }
 }
 
@@ -141,7 +146,7 @@ impl PriceRuleMutation {
         s.require_auth()?;
         let req = SetPriceRule {
             partner_id: partner_id.0,
-            input: input.into(),
+            input: input.try_into().map_err(gql)?,
         };
         Ok(s.call(&req).await?.into())
     }
@@ -157,7 +162,7 @@ impl PriceRuleMutation {
         s.require_auth()?;
         let req = EndPriceRule {
             id: id.0,
-            last_month: last_month.into(),
+            last_month: ecl_kernel::Month::parse_as("lastMonth", &last_month.0).map_err(gql)?,
         };
         Ok(s.call(&req).await?.into())
     }

@@ -5,7 +5,7 @@ use ecl_proto::commercial::SetTaxSetting;
 
 use crate::schema::billing::Currency;
 use crate::schema::common::RequestState;
-use crate::schema::scalars::{Decimal, wire};
+use crate::schema::scalars::Decimal;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "ecl_proto::commercial::TaxKind")]
@@ -49,7 +49,7 @@ impl TaxMutation {
         let t = s
             .call(&SetTaxSetting {
                 contract_id: contract_id.0,
-                currency: wire(input.currency),
+                currency: input.currency.into(),
                 kind: input.kind.into(),
                 percent: input.percent.map(Into::into),
             })

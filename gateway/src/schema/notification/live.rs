@@ -98,8 +98,8 @@ impl NotificationSubscription {
         let hub = hub(ctx)?;
         let rx = hub.estimates.subscribe();
         let id = contract_id.0;
-        let month = Utc::now().format("%Y-%m").to_string();
-        let first = estimate(&hub, &principal, &id, &month)
+        let month = ecl_kernel::Month::containing(Utc::now());
+        let first = estimate(&hub, &principal, &id, month)
             .await?
             .ok_or_else(|| gql(AppError::not_found(format!("bill of contract {id}"))))?;
         let state = Some((rx, hub, principal, id));
@@ -107,7 +107,7 @@ impl NotificationSubscription {
             let (mut rx, hub, principal, id) = state?;
             loop {
                 let month = match rx.recv().await {
-                    Ok(ev) if ev.contract_ids.contains(&id) => ev.month.clone(),
+                    Ok(ev) if ev.contract_ids.contains(&id) => ev.month,
                     Ok(_) => continue,
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         return Some((Err(lagged(n)), None));
@@ -116,7 +116,7 @@ impl NotificationSubscription {
                 };
                 // A burst of usage is one new estimate: skip hints already queued for it.
                 while rx.try_recv().is_ok() {}
-                match estimate(&hub, &principal, &id, &month).await {
+                match estimate(&hub, &principal, &id, month).await {
                     Ok(Some(b)) => return Some((Ok(b), Some((rx, hub, principal, id)))),
                     Ok(None) => continue,
                     Err(e) => return Some((Err(e), Some((rx, hub, principal, id)))),
@@ -136,12 +136,12 @@ async fn estimate(
     hub: &Hub,
     principal: &Principal,
     contract_id: &str,
-    month: &str,
+    month: ecl_kernel::Month,
 ) -> async_graphql::Result<Option<Bill>> {
     let ctx = CallCtx::new(principal.clone(), hub.timeout);
     let req = GetBills {
         contract_ids: vec![contract_id.to_string()],
-        month: month.to_string(),
+        month,
         day: None,
     };
     hub.bus
