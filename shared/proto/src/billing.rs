@@ -336,3 +336,40 @@ pub struct EstimateChanged {
     pub month: Month,
 }
 event!(EstimateChanged, "billing.estimate_changed");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Months and currencies were strings: a message written then reads, and writes the same bytes.
+    #[test]
+    fn a_bill_keeps_its_wire_text() {
+        let old = r#"{"contract_id":"ctr_1","month":"2026-04","status":"FIXED","currency":"JPY","subtotal":"1000","tax_percent":"10","tax":"100","total":"1100","lines":[{"tier":1,"kind":"CONTRACT","label":"合計","label_en":"Total","detail":"","usage":"","amount":"1100","tenant_id":null,"resource_id":null}]}"#;
+        let b: BillView = serde_json::from_str(old).unwrap();
+        assert_eq!(b.month, Month::new(2026, 4).unwrap());
+        assert_eq!(b.currency, Currency::Jpy);
+        assert_eq!(serde_json::to_string(&b).unwrap(), old);
+
+        let old = r#"{"tenant_id":"ten_1","month":"2019-08","status":"ESTIMATED","currency":"USD","exact_amount":"1.500000","total":"1.50","lines":[]}"#;
+        let u: TenantUsageView = serde_json::from_str(old).unwrap();
+        assert_eq!(u.currency, Currency::Usd);
+        assert_eq!(serde_json::to_string(&u).unwrap(), old);
+
+        let req = r#"{"contract_ids":["ctr_1"],"month":"2026-04","day":null}"#;
+        let g: GetBills = serde_json::from_str(req).unwrap();
+        assert_eq!(serde_json::to_string(&g).unwrap(), req);
+    }
+
+    #[test]
+    fn a_month_or_currency_that_is_not_one_is_refused() {
+        let bad = |month: &str, currency: &str| {
+            format!(
+                r#"{{"tenant_id":"t","month":"{month}","status":"FIXED","currency":"{currency}","exact_amount":"0","total":"0","lines":[]}}"#
+            )
+        };
+        assert!(serde_json::from_str::<TenantUsageView>(&bad("2026-04", "JPY")).is_ok());
+        for (m, c) in [("2026-13", "JPY"), ("2026-4", "JPY"), ("", "JPY"), ("2026-04", "EUR")] {
+            assert!(serde_json::from_str::<TenantUsageView>(&bad(m, c)).is_err(), "{m} {c}");
+        }
+    }
+}

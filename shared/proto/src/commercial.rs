@@ -396,3 +396,61 @@ pub struct CorrectBill {
     pub input: BillCorrectionInput,
 }
 call!(CorrectBill => CorrectedBill, "billing", "billing.bill_correct.v1");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Literal messages of when months and currencies were strings: they read, and write back
+    /// byte for byte.
+    fn same<T: Serialize + serde::de::DeserializeOwned>(old: &str) -> T {
+        let v: T = serde_json::from_str(old).unwrap();
+        assert_eq!(serde_json::to_string(&v).unwrap(), old);
+        v
+    }
+
+    #[test]
+    fn price_rules_keep_their_wire_text() {
+        let r: PriceRuleView = same(
+            r#"{"id":"prr_1","partner_id":"ctr_p","child_id":null,"scope":"ALL","scope_value":null,"kind":"MARKUP","percent":"20","plan":null,"unit_price":null,"cap":null,"effective_from":"2026-04","last_month":"2026-06","created_at":"2026-04-01T00:00:00Z"}"#,
+        );
+        assert_eq!(r.effective_from, Month::new(2026, 4).unwrap());
+        assert_eq!(r.last_month, Some(Month::new(2026, 6).unwrap()));
+        same::<PriceRuleView>(
+            r#"{"id":"prr_1","partner_id":"ctr_p","child_id":"ctr_c","scope":"MENU","scope_value":"compute","kind":"FIXED","percent":null,"plan":"1CPU-4GB","unit_price":"0.2","cap":null,"effective_from":"2026-04","last_month":null,"created_at":"2026-04-01T00:00:00Z"}"#,
+        );
+        same::<EndPriceRule>(r#"{"id":"prr_1","last_month":"2026-05"}"#);
+    }
+
+    #[test]
+    fn coupons_keep_their_wire_text() {
+        let r: CouponRegistrationView = same(
+            r#"{"contract_id":"ctr_1","coupon":{"code":"WELCOME","kind":"AMOUNT","amount":"1000","currency":"JPY","percent":null,"months":3,"menus":[],"categories":["Compute"],"register_until":null,"reusable":true},"registered_at":"2026-03-15T00:00:00Z","first_month":"2026-04","last_month":"2026-06"}"#,
+        );
+        assert_eq!(r.coupon.currency, Some(Currency::Jpy));
+        let c: CouponView = same(
+            r#"{"code":"TENOFF","kind":"PERCENT","amount":null,"currency":null,"percent":"10","months":1,"menus":["compute"],"categories":[],"register_until":"2026-12-31T00:00:00Z","reusable":false}"#,
+        );
+        assert_eq!(c.currency, None);
+    }
+
+    #[test]
+    fn end_user_bills_statements_and_corrections_keep_their_wire_text() {
+        same::<EndUserBillView>(
+            r#"{"contract_id":"ctr_c","partner_id":"ctr_p","month":"2026-03","status":"ESTIMATED","currency":"USD","wholesale_subtotal":null,"subtotal":"12.00","tax_percent":"0","tax":"0.00","total":"12.00","lines":[]}"#,
+        );
+        same::<MarginView>(
+            r#"{"partner_id":"ctr_p","child_id":"ctr_c","month":"2026-03","currency":"JPY","wholesale":"100","end_user":"120","margin":"20"}"#,
+        );
+        let s: CommissionStatementView = same(
+            r#"{"agency_id":"ctr_a","month":"2026-05","rate_percent":"10","lines":[{"kind":"CLAWBACK","contract_id":"ctr_1","contract_name":"Acme","bill_month":"2026-03","currency":"USD","base":"-5.00","commission":"-0.50"}],"totals":[["USD","-0.50"],["JPY","300"]]}"#,
+        );
+        assert_eq!(s.totals[0].0, Currency::Usd);
+        same::<BillCorrectionView>(
+            r#"{"id":"cor_1","contract_id":"ctr_1","month":"2026-01","amount":"-100","currency":"JPY","reason":"goodwill","created_at":"2026-02-03T04:05:06Z"}"#,
+        );
+        same::<SetTaxSetting>(
+            r#"{"contract_id":"ctr_1","currency":"USD","kind":"RATE","percent":"7.5"}"#,
+        );
+    }
+}
