@@ -368,8 +368,16 @@ mod tests {
             )
         };
         assert!(serde_json::from_str::<TenantUsageView>(&bad("2026-04", "JPY")).is_ok());
-        for (m, c) in [("2026-13", "JPY"), ("2026-4", "JPY"), ("", "JPY"), ("2026-04", "EUR")] {
-            assert!(serde_json::from_str::<TenantUsageView>(&bad(m, c)).is_err(), "{m} {c}");
+        for (m, c) in [
+            ("2026-13", "JPY"),
+            ("2026-4", "JPY"),
+            ("", "JPY"),
+            ("2026-04", "EUR"),
+        ] {
+            assert!(
+                serde_json::from_str::<TenantUsageView>(&bad(m, c)).is_err(),
+                "{m} {c}"
+            );
         }
     }
 }

@@ -178,10 +178,7 @@ impl Loader<MonthKey> for MarginLoader {
     async fn load(&self, keys: &[MonthKey]) -> Result<HashMap<MonthKey, Self::Value>, AppError> {
         let mut out = HashMap::new();
         for (month, partner_ids) in by_month(keys) {
-            let req = GetMargins {
-                partner_ids,
-                month,
-            };
+            let req = GetMargins { partner_ids, month };
             for (partner, margins) in self.0.bus.call(&self.0.call, &req).await? {
                 out.insert((partner, month), margins);
             }

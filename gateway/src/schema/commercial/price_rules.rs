@@ -8,8 +8,8 @@ use ecl_proto::{
 
 use crate::errors::gql;
 use crate::schema::common::{PagedBatch, RequestState, load_page};
-use ecl_kernel::AppError;
 use crate::schema::scalars::{DateTime, Decimal, Month};
+use ecl_kernel::AppError;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "ecl_proto::commercial::PriceRuleKind")]

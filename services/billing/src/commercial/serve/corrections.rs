@@ -14,13 +14,13 @@ use sea_orm::{
 };
 
 use super::{decode, encode, require_operator};
+use crate::Billing;
 use crate::bill::Bill;
-use crate::rating::Currency;
 use crate::bill_view::bill_view;
 use crate::commercial::corrections::{Correction, correct, pre_tax, requested};
 use crate::commercial::store::bill_correction;
 use crate::entity::fixed_bill;
-use crate::Billing;
+use crate::rating::Currency;
 
 /// A stored fixed bill's body (totals and adjustments; its tenants may be stored apart, see
 /// `fixed_bill_parts`) with its corrections applied.

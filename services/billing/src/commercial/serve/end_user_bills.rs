@@ -14,6 +14,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
 use super::{Shown, decode, encode};
+use crate::Billing;
 use crate::bill::{Bill, BillStatus};
 use crate::commercial::adjustments::{Pending, adjust};
 use crate::commercial::coupons::Coupon;
@@ -24,7 +25,6 @@ use crate::entity::{contract, tenant};
 use crate::estimate::USAGE_BATCH_READ;
 use crate::exports as csv_export;
 use crate::rating::{Menu, Month, Resource};
-use crate::Billing;
 
 /// What is stored of an end-user bill at close: the bill, each line's provenance and what the
 /// child costs the partner, so a fixed month reads back exactly and its CSV can be produced again.

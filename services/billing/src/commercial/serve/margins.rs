@@ -11,9 +11,9 @@ use ecl_proto::{
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+use crate::Billing;
 use crate::commercial::end_user_bill::margin;
 use crate::entity::contract;
-use crate::Billing;
 
 impl Billing {
     /// What each partner of a batch earns per child in a month. A contract that is not a

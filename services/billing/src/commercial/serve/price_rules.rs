@@ -16,12 +16,12 @@ use ecl_proto::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use super::{decimal, decode, encode};
+use crate::Billing;
 use crate::commercial::price_rules::{
     MenuCheck, PriceRule, Pricing, RuleKind, RuleScope, Supersede, supersede,
 };
 use crate::commercial::store::price_rule;
 use crate::rating::Month;
-use crate::Billing;
 
 /// A stored rule and when it was set.
 fn view(r: &PriceRule, created_at_us: i64) -> PriceRuleView {
