@@ -682,6 +682,101 @@ async fn embedded_incident_to_credit_on_the_bill_two_months_later() {
     env.finish().await;
 }
 
+/// A coupon and an SLA credit that together exceed the bill: the coupon is taken whole, the
+/// credit only what the coupon left (price → coupon → credit → tax), and the month close fixes
+/// exactly the bill the estimate showed — the streamed close applies the same order.
+#[actix_rt::test]
+async fn a_coupon_and_a_credit_above_the_bill_close_as_estimated() {
+    let env = Env::embedded(Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).unwrap()).await;
+    let (w, approved) = claim_flow(&env, "cc").await;
+    assert_eq!(approved["billMonth"], "2026-05");
+    let gql = &env.gql;
+    let Platform::Embedded(_, clock) = &env.platform else {
+        unreachable!()
+    };
+    // Registered in April: the coupon applies to May, with the credit.
+    clock.set(Utc.with_ymd_and_hms(2026, 4, 10, 12, 0, 0).unwrap());
+    let r = gql
+        .q(
+            Some(&w.op),
+            "mutation($i: CouponInput!){ createCoupon(input:$i){ code } }",
+            json!({"i": {"code": "ALMOSTALL995", "kind": "PERCENT", "percent": "99.5", "months": 1}}),
+        )
+        .await;
+    assert_eq!(r.data()["createCoupon"]["code"], "ALMOSTALL995");
+    let r = gql
+        .q(
+            Some(&w.c_owner),
+            "mutation($c: ID!, $code: String!){ registerCoupon(contractId:$c, code:$code){ firstMonth } }",
+            json!({"c": w.c, "code": "ALMOSTALL995"}),
+        )
+        .await;
+    assert_eq!(r.data()["registerCoupon"]["firstMonth"], "2026-05");
+
+    let amounts = |r: &Resp| {
+        let b = &r.data()["contract"]["bill"];
+        let lines = b["lines"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", r.body));
+        let sum = |kind: &str| -> rust_decimal::Decimal {
+            lines
+                .iter()
+                .filter(|l| l["kind"] == kind)
+                .map(|l| dec(&l["amount"]))
+                .sum()
+        };
+        (
+            sum("RESOURCE"),
+            sum("ADJUSTMENT"),
+            sum("SLA_CREDIT"),
+            [dec(&b["subtotal"]), dec(&b["tax"]), dec(&b["total"])],
+        )
+    };
+    clock.set(Utc.with_ymd_and_hms(2026, 5, 31, 23, 0, 0).unwrap());
+    let r = gql
+        .q(Some(&w.c_owner), BILL, json!({"id": w.c, "m": "2026-05"}))
+        .await;
+    let (priced, coupon, credit, totals) = amounts(&r);
+    let approved_amount = dec(&approved["amount"]);
+    // the coupon whole: 99.5 % of the priced charges (rounded toward zero to the yen)
+    assert_eq!(
+        coupon,
+        -(priced * rust_decimal::Decimal::new(995, 3)).trunc(),
+        "{}",
+        r.body
+    );
+    // the credit cut to what the coupon left, never more than approved
+    assert!(credit < rust_decimal::Decimal::ZERO, "{}", r.body);
+    assert!(
+        -credit < approved_amount,
+        "credit {credit} not cut: {}",
+        r.body
+    );
+    assert!(
+        priced + coupon + credit >= rust_decimal::Decimal::ZERO,
+        "{}",
+        r.body
+    );
+
+    clock.set(Utc.with_ymd_and_hms(2026, 6, 1, 1, 0, 0).unwrap());
+    let r = gql.q(Some(&w.op), CLOSE, json!({"m": "2026-05"})).await;
+    assert!(
+        r.data()["closeMonth"]["bills"].as_u64().unwrap() >= 1,
+        "{}",
+        r.body
+    );
+    let r = gql
+        .q(Some(&w.c_owner), BILL, json!({"id": w.c, "m": "2026-05"}))
+        .await;
+    assert_eq!(
+        amounts(&r),
+        (priced, coupon, credit, totals),
+        "the fixed bill is the estimate: {}",
+        r.body
+    );
+    env.finish().await;
+}
+
 #[actix_rt::test]
 async fn distributed_incident_to_approved_credit() {
     let env = Env::distributed().await;

@@ -7,7 +7,9 @@
 //! is stored as soon as it is rated ([`crate::fixed_bill_parts`]). What stays in memory until the
 //! end is, per bill, its header and what the bill-level adjustments read of each tenant (its
 //! totals, and the amount per menu: see [`crate::tenant_summaries::summary`]) — and, for a child, its own usage, which its
-//! end-user bill re-prices. The peak follows the largest chunk or child, not the month.
+//! end-user bill re-prices. The peak follows the largest chunk or child, not the month. The bill's
+//! adjustments are [`crate::commercial::adjustments::adjust`]'s on those summaries, so a fixed
+//! bill is the one `adjust` gives on the whole bill ([`crate::tenant_summaries::Assembly`]).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -16,37 +18,32 @@ use chrono::DateTime;
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult, Principal};
 use ecl_proto::billing::{self as proto, CloseMonthResult};
-use rust_decimal::Decimal;
 use sea_orm::{EntityTrait, QueryOrder, Set, TransactionTrait, sea_query::OnConflict};
 
 use crate::{
     Billing,
-    bill::{Bill, BillStatus, TenantBill},
+    bill::{Bill, BillStatus},
     commercial::{adjustments::Pending, price_rules::PriceRule, tax::TaxSetting},
-    credits::credited_within,
+    credits::TenantCredits,
     entity::{closed_month, contract, fixed_bill, tenant},
     estimate::USAGE_BATCH,
     fixed_bill_parts::{self, Part},
     month,
     rating::{Menu, Month, Resource, TenantCharges},
-    tenant_summaries::{summary, with_coupons},
+    tenant_summaries::Assembly,
 };
 
 /// Tenants rated at a time: the `GetUsage` requests of one chunk are in flight together
 /// (`USAGE_BATCH` tenants each, four at a time), so metering reads while billing rates.
 const CHUNK_TENANTS: usize = USAGE_BATCH * 4;
 
-/// A bill being closed: its contract, where its tenants go, and its tenants' summaries.
+/// A bill being closed: its contract, where its tenants go, and what it keeps of them (their
+/// summaries as priced, from which [`Assembly::finish`] adjusts the bill in the order of
+/// [`crate::commercial::adjustments::adjust`]).
 struct Open<'a> {
     contract: &'a contract::Model,
     id: String,
-    /// Set by the first tenant with charges (the currency of its menus).
-    bill: Option<Bill>,
-    /// Tenant sections stored so far.
-    parts: usize,
-    /// The tenants' summaries as priced, before their SLA credits: what coupons are computed on
-    /// (price → coupon → SLA credit → tax, [`crate::commercial::adjustments`]).
-    priced: Vec<TenantBill>,
+    assembly: Assembly,
 }
 
 impl<'a> Open<'a> {
@@ -54,9 +51,7 @@ impl<'a> Open<'a> {
         Open {
             contract,
             id: format!("{}|{m}", contract.id),
-            bill: None,
-            parts: 0,
-            priced: Vec::new(),
+            assembly: Assembly::default(),
         }
     }
 }
@@ -349,8 +344,8 @@ impl Close<'_> {
         Ok(())
     }
 
-    /// Adds rated tenants to an open bill: their sections (SLA credits applied) stored, their
-    /// summaries kept.
+    /// Adds rated tenants to an open bill: their sections (SLA credits applied, unlimited until
+    /// the coupons are known: see [`Assembly`]) stored, their summaries kept.
     async fn add(
         &self,
         open: &mut Open<'_>,
@@ -367,62 +362,50 @@ impl Close<'_> {
             BillStatus::Fixed,
             self.taxes.get(&c.id).copied(),
         )?;
-        open.priced.extend(part.tenants.iter().map(summary));
-        // Credits land on tenants (before their rounding): applied to this chunk's sections as
-        // to the whole bill.
-        let part = match self.pending.get(&c.id) {
-            Some(p) if !p.credits.is_empty() => credited_within(part, &p.credits, None),
-            _ => part,
-        };
-        let bill = open.bill.get_or_insert_with(|| Bill {
-            header: part.header.clone(),
-            tenants: Vec::new(),
-            subtotal: Decimal::ZERO,
-            adjustments: Vec::new(),
-            tax: part.tax.clone(),
-            total: Decimal::ZERO,
-        });
-        if bill.header.currency != part.header.currency {
-            return Err(AppError::conflict(
-                "the contract used menus priced in different currencies",
-            ));
-        }
-        let parts: Vec<Part<'_>> = part
-            .tenants
+        let none = TenantCredits::new();
+        let credits = self.pending.get(&c.id).map_or(&none, |p| &p.credits);
+        let first = open.assembly.len();
+        let sections = open.assembly.add(part, credits)?;
+        let parts: Vec<Part<'_>> = sections
             .iter()
             .enumerate()
             .map(|(i, t)| Part {
                 bill_id: &open.id,
-                seq: open.parts + i,
+                seq: first + i,
                 tenant: t,
             })
             .collect();
         fixed_bill_parts::write(&b.db, self.m, self.attempt, &parts).await?;
-        open.parts += parts.len();
-        bill.tenants.extend(part.tenants.iter().map(summary));
         Ok(())
     }
 
-    /// Completes a bill whose tenants are all stored: its totals from the tenants' (as
-    /// `Bill::build` and the credits compute them), then its coupons.
+    /// Completes a bill whose tenants are all stored: its totals and adjustments as
+    /// [`crate::commercial::adjustments::adjust`] gives them on the whole bill, and the stored
+    /// sections whose credits the coupons limit rewritten.
     async fn finish(&self, open: Open<'_>, bills: &mut HashMap<String, Bill>) -> AppResult<()> {
-        let Some(mut bill) = open.bill else {
+        let none = Pending::default();
+        let pending = self.pending.get(&open.contract.id).unwrap_or(&none);
+        let Some((bill, rewrites)) = open.assembly.finish(pending) else {
             return Ok(());
         };
-        let currency = bill.header.currency;
-        bill.subtotal = currency.round_down(bill.tenants.iter().map(|t| t.total).sum());
-        bill.tax.amount =
-            currency.round_down(bill.subtotal * bill.tax.percent / Decimal::ONE_HUNDRED);
-        bill.total = currency.round_down(bill.subtotal + bill.tax.amount);
-        if let Some(p) = self.pending.get(&open.contract.id)
-            && !p.coupons.is_empty()
-        {
-            let priced = Bill {
-                subtotal: currency.round_down(open.priced.iter().map(|t| t.total).sum()),
-                tenants: open.priced,
-                ..bill.clone()
-            };
-            bill = with_coupons(bill, &priced, &p.coupons);
+        if !rewrites.is_empty() {
+            let db = &self.billing.db;
+            let seqs: Vec<usize> = rewrites.iter().map(|r| r.seq).collect();
+            let mut stored = fixed_bill_parts::read(db, &open.id, self.attempt, &seqs).await?;
+            for r in &rewrites {
+                if let Some(t) = stored.get_mut(&r.seq) {
+                    r.apply(t);
+                }
+            }
+            let parts: Vec<Part<'_>> = stored
+                .iter()
+                .map(|(seq, t)| Part {
+                    bill_id: &open.id,
+                    seq: *seq,
+                    tenant: t,
+                })
+                .collect();
+            fixed_bill_parts::write(db, self.m, self.attempt, &parts).await?;
         }
         bills.insert(open.contract.id.clone(), bill);
         Ok(())

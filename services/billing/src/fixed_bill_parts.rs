@@ -114,7 +114,7 @@ pub(crate) async fn write<C: ConnectionTrait>(
             .iter()
             .map(|p| {
                 Ok(entity::ActiveModel {
-                    id: Set(format!("{}|{attempt}|{:06}", p.bill_id, p.seq)),
+                    id: Set(part_id(p.bill_id, attempt, p.seq)),
                     bill_id: Set(p.bill_id.to_string()),
                     month: Set(m.to_string()),
                     attempt: Set(attempt),
@@ -133,6 +133,44 @@ pub(crate) async fn write<C: ConnectionTrait>(
             .await?;
     }
     Ok(())
+}
+
+/// The id of the section at `seq` of bill `bill_id` stored by the close `attempt`.
+fn part_id(bill_id: &str, attempt: i64, seq: usize) -> String {
+    format!("{bill_id}|{attempt}|{seq:06}")
+}
+
+/// Tenant sections of bill `bill_id` the close `attempt` stored, by position (the close reads
+/// back the few it rewrites, see [`crate::tenant_summaries::Rewrite`]).
+pub(crate) async fn read<C: ConnectionTrait>(
+    db: &C,
+    bill_id: &str,
+    attempt: i64,
+    seqs: &[usize],
+) -> AppResult<HashMap<usize, TenantBill>> {
+    let mut out = HashMap::with_capacity(seqs.len());
+    for chunk in seqs.chunks(500) {
+        let ids: Vec<String> = chunk
+            .iter()
+            .map(|s| part_id(bill_id, attempt, *s))
+            .collect();
+        for p in entity::Entity::find()
+            .filter(entity::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+        {
+            out.insert(
+                p.seq as usize,
+                serde_json::from_str(&p.body).map_err(AppError::internal)?,
+            );
+        }
+    }
+    if let Some(missing) = seqs.iter().find(|s| !out.contains_key(s)) {
+        return Err(AppError::internal(format!(
+            "tenant section {missing} of {bill_id} was not stored by close {attempt}"
+        )));
+    }
+    Ok(out)
 }
 
 /// In the transaction that records the close `attempt` of `m`: the parts of every other attempt
@@ -190,5 +228,72 @@ impl Billing {
             }
         }
         Ok(bills.into_iter().map(|(id, (_, b))| (id, b)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bill::TenantInfo;
+
+    fn section(id: &str, exact: &str) -> TenantBill {
+        let exact: rust_decimal::Decimal = exact.parse().unwrap();
+        TenantBill {
+            tenant: TenantInfo {
+                tenant_id: id.into(),
+                name: id.into(),
+                region: "jp1".into(),
+                workspace_id: "w".into(),
+                workspace_name: "w".into(),
+            },
+            services: Vec::new(),
+            exact_amount: exact,
+            total: exact.floor(),
+        }
+    }
+
+    /// What the close rewrites at the end of a bill (a section whose credit the coupons cut) is
+    /// read back by its position and stored again in place, the attempt's other sections as
+    /// they were.
+    #[tokio::test]
+    async fn a_section_read_back_and_stored_again_replaces_the_first() {
+        let settings = ecl_kernel::Settings {
+            database_url: Some("sqlite::memory:".into()),
+            ..ecl_kernel::Settings::default()
+        };
+        let db = ecl_store::connect(&settings, crate::NAME).await.unwrap();
+        ecl_store::migrate::<crate::migration::Migrator>(&db, crate::NAME)
+            .await
+            .unwrap();
+        let m = Month::parse("2026-05").unwrap();
+        let (a, b, c) = (section("a", "10.5"), section("b", "20"), section("c", "30"));
+        let parts = [&a, &b, &c]
+            .into_iter()
+            .enumerate()
+            .map(|(seq, tenant)| Part {
+                bill_id: "econ1|2026-05",
+                seq,
+                tenant,
+            })
+            .collect::<Vec<_>>();
+        write(&db, m, 7, &parts).await.unwrap();
+        // another attempt's section at the same position is not this one's
+        write(&db, m, 8, &parts[..1]).await.unwrap();
+        let mut read_back = read(&db, "econ1|2026-05", 7, &[0, 2]).await.unwrap();
+        assert_eq!((read_back[&0].clone(), read_back[&2].clone()), (a, c));
+        let rewritten = section("c", "3");
+        read_back.insert(2, rewritten.clone());
+        let again = [Part {
+            bill_id: "econ1|2026-05",
+            seq: 2,
+            tenant: &read_back[&2],
+        }];
+        write(&db, m, 7, &again).await.unwrap();
+        let all = read(&db, "econ1|2026-05", 7, &[0, 1, 2]).await.unwrap();
+        assert_eq!(all[&1], b);
+        assert_eq!(all[&2], rewritten);
+        assert_eq!(entity::Entity::find().all(&db).await.unwrap().len(), 4);
+        // a section the attempt did not store is an error, not a silent gap
+        assert!(read(&db, "econ1|2026-05", 7, &[3]).await.is_err());
     }
 }

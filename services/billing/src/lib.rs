@@ -40,6 +40,7 @@ mod payments;
 mod price_list;
 pub mod rating;
 mod read_models;
+mod seed_menus;
 mod sla_charges;
 mod tenant_summaries;
 mod tenant_usage;
