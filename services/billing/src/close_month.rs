@@ -28,7 +28,6 @@ use crate::{
     entity::{closed_month, contract, fixed_bill, tenant},
     estimate::USAGE_BATCH,
     fixed_bill_parts::{self, Part},
-    month,
     rating::{Menu, Month, Resource, TenantCharges},
     tenant_summaries::Assembly,
 };
@@ -68,11 +67,7 @@ struct Timings {
 impl Billing {
     /// Fixes every bill of a month. Only a month that is over can be closed; closing it again
     /// answers what the first close did.
-    pub(crate) async fn close_month(
-        &self,
-        ctx: &CallCtx,
-        month_s: &str,
-    ) -> AppResult<CloseMonthResult> {
+    pub(crate) async fn close_month(&self, ctx: &CallCtx, m: Month) -> AppResult<CloseMonthResult> {
         match &ctx.principal {
             Principal::Anonymous => return Err(AppError::unauthenticated()),
             p if !p.is_operator() => {
@@ -80,7 +75,6 @@ impl Billing {
             }
             _ => {}
         }
-        let m = month("month", month_s)?;
         if m >= self.current_month() {
             return Err(AppError::invalid(
                 "month",
@@ -92,7 +86,7 @@ impl Billing {
             .await?
         {
             return Ok(CloseMonthResult {
-                month: m.to_string(),
+                month: m,
                 bills: done.bills as u64,
                 already_closed: true,
                 closed_at: DateTime::from_timestamp_micros(done.closed_at).unwrap_or_default(),
@@ -182,7 +176,7 @@ impl Billing {
             fixed.push(proto::FixedBill {
                 contract_id: c.id.clone(),
                 total: bill.total.to_string(),
-                currency: bill.header.currency.code().to_string(),
+                currency: bill.header.currency.into(),
             });
             let mut stored = bill;
             stored.tenants.clear();
@@ -230,7 +224,7 @@ impl Billing {
                 txn,
                 &ctx.trace_id,
                 &proto::MonthClosed {
-                    month: m.to_string(),
+                    month: m,
                     bills: fixed,
                 },
             )
@@ -259,7 +253,7 @@ impl Billing {
             "month closed"
         );
         Ok(CloseMonthResult {
-            month: m.to_string(),
+            month: m,
             bills: n,
             already_closed: false,
             closed_at: now,

@@ -122,7 +122,7 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
             s.tenant_usage(&ctx, req).await
         })
         .route(|s: Arc<Billing>, ctx, req: CloseMonth| async move {
-            s.close_month(&ctx, &req.month).await
+            s.close_month(&ctx, req.month).await
         })
         .route(|s: Arc<Billing>, ctx, req: ExportBill| async move { s.export(&ctx, req).await })
         .route(|s: Arc<Billing>, ctx, req: RecordPayment| async move {

@@ -274,12 +274,12 @@ call!(GetTenantUsage => Vec<TenantUsageView>, "billing", "billing.tenant_usage.v
 /// Fixes every bill of a month (operator only). Idempotent: closing a closed month changes nothing.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CloseMonth {
-    pub month: String,
+    pub month: Month,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CloseMonthResult {
-    pub month: String,
+    pub month: Month,
     /// Bills fixed by this month's close.
     pub bills: u64,
     /// True when the month was already closed before this call.
@@ -317,13 +317,13 @@ call!(ExportBill => ExportFile, "billing", "billing.export.v1", key: Scope(Billi
 pub struct FixedBill {
     pub contract_id: String,
     pub total: String,
-    pub currency: String,
+    pub currency: Currency,
 }
 
 /// A month was closed: its bills are fixed (notification mails each contract's contact person).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MonthClosed {
-    pub month: String,
+    pub month: Month,
     pub bills: Vec<FixedBill>,
 }
 event!(MonthClosed, "billing.month_closed");

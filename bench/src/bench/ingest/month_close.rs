@@ -10,14 +10,7 @@ use std::time::Instant;
 
 pub async fn close(bus: &Bus, month: Month) -> anyhow::Result<(f64, u64)> {
     let started = Instant::now();
-    let r = bus
-        .call(
-            &sys(),
-            &CloseMonth {
-                month: month.to_string(),
-            },
-        )
-        .await?;
+    let r = bus.call(&sys(), &CloseMonth { month }).await?;
     Ok((started.elapsed().as_secs_f64(), r.bills))
 }
 

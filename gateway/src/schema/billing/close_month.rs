@@ -1,5 +1,6 @@
 //! The month close (SPEC §6): fixing every bill of a past month (operators), once.
 
+use crate::errors::gql;
 use crate::schema::{common::RequestState, scalars::Month};
 use async_graphql::{Context, SimpleObject};
 use ecl_proto::billing::CloseMonth;
@@ -19,7 +20,8 @@ pub(super) async fn close_month(
 ) -> async_graphql::Result<CloseMonthResult> {
     let s = RequestState::of(ctx);
     s.require_auth()?;
-    let r = s.call(&CloseMonth { month: month.0 }).await?;
+    let month = ecl_kernel::Month::try_from(month).map_err(gql)?;
+    let r = s.call(&CloseMonth { month }).await?;
     Ok(CloseMonthResult {
         month: r.month.into(),
         bills: r.bills,
