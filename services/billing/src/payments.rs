@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use sea_orm_migration::prelude::*;
 
-use crate::{Billing, entity::fixed_bill, month, rating::Month};
+use crate::{Billing, entity::fixed_bill, rating::Month};
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
@@ -102,7 +102,7 @@ impl Billing {
         let contract_id = ContractId::parse(input.contract_id.trim())
             .map_err(|e| AppError::invalid("contractId", e.message))?
             .to_string();
-        let m = month("month", &input.month)?;
+        let m = input.month;
         let amount: Decimal = input
             .amount
             .trim()
@@ -131,7 +131,7 @@ impl Billing {
         Ok(PaymentView {
             id: row.id,
             contract_id,
-            month: m.to_string(),
+            month: m,
             amount: row.amount,
             paid_at: input.paid_at,
             outstanding: (total - paid).max(Decimal::ZERO).to_string(),

@@ -367,8 +367,8 @@ call!(OverdueContracts => Vec<String>, "billing", "billing.overdue.v1");
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentInput {
     pub contract_id: String,
-    /// The bill's month (`YYYY-MM`).
-    pub month: String,
+    /// The bill's month.
+    pub month: Month,
     /// Decimal string, positive.
     pub amount: String,
     pub paid_at: DateTime<Utc>,
@@ -378,7 +378,7 @@ pub struct PaymentInput {
 pub struct PaymentView {
     pub id: String,
     pub contract_id: String,
-    pub month: String,
+    pub month: Month,
     pub amount: String,
     pub paid_at: DateTime<Utc>,
     /// What the bill still waits for after this payment.

@@ -155,16 +155,19 @@ impl From<FileClaimInput> for FileClaim {
     }
 }
 
-impl From<RecordPaymentInput> for RecordPayment {
-    fn from(i: RecordPaymentInput) -> Self {
-        RecordPayment {
+impl TryFrom<RecordPaymentInput> for RecordPayment {
+    type Error = async_graphql::Error;
+    /// Fails only for a month the scalar admits but no bill can have (before 1970), with the
+    /// same `INVALID_INPUT` field the billing service gave.
+    fn try_from(i: RecordPaymentInput) -> async_graphql::Result<Self> {
+        Ok(RecordPayment {
             input: PaymentInput {
                 contract_id: i.contract_id.0,
-                month: i.month.into(),
+                month: ecl_kernel::Month::try_from(i.month).map_err(crate::errors::gql)?,
                 amount: i.amount.into(),
                 paid_at: i.paid_at,
             },
-        }
+        })
     }
 }
 
@@ -263,6 +266,6 @@ impl SlaMutation {
         ctx: &Context<'_>,
         input: RecordPaymentInput,
     ) -> async_graphql::Result<Payment> {
-        call::<RecordPayment, _>(ctx, input).await
+        call::<RecordPayment, _>(ctx, RecordPayment::try_from(input)?).await
     }
 }
