@@ -1030,7 +1030,7 @@ async fn agency_statement_with_a_clawback(
     platform: Platform<'_>,
     p: &str,
     m: [Month; 3],
-) {
+) -> Vec<Value> {
     let [first, second, third] = m.map(|x| x.to_string());
     let op = gql.operator().await;
     const AGENCY: &str = "mutation($i: AgencyInput!){ createAgency(input:$i){ contract{ id } agreement{ ratePercent } } }";
@@ -1343,28 +1343,26 @@ async fn agency_statement_with_a_clawback(
     let r = correct(op.clone(), referred.clone(), third.clone(), "10", reason).await;
     assert_eq!(r.code(), "CONFLICT", "{}", r.body);
     let ag = gql.sign_in(&ag_login, OWNER_PASSWORD).await;
-    let all = statements(gql, &ag, &agency).await;
-    assert_eq!(all.len(), 3, "{all:?}");
-    // −100 × 10 % = −10: the commission on 73 (7) less the one paid on 173 (17)
-    assert_eq!(
-        all[0],
+    statements(gql, &ag, &agency).await
+}
+
+/// The agency's statements after the three closes, newest first: the third has only the
+/// clawback, −100 × 10 % = −10 (the commission on 73, 7, less the one paid on 173, 17).
+fn statements_with_a_clawback(m: [Month; 3]) -> Vec<Value> {
+    let [first, second, third] = m.map(|x| x.to_string());
+    vec![
         json!([
             third,
             [["CLAWBACK", first, "-100", "-10"]],
             [["JPY", "-10"]]
-        ])
-    );
-    assert_eq!(
-        all[1..],
-        [
-            json!([
-                second,
-                [["COMMISSION", second, "347", "34"]],
-                [["JPY", "34"]]
-            ]),
-            json!([first, [["COMMISSION", first, "173", "17"]], [["JPY", "17"]]]),
-        ]
-    );
+        ]),
+        json!([
+            second,
+            [["COMMISSION", second, "347", "34"]],
+            [["JPY", "34"]]
+        ]),
+        json!([first, [["COMMISSION", first, "173", "17"]], [["JPY", "17"]]]),
+    ]
 }
 
 #[actix_rt::test]
@@ -1373,7 +1371,8 @@ async fn an_agency_s_third_statement_claws_back_the_operator_s_credit_on_a_refer
     clock.set(at(2026, 1, 5));
     let (_app, gql) = spawn_embedded_with_clock(Arc::new(clock.clone())).await;
     let months = ["2026-01", "2026-02", "2026-03"].map(|m| Month::parse(m).unwrap());
-    agency_statement_with_a_clawback(&gql, Platform::Embedded(&clock), "e", months).await;
+    let all = agency_statement_with_a_clawback(&gql, Platform::Embedded(&clock), "e", months).await;
+    assert_eq!(all, statements_with_a_clawback(months));
 }
 
 #[actix_rt::test]
@@ -1386,8 +1385,9 @@ async fn distributed_an_agency_s_third_statement_claws_back_the_operator_s_credi
     let this = Month::containing(Utc::now());
     let first = this.prev().prev().prev();
     let months = [first, first.next(), first.next().next()];
-    agency_statement_with_a_clawback(&gql, Platform::Distributed(&d), "d", months).await;
+    let all = agency_statement_with_a_clawback(&gql, Platform::Distributed(&d), "d", months).await;
     d.cleanup().await;
+    assert_eq!(all, statements_with_a_clawback(months));
 }
 
 #[actix_rt::test]
