@@ -42,8 +42,9 @@ async fn create_user(gql: &Gql, token: &str, contract: &str, login: &str, role: 
     id(&r, "createUser")
 }
 
-/// 32 wrong passwords at once, then the right one: refused, because the account is locked.
-async fn parallel_guesses_lock(gql: &Gql, login: &str) {
+/// 32 wrong passwords at once, then the right one: what the right one got (refused, because the
+/// account is locked).
+async fn parallel_guesses_lock(gql: &Gql, login: &str) -> Resp {
     let guesses: Vec<_> = (0..32)
         .map(|i| {
             let gql = Gql::new(gql.base.trim_start_matches("http://"));
@@ -62,9 +63,16 @@ async fn parallel_guesses_lock(gql: &Gql, login: &str) {
         let r = g.await.unwrap();
         assert_eq!(r.code(), "UNAUTHENTICATED", "{}", r.body);
     }
-    let r = gql
-        .q(None, SIGN_IN, json!({"l": login, "p": OWNER_PASSWORD}))
-        .await;
+    gql.q(None, SIGN_IN, json!({"l": login, "p": OWNER_PASSWORD}))
+        .await
+}
+
+#[actix_rt::test]
+async fn parallel_wrong_passwords_lock_the_account_embedded() {
+    let (app, gql) = spawn_embedded().await;
+    direct(&gql, "Parallel Lock", "plock-owner").await;
+    let r = parallel_guesses_lock(&gql, "plock-owner").await;
+    app.stop().await;
     assert_eq!(
         r.code(),
         "UNAUTHENTICATED",
@@ -74,22 +82,20 @@ async fn parallel_guesses_lock(gql: &Gql, login: &str) {
 }
 
 #[actix_rt::test]
-async fn parallel_wrong_passwords_lock_the_account_embedded() {
-    let (app, gql) = spawn_embedded().await;
-    direct(&gql, "Parallel Lock", "plock-owner").await;
-    parallel_guesses_lock(&gql, "plock-owner").await;
-    app.stop().await;
-}
-
-#[actix_rt::test]
 async fn parallel_wrong_passwords_lock_the_account_distributed() {
     // Two identity replicas share the count through PostgreSQL.
     let mut d = Distributed::start(&["identity", "contract", "tenant", "gateway"]).await;
     d.spawn("identity").await;
     let gql = d.gateway();
     direct(&gql, "Parallel Lock D", "plockd-owner").await;
-    parallel_guesses_lock(&gql, "plockd-owner").await;
+    let r = parallel_guesses_lock(&gql, "plockd-owner").await;
     d.cleanup().await;
+    assert_eq!(
+        r.code(),
+        "UNAUTHENTICATED",
+        "locked after parallel failures: {}",
+        r.body
+    );
 }
 
 /// RFC 6238's HOTP over the 30-second step of `unix`, 6 digits.
@@ -275,7 +281,9 @@ async fn key(gql: &Gql, token: &str, scopes: &[&str]) -> Resp {
     gql.q(Some(token), KEY, json!({"s": scopes})).await
 }
 
-async fn keys_never_outrank_creators(gql: &Gql) {
+/// A key never does more than its creator may: the flow checks each step and returns what a
+/// demoted creator's key gets at the end (refused).
+async fn keys_never_outrank_creators(gql: &Gql) -> Resp {
     let op = gql.operator().await;
     let partner = gql
         .create_contract(&op, Kind::Partner, "Rank Partner", "rank-owner")
@@ -386,21 +394,25 @@ async fn keys_never_outrank_creators(gql: &Gql) {
     )
     .await
     .data();
-    let r = gql
-        .key_q(
-            &secret,
-            "query($id: ID!){ contract(id:$id){ name } }",
-            json!({"id": partner}),
-        )
-        .await;
-    assert_eq!(r.code(), "UNAUTHENTICATED", "{}", r.body);
+    gql.key_q(
+        &secret,
+        "query($id: ID!){ contract(id:$id){ name } }",
+        json!({"id": partner}),
+    )
+    .await
 }
 
 #[actix_rt::test]
 async fn keys_never_outrank_their_creators_embedded() {
     let (app, gql) = spawn_embedded().await;
-    keys_never_outrank_creators(&gql).await;
+    let demoted = keys_never_outrank_creators(&gql).await;
     app.stop().await;
+    assert_eq!(
+        demoted.code(),
+        "UNAUTHENTICATED",
+        "a demoted creator's key: {}",
+        demoted.body
+    );
 }
 
 #[actix_rt::test]
@@ -409,8 +421,14 @@ async fn keys_never_outrank_their_creators_distributed() {
         "identity", "contract", "tenant", "billing", "metering", "gateway",
     ])
     .await;
-    keys_never_outrank_creators(&d.gateway()).await;
+    let demoted = keys_never_outrank_creators(&d.gateway()).await;
     d.cleanup().await;
+    assert_eq!(
+        demoted.code(),
+        "UNAUTHENTICATED",
+        "a demoted creator's key: {}",
+        demoted.body
+    );
 }
 
 /// An admin limited to a group with child C1 lists a parent user's tenants: the tenant of C2
