@@ -49,7 +49,9 @@ async fn create_key(gql: &Gql, token: &str, scopes: &[&str], expires_at: Value) 
     )
 }
 
-async fn lifecycle(gql: &Gql) {
+/// A key's life, checked step by step; returns the contract's key count at the end (after the
+/// refused inputs: still the one key).
+async fn lifecycle(gql: &Gql) -> Value {
     let p = partners(gql).await;
     let (secret, key) = create_key(
         gql,
@@ -233,13 +235,15 @@ async fn lifecycle(gql: &Gql) {
             json!({"id": p.a}),
         )
         .await;
-    assert_eq!(r.data()["contract"]["apiKeys"]["totalCount"], 1);
+    r.data()["contract"]["apiKeys"]["totalCount"].clone()
 }
 
 /// A burst, then `RATE_LIMITED` with a retry hint (HTTP 429 + `Retry-After`); another key has
 /// its own bucket.
 /// Requests alternate over `gateways`: the bucket lives in the shared cache, not in a process.
-async fn rate_limit(gateways: &[Gql], burst: usize) {
+/// Requests on one key until it is limited (the other key keeps working): how many passed, and
+/// the refusal.
+async fn rate_limit(gateways: &[Gql], burst: usize) -> (usize, Resp) {
     let gql = &gateways[0];
     let p = partners(gql).await;
     let (k1, _) = create_key(gql, &p.a_owner, &["CONTRACTS_READ"], Value::Null).await;
@@ -258,7 +262,14 @@ async fn rate_limit(gateways: &[Gql], burst: usize) {
             break;
         }
     }
-    let r = limited.expect("the key was limited");
+    let limited = limited.expect("the key was limited");
+    let r = gql.key_q(&k2, q, json!({"id": p.a})).await;
+    assert_eq!(r.data()["contract"]["id"], json!(p.a));
+    (ok, limited)
+}
+
+/// At least the burst passed, then `429 RATE_LIMITED` with when to retry.
+fn assert_limited_after_the_burst((ok, r): (usize, Resp), burst: usize) {
     assert!(ok >= burst, "{ok} requests passed before the limit");
     assert_eq!((r.status, r.code().as_str()), (429, "RATE_LIMITED"));
     assert!(
@@ -268,15 +279,14 @@ async fn rate_limit(gateways: &[Gql], burst: usize) {
             >= 1
     );
     assert!(r.retry_after.is_some());
-    let r = gql.key_q(&k2, q, json!({"id": p.a})).await;
-    assert_eq!(r.data()["contract"]["id"], json!(p.a));
 }
 
 #[actix_rt::test]
 async fn api_key_lifecycle_embedded() {
     let (app, gql) = spawn_embedded().await;
-    lifecycle(&gql).await;
+    let keys_left = lifecycle(&gql).await;
     app.stop().await;
+    assert_eq!(keys_left, 1, "bad input changed nothing");
 }
 
 #[actix_rt::test]
@@ -303,8 +313,9 @@ async fn api_key_rate_limit_embedded() {
         s.api_key_rate_per_sec = 0.5;
     })
     .await;
-    rate_limit(&[gql], 5).await;
+    let seen = rate_limit(&[gql], 5).await;
     app.stop().await;
+    assert_limited_after_the_burst(seen, 5);
 }
 
 #[actix_rt::test]
@@ -319,13 +330,15 @@ async fn api_key_rate_limit_distributed() {
     .await;
     // Two gateway replicas share each key's bucket through Redis.
     let second = Gql::new(&d.spawn("gateway").await.addr.clone());
-    rate_limit(&[d.gateway(), second], 8).await;
+    let seen = rate_limit(&[d.gateway(), second], 8).await;
     d.cleanup().await;
+    assert_limited_after_the_burst(seen, 8);
 }
 
 #[actix_rt::test]
 async fn api_key_lifecycle_distributed() {
     let d = Distributed::start(&["identity", "contract", "tenant", "gateway"]).await;
-    lifecycle(&d.gateway()).await;
+    let keys_left = lifecycle(&d.gateway()).await;
     d.cleanup().await;
+    assert_eq!(keys_left, 1, "bad input changed nothing");
 }
