@@ -23,12 +23,17 @@ use sea_orm::{EntityTrait, QueryOrder, Set, TransactionTrait, sea_query::OnConfl
 use crate::{
     Billing,
     bill::{Bill, BillStatus},
-    commercial::{adjustments::Pending, price_rules::PriceRule, tax::TaxSetting},
+    commercial::{
+        adjustments::Pending,
+        end_user_bill::EndUserPrices,
+        price_rules::{PriceRule, in_force},
+        tax::TaxSetting,
+    },
     credits::TenantCredits,
     entity::{closed_month, contract, fixed_bill, tenant},
     estimate::USAGE_BATCH,
     fixed_bill_parts::{self, Part},
-    rating::{Menu, Month, Resource, TenantCharges},
+    rating::{Menu, Month, TenantCharges},
     tenant_summaries::Assembly,
 };
 
@@ -61,7 +66,11 @@ struct Timings {
     usage: Duration,
     rating: Duration,
     bills: Duration,
+    /// End-user rating and provenance (what the aim of ≤ 1.2 × `rating` is about).
     repricing: Duration,
+    /// The end-user bills built, adjusted, encoded and stored (beside `bills`, the wholesale
+    /// bills' building and storing).
+    end_user_bills: Duration,
 }
 
 impl Billing {
@@ -236,6 +245,7 @@ impl Billing {
             ("rating", t.rating),
             ("bills", t.bills),
             ("repricing", t.repricing),
+            ("end_user_bills", t.end_user_bills),
             ("total", started.elapsed()),
         ] {
             metrics::gauge!("ecl_billing_month_close_seconds", "phase" => phase)
@@ -249,6 +259,7 @@ impl Billing {
             rating = ?t.rating,
             bills_built = ?t.bills,
             repricing = ?t.repricing,
+            end_user_bills_built = ?t.end_user_bills,
             elapsed = ?started.elapsed(),
             "month closed"
         );
@@ -277,8 +288,8 @@ struct Close<'a> {
 
 impl Close<'_> {
     /// Rates the tenants of contract `c` a chunk at a time, stores each rated tenant's section
-    /// in every bill of `into` (its own bill, and its partner's), and for a child prices its
-    /// end-user bill from the same usage.
+    /// in every bill of `into` (its own bill, and its partner's), and for a child rates the
+    /// same usage at its end-user prices in the same pass and prices its end-user bill.
     async fn group(
         &mut self,
         c: &contract::Model,
@@ -286,56 +297,90 @@ impl Close<'_> {
         into: &mut [&mut Open<'_>],
     ) -> AppResult<()> {
         let b = self.billing;
-        let child = c.kind == ecl_proto::contract::ContractKind::Child && c.parent_id.is_some();
-        // A child's usage and wholesale charges, kept for its end-user bill.
-        let mut usage_kept: HashMap<String, Vec<Resource>> = HashMap::new();
-        let mut charges_kept: HashMap<String, TenantCharges> = HashMap::new();
+        let partner = c
+            .parent_id
+            .as_deref()
+            .filter(|_| c.kind == ecl_proto::contract::ContractKind::Child);
+        let prices = match partner {
+            Some(p) => Some(self.end_user_prices(p, &c.id).await?),
+            None => None,
+        };
+        // A child's charges at both prices, kept for its end-user bill.
+        let mut wholesale_kept: HashMap<String, TenantCharges> = HashMap::new();
+        let mut end_user_kept: HashMap<String, TenantCharges> = HashMap::new();
         let mut with_charges: Vec<tenant::Model> = Vec::new();
         for chunk in tenants.chunks(CHUNK_TENANTS) {
             let t0 = Instant::now();
             let usage = b.usage(self.ctx, chunk, self.m).await?;
             let t1 = Instant::now();
-            let charges = Billing::rate_usage(self.menus, &usage, self.m, b.clock.now())?;
+            let rated = Billing::rate_usage_priced(
+                self.menus,
+                prices.as_ref().map(|p| p.menus.as_slice()),
+                &usage,
+                self.m,
+                b.clock.now(),
+            )?;
+            drop(usage);
             let t2 = Instant::now();
-            let rated: Vec<tenant::Model> = chunk
+            let charges = rated.wholesale;
+            let with: Vec<tenant::Model> = chunk
                 .iter()
                 .filter(|t| charges.contains_key(&t.id))
                 .cloned()
                 .collect();
-            if !rated.is_empty() {
+            if !with.is_empty() {
                 for open in into.iter_mut() {
-                    self.add(open, &rated, &charges).await?;
+                    self.add(open, &with, &charges).await?;
                 }
             }
             self.timings.usage += t1 - t0;
-            self.timings.rating += t2 - t1;
+            self.timings.rating += (t2 - t1) - rated.repricing;
+            self.timings.repricing += rated.repricing;
             self.timings.bills += t2.elapsed();
-            if child {
-                with_charges.extend(rated);
-                usage_kept.extend(usage);
-                charges_kept.extend(charges);
+            if prices.is_some() {
+                with_charges.extend(with);
+                wholesale_kept.extend(charges);
+                end_user_kept.extend(rated.end_user);
             }
         }
-        if child && !with_charges.is_empty() {
-            let t = Instant::now();
-            let tenants = HashMap::from([(c.id.as_str(), with_charges)]);
-            self.end_user_bills += crate::commercial::serve::end_user_bills(
+        if let (Some(partner_id), Some(prices)) = (partner, &prices)
+            && !with_charges.is_empty()
+        {
+            let none = Pending::default();
+            let spent = crate::commercial::serve::end_user_bill(
                 b,
                 crate::commercial::serve::Closing {
                     month: self.m,
-                    contracts: std::slice::from_ref(c),
-                    tenants: &tenants,
-                    usage: &usage_kept,
-                    menus: self.menus,
-                    charges: &mut charges_kept,
-                    taxes: self.taxes,
-                    rules: &mut self.rules,
+                    child: c,
+                    partner_id,
+                    tenants: &with_charges,
+                    prices,
+                    wholesale: &mut wholesale_kept,
+                    end_user: &mut end_user_kept,
+                    tax: self.taxes.get(&c.id).copied(),
+                    pending: self.pending.get(&c.id).unwrap_or(&none),
                 },
             )
             .await?;
-            self.timings.repricing += t.elapsed();
+            self.end_user_bills += 1;
+            self.timings.repricing += spent.repricing;
+            self.timings.end_user_bills += spent.building;
         }
         Ok(())
+    }
+
+    /// A child's end-user prices this month: the price list re-priced by the rules of its
+    /// partner in force (each partner's rules read once per close).
+    async fn end_user_prices(&mut self, partner: &str, child: &str) -> AppResult<EndUserPrices> {
+        if !self.rules.contains_key(partner) {
+            let rules = self.billing.rules_of(partner).await?;
+            self.rules.insert(
+                partner.to_string(),
+                rules.into_iter().map(|(r, _)| r).collect(),
+            );
+        }
+        let live = in_force(&self.rules[partner], child, self.m);
+        Ok(EndUserPrices::new(self.menus, &live, child))
     }
 
     /// Adds rated tenants to an open bill: their sections (SLA credits applied, unlimited until

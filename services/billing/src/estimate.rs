@@ -19,7 +19,7 @@ use crate::{
     Billing,
     bill::{Bill, BillHeader, BillStatus, ContractInfo, TenantInfo},
     entity::{contract, tenant},
-    rating::{Currency, Menu, Month, Period, Resource, TenantCharges, UsageInterval, rate_tenant},
+    rating::{Currency, Menu, Month, Period, Resource, TenantCharges, UsageInterval, prepare},
 };
 
 /// Tenants per `GetUsage` request when a whole month is rated: small enough that a reply stays
@@ -30,6 +30,16 @@ pub(crate) const USAGE_BATCH: usize = 5;
 pub(crate) const USAGE_BATCH_READ: usize = 1_000;
 /// `GetUsage` requests in flight while rating a month (metering reads while billing rates).
 const USAGE_IN_FLIGHT: usize = 4;
+
+/// Tenants rated by [`Billing::rate_usage_priced`].
+#[derive(Default)]
+pub(crate) struct Rated {
+    pub wholesale: HashMap<String, TenantCharges>,
+    /// Empty unless end-user prices were given.
+    pub end_user: HashMap<String, TenantCharges>,
+    /// The time the end-user rating took (the close's re-pricing phase).
+    pub repricing: std::time::Duration,
+}
 
 impl Billing {
     /// The price list in force in a month, in price-list order.
@@ -99,26 +109,46 @@ impl Billing {
         Ok(out)
     }
 
-    /// Rates tenants for a month at the prices of `menus` (the price list, or a child's
-    /// end-user prices): every tenant's usage of `usage` (a map, or some of its entries, so a
-    /// caller rating part of what it holds copies nothing).
+    /// Rates tenants for a month at the prices of `menus` (the price list): every tenant's usage
+    /// of `usage` (a map, or some of its entries, so a caller rating part of what it holds copies
+    /// nothing).
     pub(crate) fn rate_usage<'a>(
         menus: &[Menu],
         usage: impl IntoIterator<Item = (&'a String, &'a Vec<Resource>)>,
         m: Month,
         until: DateTime<chrono::Utc>,
     ) -> AppResult<HashMap<String, TenantCharges>> {
+        Ok(Self::rate_usage_priced(menus, None, usage, m, until)?.wholesale)
+    }
+
+    /// As [`Billing::rate_usage`], and when `end_user` is given (a child's end-user prices: the
+    /// same menus in the same order at other prices) the same usage at those prices too, from
+    /// one preparation per tenant ([`crate::rating::prepare`]): re-pricing costs the lines only.
+    pub(crate) fn rate_usage_priced<'a>(
+        menus: &[Menu],
+        end_user: Option<&[Menu]>,
+        usage: impl IntoIterator<Item = (&'a String, &'a Vec<Resource>)>,
+        m: Month,
+        until: DateTime<chrono::Utc>,
+    ) -> AppResult<Rated> {
         let period = Period::until(m, until);
-        usage
-            .into_iter()
-            .map(|(tenant_id, resources)| {
-                let charges = rate_tenant(menus, resources, &period).map_err(|e| {
-                    tracing::error!(tenant = %tenant_id, "rating failed: {e}");
-                    AppError::conflict(format!("usage of tenant {tenant_id} cannot be rated: {e}"))
-                })?;
-                Ok((tenant_id.clone(), charges))
-            })
-            .collect()
+        let mut out = Rated::default();
+        for (tenant_id, resources) in usage {
+            let failed = |e: crate::rating::RatingError| {
+                tracing::error!(tenant = %tenant_id, "rating failed: {e}");
+                AppError::conflict(format!("usage of tenant {tenant_id} cannot be rated: {e}"))
+            };
+            let prepared = prepare(menus, resources, &period).map_err(failed)?;
+            out.wholesale
+                .insert(tenant_id.clone(), prepared.rate(menus).map_err(failed)?);
+            if let Some(prices) = end_user {
+                let t = std::time::Instant::now();
+                let charges = prepared.rate(prices).map_err(failed)?;
+                out.repricing += t.elapsed();
+                out.end_user.insert(tenant_id.clone(), charges);
+            }
+        }
+        Ok(out)
     }
 
     /// Rates tenants for a month at wholesale prices.

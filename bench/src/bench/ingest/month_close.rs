@@ -15,7 +15,8 @@ pub async fn close(bus: &Bus, month: Month) -> anyhow::Result<(f64, u64)> {
 }
 
 /// The phases of the last month close, as the billing process's metrics give them
-/// (`ecl_billing_month_close_seconds{phase=…}`): usage, rating, bills, repricing, total.
+/// (`ecl_billing_month_close_seconds{phase=…}`): usage, rating, bills, repricing,
+/// end_user_bills, total.
 pub fn close_phases(metrics: &str) -> Vec<(String, f64)> {
     metrics
         .lines()
@@ -42,5 +43,11 @@ pub fn print_close_phases(what: &str, metrics: &str) {
             "{what} end-user bills: wholesale rating {rating:.2} s, re-pricing {repricing:.2} s = {:.2}× (aim ≤ 1.2×)",
             repricing / rating
         );
+        if let (Some(bills), Some(end_user)) = (get("bills"), get("end_user_bills")) {
+            // each tenant of a child is in two wholesale bills (the child's, the partner's)
+            println!(
+                "{what} bills built, adjusted and stored: wholesale {bills:.2} s (every child's tenants in two bills), end-user {end_user:.2} s"
+            );
+        }
     }
 }

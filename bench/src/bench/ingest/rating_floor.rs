@@ -8,7 +8,7 @@ use ecl_billing::commercial::{
     end_user_bill::EndUserPrices,
     price_rules::{PriceRule, Pricing, RuleScope, in_force},
 };
-use ecl_billing::rating::{Menu, Month, Period, Resource, UsageInterval, rate_tenant};
+use ecl_billing::rating::{Menu, Month, Period, Resource, UsageInterval, prepare};
 use rust_decimal::Decimal;
 use std::time::Instant;
 
@@ -45,18 +45,10 @@ pub fn rating_vs_floor(resources: usize, month: Month) -> anyhow::Result<(f64, f
         res.push(x);
     }
     let period = Period::whole(month);
-    let started = Instant::now();
-    let mut lines = 0usize;
-    for chunk in res.chunks(1000) {
-        let c = rate_tenant(&menus, chunk, &period).map_err(|e| anyhow::anyhow!("{e}"))?;
-        lines += c.resources.iter().map(|r| r.lines.len()).sum::<usize>();
-    }
-    let engine = started.elapsed().as_secs_f64();
-    std::hint::black_box(lines);
-
-    // The same resources rated at one child's end-user prices (the partner's 20 % markup,
-    // and a fixed price of the compute plan): the re-pricing of the price list once, then
-    // the same engine.
+    // One child's end-user prices (the partner's 20 % markup, and a fixed price of the compute
+    // plan): the price list re-priced once; each chunk of resources is then prepared (menus
+    // resolved, usage checked and cut to the month), rated at wholesale (the engine's figure) and
+    // rated again at those prices from what was prepared (the re-pricing), as the close does.
     let rules = [
         PriceRule {
             id: "markup".into(),
@@ -85,12 +77,25 @@ pub fn rating_vs_floor(resources: usize, month: Month) -> anyhow::Result<(f64, f
     ];
     let started = Instant::now();
     let prices = EndUserPrices::new(&menus, &in_force(&rules, "c", month), "c");
+    let mut end_user = started.elapsed();
+    let mut engine = std::time::Duration::ZERO;
     let mut lines = 0usize;
     for chunk in res.chunks(1000) {
-        let c = rate_tenant(&prices.menus, chunk, &period).map_err(|e| anyhow::anyhow!("{e}"))?;
-        lines += c.resources.iter().map(|r| r.lines.len()).sum::<usize>();
+        let started = Instant::now();
+        let p = prepare(&menus, chunk, &period).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let c = p.rate(&menus).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let rated = Instant::now();
+        engine += rated - started;
+        let e = p.rate(&prices.menus).map_err(|e| anyhow::anyhow!("{e}"))?;
+        end_user += rated.elapsed();
+        lines += c
+            .resources
+            .iter()
+            .chain(&e.resources)
+            .map(|r| r.lines.len())
+            .sum::<usize>();
     }
-    let end_user = started.elapsed().as_secs_f64();
+    let (engine, end_user) = (engine.as_secs_f64(), end_user.as_secs_f64());
     std::hint::black_box(lines);
 
     let price = Decimal::new(173_612, 6);

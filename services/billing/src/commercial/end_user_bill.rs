@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::price_rules::{PriceRule, Repriced, RuleRef, reprice};
-use crate::bill::Bill;
+use crate::bill::{Bill, ResourceNode};
 use crate::rating::{ChargeLine, LineKind, Menu, amount6};
 
 /// The price list as one child's end users pay it in one month.
@@ -103,11 +103,82 @@ fn keyed_lines(bill: &Bill) -> Vec<(LineKey<'_>, &str, &ChargeLine)> {
 }
 
 /// The provenance of each line of `end_user`, in tree order.
+///
+/// Both bills are rated from the same resources in the same order and re-pricing changes no
+/// menu's name or category, so their trees have the same shape: they are walked side by side and
+/// lines matched within their resource ([`resource_provenance`]). Should the shapes ever differ
+/// (a resource only one side rated), the lines are matched across the whole bill by key instead.
 pub fn provenance(
     end_user: &Bill,
     wholesale: &Bill,
     prices: &EndUserPrices,
 ) -> Vec<LineProvenance> {
+    same_shape(end_user, wholesale, prices).unwrap_or_else(|| by_key(end_user, wholesale, prices))
+}
+
+/// The side-by-side walk; `None` when the trees differ.
+fn same_shape(
+    end_user: &Bill,
+    wholesale: &Bill,
+    prices: &EndUserPrices,
+) -> Option<Vec<LineProvenance>> {
+    let mut out = Vec::new();
+    let zip = |a: usize, b: usize| (a == b).then_some(());
+    zip(end_user.tenants.len(), wholesale.tenants.len())?;
+    for (te, tw) in end_user.tenants.iter().zip(&wholesale.tenants) {
+        (te.tenant.tenant_id == tw.tenant.tenant_id).then_some(())?;
+        zip(te.services.len(), tw.services.len())?;
+        for (se, sw) in te.services.iter().zip(&tw.services) {
+            zip(se.categories.len(), sw.categories.len())?;
+            for (ce, cw) in se.categories.iter().zip(&sw.categories) {
+                zip(ce.resources.len(), cw.resources.len())?;
+                for (re, rw) in ce.resources.iter().zip(&cw.resources) {
+                    (re.menu.code == rw.menu.code && re.resource_id == rw.resource_id)
+                        .then_some(())?;
+                    resource_provenance(re, rw, prices, &mut out);
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// One resource's lines: "the same line" is the one with the same plan, kind and status, and
+/// the same rank among such lines of the resource (a resource has a handful of lines).
+fn resource_provenance(
+    end_user: &ResourceNode,
+    wholesale: &ResourceNode,
+    prices: &EndUserPrices,
+    out: &mut Vec<LineProvenance>,
+) {
+    let same = |a: &ChargeLine, b: &ChargeLine| {
+        a.kind == b.kind && a.plan == b.plan && a.status == b.status
+    };
+    let repriced = prices.by_code.get(&end_user.menu.code);
+    // (plan, its rule): consecutive lines mostly share a plan
+    let mut last: Option<(Option<&str>, Option<&RuleRef>)> = None;
+    for (i, l) in end_user.all_lines().enumerate() {
+        let rank = end_user.all_lines().take(i).filter(|x| same(x, l)).count();
+        let counterpart = wholesale.all_lines().filter(|x| same(x, l)).nth(rank);
+        let plan = l.plan.as_deref();
+        let rule = match last {
+            Some((p, r)) if p == plan => r,
+            _ => {
+                let r = repriced.and_then(|r| r.rule_for(plan));
+                last = Some((plan, r));
+                r
+            }
+        };
+        out.push(LineProvenance {
+            rule: rule.cloned(),
+            wholesale: counterpart.map_or_else(|| amount6(Decimal::ZERO), |x| x.amount),
+            end_user: l.amount,
+        });
+    }
+}
+
+/// Lines matched across the whole bill by their key (the general case of [`same_shape`]).
+fn by_key(end_user: &Bill, wholesale: &Bill, prices: &EndUserPrices) -> Vec<LineProvenance> {
     let wholesale_lines: HashMap<LineKey, Decimal> = keyed_lines(wholesale)
         .into_iter()
         .map(|(k, _, l)| (k, l.amount))
@@ -152,7 +223,7 @@ mod tests {
     use crate::commercial::price_rules::{Pricing, RuleKind, RuleScope, in_force};
     use crate::rating::testutil::{d, t};
     use crate::rating::{
-        ChargePattern, Currency, Month, Period, PlanPrice, Resource, Unit, UsageInterval,
+        ChargePattern, Currency, Month, Period, PlanPrice, Resource, Unit, UsageInterval, prepare,
         rate_tenant,
     };
 
@@ -289,6 +360,47 @@ mod tests {
             (m.wholesale, m.end_user, m.margin),
             (d("9500"), d("6800"), d("-2700"))
         );
+    }
+
+    #[test]
+    fn rating_what_was_prepared_at_end_user_prices_equals_rating_afresh() {
+        let rules = rules();
+        let live = in_force(&rules, "child", month());
+        let prices = EndUserPrices::new(&menus(), &live, "child");
+        let resources = resources();
+        let period = Period::whole(month());
+        let prepared = prepare(&menus(), &resources, &period).unwrap();
+        assert_eq!(
+            prepared.rate(&menus()).unwrap(),
+            rate_tenant(&menus(), &resources, &period).unwrap()
+        );
+        assert_eq!(
+            prepared.rate(&prices.menus).unwrap(),
+            rate_tenant(&prices.menus, &resources, &period).unwrap()
+        );
+        // a list without the resources' menus is refused, not misread
+        let err = prepared.rate(&menus()[1..]).unwrap_err();
+        assert!(matches!(
+            err,
+            crate::rating::RatingError::UnknownMenu { .. }
+        ));
+    }
+
+    #[test]
+    fn the_side_by_side_walk_matches_lines_as_the_keys_do() {
+        let rules = rules();
+        let live = in_force(&rules, "child", month());
+        let prices = EndUserPrices::new(&menus(), &live, "child");
+        let (wholesale, end_user) = (bill(&menus()), bill(&prices.menus));
+        let walked = same_shape(&end_user, &wholesale, &prices).expect("same shape");
+        assert_eq!(walked, by_key(&end_user, &wholesale, &prices));
+        // a tree of another shape (a resource only one side has) is matched by key
+        let mut fewer = wholesale.clone();
+        fewer.tenants[0].services[0].categories[0].resources.pop();
+        assert_eq!(same_shape(&end_user, &fewer, &prices), None);
+        let keyed = provenance(&end_user, &fewer, &prices);
+        assert_eq!(keyed.len(), walked.len());
+        assert_eq!(keyed[0], walked[0]);
     }
 
     #[test]

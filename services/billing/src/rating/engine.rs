@@ -12,7 +12,7 @@ use super::month::Period;
 use super::monthly_fixed::fixed_lines;
 use super::pay_as_you_go::metered_with_caps;
 use super::prorated_daily::daily_lines;
-use super::spans::{clip, plan_of, runs};
+use super::spans::{Span, clip, plan_of, runs};
 use super::special_rules::{
     cf_shared_cap_lines, free_cic_link, logical_network_allowance, vpcf_free_line,
 };
@@ -30,15 +30,14 @@ pub fn rate_resource(
     resource: &Resource,
     period: &Period,
 ) -> Result<ResourceCharge, RatingError> {
-    rate_with_ordinal(menu, resource, resource.environment_ordinal, period)
+    check(menu, resource)?;
+    let spans = clip(resource, period);
+    resource_lines(menu, resource, resource.environment_ordinal, &spans)
 }
 
-fn rate_with_ordinal(
-    menu: &Menu,
-    resource: &Resource,
-    ordinal: Option<u32>,
-    period: &Period,
-) -> Result<ResourceCharge, RatingError> {
+/// What rating a resource at `menu` may assume: the menu is the resource's, its special rule
+/// suits its pattern, every interval is well formed and names a plan of the menu.
+fn check(menu: &Menu, resource: &Resource) -> Result<(), RatingError> {
     if resource.menu_code != menu.info.code {
         return Err(RatingError::MenuMismatch {
             resource: resource.id.clone(),
@@ -59,19 +58,28 @@ fn rate_with_ordinal(
         }
         plan_of(menu, &i.plan)?;
     }
-    let spans = clip(resource, period);
+    Ok(())
+}
+
+/// The lines of one checked resource from its spans, at `menu`'s prices.
+fn resource_lines(
+    menu: &Menu,
+    resource: &Resource,
+    ordinal: Option<u32>,
+    spans: &[Span],
+) -> Result<ResourceCharge, RatingError> {
     let quantity = spans.iter().map(|s| s.qty).max().unwrap_or(Decimal::ONE);
 
     let mut lines = match menu.pattern {
-        ChargePattern::MonthlyFixed => fixed_lines(menu, &spans)?,
-        ChargePattern::ProratedDaily => daily_lines(menu, &spans)?,
+        ChargePattern::MonthlyFixed => fixed_lines(menu, spans)?,
+        ChargePattern::ProratedDaily => daily_lines(menu, spans)?,
         ChargePattern::Payg | ChargePattern::CappedPayg | ChargePattern::CappedPaygPlanChange => {
-            let mut lines = metered_with_caps(menu, &spans)?;
+            let mut lines = metered_with_caps(menu, spans)?;
             if let SpecialRule::Oracle {
                 windows_monthly_fee: Some(fee),
             } = &menu.rule
             {
-                let n = runs(&spans).len();
+                let n = runs(spans).len();
                 if n > 0 {
                     let mut l = ChargeLine::usage(None, Unit::Month);
                     l.quantity = Decimal::from(n as u64);
@@ -82,7 +90,7 @@ fn rate_with_ordinal(
             }
             if menu.rule == SpecialRule::VirtualPrivateCf
                 && ordinal == Some(2)
-                && let Some(free) = vpcf_free_line(menu, resource, &spans, &lines)?
+                && let Some(free) = vpcf_free_line(menu, resource, spans, &lines)?
             {
                 lines.push(free);
             }
@@ -108,21 +116,45 @@ pub fn rate_tenant(
     resources: &[Resource],
     period: &Period,
 ) -> Result<TenantCharges, RatingError> {
-    let by_code: HashMap<&str, &Menu> = menus.iter().map(|m| (m.info.code.as_str(), m)).collect();
+    prepare(menus, resources, period)?.rate(menus)
+}
+
+/// A tenant's resources checked against a price list and cut to the period: the part of rating
+/// that does not depend on prices. A child's end-user bill rates the same usage again at its
+/// partner's prices ([`Prepared::rate`] with the re-priced list), so this is done once for both.
+pub struct Prepared<'r> {
+    /// Per resource, in order: the index of its menu in the price list, the resource, its rank
+    /// among the tenant's Virtual Private CF environments, its spans.
+    resources: Vec<(usize, &'r Resource, Option<u32>, Vec<Span>)>,
+}
+
+/// Prepares a tenant's resources for rating at `menus` (or at any list of the same menus in the
+/// same order at other prices: see [`Prepared::rate`]).
+pub fn prepare<'r>(
+    menus: &[Menu],
+    resources: &'r [Resource],
+    period: &Period,
+) -> Result<Prepared<'r>, RatingError> {
+    let by_code: HashMap<&str, usize> = menus
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.info.code.as_str(), i))
+        .collect();
     let mut resolved = Vec::with_capacity(resources.len());
     for r in resources {
-        let menu = by_code
+        let i = *by_code
             .get(r.menu_code.as_str())
             .ok_or_else(|| RatingError::UnknownMenu {
                 resource: r.id.clone(),
                 menu: r.menu_code.clone(),
             })?;
-        resolved.push((*menu, r));
+        check(&menus[i], r)?;
+        resolved.push((i, r));
     }
 
     // Rank the tenant's Virtual Private CF environments by creation.
     let mut vpcf: Vec<usize> = (0..resolved.len())
-        .filter(|&i| resolved[i].0.rule == SpecialRule::VirtualPrivateCf)
+        .filter(|&i| menus[resolved[i].0].rule == SpecialRule::VirtualPrivateCf)
         .collect();
     vpcf.sort_by_key(|&i| {
         (
@@ -134,49 +166,70 @@ pub fn rate_tenant(
     for (rank, &i) in vpcf.iter().enumerate() {
         ordinals[i] = Some(resolved[i].1.environment_ordinal.unwrap_or(rank as u32 + 1));
     }
+    Ok(Prepared {
+        resources: resolved
+            .into_iter()
+            .zip(ordinals)
+            .map(|((i, r), ordinal)| (i, r, ordinal, clip(r, period)))
+            .collect(),
+    })
+}
 
-    let mut out = TenantCharges::default();
-    for (i, (menu, r)) in resolved.iter().enumerate() {
-        out.resources
-            .push(rate_with_ordinal(menu, r, ordinals[i], period)?);
-    }
-
-    // Tenant-wide rules, menu by menu in order of first appearance.
-    let mut seen: Vec<&Menu> = Vec::new();
-    for (menu, _) in &resolved {
-        if !seen.iter().any(|m| m.info.code == menu.info.code) {
-            seen.push(menu);
+impl Prepared<'_> {
+    /// Rates the prepared resources at `menus`: the list they were prepared with, or one with
+    /// the same menus (codes, plans, patterns and rules) in the same order at other prices.
+    pub fn rate(&self, menus: &[Menu]) -> Result<TenantCharges, RatingError> {
+        let mut out = TenantCharges::default();
+        for (i, r, ordinal, spans) in &self.resources {
+            let menu = menus
+                .get(*i)
+                .filter(|m| m.info.code == r.menu_code)
+                .ok_or_else(|| RatingError::UnknownMenu {
+                    resource: r.id.clone(),
+                    menu: r.menu_code.clone(),
+                })?;
+            out.resources
+                .push(resource_lines(menu, r, *ordinal, spans)?);
         }
-    }
-    for menu in &seen {
-        let charges: Vec<&ResourceCharge> = out
-            .resources
-            .iter()
-            .filter(|c| c.menu.code == menu.info.code)
-            .collect();
-        match &menu.rule {
-            SpecialRule::CloudFoundryShared => {
-                for line in cf_shared_cap_lines(menu, &charges)? {
-                    out.tenant_lines.push(TenantLine {
-                        menu: menu.info.clone(),
-                        line,
-                    });
-                }
-            }
-            SpecialRule::LogicalNetwork => {
-                if let Some(line) = logical_network_allowance(menu, &charges)? {
-                    out.tenant_lines.push(TenantLine {
-                        menu: menu.info.clone(),
-                        line,
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
 
-    let menus_of: Vec<&Menu> = resolved.iter().map(|(m, _)| *m).collect();
-    out.tenant_lines
-        .extend(free_cic_link(&menus_of, &out.resources));
-    Ok(out)
+        // Tenant-wide rules, menu by menu in order of first appearance.
+        let mut seen: Vec<&Menu> = Vec::new();
+        for (i, ..) in &self.resources {
+            let menu = &menus[*i];
+            if !seen.iter().any(|m| m.info.code == menu.info.code) {
+                seen.push(menu);
+            }
+        }
+        for menu in &seen {
+            let charges: Vec<&ResourceCharge> = out
+                .resources
+                .iter()
+                .filter(|c| c.menu.code == menu.info.code)
+                .collect();
+            match &menu.rule {
+                SpecialRule::CloudFoundryShared => {
+                    for line in cf_shared_cap_lines(menu, &charges)? {
+                        out.tenant_lines.push(TenantLine {
+                            menu: menu.info.clone(),
+                            line,
+                        });
+                    }
+                }
+                SpecialRule::LogicalNetwork => {
+                    if let Some(line) = logical_network_allowance(menu, &charges)? {
+                        out.tenant_lines.push(TenantLine {
+                            menu: menu.info.clone(),
+                            line,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        let menus_of: Vec<&Menu> = self.resources.iter().map(|(i, ..)| &menus[*i]).collect();
+        out.tenant_lines
+            .extend(free_cic_link(&menus_of, &out.resources));
+        Ok(out)
+    }
 }

@@ -22,7 +22,7 @@ mod usage;
 pub use charge::{
     ChargeLine, FreeReason, LineKind, ResourceCharge, TenantCharges, TenantLine, amount6,
 };
-pub use engine::{rate_resource, rate_tenant};
+pub use engine::{Prepared, prepare, rate_resource, rate_tenant};
 pub use error::RatingError;
 pub use menu::{
     ChargePattern, CicSpeed, Currency, Menu, MenuInfo, PlanPrice, SpecialRule, SqlServerBasis, Unit,

@@ -2,6 +2,7 @@
 //! reads is [`super::end_user_view`], what the partner earns on it [`super::margins`].
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult};
@@ -19,12 +20,12 @@ use crate::bill::{Bill, BillStatus};
 use crate::commercial::adjustments::{Pending, adjust};
 use crate::commercial::coupons::Coupon;
 use crate::commercial::end_user_bill::{EndUserPrices, LineProvenance, provenance};
-use crate::commercial::price_rules::{PriceRule, in_force};
+use crate::commercial::price_rules::in_force;
 use crate::commercial::store::end_user_bill;
 use crate::entity::{contract, tenant};
 use crate::estimate::USAGE_BATCH_READ;
 use crate::exports as csv_export;
-use crate::rating::{Menu, Month, Resource};
+use crate::rating::{Month, TenantCharges};
 
 /// What is stored of an end-user bill at close: the bill, each line's provenance and what the
 /// child costs the partner, so a fixed month reads back exactly and its CSV can be produced again.
@@ -45,28 +46,36 @@ pub(crate) struct Wholesale {
     pub subtotal: rust_decimal::Decimal,
 }
 
+/// Where pricing an end-user bill spent its time: re-pricing proper (rating the usage at the
+/// end-user prices, counted by the caller, and tracing each line to its rule and wholesale
+/// amount), and building the two bill trees and adjusting them, which the wholesale bill's close
+/// counts as building bills.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Spent {
+    pub repricing: std::time::Duration,
+    pub building: std::time::Duration,
+}
+
 impl EndUserBillRow {
-    /// Re-prices one child's usage: the wholesale bill and the end-user bill from the same usage.
+    /// One child's end-user bill from its tenants' charges at wholesale and at its end-user
+    /// prices ([`Billing::rate_usage_priced`]): both bills built and adjusted, each end-user line
+    /// traced to its rule and wholesale amount.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn price(
         billing: &Billing,
         partner_id: &str,
         child: &contract::Model,
         tenants: &[tenant::Model],
-        usage: &HashMap<String, Vec<Resource>>,
-        menus: &[Menu],
-        wholesale: &mut HashMap<String, crate::rating::TenantCharges>,
-        rules: &[PriceRule],
+        prices: &EndUserPrices,
+        wholesale: &mut HashMap<String, TenantCharges>,
+        end_user_charges: &mut HashMap<String, TenantCharges>,
         m: Month,
-        until: chrono::DateTime<chrono::Utc>,
         status: BillStatus,
         tax: Option<crate::commercial::tax::TaxSetting>,
         pending: &Pending,
+        spent: &mut Spent,
     ) -> AppResult<Self> {
-        let live = in_force(rules, &child.id, m);
-        let prices = EndUserPrices::new(menus, &live, &child.id);
-        let own = tenants.iter().filter_map(|t| usage.get_key_value(&t.id));
-        let mut end_user_charges = Billing::rate_usage(&prices.menus, own, m, until)?;
+        let t0 = Instant::now();
         // the child's coupons come off its end-user bill, after the end-user prices and before
         // tax; its SLA credits off both bills, under the credited tenants (the partner passes the
         // provider's credit on), in the order of `commercial::adjustments`
@@ -79,10 +88,13 @@ impl EndUserBillRow {
             &credits_only,
         );
         let end_user = adjust(
-            billing.build_owned(child, tenants, &mut end_user_charges, m, status, tax)?,
+            billing.build_owned(child, tenants, end_user_charges, m, status, tax)?,
             pending,
         );
-        let provenance = provenance(&end_user, &wholesale, &prices);
+        let t1 = Instant::now();
+        let provenance = provenance(&end_user, &wholesale, prices);
+        spent.building += t1 - t0;
+        spent.repricing += t1.elapsed();
         Ok(EndUserBillRow {
             partner_id: partner_id.to_string(),
             wholesale: Wholesale {
@@ -170,7 +182,6 @@ impl Billing {
             )
         };
         let until = self.clock.now();
-        let mut wholesale = Self::rate_usage(&menus, &usage, m, until)?;
         let rules = self.rules_for(&partners).await?;
         let taxes = self.tax_settings_of(&ids).await?;
         let registrations = self.registrations_for(&ids).await?;
@@ -194,23 +205,31 @@ impl Billing {
                 .filter(|r| r.registration.applies(m))
                 .map(|r| r.coupon.clone())
                 .collect();
+            let rules = rules.get(*partner_id).map(Vec::as_slice).unwrap_or(&[]);
+            let prices = EndUserPrices::new(&menus, &in_force(rules, &c.id, m), &c.id);
+            let mut rated = Self::rate_usage_priced(
+                &menus,
+                Some(&prices.menus),
+                own.iter().filter_map(|t| usage.get_key_value(&t.id)),
+                m,
+                until,
+            )?;
             out.push(EndUserBillRow::price(
                 self,
                 partner_id,
                 &Self::contract_row(c),
                 &own,
-                &usage,
-                &menus,
-                &mut wholesale,
-                rules.get(*partner_id).map(Vec::as_slice).unwrap_or(&[]),
+                &prices,
+                &mut rated.wholesale,
+                &mut rated.end_user,
                 m,
-                until,
                 status,
                 taxes.get(&c.id).copied(),
                 &Pending {
                     coupons,
                     credits: credits.remove(&(c.id.clone(), m)).unwrap_or_default(),
                 },
+                &mut Spent::default(),
             )?);
         }
         Ok(out)

@@ -15,7 +15,7 @@ mod tax;
 mod visibility;
 
 pub(crate) use agencies::close_statements;
-pub(crate) use close::{Closing, end_user_bills, statements};
+pub(crate) use close::{Closing, end_user_bill, statements};
 pub(crate) use corrections::fixed_bodies;
 pub(crate) use visibility::Shown;
 
