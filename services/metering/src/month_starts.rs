@@ -50,10 +50,11 @@ pub(crate) async fn lock<C: ConnectionTrait>(txn: &C, tenants: &BTreeSet<&str>) 
 /// `only` names (a stored batch's: reading every resource of its tenants made each batch cost
 /// what the tenants hold): one row per resource.
 ///
-/// Each resource's newest month is found by grouping the key's index (an index-only scan), and
-/// only those rows are read. The correlated form this replaced ("the row whose month is the
-/// greatest at or before `month` of its key") read every state of the tenants' history and ran
-/// the subquery on each: a month's read grew with the months before it (1.55× with 24).
+/// For tenants, each resource's newest month is found by grouping the key's index (an index-only
+/// scan), and only those rows are read. The correlated form ("the row whose month is the
+/// greatest at or before `month` of its key"), kept for a batch's named resources, read every
+/// state of the tenants' history and ran the subquery on each: a month's read grew with the
+/// months before it (1.55× with 24).
 async fn latest<C: ConnectionTrait>(
     db: &C,
     tenants: &[String],
@@ -65,12 +66,12 @@ async fn latest<C: ConnectionTrait>(
     let newest = Alias::new("newest");
     let g = Alias::new("g");
     let key = [Column::TenantId, Column::ResourceId, Column::MenuCode];
-    let read = |which: sea_orm::sea_query::SimpleExpr| {
+    let read = |which: Condition| {
         let groups = Query::select()
             .columns(key)
             .expr_as(Expr::col(Column::Month).max(), newest.clone())
             .from(Entity)
-            .and_where(which)
+            .cond_where(which)
             .and_where(Expr::col(Column::Month).lte(month.to_string()))
             .group_by_columns(key)
             .to_owned();
@@ -98,24 +99,48 @@ async fn latest<C: ConnectionTrait>(
     let mut rows = Vec::new();
     match only {
         Some(keys) => {
+            // A stored batch's resources: each key's rows through the key's index, the newest
+            // at or before `month` by a correlated subquery (a key has one row per month it
+            // was followed into, so this stays what the batch holds). Grouping them as below
+            // measured slower for ingestion (8,500–9,400 against 11,600–14,000 events/s).
+            let m = Alias::new("m");
+            let newest = Query::select()
+                .expr(Expr::col((m.clone(), Column::Month)).max())
+                .from_as(Entity, m.clone())
+                .and_where(
+                    Expr::col((m.clone(), Column::TenantId)).equals((Entity, Column::TenantId)),
+                )
+                .and_where(
+                    Expr::col((m.clone(), Column::ResourceId)).equals((Entity, Column::ResourceId)),
+                )
+                .and_where(
+                    Expr::col((m.clone(), Column::MenuCode)).equals((Entity, Column::MenuCode)),
+                )
+                .and_where(Expr::col((m, Column::Month)).lte(month.to_string()))
+                .to_owned();
             let keys: Vec<&Resource> = keys.iter().collect();
             for chunk in keys.chunks(300) {
                 rows.extend(
-                    read(resource_in(
-                        chunk,
-                        Column::TenantId,
-                        Column::ResourceId,
-                        Column::MenuCode,
-                    ))
-                    .all(db)
-                    .await?,
+                    Entity::find()
+                        .filter(resource_in(
+                            chunk,
+                            Column::TenantId,
+                            Column::ResourceId,
+                            Column::MenuCode,
+                        ))
+                        .filter(ExprTrait::eq(
+                            Expr::col((Entity, Column::Month)),
+                            Expr::from(newest.clone()),
+                        ))
+                        .all(db)
+                        .await?,
                 );
             }
         }
         None => {
             for chunk in tenants.chunks(500) {
                 rows.extend(
-                    read(Expr::col(Column::TenantId).is_in(chunk.to_vec()))
+                    read(Condition::all().add(Expr::col(Column::TenantId).is_in(chunk.to_vec())))
                         .all(db)
                         .await?,
                 );
