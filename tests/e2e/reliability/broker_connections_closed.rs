@@ -7,7 +7,7 @@ use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn broker_connections_closed_mid_stream_lose_nothing() {
-    survive("amqp", true, Pace::Steady, |d| {
+    let survived = survive("amqp", true, Pace::Steady, |d| {
         let vhost = d.vhost.clone().expect("own vhost");
         async move {
             let listed = rabbitmqctl(&[
@@ -27,4 +27,7 @@ async fn broker_connections_closed_mid_stream_lose_nothing() {
         }
     })
     .await;
+    // Exactly once: not one event lost, none counted twice.
+    assert_eq!(survived.stored, EVENTS as i64);
+    survived.requests.assert_within_deadline();
 }

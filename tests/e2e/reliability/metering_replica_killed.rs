@@ -6,9 +6,12 @@ use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_metering_replica_killed_mid_batch_loses_nothing() {
-    survive("kill", false, Pace::Burst, |d| {
+    let survived = survive("kill", false, Pace::Burst, |d| {
         d.kill_one("metering");
         async {}
     })
     .await;
+    // Exactly once: not one event lost, none counted twice.
+    assert_eq!(survived.stored, EVENTS as i64);
+    survived.requests.assert_within_deadline();
 }
