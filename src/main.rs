@@ -2,11 +2,8 @@
 
 use clap::{Parser, Subcommand};
 
-/// mimalloc instead of glibc's malloc: a profile of the walk benchmark spent about a quarter of
-/// its CPU in glibc malloc/free (arena locks, consolidation), and glibc keeps a large arena per
-/// thread that allocated heavily (the argon2id pool's 19 MiB blocks).
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod allocator;
+
 use ecl::{App, run_system, targets};
 use ecl_bench::bench;
 use ecl_kernel::Settings;
@@ -75,13 +72,8 @@ enum DeadLetters {
     },
 }
 
-/// `mi_option_purge_decommits` in mimalloc.h's option enum (libmimalloc-sys exports no constant).
-const MI_OPTION_PURGE_DECOMMITS: libmimalloc_sys::mi_option_t = 5;
-
 fn main() -> anyhow::Result<()> {
-    // Give freed memory back with MADV_DONTNEED rather than MADV_FREE, so RSS falls when memory
-    // is freed (measured: an idle identity process 52 MB -> 31 MB after its argon2id hashes).
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DECOMMITS, 1) };
+    allocator::configure();
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve {
         target: vec!["all".into()],
