@@ -38,7 +38,10 @@ use std::{
 /// What the HTTP and WebSocket edges share: one schema and what checks its requests.
 #[derive(Clone)]
 pub struct Shared {
+    /// Runs operations (see `schema::build`).
     pub schema: EclSchema,
+    /// With the complexity extension (see `schema::build_checked`).
+    pub checked: EclSchema,
     pub limits: QueryLimits,
     pub types: Arc<Types>,
 }
@@ -199,6 +202,7 @@ async fn run(
     let request = request.data(cost);
     let operation_name = request.operation_name.clone();
     let query = request.query.clone();
+    let variables = request.variables.clone();
 
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
     let trace = headers
@@ -228,12 +232,26 @@ async fn run(
     let request = with_request_state(request, state);
     // The whole operation runs under the request's deadline, not only each bus call: a query
     // that waits on many calls in turn is answered when the deadline passes, not after them.
-    let mut resp = match tokio::time::timeout(
-        gw.timeout,
-        gate.wrap(gw.shared.schema.execute(request)),
-    )
-    .await
+    // Only the checked schema prices introspection.
+    let schema = if cost.introspection > 0.0 {
+        &gw.shared.checked
+    } else {
+        &gw.shared.schema
+    };
+    let mut resp = match tokio::time::timeout(gw.timeout, gate.wrap(schema.execute(request))).await
     {
+        Ok(resp) if refused_as_too_complex(&resp) => {
+            // Validated again (nothing runs: the same complexity is refused again) for the
+            // refusal that says the cost and the limit.
+            let again = async_graphql::Request::new(query.clone())
+                .variables(variables)
+                .data(cost);
+            let again = match &operation_name {
+                Some(op) => again.operation_name(op.clone()),
+                None => again,
+            };
+            gw.shared.checked.execute(again).await
+        }
         Ok(resp) => resp,
         Err(_) => {
             metrics::counter!("ecl_gateway_deadline_exceeded_total").increment(1);
@@ -274,6 +292,14 @@ async fn run(
         resp = resp.extension("busRequests", Value::from(n));
     }
     Ok(reply(&resp, executed, gw.max_response_bytes))
+}
+
+/// async-graphql's own complexity refusal (`schema::build`'s limit), which says no figures.
+fn refused_as_too_complex(resp: &Response) -> bool {
+    matches!(resp.data, Value::Null)
+        && resp.errors.len() == 1
+        && resp.errors[0].path.is_empty()
+        && resp.errors[0].message == "Query is too complex."
 }
 
 /// The HTTP answer of a response (see the status table at the top).

@@ -38,6 +38,7 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
         },
         types: std::sync::Arc::new(nulls::Types::from_sdl(&sdl_of(&schema))),
         schema,
+        checked: schema::build_checked(),
     };
     let mut router = http::router(ctx.clone(), shared.clone())
         .merge(ws::router(&ctx, hub, shared))

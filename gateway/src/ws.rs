@@ -44,7 +44,7 @@ struct WsState {
 
 pub fn router(ctx: &ecl_runtime::Ctx, hub: Hub, shared: crate::http::Shared) -> Router {
     let state = WsState {
-        schema: shared.schema.clone(),
+        schema: shared.checked.clone(),
         shared,
         bus: ctx.bus.clone(),
         cache: ctx.cache.clone(),

@@ -7,6 +7,39 @@ use ecl_kernel::{Principal, Role};
 use sea_orm::{ColumnTrait, Condition};
 use std::collections::HashSet;
 
+/// A contract's place in the tree, whichever of its columns were read.
+pub trait InTree {
+    fn id(&self) -> &str;
+    fn parent_id(&self) -> Option<&str>;
+}
+
+impl InTree for contract::Model {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn parent_id(&self) -> Option<&str> {
+        self.parent_id.as_deref()
+    }
+}
+
+impl<T: InTree> InTree for &T {
+    fn id(&self) -> &str {
+        (*self).id()
+    }
+    fn parent_id(&self) -> Option<&str> {
+        (*self).parent_id()
+    }
+}
+
+impl InTree for contract::Placed {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn parent_id(&self) -> Option<&str> {
+        self.parent_id.as_deref()
+    }
+}
+
 pub struct Access<'a> {
     who: &'a Principal,
     /// For a parent admin or user assigned to contract groups: the children of those groups, the
@@ -19,22 +52,22 @@ impl<'a> Access<'a> {
         Access { who, only }
     }
 
-    fn own(&self, c: &contract::Model) -> bool {
-        self.who.contract_id() == Some(c.id.as_str())
+    fn own(&self, c: &impl InTree) -> bool {
+        self.who.contract_id() == Some(c.id())
     }
 
-    fn is_parent_of(&self, c: &contract::Model) -> bool {
-        c.parent_id.is_some() && self.who.contract_id() == c.parent_id.as_deref()
+    fn is_parent_of(&self, c: &impl InTree) -> bool {
+        c.parent_id().is_some() && self.who.contract_id() == c.parent_id()
     }
 
     /// A child of the caller's partner contract that the caller manages: all children for the
     /// owner and admins not assigned to groups; only their groups' children for those assigned
     /// (admins and general users alike).
-    fn child_allowed(&self, c: &contract::Model) -> bool {
+    fn child_allowed(&self, c: &impl InTree) -> bool {
         self.is_parent_of(c)
             && match &self.only {
                 None => self.who.is_manager(),
-                Some(children) => children.contains(&c.id),
+                Some(children) => children.contains(c.id()),
             }
     }
 
@@ -44,7 +77,7 @@ impl<'a> Access<'a> {
         self.who.is_operator()
     }
 
-    pub fn sees(&self, c: &contract::Model) -> bool {
+    pub fn sees(&self, c: &impl InTree) -> bool {
         self.who.is_operator() || self.own(c) || self.child_allowed(c)
     }
 
@@ -90,7 +123,7 @@ impl<'a> Access<'a> {
     }
 
     /// May manage `c`'s users and tenants.
-    pub fn manages(&self, c: &contract::Model) -> bool {
+    pub fn manages(&self, c: &impl InTree) -> bool {
         self.who.is_operator() || (self.own(c) && self.who.is_manager()) || self.child_allowed(c)
     }
 

@@ -33,6 +33,14 @@ pub mod contract {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    /// A contract's place in the tree: all the access rules look at (`access.rs`).
+    #[derive(Clone, Debug, DerivePartialModel)]
+    #[sea_orm(entity = "Entity", from_query_result)]
+    pub struct Placed {
+        pub id: String,
+        pub parent_id: Option<String>,
+    }
 }
 
 pub mod group {

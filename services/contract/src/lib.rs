@@ -100,6 +100,7 @@ fn router() -> Router<Contracts> {
         .route(|s: Arc<Contracts>, ctx, req: AbolishContract| async move { s.abolish(&ctx, req).await })
         .route(|s: Arc<Contracts>, ctx, req: GetContract| async move { s.get(&ctx, &req.id).await })
         .route(|s: Arc<Contracts>, ctx, req: GetContracts| async move { s.get_many(&ctx, req.ids).await })
+        .route(|s: Arc<Contracts>, ctx, req: GetManaged| async move { s.get_managed(&ctx, req.ids).await })
         .route(|s: Arc<Contracts>, ctx, req: SearchContracts| async move { s.search(&ctx, req).await })
         .route(|s: Arc<Contracts>, ctx, req: ListChildren| async move { s.children(&ctx, req).await })
         .route(|s: Arc<Contracts>, ctx, req: CreateContractGroup| async move { s.create_group(&ctx, req).await })

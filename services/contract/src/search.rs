@@ -6,7 +6,10 @@ use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult, ContractId};
 use ecl_proto::{
     Page, PageArgs,
-    contract::{ContractFilter, ContractStatus, ContractView, ListChildren, SearchContracts},
+    contract::{
+        ContractFilter, ContractStatus, ContractView, ListChildren, ManagedContract,
+        SearchContracts,
+    },
 };
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
@@ -30,6 +33,33 @@ impl Contracts {
             .iter()
             .filter(|c| access.sees(c))
             .map(|c| view(c, &access))
+            .collect())
+    }
+
+    /// [`ecl_proto::contract::GetManaged`]: the visible ones of `ids` with whether the caller
+    /// manages each, from each contract's place in the tree alone.
+    pub async fn get_managed(
+        &self,
+        ctx: &CallCtx,
+        ids: Vec<String>,
+    ) -> AppResult<Vec<ManagedContract>> {
+        let ids: Vec<String> = ids
+            .into_iter()
+            .filter(|id| ContractId::parse(id).is_ok())
+            .collect();
+        let rows = contract::Entity::find()
+            .filter(contract::Column::Id.is_in(ids))
+            .into_partial_model::<contract::Placed>()
+            .all(&self.db)
+            .await?;
+        let access = self.access(&ctx.principal).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|c| access.sees(c))
+            .map(|c| ManagedContract {
+                managed: access.manages(&c),
+                id: c.id,
+            })
             .collect())
     }
 

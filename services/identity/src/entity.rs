@@ -34,6 +34,22 @@ pub mod user {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    /// The columns a list of users shows: not the password hash nor the lockout counters (only
+    /// the lock's end, for the status), which a page of 400 users would otherwise copy out of
+    /// the database for nothing.
+    #[derive(Clone, Debug, DerivePartialModel)]
+    #[sea_orm(entity = "Entity", from_query_result)]
+    pub struct Listed {
+        pub id: String,
+        pub contract_id: Option<String>,
+        pub login_id: String,
+        pub email: String,
+        pub role: String,
+        pub locked_until: i64,
+        pub can_view_usage: bool,
+        pub created_at: i64,
+    }
 }
 
 pub mod signing_key {

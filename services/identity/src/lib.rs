@@ -33,11 +33,11 @@ mod user_filter;
 mod users;
 
 use ecl_bus::{EventRouter, Router};
-use ecl_kernel::{AppError, AppResult, Role, SharedClock};
+use ecl_kernel::{AppError, AppResult, SharedClock};
 use ecl_proto::identity::{
     Authenticate, AuthenticateKey, ChangePassword, CheckNewUser, ConfirmTotp, CreateApiKey,
     CreateUser, DeleteUser, DisableTotp, EnrollTotp, GetMe, GetUsers, ListApiKeys, ListUsers,
-    RefreshSession, RevokeApiKey, SignIn, SignOut, UpdateUser, UserStatus, UserView, VerifyTfa,
+    RefreshSession, RevokeApiKey, SignIn, SignOut, UpdateUser, UserView, VerifyTfa,
 };
 use ecl_proto::{Event, contract::ContractChanged};
 use ecl_runtime::{Ctx, Module, Need, Started, db_ready};
@@ -184,21 +184,30 @@ fn router() -> Router<Identity> {
 }
 
 /// A user as the messages show them; `now` (unix seconds) tells whether they are locked out.
+/// A user as the messages show them, from a stored row or a listed one ([`user::Listed`]).
+macro_rules! user_view {
+    ($u:expr, $now:expr) => {{
+        let u = $u;
+        ecl_proto::identity::UserView {
+            id: u.id.clone(),
+            contract_id: u.contract_id.clone(),
+            login_id: u.login_id.clone(),
+            email: u.email.clone(),
+            role: ecl_kernel::Role::parse(&u.role).unwrap_or(ecl_kernel::Role::User),
+            can_view_usage: u.can_view_usage,
+            created_at: chrono::DateTime::from_timestamp_micros(u.created_at).unwrap_or_default(),
+            status: if u.locked_until > $now {
+                ecl_proto::identity::UserStatus::Locked
+            } else {
+                ecl_proto::identity::UserStatus::Active
+            },
+        }
+    }};
+}
+pub(crate) use user_view;
+
 fn view(u: &user::Model, now: i64) -> UserView {
-    UserView {
-        id: u.id.clone(),
-        contract_id: u.contract_id.clone(),
-        login_id: u.login_id.clone(),
-        email: u.email.clone(),
-        role: Role::parse(&u.role).unwrap_or(Role::User),
-        can_view_usage: u.can_view_usage,
-        created_at: chrono::DateTime::from_timestamp_micros(u.created_at).unwrap_or_default(),
-        status: if u.locked_until > now {
-            UserStatus::Locked
-        } else {
-            UserStatus::Active
-        },
-    }
+    user_view!(u, now)
 }
 
 impl Identity {

@@ -7,7 +7,7 @@ use ecl_bus::CallCtx;
 use ecl_kernel::AppResult;
 use ecl_proto::{
     Page,
-    contract::GetContracts,
+    contract::GetManaged,
     identity::{ListUsers, UserView},
 };
 use sea_orm::{ColumnTrait, Condition};
@@ -25,7 +25,7 @@ impl Identity {
             .bus
             .call(
                 ctx,
-                &GetContracts {
+                &GetManaged {
                     ids: req.contract_ids.clone(),
                 },
             )
@@ -51,14 +51,15 @@ impl Identity {
     }
 
     /// A page of active users per contract of `contract_ids` within `cond` (the caller's view and
-    /// the list's filter), in two statements.
+    /// the list's filter), in two statements, reading only the listed columns.
     async fn user_pages(
         &self,
         contract_ids: &[String],
         cond: Condition,
         page: &ecl_proto::PageArgs,
     ) -> AppResult<std::collections::HashMap<String, Page<UserView>>> {
-        ecl_store::paging::page_each::<user::Entity, _, _>(
+        let now = self.clock.now().timestamp();
+        ecl_store::paging::page_each_as::<user::Entity, user::Listed, _, _>(
             &self.db,
             (user::Column::ContractId, contract_ids),
             cond.add(user::Column::Status.eq(ACTIVE)),
@@ -66,7 +67,7 @@ impl Identity {
             (user::Column::CreatedAt, user::Column::Id),
             |u| u.contract_id.clone().unwrap_or_default(),
             |u| (u.created_at, u.id.clone()),
-            |u| self.user_view(u),
+            |u| crate::user_view!(u, now),
         )
         .await
     }

@@ -12,7 +12,7 @@ use ecl_bus::CallCtx;
 use ecl_kernel::AppResult;
 use ecl_proto::{
     Page,
-    contract::GetContracts,
+    contract::GetManaged,
     tenant::{ListTenants, TenantView},
 };
 use sea_orm::{ColumnTrait, Condition, sea_query::Query};
@@ -33,7 +33,7 @@ impl Tenants {
             .bus
             .call(
                 ctx,
-                &GetContracts {
+                &GetManaged {
                     ids: req.contract_ids.clone(),
                 },
             )

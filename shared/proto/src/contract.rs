@@ -101,6 +101,24 @@ pub struct GetContracts {
 }
 call!(GetContracts => Vec<ContractView>, "contract", "contract.get_many.v1", key: Tree);
 
+/// Which of these contracts the caller sees, and whether they manage each one's users and
+/// tenants: what a list of another service asks of a DataLoader batch before it reads, answered
+/// from two columns of each contract instead of a whole [`ContractView`]. Ids the caller may not
+/// see are absent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetManaged {
+    pub ids: Vec<String>,
+}
+call!(GetManaged => Vec<ManagedContract>, "contract", "contract.get_managed.v1", key: Tree);
+
+/// A contract the caller sees (see [`GetManaged`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagedContract {
+    pub id: String,
+    /// As [`ContractView::managed`].
+    pub managed: bool,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ContractFilter {
     /// Case-insensitive substring of the name.

@@ -125,10 +125,10 @@ where
 #[allow(clippy::too_many_arguments)]
 pub async fn page_each<E, V, C>(
     db: &C,
-    (group_col, groups): (E::Column, &[String]),
+    groups: (E::Column, &[String]),
     cond: Condition,
     args: &PageArgs,
-    (created_col, id_col): (E::Column, E::Column),
+    order: (E::Column, E::Column),
     group_of: impl Fn(&E::Model) -> String,
     key: impl Fn(&E::Model) -> (i64, String),
     view: impl Fn(&E::Model) -> V,
@@ -136,6 +136,29 @@ pub async fn page_each<E, V, C>(
 where
     E: EntityTrait,
     E::Model: Sync,
+    C: ConnectionTrait,
+{
+    page_each_as::<E, E::Model, V, C>(db, groups, cond, args, order, group_of, key, view).await
+}
+
+/// [`page_each`] reading only the columns of the partial model `M` (a `DerivePartialModel`
+/// of `E`): a list that shows a few of a table's columns does not copy the others out of the
+/// database row by row (the walk's user pages leave out the password hash and the lockout
+/// counters).
+#[allow(clippy::too_many_arguments)]
+pub async fn page_each_as<E, M, V, C>(
+    db: &C,
+    (group_col, groups): (E::Column, &[String]),
+    cond: Condition,
+    args: &PageArgs,
+    (created_col, id_col): (E::Column, E::Column),
+    group_of: impl Fn(&M) -> String,
+    key: impl Fn(&M) -> (i64, String),
+    view: impl Fn(&M) -> V,
+) -> AppResult<std::collections::HashMap<String, Page<V>>>
+where
+    E: EntityTrait,
+    M: sea_orm::PartialModelTrait + Sync,
     C: ConnectionTrait,
 {
     use sea_orm::{
@@ -176,7 +199,9 @@ where
         None => std::collections::HashMap::new(),
     };
 
-    let mut inner = E::find().filter(cond.add(plan.within)).into_query();
+    let mut inner = M::select_cols(E::find().select_only())
+        .filter(cond.add(plan.within))
+        .into_query();
     inner.expr_window_as(
         Expr::cust("ROW_NUMBER()"),
         WindowStatement::partition_by(group_col)
@@ -190,12 +215,11 @@ where
         .from_subquery(inner, Alias::new("ecl_page"))
         .and_where(Expr::col(Alias::new("ecl_rn")).lte(limit as i64 + 1))
         .to_owned();
-    let rows = E::find()
-        .from_raw_sql(db.get_database_backend().build(&outer))
+    let rows = M::find_by_statement(db.get_database_backend().build(&outer))
         .all(db)
         .await?;
 
-    let mut by_group: std::collections::HashMap<String, Vec<(i64, String, E::Model)>> =
+    let mut by_group: std::collections::HashMap<String, Vec<(i64, String, M)>> =
         std::collections::HashMap::new();
     for r in rows {
         let (created, id) = key(&r);
