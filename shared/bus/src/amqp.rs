@@ -53,7 +53,7 @@ use std::{
     collections::{HashMap, HashSet},
     sync::{
         Arc,
-        atomic::{AtomicBool, AtomicUsize},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize},
     },
 };
 use tokio::sync::{Notify, oneshot};
@@ -82,6 +82,10 @@ struct Inner {
     expiry: RequestExpiry,
     live: Mutex<Option<Arc<Live>>>,
     pending: Pending,
+    /// The next request's correlation id: replies come back to this process's own reply-to, so
+    /// a counter is unique where it needs to be, without a random UUID (a `getrandom` system call)
+    /// per request.
+    next_correlation: AtomicU64,
     servers: Mutex<Vec<(String, Arc<dyn RequestHandler>)>>,
     subscribers: Subscriptions,
     ephemeral: Ephemeral,

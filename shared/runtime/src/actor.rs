@@ -1,10 +1,15 @@
-//! The service actor: owns a service's state and runs its request and event handlers.
+//! The service actor: owns a service's state and its request and event handlers.
 //!
 //! actix runs an actor's futures on its arbiter's thread. A handler that awaited I/O there would
-//! serialize the whole service. So the actor answers each message with the *future* that handles
-//! it — built from the state the actor owns — and the bus consumer's task (on the multi-threaded
-//! runtime) drives it: the mailbox only hands out work, handlers run concurrently on every core,
-//! and a request crosses threads twice instead of four times (measured: it matters for latency).
+//! serialize the whole service, so the handlers never ran there: the actor only built each
+//! message's handling future from the state it owns, and the bus consumer's task (on the
+//! multi-threaded runtime) drove it. Even that hop cost two thread crossings per message — a
+//! wake-up of the arbiter's thread and one back, context switches that `ecl bench bus` measured
+//! as most of the gap between the AMQP bus and a bare lapin loop. The consumer now builds the
+//! future itself from the same router and state ([`Dispatch`]), without a thread crossing, as
+//! long as the actor that owns them runs: once it has stopped, the service answers
+//! `UNAVAILABLE` as before. The actor keeps the service's lifecycle (started with the state,
+//! stopped with the system) and its mailbox stays open for messages sent to it directly.
 
 use actix::prelude::*;
 use async_trait::async_trait;
@@ -74,26 +79,43 @@ async fn contain<T>(handling: BoxFuture<'static, AppResult<T>>) -> AppResult<T> 
         .unwrap_or_else(|_| Err(AppError::internal("handler panicked")))
 }
 
-/// Bridges the bus to the actor's mailbox; with the service's inbox, where its dead letters go.
-struct ToActor<S: Send + Sync + 'static>(Addr<ServiceActor<S>>, Option<Inbox>);
-
-fn mailbox_err(e: MailboxError) -> AppError {
-    AppError::unavailable(format!("service stopped: {e}"))
+/// Bridges the bus to the service's handlers (see the module's comment): the actor's router and
+/// state, while the actor runs; with the service's inbox, where its dead letters go.
+struct Dispatch<S: Send + Sync + 'static> {
+    actor: Addr<ServiceActor<S>>,
+    state: Arc<S>,
+    requests: Arc<Router<S>>,
+    events: Arc<EventRouter<S>>,
+    inbox: Option<Inbox>,
 }
 
-#[async_trait]
-impl<S: Send + Sync + 'static> RequestHandler for ToActor<S> {
-    async fn handle(&self, req: RequestEnvelope) -> AppResult<Reply> {
-        let handling = self.0.send(Deliver(req)).await.map_err(mailbox_err)?;
-        contain(handling).await
+impl<S: Send + Sync + 'static> Dispatch<S> {
+    fn running(&self) -> AppResult<()> {
+        if self.actor.connected() {
+            Ok(())
+        } else {
+            Err(AppError::unavailable("service stopped"))
+        }
     }
 }
 
 #[async_trait]
-impl<S: Send + Sync + 'static> EventHandler for ToActor<S> {
+impl<S: Send + Sync + 'static> RequestHandler for Dispatch<S> {
+    async fn handle(&self, req: RequestEnvelope) -> AppResult<Reply> {
+        self.running()?;
+        contain(self.requests.dispatch(self.state.clone(), req)).await
+    }
+}
+
+#[async_trait]
+impl<S: Send + Sync + 'static> EventHandler for Dispatch<S> {
     async fn handle(&self, ev: EventEnvelope) -> AppResult<()> {
-        let handling = self.0.send(DeliverEvent(ev)).await.map_err(mailbox_err)?;
-        contain(handling).await
+        self.running()?;
+        contain(
+            self.events
+                .dispatch(self.state.clone(), ev, Duration::from_secs(30)),
+        )
+        .await
     }
 
     async fn dead_letter(
@@ -102,7 +124,7 @@ impl<S: Send + Sync + 'static> EventHandler for ToActor<S> {
         error: AppError,
         attempts: u32,
     ) -> AppResult<()> {
-        match &self.1 {
+        match &self.inbox {
             Some(inbox) => inbox.dead_letter(&ev, &error, attempts).await,
             None => {
                 tracing::error!(topic = %ev.topic, id = %ev.id, attempts, "event dropped (no store to keep it): {error}");
@@ -161,18 +183,24 @@ pub async fn serve<S: Send + Sync + 'static>(
     inbox: Option<&Inbox>,
 ) -> anyhow::Result<Addr<ServiceActor<S>>> {
     let topics = events.topics();
+    let (requests, events) = (Arc::new(requests), Arc::new(events));
     let addr = ServiceActor {
         name,
-        state,
-        requests: Arc::new(requests),
-        events: Arc::new(events),
+        state: state.clone(),
+        requests: requests.clone(),
+        events: events.clone(),
     }
     .start();
-    bus.transport()
-        .serve(name, Arc::new(ToActor(addr.clone(), None)))
-        .await?;
+    let dispatch = Arc::new(Dispatch {
+        actor: addr.clone(),
+        state,
+        requests,
+        events,
+        inbox: inbox.cloned(),
+    });
+    bus.transport().serve(name, dispatch.clone()).await?;
     if !topics.is_empty() {
-        let handler: Arc<dyn EventHandler> = Arc::new(ToActor(addr.clone(), inbox.cloned()));
+        let handler: Arc<dyn EventHandler> = dispatch;
         bus.transport()
             .subscribe(name, &topics, handler.clone())
             .await?;

@@ -40,6 +40,7 @@ impl AmqpTransport {
             expiry,
             live: Mutex::new(None),
             pending: Mutex::new(HashMap::new()),
+            next_correlation: std::sync::atomic::AtomicU64::new(0),
             servers: Mutex::new(Vec::new()),
             subscribers: Mutex::new(Vec::new()),
             ephemeral: Mutex::new(Vec::new()),

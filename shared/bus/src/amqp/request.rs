@@ -40,7 +40,12 @@ impl AmqpTransport {
             .declare_request_queue(&live, target)
             .await
             .map_err(|e| AppError::unavailable(format!("broker: {e}")))?;
-        let corr = uuid::Uuid::new_v4().simple().to_string();
+        let corr = format!(
+            "{:x}",
+            self.inner
+                .next_correlation
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let (tx, rx) = oneshot::channel();
         self.inner.pending.lock().insert(corr.clone(), tx);
         let mut headers = FieldTable::default();
