@@ -258,5 +258,25 @@ async fn the_complexity_limit_admits_the_walk_and_names_itself() {
         "{}",
         r.body
     );
+
+    // Introspection is priced by the values it answers, which async-graphql's own count (one
+    // per field) does not see: ten copies of a deep introspection select 100 fields, yet answer
+    // far more than the limit, and are refused with their cost before they run.
+    let deep: Vec<String> = (0..10)
+        .map(|i| {
+            format!(
+                "i{i}: __schema {{ types {{ fields {{ type {{ fields {{ type {{ fields {{ \
+                 type {{ fields {{ name }} }} }} }} }} }} }} }} }}"
+            )
+        })
+        .collect();
+    let r = gql
+        .q(Some(&op), &format!("{{ {} }}", deep.join(" ")), json!({}))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.code(), "INVALID_INPUT");
+    let ext = &r.body["errors"][0]["extensions"];
+    assert!(ext["cost"].as_u64().unwrap() > 200_000, "{}", r.body);
+    assert_eq!(ext["limit"].as_u64(), Some(200_000), "{}", r.body);
     app.stop().await;
 }

@@ -13,6 +13,12 @@ use ecl_proto::{
 };
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
+/// The contracts of `ids`; malformed ids name none.
+fn of_ids(ids: Vec<String>) -> sea_orm::Select<contract::Entity> {
+    let ids = ids.into_iter().filter(|id| ContractId::parse(id).is_ok());
+    contract::Entity::find().filter(contract::Column::Id.is_in(ids))
+}
+
 impl Contracts {
     pub async fn get(&self, ctx: &CallCtx, id: &str) -> AppResult<ContractView> {
         let access = self.access(&ctx.principal).await?;
@@ -20,14 +26,7 @@ impl Contracts {
     }
 
     pub async fn get_many(&self, ctx: &CallCtx, ids: Vec<String>) -> AppResult<Vec<ContractView>> {
-        let ids: Vec<String> = ids
-            .into_iter()
-            .filter(|id| ContractId::parse(id).is_ok())
-            .collect();
-        let rows = contract::Entity::find()
-            .filter(contract::Column::Id.is_in(ids))
-            .all(&self.db)
-            .await?;
+        let rows = of_ids(ids).all(&self.db).await?;
         let access = self.access(&ctx.principal).await?;
         Ok(rows
             .iter()
@@ -43,12 +42,7 @@ impl Contracts {
         ctx: &CallCtx,
         ids: Vec<String>,
     ) -> AppResult<Vec<ManagedContract>> {
-        let ids: Vec<String> = ids
-            .into_iter()
-            .filter(|id| ContractId::parse(id).is_ok())
-            .collect();
-        let rows = contract::Entity::find()
-            .filter(contract::Column::Id.is_in(ids))
+        let rows = of_ids(ids)
             .into_partial_model::<contract::Placed>()
             .all(&self.db)
             .await?;
