@@ -1,4 +1,4 @@
-//! The service actor: owns a service's state and its request and event handlers.
+//! The service actor: owns a service's state for its lifetime; the bus runs its handlers.
 //!
 //! actix runs an actor's futures on its arbiter's thread. A handler that awaited I/O there would
 //! serialize the whole service, so the handlers never ran there: the actor only built each
@@ -9,7 +9,7 @@
 //! future itself from the same router and state ([`Dispatch`]), without a thread crossing, as
 //! long as the actor that owns them runs: once it has stopped, the service answers
 //! `UNAVAILABLE` as before. The actor keeps the service's lifecycle (started with the state,
-//! stopped with the system) and its mailbox stays open for messages sent to it directly.
+//! stopped with the system).
 
 use actix::prelude::*;
 use async_trait::async_trait;
@@ -23,49 +23,16 @@ use std::{sync::Arc, time::Duration};
 
 pub struct ServiceActor<S: Send + Sync + 'static> {
     name: &'static str,
-    state: Arc<S>,
-    requests: Arc<Router<S>>,
-    events: Arc<EventRouter<S>>,
+    /// The service's state: held here for the service's lifetime; the bus runs its handlers on
+    /// it ([`Dispatch`]) while this actor runs.
+    _state: Arc<S>,
 }
 
 impl<S: Send + Sync + 'static> Actor for ServiceActor<S> {
     type Context = Context<Self>;
 
-    fn started(&mut self, ctx: &mut Self::Context) {
-        // Bus consumers hold up to a prefetch window of messages; let them all queue here.
-        ctx.set_mailbox_capacity(4096);
+    fn started(&mut self, _: &mut Self::Context) {
         tracing::debug!(service = self.name, "service actor started");
-    }
-}
-
-/// A request for the service.
-pub struct Deliver(pub RequestEnvelope);
-impl Message for Deliver {
-    type Result = BoxFuture<'static, AppResult<Reply>>;
-}
-
-/// An event for the service.
-pub struct DeliverEvent(pub EventEnvelope);
-impl Message for DeliverEvent {
-    type Result = BoxFuture<'static, AppResult<()>>;
-}
-
-impl<S: Send + Sync + 'static> Handler<Deliver> for ServiceActor<S> {
-    type Result = MessageResult<Deliver>;
-
-    fn handle(&mut self, msg: Deliver, _: &mut Self::Context) -> Self::Result {
-        MessageResult(self.requests.dispatch(self.state.clone(), msg.0))
-    }
-}
-
-impl<S: Send + Sync + 'static> Handler<DeliverEvent> for ServiceActor<S> {
-    type Result = MessageResult<DeliverEvent>;
-
-    fn handle(&mut self, msg: DeliverEvent, _: &mut Self::Context) -> Self::Result {
-        MessageResult(
-            self.events
-                .dispatch(self.state.clone(), msg.0, Duration::from_secs(30)),
-        )
     }
 }
 
@@ -186,9 +153,7 @@ pub async fn serve<S: Send + Sync + 'static>(
     let (requests, events) = (Arc::new(requests), Arc::new(events));
     let addr = ServiceActor {
         name,
-        state: state.clone(),
-        requests: requests.clone(),
-        events: events.clone(),
+        _state: state.clone(),
     }
     .start();
     let dispatch = Arc::new(Dispatch {

@@ -1,6 +1,6 @@
 //! What a service needs to run, whatever process it lands in: its [`Module`] descriptor (name,
-//! needs, init), the [`Ctx`] the composition root hands it, and the [`ServiceActor`] that runs its
-//! handlers — fed by the bus consumer in process or from AMQP alike.
+//! needs, init), the [`Ctx`] the composition root hands it, and the [`ServiceActor`] that owns its
+//! state while the bus consumer — in process or from AMQP alike — runs its handlers.
 
 mod actor;
 
