@@ -183,8 +183,8 @@ fn router() -> Router<Identity> {
         })
 }
 
-/// A user as the messages show them; `now` (unix seconds) tells whether they are locked out.
-/// A user as the messages show them, from a stored row or a listed one ([`user::Listed`]).
+/// A user as the messages show them, from a stored row or a listed one ([`user::Listed`]);
+/// `now` (unix seconds) tells whether they are locked out.
 macro_rules! user_view {
     ($u:expr, $now:expr) => {{
         let u = $u;

@@ -6,8 +6,8 @@
 //! multi-threaded runtime) drove it. Even that hop cost two thread crossings per message — a
 //! wake-up of the arbiter's thread and one back, context switches that `ecl bench bus` measured
 //! as most of the gap between the AMQP bus and a bare lapin loop. The consumer now builds the
-//! future itself from the same router and state ([`Dispatch`]), without a thread crossing, as
-//! long as the actor that owns them runs: once it has stopped, the service answers
+//! future itself from the service's routers and the same state ([`Dispatch`]), without a thread
+//! crossing, as long as the actor that owns the state runs: once it has stopped, the service answers
 //! `UNAVAILABLE` as before. The actor keeps the service's lifecycle (started with the state,
 //! stopped with the system).
 
@@ -46,13 +46,14 @@ async fn contain<T>(handling: BoxFuture<'static, AppResult<T>>) -> AppResult<T> 
         .unwrap_or_else(|_| Err(AppError::internal("handler panicked")))
 }
 
-/// Bridges the bus to the service's handlers (see the module's comment): the actor's router and
-/// state, while the actor runs; with the service's inbox, where its dead letters go.
+/// Bridges the bus to the service's handlers (see the module's comment): its routers over the
+/// state the actor owns, while the actor runs; with the service's inbox, where its dead letters
+/// go.
 struct Dispatch<S: Send + Sync + 'static> {
     actor: Addr<ServiceActor<S>>,
     state: Arc<S>,
-    requests: Arc<Router<S>>,
-    events: Arc<EventRouter<S>>,
+    requests: Router<S>,
+    events: EventRouter<S>,
     inbox: Option<Inbox>,
 }
 
@@ -150,7 +151,6 @@ pub async fn serve<S: Send + Sync + 'static>(
     inbox: Option<&Inbox>,
 ) -> anyhow::Result<Addr<ServiceActor<S>>> {
     let topics = events.topics();
-    let (requests, events) = (Arc::new(requests), Arc::new(events));
     let addr = ServiceActor {
         name,
         _state: state.clone(),
