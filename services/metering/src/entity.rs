@@ -29,6 +29,23 @@ pub mod usage_event {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    /// The columns the derivation of intervals reads (not when the event was received): a
+    /// month's usage of a chunk of tenants is hundreds of thousands of these rows.
+    #[derive(Clone, Debug, DerivePartialModel)]
+    #[sea_orm(entity = "Entity", from_query_result)]
+    pub struct Derived {
+        pub id: String,
+        pub tenant_id: String,
+        pub resource_id: String,
+        pub menu_code: String,
+        pub kind: ecl_proto::metering::UsageKind,
+        pub at: i64,
+        pub plan: Option<String>,
+        pub status: Option<String>,
+        pub quantity: Option<String>,
+        pub resource_name: Option<String>,
+    }
 }
 
 pub mod known_tenant {
@@ -122,8 +139,8 @@ pub fn composite_indexes() -> Vec<sea_orm::sea_query::IndexCreateStatement> {
 }
 
 /// A stored event as the derivation reads it.
-impl From<usage_event::Model> for crate::intervals::Ev {
-    fn from(r: usage_event::Model) -> Self {
+impl From<usage_event::Derived> for crate::intervals::Ev {
+    fn from(r: usage_event::Derived) -> Self {
         crate::intervals::Ev {
             id: r.id,
             resource_id: r.resource_id,

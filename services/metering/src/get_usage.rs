@@ -6,7 +6,8 @@ use crate::{Metering, entity::usage_event, intervals, month_starts};
 use ecl_bus::CallCtx;
 use ecl_kernel::{AppError, AppResult};
 use ecl_proto::metering::{GetUsage, ResourceUsage};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use futures::TryStreamExt;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 
 impl Metering {
@@ -22,28 +23,53 @@ impl Metering {
         let (from, to) = req.month.range();
         let (mut carried, mut read) =
             month_starts::carried_into(&self.db, &req.tenant_ids, req.month).await?;
-        let rows = usage_event::Entity::find()
+        // Streamed tenant by tenant (the `(tenant_id, at)` index hands them over in that
+        // order, no sort) and derived as each tenant's rows end: what is held at once is one
+        // tenant's events of the month, not the batch's (a month close asks for hundreds of
+        // thousands of rows at a time).
+        let mut rows = usage_event::Entity::find()
             .filter(usage_event::Column::TenantId.is_in(req.tenant_ids.clone()))
             .filter(usage_event::Column::At.gte(from.timestamp_micros()))
             .filter(usage_event::Column::At.lt(to.timestamp_micros()))
-            .all(&self.db)
+            .order_by_asc(usage_event::Column::TenantId)
+            .into_partial_model::<usage_event::Derived>()
+            .stream(&self.db)
             .await?;
-        read += rows.len();
-        metrics::counter!("ecl_metering_usage_rows_read_total").increment(read as u64);
-        let mut by_tenant: HashMap<String, Vec<intervals::Ev>> = HashMap::new();
-        for r in rows {
-            by_tenant
-                .entry(r.tenant_id.clone())
-                .or_default()
-                .push(r.into());
+        let mut derived: HashMap<String, Vec<ResourceUsage>> = HashMap::new();
+        let mut derive = |tenant: String, evs: Vec<intervals::Ev>| {
+            let into = carried.remove(&tenant).unwrap_or_default();
+            derived.insert(tenant, intervals::derive_from(into, evs, from, to));
+        };
+        let mut current: Option<(String, Vec<intervals::Ev>)> = None;
+        while let Some(r) = rows.try_next().await? {
+            read += 1;
+            match &mut current {
+                Some((t, evs)) if *t == r.tenant_id => evs.push(r.into()),
+                _ => {
+                    let tenant = r.tenant_id.clone();
+                    if let Some((t, evs)) = current.replace((tenant, vec![r.into()])) {
+                        derive(t, evs);
+                    }
+                }
+            }
         }
+        drop(rows);
+        if let Some((t, evs)) = current {
+            derive(t, evs);
+        }
+        metrics::counter!("ecl_metering_usage_rows_read_total").increment(read as u64);
         Ok(req
             .tenant_ids
             .into_iter()
             .map(|t| {
-                let evs = by_tenant.remove(&t).unwrap_or_default();
-                let into = carried.remove(&t).unwrap_or_default();
-                let usage = intervals::derive_from(into, evs, from, to);
+                // A tenant without events this month: what its resources carried into it.
+                let usage = match derived.remove(&t) {
+                    Some(u) => u,
+                    None => {
+                        let into = carried.remove(&t).unwrap_or_default();
+                        intervals::derive_from(into, Vec::new(), from, to)
+                    }
+                };
                 (t, usage)
             })
             .collect())

@@ -223,7 +223,11 @@ pub(crate) async fn follow<C: ConnectionTrait>(
             if let Some(start) = since {
                 q = q.filter(usage_event::Column::At.gte(start.timestamp_micros()));
             }
-            for r in q.all(txn).await? {
+            for r in q
+                .into_partial_model::<usage_event::Derived>()
+                .all(txn)
+                .await?
+            {
                 let key = (
                     r.tenant_id.clone(),
                     r.resource_id.clone(),
