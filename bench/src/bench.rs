@@ -5,7 +5,7 @@
 //!
 //! | file | what it measures |
 //! | --- | --- |
-//! | `bench/harness.rs` | (shared) percentiles, peak RSS, a process's `/proc` figures, readiness |
+//! | `bench/harness.rs` | (shared) an embedded platform's settings, percentiles, peak RSS, a process's `/proc` figures, readiness |
 //! | `bench/bus.rs`, `bench/bus/floor.rs` | `bus`: request/reply over the in-process and AMQP buses, against a bare lapin loop |
 //! | `bench/idle.rs` | `idle`: the memory of idle service processes |
 //! | `bench/sign_in.rs` | `sign-in`: argon2id sign-ins against the ceiling, and ordinary queries during a storm |
@@ -23,7 +23,7 @@ mod sign_in;
 
 pub use bus::{Echo, Figures};
 pub use harness::print_rss;
-pub(crate) use harness::{percentile, proc_status_kb, ready};
+pub(crate) use harness::{embedded_settings, percentile, proc_status_kb, ready};
 
 use bus::bus;
 use clap::Subcommand;

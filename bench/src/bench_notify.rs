@@ -66,12 +66,9 @@ pub async fn run(args: NotifyArgs) -> anyhow::Result<()> {
 
     let dir = std::env::temp_dir().join(format!("ecl-bench-notify-{}", std::process::id()));
     let settings = ecl_kernel::Settings {
-        http_addr: "127.0.0.1:0".parse()?,
-        data_dir: dir.clone(),
-        bootstrap_operator_password: Some(ecl_kernel::Secret::new(OPERATOR_PASSWORD)),
         smtp_url: Some(ecl_kernel::Secret::new(smtp_url.clone())),
         smtp_concurrency: args.smtp_concurrency,
-        ..Default::default()
+        ..crate::bench::embedded_settings(dir.clone(), OPERATOR_PASSWORD)?
     };
     let app = crate::App::start(settings, &["all".to_string()]).await?;
     let addr = app.addr.to_string();

@@ -39,12 +39,7 @@ const WALK: &str = "query($id: ID!, $m: String!, $after: String) { contract(id: 
 pub async fn run(args: SlaArgs) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let dir = std::env::temp_dir().join(format!("ecl-bench-sla-{}", std::process::id()));
-    let settings = ecl_kernel::Settings {
-        http_addr: "127.0.0.1:0".parse()?,
-        data_dir: dir.clone(),
-        bootstrap_operator_password: Some(ecl_kernel::Secret::new(OPERATOR_PASSWORD)),
-        ..Default::default()
-    };
+    let settings = crate::bench::embedded_settings(dir.clone(), OPERATOR_PASSWORD)?;
     let app = crate::App::start(settings, &["all".to_string()]).await?;
     let url = format!("http://{}/graphql", app.addr);
     let result = bench(&http, &url, &app, &args).await;

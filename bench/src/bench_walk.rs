@@ -114,12 +114,7 @@ pub async fn run(args: WalkArgs) -> anyhow::Result<()> {
 
     // Embedded: target `all` in this process on SQLite files (the `cargo run` default).
     let dir = std::env::temp_dir().join(format!("ecl-bench-walk-{}", std::process::id()));
-    let settings = ecl_kernel::Settings {
-        http_addr: "127.0.0.1:0".parse()?,
-        data_dir: dir.clone(),
-        bootstrap_operator_password: Some(ecl_kernel::Secret::new(OPERATOR_PASSWORD)),
-        ..Default::default()
-    };
+    let settings = crate::bench::embedded_settings(dir.clone(), OPERATOR_PASSWORD)?;
     let app = crate::App::start(settings, &["all".to_string()]).await?;
     let url = format!("http://{}/graphql", app.addr);
     let (partner, owner) = seed(&http, &url, &args, "embedded").await?;

@@ -1,9 +1,30 @@
-//! What every benchmark shares: percentiles of measured latencies, this process's peak and current
-//! RSS, another process's figures from `/proc/<pid>/status`, and whether a process answers
-//! `/readyz` (SPEC §1: operators run each service as its own deployment — the benchmarks start
+//! What every benchmark shares: the settings of an embedded platform, percentiles of measured
+//! latencies, this process's peak and current RSS, another process's figures from
+//! `/proc/<pid>/status`, and whether a process answers `/readyz` (SPEC §1: operators run each service as its own deployment — the benchmarks start
 //! them so).
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
+
+/// The settings of a benchmark's embedded platform (target `all` in the bench process): the
+/// process's own `ECL_*` settings, as `ecl serve` reads them — so a knob such as
+/// `ECL_DB_MAX_CONNECTIONS` is measured as a deployment would run with it — on the embedded
+/// topology (SQLite files in `data_dir`, in-process bus and cache, any free port) with the
+/// benchmark's operator password.
+pub(crate) fn embedded_settings(
+    data_dir: PathBuf,
+    operator_password: &str,
+) -> anyhow::Result<ecl_kernel::Settings> {
+    let env = ecl_kernel::Settings::load().map_err(anyhow::Error::msg)?;
+    Ok(ecl_kernel::Settings {
+        http_addr: "127.0.0.1:0".parse()?,
+        data_dir,
+        database_url: None,
+        amqp_url: "memory:".into(),
+        redis_url: "memory:".into(),
+        bootstrap_operator_password: Some(ecl_kernel::Secret::new(operator_password)),
+        ..env
+    })
+}
 
 pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e6

@@ -81,13 +81,7 @@ pub(super) async fn ingest_bench(
     // benchmark can put back into the month it closes, to set price rules effective then.
     let dir = std::env::temp_dir().join(format!("ecl-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir)?;
-    let settings = ecl_kernel::Settings {
-        http_addr: "127.0.0.1:0".parse()?,
-        database_url: None,
-        data_dir: dir.clone(),
-        bootstrap_operator_password: Some(ecl_kernel::Secret::new("Bench-pass-123")),
-        ..Default::default()
-    };
+    let settings = crate::bench::embedded_settings(dir.clone(), "Bench-pass-123")?;
     let clock = ecl_kernel::ManualClock::default();
     clock.set(chrono::Utc::now());
     let app = crate::App::start_with_clock(settings, &["all".to_string()], Arc::new(clock.clone()))

@@ -58,13 +58,11 @@ async fn query_p99(
 pub(super) async fn sign_in(seconds: u64, clients: usize) -> anyhow::Result<()> {
     let password = "Bench-pass-123";
     let settings = ecl_kernel::Settings {
-        http_addr: "127.0.0.1:0".parse()?,
         database_url: Some("sqlite::memory:".into()),
-        bootstrap_operator_password: Some(ecl_kernel::Secret::new(password)),
         // The storm signs in with the right password: nothing to lock. All its clients are
         // 127.0.0.1, so the per-client sign-in limit is lifted: the storm measures the hashing.
         sign_in_burst: 1_000_000,
-        ..Default::default()
+        ..crate::bench::embedded_settings(std::env::temp_dir(), password)?
     };
     let app = crate::App::start(settings, &["all".to_string()]).await?;
     let url = format!("http://{}/graphql", app.addr);

@@ -90,6 +90,10 @@ pub struct Settings {
     pub smtp_lease_ms: u64,
     /// A FIXED bill is due at the end of the month this many months after its own (SPEC §6).
     pub payment_due_months: u32,
+    /// Connections each service's database pool may open; unset: 2 on SQLite files (each its own
+    /// worker thread; SQLite has one writer at a time), 16 on PostgreSQL (count them against the server's `max_connections`
+    /// across replicas).
+    pub db_max_connections: Option<u32>,
 }
 
 impl Default for Settings {
@@ -121,6 +125,7 @@ impl Default for Settings {
             smtp_concurrency: 16,
             smtp_lease_ms: 30_000,
             payment_due_months: 1,
+            db_max_connections: None,
         }
     }
 }
@@ -252,6 +257,9 @@ impl Settings {
                     .into(),
             );
         }
+        if self.db_max_connections == Some(0) {
+            p.push("configuration: ECL_DB_MAX_CONNECTIONS must be positive".into());
+        }
         if self.smtp_lease_ms < 1_000 {
             p.push("configuration: ECL_SMTP_LEASE_MS must be at least 1000".into());
         }
@@ -275,6 +283,21 @@ mod tests {
                 && err.contains("ECL_REDIS_URL")
                 && err.contains("ECL_NAMESPACE")
         );
+    }
+
+    #[test]
+    fn a_pool_of_no_connections_is_refused() {
+        let with = |n: u32| {
+            Settings::from_figment(
+                Figment::from(Serialized::defaults(Settings::default())).merge(
+                    Serialized::globals(serde_json::json!({"db_max_connections": n})),
+                ),
+            )
+        };
+        let err = with(0).unwrap_err();
+        assert!(err.contains("ECL_DB_MAX_CONNECTIONS"), "{err}");
+        assert_eq!(with(3).unwrap().db_max_connections, Some(3));
+        assert_eq!(Settings::default().db_max_connections, None);
     }
 
     #[test]
