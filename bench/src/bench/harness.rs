@@ -1,7 +1,7 @@
 //! What every benchmark shares: the settings of an embedded platform, percentiles of measured
 //! latencies, this process's peak and current RSS, another process's figures from
-//! `/proc/<pid>/status`, and whether a process answers `/readyz` (SPEC §1: operators run each service as its own deployment — the benchmarks start
-//! them so).
+//! `/proc/<pid>/status`, and whether a process answers `/readyz` (SPEC §1: operators run each
+//! service as its own deployment — the benchmarks start them so).
 
 use std::{path::PathBuf, time::Duration};
 

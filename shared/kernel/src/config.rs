@@ -91,8 +91,8 @@ pub struct Settings {
     /// A FIXED bill is due at the end of the month this many months after its own (SPEC §6).
     pub payment_due_months: u32,
     /// Connections each service's database pool may open; unset: 2 on SQLite files (each its own
-    /// worker thread; SQLite has one writer at a time), 16 on PostgreSQL (count them against the server's `max_connections`
-    /// across replicas).
+    /// worker thread; SQLite has one writer at a time), 16 on PostgreSQL (count them against the
+    /// server's `max_connections` across replicas).
     pub db_max_connections: Option<u32>,
 }
 
