@@ -441,6 +441,27 @@ pub async fn contract_flow(gql: &Gql) {
         "contract + children + tenants: {}",
         walk.body
     );
+    // A list whose `totalCount` is not selected is read without its `COUNT`; the same list
+    // asked beside it with the total (through a fragment) still counts, and both hold the same
+    // edges.
+    const TWICE: &str = "query($id: ID!){ contract(id:$id){ children(first: 10, filter:{status: ACTIVE}){ edges{ node{ name counted: tenants{ ...Total edges{ node{ name } } } bare: tenants{ edges{ node{ name } } } } } } } } fragment Total on TenantConnection { totalCount }";
+    let twice = gql.q(Some(&owner), TWICE, json!({"id": pid})).await;
+    let kids = twice.data()["contract"]["children"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(kids.len() >= 3, "{}", twice.body);
+    for kid in &kids {
+        let (counted, bare) = (&kid["node"]["counted"], &kid["node"]["bare"]);
+        assert_eq!(
+            counted["totalCount"].as_u64(),
+            Some(counted["edges"].as_array().unwrap().len() as u64),
+            "{}",
+            twice.body
+        );
+        assert_eq!(counted["edges"], bare["edges"], "{}", twice.body);
+        assert!(bare.get("totalCount").is_none(), "{}", twice.body);
+    }
 
     // Abolishing a child with tenants is refused unless forced; forced, its tenants go and its
     // users are revoked.

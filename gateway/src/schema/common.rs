@@ -78,6 +78,26 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
+/// A connection field's page arguments as its list service takes them, with `skip_total` set
+/// when the query does not select the connection's `totalCount` (through fragments too): the
+/// service then spares the `COUNT` statement a total costs — on the walk, one grouped `COUNT`
+/// per fan-out level.
+pub fn page_args(
+    ctx: &Context<'_>,
+    first: Option<u32>,
+    after: Option<String>,
+    last: Option<u32>,
+    before: Option<String>,
+) -> ecl_proto::PageArgs {
+    ecl_proto::PageArgs {
+        first,
+        after,
+        last,
+        before,
+        skip_total: !ctx.look_ahead().field("totalCount").exists(),
+    }
+}
+
 /// Declares a Relay connection type (`XConnection { edges { cursor node } pageInfo totalCount }`)
 /// for one node type. (A macro rather than a generic struct: async-graphql needs concrete types
 /// for nested generic objects.)

@@ -101,12 +101,7 @@ impl User {
         super::tenant::tenants_of_user(
             ctx,
             &self.0.id,
-            ecl_proto::PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            crate::schema::common::page_args(ctx, first, after, last, before),
             filter,
         )
         .await

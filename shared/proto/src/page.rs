@@ -16,6 +16,10 @@ pub struct PageArgs {
     pub last: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<String>,
+    /// Nobody will read the page's `total_count` (the query does not select `totalCount`): the
+    /// list may leave it at 0 and spare the `COUNT` statement. Absent on the wire means counted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skip_total: bool,
 }
 
 /// Which rows a page holds, validated from [`PageArgs`].
@@ -338,6 +342,7 @@ mod tests {
             after: after.map(Into::into),
             last,
             before: before.map(Into::into),
+            ..PageArgs::default()
         };
         assert_eq!(
             args(None, None, Some(5), None).window().unwrap(),

@@ -59,8 +59,9 @@ fn plan<C: ColumnTrait>(window: Window, cols: (C, C)) -> Plan {
 }
 
 /// One page of `E` rows matching `cond` — `args.first` after `args.after`, or `args.last`
-/// before `args.before` — with the total count of `cond`, and whether rows precede and follow
-/// the page (exact both ways: one more `COUNT` when a cursor is given). `key` gives a row's
+/// before `args.before` — with the total count of `cond` (0 without its `COUNT` when
+/// `args.skip_total`), and whether rows precede and follow the page (exact both ways: one more
+/// `COUNT` when a cursor is given). `key` gives a row's
 /// (created_at µs, id); `view` turns a row into the item. Edges are in list order either way.
 pub async fn page<E, V, C>(
     db: &C,
@@ -79,7 +80,11 @@ where
     let backward = matches!(window, Window::Backward { .. });
     let plan = plan(window, cols);
     let limit = plan.limit as usize;
-    let total = E::find().filter(cond.clone()).count(db).await?;
+    let total = if args.skip_total {
+        0
+    } else {
+        E::find().filter(cond.clone()).count(db).await?
+    };
     let beyond = match plan.beyond {
         Some(b) => E::find().filter(cond.clone().add(b)).count(db).await? > 0,
         None => false,
@@ -120,8 +125,9 @@ where
 /// for all: a DataLoader batch such as "tenants of these 100 contracts"), in two statements
 /// whatever the number of groups — a grouped `COUNT` and a windowed select
 /// (`ROW_NUMBER() OVER (PARTITION BY group ORDER BY created, id)`) that keeps `limit + 1` rows per
-/// group — where calling [`page`] per group costs two statements per group. Groups without rows
-/// get an empty page. `group_of` gives a row's group.
+/// group — where calling [`page`] per group costs two statements per group. With
+/// `args.skip_total` the `COUNT` is left out (totals 0). Groups without rows get an empty page.
+/// `group_of` gives a row's group.
 #[allow(clippy::too_many_arguments)]
 pub async fn page_each<E, V, C>(
     db: &C,
@@ -193,7 +199,11 @@ where
                 .collect::<std::collections::HashMap<String, u64>>(),
         )
     };
-    let counts = count(cond.clone()).await?;
+    let counts = if args.skip_total {
+        std::collections::HashMap::new()
+    } else {
+        count(cond.clone()).await?
+    };
     let beyond = match plan.beyond {
         Some(b) => count(cond.clone().add(b)).await?,
         None => std::collections::HashMap::new(),

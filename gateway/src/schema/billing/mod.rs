@@ -60,12 +60,7 @@ impl BillingQuery {
         last: Option<u32>,
         before: Option<String>,
     ) -> async_graphql::Result<MenuConnection> {
-        let page = ecl_proto::PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let page = crate::schema::common::page_args(ctx, first, after, last, before);
         price_list::menus(ctx, filter.unwrap_or_default(), page).await
     }
 }

@@ -12,10 +12,7 @@ pub use node::*;
 
 use crate::schema::common::RequestState;
 use async_graphql::{Context, Object};
-use ecl_proto::{
-    PageArgs,
-    contract::{GetContract, SearchContracts},
-};
+use ecl_proto::contract::{GetContract, SearchContracts};
 
 #[derive(Default)]
 pub struct ContractQuery;
@@ -50,12 +47,7 @@ impl ContractQuery {
         let page = s
             .call(&SearchContracts {
                 filter: filter.unwrap_or_default().into(),
-                page: PageArgs {
-                    first,
-                    after,
-                    last,
-                    before,
-                },
+                page: crate::schema::common::page_args(ctx, first, after, last, before),
             })
             .await?;
         Ok(ContractConnection::from_page(page, Contract))

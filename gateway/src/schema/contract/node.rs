@@ -4,10 +4,7 @@
 
 use crate::errors::gql;
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, dataloader::DataLoader};
-use ecl_proto::{
-    PageArgs,
-    contract::{self as proto, ContractView},
-};
+use ecl_proto::contract::{self as proto, ContractView};
 
 use super::{ChildrenKey, ChildrenLoader, ContractFilter, contract_link};
 
@@ -111,12 +108,7 @@ impl Contract {
         crate::schema::users::users_of(
             ctx,
             &self.0.id,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            crate::schema::common::page_args(ctx, first, after, last, before),
             filter,
         )
         .await
@@ -136,12 +128,7 @@ impl Contract {
         crate::schema::tenant::tenants_of(
             ctx,
             &self.0.id,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            crate::schema::common::page_args(ctx, first, after, last, before),
             filter,
         )
         .await
@@ -159,12 +146,7 @@ impl Contract {
         crate::schema::tenant::workspaces_of(
             ctx,
             &self.0.id,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            crate::schema::common::page_args(ctx, first, after, last, before),
         )
         .await
     }
@@ -181,12 +163,7 @@ impl Contract {
         crate::schema::groups::groups_of(
             ctx,
             &self.0.id,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            crate::schema::common::page_args(ctx, first, after, last, before),
         )
         .await
     }
@@ -203,12 +180,7 @@ impl Contract {
         crate::schema::api_keys::api_keys_of(
             ctx,
             &self.0.id,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            crate::schema::common::page_args(ctx, first, after, last, before),
         )
         .await
     }
@@ -232,12 +204,7 @@ impl Contract {
         last: Option<u32>,
         before: Option<String>,
     ) -> async_graphql::Result<crate::schema::billing::BillConnection> {
-        let page = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let page = crate::schema::common::page_args(ctx, first, after, last, before);
         crate::schema::billing::bills_of(ctx, &self.0.id, page).await
     }
     /// Each tenant × menu with an incident in `month`: downtime, uptime, the credit
@@ -262,12 +229,7 @@ impl Contract {
         crate::schema::sla::claims_of(
             ctx,
             &self.0.id,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            crate::schema::common::page_args(ctx, first, after, last, before),
         )
         .await
     }
@@ -284,12 +246,7 @@ impl Contract {
         crate::schema::sla::credits_of(
             ctx,
             &self.0.id,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            crate::schema::common::page_args(ctx, first, after, last, before),
         )
         .await
     }
@@ -303,12 +260,7 @@ impl Contract {
         last: Option<u32>,
         before: Option<String>,
     ) -> async_graphql::Result<crate::schema::commercial::PriceRuleConnection> {
-        let page = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let page = crate::schema::common::page_args(ctx, first, after, last, before);
         crate::schema::commercial::price_rules_of(ctx, &self.0.id, page).await
     }
     /// A child's bill of a month at its partner's prices, every line with its provenance.
@@ -344,12 +296,7 @@ impl Contract {
         last: Option<u32>,
         before: Option<String>,
     ) -> async_graphql::Result<crate::schema::commercial::CommissionStatementConnection> {
-        let page = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let page = crate::schema::common::page_args(ctx, first, after, last, before);
         crate::schema::commercial::commissions_of(ctx, &self.0.id, page).await
     }
     /// Notice categories the partner suppressed for this child contract: its users neither
@@ -375,12 +322,7 @@ impl Contract {
         let key = ChildrenKey {
             parent_id: self.0.id.clone(),
             filter: filter.unwrap_or_default().into(),
-            page: PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            page: crate::schema::common::page_args(ctx, first, after, last, before),
         };
         let page = ctx
             .data_unchecked::<DataLoader<ChildrenLoader>>()

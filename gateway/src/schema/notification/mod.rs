@@ -15,12 +15,9 @@ pub use preferences::*;
 
 use crate::schema::common::RequestState;
 use async_graphql::{Context, ID, Object, dataloader::DataLoader};
-use ecl_proto::{
-    PageArgs,
-    notification::{
-        ListNotices, NoticeFilter as ProtoFilter, NoticeInput, PublishNotice, SetPreference,
-        SuppressCategories,
-    },
+use ecl_proto::notification::{
+    ListNotices, NoticeFilter as ProtoFilter, NoticeInput, PublishNotice, SetPreference,
+    SuppressCategories,
 };
 /// Adds this domain's loaders to a request.
 pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_graphql::Request {
@@ -52,12 +49,7 @@ impl NotificationQuery {
             filter: ProtoFilter {
                 category: filter.and_then(|f| f.category).map(Into::into),
             },
-            page: PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            page: crate::schema::common::page_args(ctx, first, after, last, before),
         };
         Ok(NoticeConnection::from_page(s.call(&req).await?, Notice))
     }

@@ -112,12 +112,7 @@ impl Notice {
         let page = load_page::<ListDeliveries>(
             ctx,
             &self.0.id,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            crate::schema::common::page_args(ctx, first, after, last, before),
         )
         .await?;
         DeliveryConnection::try_from_page(page, Delivery::try_from)

@@ -79,12 +79,7 @@ impl Tenant {
         let page = crate::schema::common::load_filtered_page::<ListTenantUsers>(
             ctx,
             &self.0.id,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            crate::schema::common::page_args(ctx, first, after, last, before),
             filter.unwrap_or_default().into(),
         )
         .await?;
@@ -106,12 +101,7 @@ impl Tenant {
         crate::schema::sla::incidents_of(
             ctx,
             &self.0.id,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
+            crate::schema::common::page_args(ctx, first, after, last, before),
         )
         .await
     }
