@@ -272,35 +272,68 @@ impl<C> PagedLoader<C> {
     }
 }
 
-/// One bus request per distinct (page, filter) among `keys`, each for all their owners.
+/// One bus request per distinct (page, filter) among `keys`, each for all their owners. Keys
+/// that differ only in `skip_total` share a request, counted when any of them shows the total.
 async fn load_grouped<C: PagedBatch, F: Clone + Eq + std::hash::Hash>(
     state: &RequestState,
     keys: &[PagedKey<F>],
     request: impl Fn(Vec<String>, ecl_proto::PageArgs, F) -> C,
 ) -> Result<std::collections::HashMap<PagedKey<F>, ecl_proto::Page<C::Item>>, AppError> {
-    let mut groups: std::collections::HashMap<(ecl_proto::PageArgs, F), Vec<String>> =
-        std::collections::HashMap::new();
-    for k in keys {
-        groups
-            .entry((k.page.clone(), k.filter.clone()))
-            .or_default()
-            .push(k.owner_id.clone());
-    }
+    let groups = by_page(keys.iter().map(|k| ((&k.page, &k.filter), &k.owner_id)));
     let mut out = std::collections::HashMap::new();
-    for ((page, filter), ids) in groups {
+    for ((page, filter), (ids, mixed)) in groups {
         let req = request(ids, page.clone(), filter.clone());
         for (owner_id, p) in state.bus.call(&state.call, &req).await? {
-            out.insert(
-                PagedKey {
-                    owner_id,
-                    page: page.clone(),
-                    filter: filter.clone(),
+            let key = |skip_total| PagedKey {
+                owner_id: owner_id.clone(),
+                page: ecl_proto::PageArgs {
+                    skip_total,
+                    ..page.clone()
                 },
-                p,
-            );
+                filter: filter.clone(),
+            };
+            if mixed {
+                out.insert(key(true), p.clone());
+            }
+            out.insert(key(page.skip_total), p);
         }
     }
     Ok(out)
+}
+
+/// Owners grouped by (page, `extra`), pages that differ only in `skip_total` together: a group
+/// skips the total only when every key of it does, and says whether its keys were `mixed` (some
+/// skipping, some not: their answer is filed under both). One level of a query that shows a
+/// list's total in one place and not in another then still makes one request for it.
+#[allow(clippy::type_complexity)]
+pub fn by_page<'a, X: Clone + Eq + std::hash::Hash + 'a>(
+    keys: impl Iterator<Item = ((&'a ecl_proto::PageArgs, &'a X), &'a String)>,
+) -> std::collections::HashMap<(ecl_proto::PageArgs, X), (Vec<String>, bool)> {
+    // Per group: does any key skip, does any count, the owners.
+    let mut groups: std::collections::HashMap<(ecl_proto::PageArgs, X), (bool, bool, Vec<String>)> =
+        std::collections::HashMap::new();
+    for ((page, extra), owner) in keys {
+        let counted = ecl_proto::PageArgs {
+            skip_total: false,
+            ..page.clone()
+        };
+        let group = groups
+            .entry((counted, extra.clone()))
+            .or_insert((false, false, Vec::new()));
+        group.0 |= page.skip_total;
+        group.1 |= !page.skip_total;
+        group.2.push(owner.clone());
+    }
+    groups
+        .into_iter()
+        .map(|((page, extra), (skips, counts, owners))| {
+            let page = ecl_proto::PageArgs {
+                skip_total: !counts,
+                ..page
+            };
+            ((page, extra), (owners, skips && counts))
+        })
+        .collect()
 }
 
 impl<C: PagedBatch> async_graphql::dataloader::Loader<PagedKey> for PagedLoader<C> {

@@ -95,29 +95,29 @@ impl Loader<ChildrenKey> for ChildrenLoader {
         &self,
         keys: &[ChildrenKey],
     ) -> Result<HashMap<ChildrenKey, Self::Value>, AppError> {
-        let mut groups: HashMap<(ProtoFilter, PageArgs), Vec<String>> = HashMap::new();
-        for k in keys {
-            groups
-                .entry((k.filter.clone(), k.page.clone()))
-                .or_default()
-                .push(k.parent_id.clone());
-        }
+        let groups = crate::schema::common::by_page(
+            keys.iter().map(|k| ((&k.page, &k.filter), &k.parent_id)),
+        );
         let mut out = HashMap::new();
-        for ((filter, page), parent_ids) in groups {
+        for ((page, filter), (parent_ids, mixed)) in groups {
             let req = ListChildren {
                 parent_ids,
                 filter: filter.clone(),
                 page: page.clone(),
             };
             for (parent_id, p) in self.0.bus.call(&self.0.call, &req).await? {
-                out.insert(
-                    ChildrenKey {
-                        parent_id,
-                        filter: filter.clone(),
-                        page: page.clone(),
+                let key = |skip_total| ChildrenKey {
+                    parent_id: parent_id.clone(),
+                    filter: filter.clone(),
+                    page: PageArgs {
+                        skip_total,
+                        ..page.clone()
                     },
-                    p,
-                );
+                };
+                if mixed {
+                    out.insert(key(true), p.clone());
+                }
+                out.insert(key(page.skip_total), p);
             }
         }
         Ok(out)
