@@ -15,6 +15,10 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Contracts),
             Box::new(M0002Groups),
             Box::new(ecl_store::inbox::CreateInbox),
+            Box::new(ecl_store::list_order::CreateListOrderIndexes {
+                name: "m0003_list_order",
+                lists: &[("contracts", "parent_id")],
+            }),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -132,6 +136,7 @@ impl MigrationTrait for M0002Groups {
 mod schema_tests {
     use super::Migrator;
     use crate::entity::{contract, group, group_child, group_user};
+    use ecl_store::list_order::with_index;
     use ecl_store::schema_check::{assert_migrations_match_entities, entity_ddl};
 
     /// A fresh database migrated step by step has exactly the tables, columns and indexes the
@@ -143,7 +148,11 @@ mod schema_tests {
             "contract_migrations",
             |backend| {
                 vec![
-                    entity_ddl(backend, contract::Entity),
+                    with_index(
+                        entity_ddl(backend, contract::Entity),
+                        "contracts",
+                        "parent_id",
+                    ),
                     entity_ddl(backend, group::Entity),
                     entity_ddl(backend, group_child::Entity),
                     entity_ddl(backend, group_user::Entity),

@@ -21,6 +21,10 @@ impl MigratorTrait for Migrator {
             Box::new(M0005ApiKeys),
             Box::new(ecl_store::inbox::CreateInbox),
             Box::new(M0006TotpLastStep),
+            Box::new(ecl_store::list_order::CreateListOrderIndexes {
+                name: "m0007_list_order",
+                lists: &[("users", "contract_id")],
+            }),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -243,6 +247,7 @@ impl MigrationTrait for M0006TotpLastStep {
 mod schema_tests {
     use super::Migrator;
     use crate::entity::{api_key, refresh_token, signing_key, totp, user};
+    use ecl_store::list_order::with_index;
     use ecl_store::schema_check::{assert_migrations_match_entities, entity_ddl};
 
     /// A fresh database migrated step by step has exactly the tables, columns and indexes the
@@ -254,7 +259,7 @@ mod schema_tests {
             "identity_migrations",
             |backend| {
                 vec![
-                    entity_ddl(backend, user::Entity),
+                    with_index(entity_ddl(backend, user::Entity), "users", "contract_id"),
                     entity_ddl(backend, signing_key::Entity),
                     entity_ddl(backend, totp::Entity),
                     entity_ddl(backend, refresh_token::Entity),

@@ -12,6 +12,10 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Tenants),
             Box::new(M0002AccessAndWorkspaces),
             Box::new(ecl_store::inbox::CreateInbox),
+            Box::new(ecl_store::list_order::CreateListOrderIndexes {
+                name: "m0003_list_order",
+                lists: &[("tenants", "contract_id")],
+            }),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -112,6 +116,7 @@ impl MigrationTrait for M0002AccessAndWorkspaces {
 mod schema_tests {
     use super::Migrator;
     use crate::entity::{grant, tenant, workspace};
+    use ecl_store::list_order::with_index;
     use ecl_store::schema_check::{assert_migrations_match_entities, entity_ddl};
 
     /// A fresh database migrated step by step has exactly the tables, columns and indexes the
@@ -120,7 +125,11 @@ mod schema_tests {
     async fn migrations_build_what_the_entities_expect() {
         assert_migrations_match_entities::<Migrator>(crate::NAME, "tenant_migrations", |backend| {
             vec![
-                entity_ddl(backend, tenant::Entity),
+                with_index(
+                    entity_ddl(backend, tenant::Entity),
+                    "tenants",
+                    "contract_id",
+                ),
                 entity_ddl(backend, workspace::Entity),
                 entity_ddl(backend, grant::Entity),
             ]

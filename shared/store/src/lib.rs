@@ -10,6 +10,7 @@
 
 pub mod dead_letters;
 pub mod inbox;
+pub mod list_order;
 pub mod outbox;
 pub mod paging;
 pub mod read_models;
