@@ -1,7 +1,7 @@
 //! What every resolver shares: the per-request state (bus + caller context) and Relay connections.
 
 use crate::errors::IntoGql;
-use async_graphql::{Context, SimpleObject};
+use async_graphql::{Context, Object, SimpleObject};
 use ecl_bus::{Bus, CallCtx};
 use ecl_kernel::{AppError, Principal};
 use ecl_proto::Call;
@@ -64,18 +64,38 @@ impl DeletePayload {
     }
 }
 
-/// Where a page is in its list (Relay's cursor connections).
-#[derive(SimpleObject)]
-#[graphql(name = "PageInfo")]
+/// A page's place in its list, its cursors encoded only when asked for (see
+/// [`ecl_proto::page::Cursor`]).
 pub struct PageInfo {
-    /// Rows follow the last edge: pass `endCursor` as `after` with `first` for them.
     pub has_next_page: bool,
-    /// Rows precede the first edge: pass `startCursor` as `before` with `last` for them.
     pub has_previous_page: bool,
+    pub start_cursor: Option<ecl_proto::page::Cursor>,
+    pub end_cursor: Option<ecl_proto::page::Cursor>,
+}
+
+/// Where a page is in its list (Relay's cursor connections).
+#[Object(name = "PageInfo")]
+impl PageInfo {
+    /// Rows follow the last edge: pass `endCursor` as `after` with `first` for them.
+    async fn has_next_page(&self) -> bool {
+        self.has_next_page
+    }
+    /// Rows precede the first edge: pass `startCursor` as `before` with `last` for them.
+    async fn has_previous_page(&self) -> bool {
+        self.has_previous_page
+    }
     /// The first edge's cursor (null on an empty page).
-    pub start_cursor: Option<String>,
+    async fn start_cursor(&self) -> Option<String> {
+        self.start_cursor
+            .as_ref()
+            .map(ecl_proto::page::Cursor::encode)
+    }
     /// The last edge's cursor (null on an empty page): pass it as `after` for the next page.
-    pub end_cursor: Option<String>,
+    async fn end_cursor(&self) -> Option<String> {
+        self.end_cursor
+            .as_ref()
+            .map(ecl_proto::page::Cursor::encode)
+    }
 }
 
 /// A connection field's page arguments as its list service takes them, with `skip_total` set
@@ -104,10 +124,20 @@ pub fn page_args(
 #[macro_export]
 macro_rules! connection {
     ($conn:ident, $edge:ident, $node:ty) => {
-        #[derive(async_graphql::SimpleObject)]
         pub struct $edge {
-            pub cursor: String,
+            pub cursor: ecl_proto::page::Cursor,
             pub node: $node,
+        }
+
+        #[async_graphql::Object]
+        impl $edge {
+            // The cursor is encoded only here, when a client asks for it.
+            async fn cursor(&self) -> String {
+                self.cursor.encode()
+            }
+            async fn node(&self) -> &$node {
+                &self.node
+            }
         }
 
         #[derive(async_graphql::SimpleObject)]
@@ -135,7 +165,7 @@ macro_rules! connection {
                     has_next_page: page.has_next_page,
                     has_previous_page: page.has_previous_page,
                     start_cursor: page.edges.first().map(|(c, _)| c.clone()),
-                    end_cursor: page.end_cursor().map(str::to_string),
+                    end_cursor: page.end_cursor().cloned(),
                 };
                 Ok($conn {
                     edges: page
@@ -278,12 +308,13 @@ async fn load_grouped<C: PagedBatch, F: Clone + Eq + std::hash::Hash>(
     state: &RequestState,
     keys: &[PagedKey<F>],
     request: impl Fn(Vec<String>, ecl_proto::PageArgs, F) -> C,
-) -> Result<std::collections::HashMap<PagedKey<F>, ecl_proto::Page<C::Item>>, AppError> {
+) -> Result<std::collections::HashMap<PagedKey<F>, Shared<C::Item>>, AppError> {
     let groups = by_page(keys.iter().map(|k| ((&k.page, &k.filter), &k.owner_id)));
     let mut out = std::collections::HashMap::new();
     for ((page, filter), (ids, mixed)) in groups {
         let req = request(ids, page.clone(), filter.clone());
         for (owner_id, p) in state.bus.call(&state.call, &req).await? {
+            let p = std::sync::Arc::new(p);
             let key = |skip_total| PagedKey {
                 owner_id: owner_id.clone(),
                 page: ecl_proto::PageArgs {
@@ -336,8 +367,19 @@ pub fn by_page<'a, X: Clone + Eq + std::hash::Hash + 'a>(
         .collect()
 }
 
+/// A loaded page as the loaders hand it out: async-graphql's DataLoader clones a value for every
+/// key that asked for it, which for a page meant copying every item (the walk's 200 tenant and
+/// user pages per query); an `Arc` is cloned instead, and unwrapped without a copy once the
+/// loader has let go of it ([`loaded`]).
+pub type Shared<T> = std::sync::Arc<ecl_proto::Page<T>>;
+
+/// The page out of a loader's answer, copied only if the loader still holds it.
+pub fn loaded<T: Clone>(page: Option<Shared<T>>) -> ecl_proto::Page<T> {
+    page.map_or_else(ecl_proto::Page::empty, std::sync::Arc::unwrap_or_clone)
+}
+
 impl<C: PagedBatch> async_graphql::dataloader::Loader<PagedKey> for PagedLoader<C> {
-    type Value = ecl_proto::Page<C::Item>;
+    type Value = Shared<C::Item>;
     type Error = AppError;
 
     async fn load(
@@ -354,7 +396,7 @@ pub struct FilteredLoader<C>(pub RequestState, std::marker::PhantomData<fn() -> 
 impl<C: FilteredBatch> async_graphql::dataloader::Loader<PagedKey<C::Filter>>
     for FilteredLoader<C>
 {
-    type Value = ecl_proto::Page<C::Item>;
+    type Value = Shared<C::Item>;
     type Error = AppError;
 
     async fn load(
@@ -381,11 +423,9 @@ pub async fn load_filtered_page<C: FilteredBatch>(
         filter,
     };
     let loader = ctx.data_unchecked::<async_graphql::dataloader::DataLoader<FilteredLoader<C>>>();
-    Ok(loader
-        .load_one(key)
-        .await
-        .map_err(crate::errors::gql)?
-        .unwrap_or_else(ecl_proto::Page::empty))
+    Ok(loaded(
+        loader.load_one(key).await.map_err(crate::errors::gql)?,
+    ))
 }
 
 /// Loads one owner's page of `C` through the request's loader.
@@ -400,9 +440,7 @@ pub async fn load_page<C: PagedBatch>(
         filter: (),
     };
     let loader = ctx.data_unchecked::<async_graphql::dataloader::DataLoader<PagedLoader<C>>>();
-    Ok(loader
-        .load_one(key)
-        .await
-        .map_err(crate::errors::gql)?
-        .unwrap_or_else(ecl_proto::Page::empty))
+    Ok(loaded(
+        loader.load_one(key).await.map_err(crate::errors::gql)?,
+    ))
 }

@@ -28,12 +28,11 @@ use crate::{
 pub const HISTORY_MONTHS: usize = 24;
 
 /// A month as a list cursor (the bill list is ordered by month, newest first).
-fn month_cursor(m: Month) -> String {
+fn month_cursor(m: Month) -> Cursor {
     Cursor {
         created_at_us: 0,
         id: m.to_string(),
     }
-    .encode()
 }
 
 impl Billing {

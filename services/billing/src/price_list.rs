@@ -205,8 +205,7 @@ impl Billing {
                     Cursor {
                         created_at_us: r.seq,
                         id: r.code.clone(),
-                    }
-                    .encode(),
+                    },
                     MenuView {
                         spec: s,
                         updated_at: DateTime::from_timestamp_micros(r.updated_at)

@@ -274,7 +274,7 @@ impl Contracts {
                     Clone::clone,
                 )
                 .await?;
-                let (cursors, rows): (Vec<String>, Vec<group::Model>) =
+                let (cursors, rows): (Vec<ecl_proto::page::Cursor>, Vec<group::Model>) =
                     page.edges.into_iter().unzip();
                 Page {
                     edges: cursors

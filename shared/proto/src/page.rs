@@ -156,10 +156,27 @@ impl PageArgs {
 }
 
 /// A position in a list ordered by (creation time, id): stable under inserts, opaque to clients.
+///
+/// A page's edges carry it as it is and it is encoded only where a client reads it (the
+/// gateway's `cursor`, `startCursor`, `endCursor`): the walk's 800 edges are mostly shown
+/// without their cursors. On the wire it is the encoded string, as it always was.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
     pub created_at_us: i64,
     pub id: String,
+}
+
+impl Serialize for Cursor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.encode())
+    }
+}
+
+impl<'de> Deserialize<'de> for Cursor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Cursor::decode_field("cursor", &s).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Cursor {
@@ -187,7 +204,7 @@ impl Cursor {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {
     /// (cursor, item) in list order.
-    pub edges: Vec<(String, T)>,
+    pub edges: Vec<(Cursor, T)>,
     /// Rows follow the last edge.
     pub has_next_page: bool,
     /// Rows precede the first edge.
@@ -205,8 +222,8 @@ impl<T> Page<T> {
             total_count: 0,
         }
     }
-    pub fn end_cursor(&self) -> Option<&str> {
-        self.edges.last().map(|(c, _)| c.as_str())
+    pub fn end_cursor(&self) -> Option<&Cursor> {
+        self.edges.last().map(|(c, _)| c)
     }
     /// The same page with each item mapped, leaving out those `f` drops (e.g. ids resolved to
     /// rows the caller may see); cursors and counts stay.
@@ -310,6 +327,28 @@ mod tests {
         .slice(months.clone(), key, pos)
         .unwrap_err();
         assert_eq!(bad.field.as_deref(), Some("before"));
+    }
+
+    /// On the wire (AMQP's JSON) an edge's cursor is its encoded string, as before cursors were
+    /// kept decoded in process: services of either build understand each other's pages.
+    #[test]
+    fn a_page_carries_encoded_cursors_on_the_wire() {
+        let c = Cursor {
+            created_at_us: 42,
+            id: "t1".into(),
+        };
+        let page = Page {
+            edges: vec![(c.clone(), 7u32)],
+            has_next_page: true,
+            has_previous_page: false,
+            total_count: 3,
+        };
+        let json = serde_json::to_value(&page).unwrap();
+        assert_eq!(json["edges"][0][0], serde_json::json!(c.encode()));
+        assert_eq!(serde_json::from_value::<Page<u32>>(json).unwrap(), page);
+        let bad =
+            serde_json::json!({"edges": [["!!", 1]], "has_next_page": false, "total_count": 0});
+        assert!(serde_json::from_value::<Page<u32>>(bad).is_err());
     }
 
     #[test]

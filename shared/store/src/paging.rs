@@ -105,7 +105,7 @@ where
         .iter()
         .map(|r| {
             let (created_at_us, id) = key(r);
-            (Cursor { created_at_us, id }.encode(), view(r))
+            (Cursor { created_at_us, id }, view(r))
         })
         .collect();
     let (has_next_page, has_previous_page) = if backward {
@@ -263,7 +263,7 @@ where
                     created_at_us: *created_at_us,
                     id: id.clone(),
                 };
-                (cursor.encode(), view(r))
+                (cursor, view(r))
             })
             .collect();
         out.insert(
@@ -353,7 +353,7 @@ mod tests {
             )
             .await
             .unwrap();
-            first.end_cursor().map(str::to_string)
+            first.end_cursor().map(Cursor::encode)
         };
         for args in [
             PageArgs::forward(Some(2), None),

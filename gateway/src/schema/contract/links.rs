@@ -88,7 +88,7 @@ pub struct ChildrenKey {
 pub struct ChildrenLoader(pub RequestState);
 
 impl Loader<ChildrenKey> for ChildrenLoader {
-    type Value = ecl_proto::Page<ContractView>;
+    type Value = crate::schema::common::Shared<ContractView>;
     type Error = AppError;
 
     async fn load(
@@ -106,6 +106,7 @@ impl Loader<ChildrenKey> for ChildrenLoader {
                 page: page.clone(),
             };
             for (parent_id, p) in self.0.bus.call(&self.0.call, &req).await? {
+                let p = std::sync::Arc::new(p);
                 let key = |skip_total| ChildrenKey {
                     parent_id: parent_id.clone(),
                     filter: filter.clone(),

@@ -330,7 +330,7 @@ impl Contract {
             .await
             .map_err(gql)?;
         Ok(ContractConnection::from_page(
-            page.unwrap_or_else(ecl_proto::Page::empty),
+            crate::schema::common::loaded(page),
             Contract,
         ))
     }

@@ -193,8 +193,7 @@ impl Billing {
                     Cursor {
                         created_at_us: 0,
                         id: r.month.clone(),
-                    }
-                    .encode(),
+                    },
                     statement_view(&s.statement),
                 ));
             }

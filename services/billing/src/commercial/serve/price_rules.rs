@@ -345,8 +345,7 @@ impl Billing {
                         Cursor {
                             created_at_us: *at,
                             id: r.id.clone(),
-                        }
-                        .encode(),
+                        },
                         view(r, *at),
                     )
                 })
