@@ -47,10 +47,10 @@ impl MigrationTrait for CreateListOrderIndexes {
 /// migrations build, for the schema check (the entity derive cannot state a composite index
 /// that is not unique).
 pub fn with_index(
-    (table, mut indexes): crate::schema_check::EntityDdl,
-    name: &'static str,
+    (create, mut indexes): crate::schema_check::EntityDdl,
+    table: &'static str,
     owner: &'static str,
 ) -> crate::schema_check::EntityDdl {
-    indexes.push(index(name, owner));
-    (table, indexes)
+    indexes.push(index(table, owner));
+    (create, indexes)
 }

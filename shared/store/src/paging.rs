@@ -453,7 +453,7 @@ mod tests {
             .await
             .edges
             .into_iter()
-            .map(|(c, _)| c)
+            .map(|(c, _)| c.encode())
             .collect();
         for n in 1..=8u32 {
             for at in 0..=all.len() {
