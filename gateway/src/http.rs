@@ -27,7 +27,7 @@ use ecl_bus::{Bus, CallCtx};
 use ecl_cache::Cache;
 use ecl_kernel::{AppError, ErrorCode};
 use ecl_runtime::Ctx;
-use schema::{EclSchema, RequestState, contract::ChildrenLoader};
+use schema::{EclSchema, RequestState};
 use std::{
     collections::BTreeMap,
     net::SocketAddr,
@@ -388,8 +388,6 @@ pub(crate) fn with_request_state(
     request: async_graphql::Request,
     state: RequestState,
 ) -> async_graphql::Request {
-    let children = DataLoader::new(ChildrenLoader(state.clone()), state.gate.spawner())
-        .delay(state.gate.delay());
     let contracts = DataLoader::new(
         schema::contract::ContractLoader(state.clone()),
         state.gate.spawner(),
@@ -399,7 +397,6 @@ pub(crate) fn with_request_state(
     let request = schema::sla::with_loaders(request, &state);
     schema::billing::with_loaders(request, &state)
         .data(state)
-        .data(children)
         .data(contracts)
 }
 

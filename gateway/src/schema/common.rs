@@ -244,10 +244,12 @@ paged_batch!(t::ListTenantUsers, i::UserView, tenant_ids, filter);
 paged_batch!(t::ListUserTenants, t::TenantView, user_ids, filter);
 paged_batch!(t::ListWorkspaces, t::WorkspaceView, contract_ids);
 paged_batch!(c::ListContractGroups, c::ContractGroupView, partner_ids);
+paged_batch!(c::ListChildren, c::ContractView, parent_ids, filter);
 filtered_batch!(t::ListTenants, t::TenantFilter);
 filtered_batch!(i::ListUsers, i::UserFilter);
 filtered_batch!(t::ListUserTenants, t::TenantFilter);
 filtered_batch!(t::ListTenantUsers, i::UserFilter);
+filtered_batch!(c::ListChildren, c::ContractFilter);
 
 /// Puts one batching loader per list field into a request: every list of one kind at one query
 /// level becomes one bus request.
@@ -274,7 +276,8 @@ pub fn with_loaders(req: async_graphql::Request, state: &RequestState) -> async_
         )
         .delay(state.gate.delay())
     }
-    req.data(filtered::<t::ListTenants>(state))
+    req.data(filtered::<c::ListChildren>(state))
+        .data(filtered::<t::ListTenants>(state))
         .data(filtered::<i::ListUsers>(state))
         .data(loader::<i::ListApiKeys>(state))
         .data(filtered::<t::ListTenantUsers>(state))

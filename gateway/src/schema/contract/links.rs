@@ -1,5 +1,6 @@
 //! Walking the tree (SPEC §9): contracts by id (`Contract.parent`, `Tenant.contract`,
-//! `User.contract`) and `Contract.children`, each batched into one bus request per query level.
+//! `User.contract`), batched into one bus request per query level, and the children filter.
+//! `Contract.children` pages through `common`'s `FilteredLoader`, as every other list does.
 
 use crate::errors::gql;
 use crate::schema::common::RequestState;
@@ -8,10 +9,7 @@ use async_graphql::{
     dataloader::{DataLoader, Loader},
 };
 use ecl_kernel::AppError;
-use ecl_proto::{
-    PageArgs,
-    contract::{ContractFilter as ProtoFilter, ContractView, ListChildren},
-};
+use ecl_proto::contract::{ContractFilter as ProtoFilter, ContractView};
 use std::collections::HashMap;
 
 use super::{Contract, ContractKind, ContractStatus};
@@ -74,53 +72,4 @@ pub async fn contract_link(
         .await
         .map_err(gql)?
         .map(Contract))
-}
-
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct ChildrenKey {
-    pub(super) parent_id: String,
-    pub(super) filter: ProtoFilter,
-    pub(super) page: PageArgs,
-}
-
-/// Batches `children` of many contracts into one `ListChildren` request per distinct
-/// (filter, page) — in practice one per level of the query.
-pub struct ChildrenLoader(pub RequestState);
-
-impl Loader<ChildrenKey> for ChildrenLoader {
-    type Value = crate::schema::common::Shared<ContractView>;
-    type Error = AppError;
-
-    async fn load(
-        &self,
-        keys: &[ChildrenKey],
-    ) -> Result<HashMap<ChildrenKey, Self::Value>, AppError> {
-        let groups = crate::schema::common::by_page(
-            keys.iter().map(|k| ((&k.page, &k.filter), &k.parent_id)),
-        );
-        let mut out = HashMap::new();
-        for ((page, filter), (parent_ids, mixed)) in groups {
-            let req = ListChildren {
-                parent_ids,
-                filter: filter.clone(),
-                page: page.clone(),
-            };
-            for (parent_id, p) in self.0.bus.call(&self.0.call, &req).await? {
-                let p = std::sync::Arc::new(p);
-                let key = |skip_total| ChildrenKey {
-                    parent_id: parent_id.clone(),
-                    filter: filter.clone(),
-                    page: PageArgs {
-                        skip_total,
-                        ..page.clone()
-                    },
-                };
-                if mixed {
-                    out.insert(key(true), p.clone());
-                }
-                out.insert(key(page.skip_total), p);
-            }
-        }
-        Ok(out)
-    }
 }

@@ -2,11 +2,10 @@
 //! walks — parent, children, users, tenants, workspaces, groups, keys, bills, credits and the
 //! partner's commercial views. Every link delegates to its domain's batched loader.
 
-use crate::errors::gql;
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, dataloader::DataLoader};
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use ecl_proto::contract::{self as proto, ContractView};
 
-use super::{ChildrenKey, ChildrenLoader, ContractFilter, contract_link};
+use super::{ContractFilter, contract_link};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "ecl_proto::contract::ContractKind")]
@@ -319,19 +318,13 @@ impl Contract {
         last: Option<u32>,
         before: Option<String>,
     ) -> async_graphql::Result<ContractConnection> {
-        let key = ChildrenKey {
-            parent_id: self.0.id.clone(),
-            filter: filter.unwrap_or_default().into(),
-            page: crate::schema::common::page_args(ctx, first, after, last, before),
-        };
-        let page = ctx
-            .data_unchecked::<DataLoader<ChildrenLoader>>()
-            .load_one(key)
-            .await
-            .map_err(gql)?;
-        Ok(ContractConnection::from_page(
-            crate::schema::common::loaded(page),
-            Contract,
-        ))
+        let page = crate::schema::common::load_filtered_page::<proto::ListChildren>(
+            ctx,
+            &self.0.id,
+            crate::schema::common::page_args(ctx, first, after, last, before),
+            filter.unwrap_or_default().into(),
+        )
+        .await?;
+        Ok(ContractConnection::from_page(page, Contract))
     }
 }
