@@ -599,3 +599,56 @@ async fn contracts_distributed() {
     assert_eq!(ok, 320);
     d.cleanup().await;
 }
+
+/// A contract's place in the tree is kept once read (`services/contract/src/places.rs`), and only
+/// what was found: children created while walks read their partner's places concurrently are
+/// listed, and managed by the partner's owner (the tenant service asks the contract service),
+/// at once.
+#[actix_rt::test]
+async fn children_created_while_their_partner_is_walked_are_seen_at_once() {
+    const WALK: &str = "query($id: ID!){ contract(id:$id){ children(first: 50){ edges{ node{ id tenants{ totalCount } users{ totalCount } } } } } }";
+    let (app, gql) = spawn_embedded().await;
+    let op = gql.operator().await;
+    let partner = gql
+        .create_contract(&op, Kind::Partner, "Places Partner", "pl-owner")
+        .await
+        .id;
+    let owner = gql.sign_in("pl-owner", OWNER_PASSWORD).await;
+    let walk = || gql.q(Some(&owner), WALK, json!({"id": partner}));
+    let first = gql
+        .create_contract(&owner, Kind::ChildOf(&partner), "Placed 0", "pl0-owner")
+        .await
+        .id;
+    let edges = |r: &Resp| r.data()["contract"]["children"]["edges"].clone();
+    assert_eq!(edges(&walk().await).as_array().map(Vec::len), Some(1));
+
+    let creating = futures::future::join_all((1..4).map(|i| {
+        gql.create_contract(
+            &owner,
+            Kind::ChildOf(&partner),
+            &format!("Placed {i}"),
+            &format!("pl{i}-owner"),
+        )
+    }));
+    let walking = futures::future::join_all((0..8).map(|_| walk()));
+    let (created, walks) = futures::join!(creating, walking);
+    for w in &walks {
+        assert!(w.body.get("errors").is_none(), "{}", w.body);
+    }
+    let mut children: Vec<String> = created.into_iter().map(|c| c.id).collect();
+    children.push(first);
+    for c in &children {
+        gql.create_tenant(&owner, c, "placed tenant").await;
+    }
+    let r = walk().await;
+    let listed = edges(&r);
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 4, "{}", r.body);
+    for e in listed {
+        let id = e["node"]["id"].as_str().unwrap().to_string();
+        assert!(children.contains(&id), "{id} is not one of {children:?}");
+        assert_eq!(e["node"]["tenants"]["totalCount"], 1, "{}", r.body);
+        assert_eq!(e["node"]["users"]["totalCount"], 1, "{}", r.body);
+    }
+    app.stop().await;
+}

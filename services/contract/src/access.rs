@@ -88,8 +88,8 @@ impl<'a> Access<'a> {
     }
 
     /// Which children of `parent` the caller lists: `None` for none.
-    pub fn children_scope(&self, parent: &contract::Model) -> Option<Condition> {
-        let all = Condition::all().add(contract::Column::ParentId.eq(parent.id.clone()));
+    pub fn children_scope(&self, parent: &impl InTree) -> Option<Condition> {
+        let all = Condition::all().add(contract::Column::ParentId.eq(parent.id()));
         if self.who.is_operator() {
             return Some(all);
         }

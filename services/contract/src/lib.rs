@@ -28,6 +28,7 @@ mod entity;
 mod external_id;
 mod groups;
 mod migration;
+mod places;
 mod search;
 mod update_contract;
 mod views;
@@ -60,6 +61,7 @@ pub struct Contracts {
     clock: SharedClock,
     outbox: Outbox,
     inbox: Inbox,
+    places: places::Places,
 }
 
 async fn init(ctx: Ctx) -> anyhow::Result<Started> {
@@ -73,6 +75,7 @@ async fn init(ctx: Ctx) -> anyhow::Result<Started> {
         clock: ctx.clock.clone(),
         outbox,
         inbox: inbox.clone(),
+        places: Default::default(),
     });
     // A deleted user leaves the contract groups they were assigned to (in the inbox's
     // transaction: a redelivered event has no effect).

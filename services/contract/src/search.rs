@@ -42,10 +42,7 @@ impl Contracts {
         ctx: &CallCtx,
         ids: Vec<String>,
     ) -> AppResult<Vec<ManagedContract>> {
-        let rows = of_ids(ids)
-            .into_partial_model::<contract::Placed>()
-            .all(&self.db)
-            .await?;
+        let rows = self.places(&ids).await?;
         let access = self.access(&ctx.principal).await?;
         Ok(rows
             .into_iter()
@@ -79,10 +76,7 @@ impl Contracts {
     ) -> AppResult<Vec<(String, Page<ContractView>)>> {
         let who = &ctx.principal;
         let access = self.access(who).await?;
-        let parents = contract::Entity::find()
-            .filter(contract::Column::Id.is_in(req.parent_ids.clone()))
-            .all(&self.db)
-            .await?;
+        let parents = self.places(&req.parent_ids).await?;
         let mut out = Vec::with_capacity(req.parent_ids.len());
         for pid in req.parent_ids {
             let scope = parents
