@@ -623,12 +623,16 @@ async fn children_created_while_their_partner_is_walked_are_seen_at_once() {
     assert_eq!(edges(&walk().await).as_array().map(Vec::len), Some(1));
 
     let creating = futures::future::join_all((1..4).map(|i| {
-        gql.create_contract(
-            &owner,
-            Kind::ChildOf(&partner),
-            &format!("Placed {i}"),
-            &format!("pl{i}-owner"),
-        )
+        let (gql, owner, partner) = (&gql, &owner, &partner);
+        async move {
+            gql.create_contract(
+                owner,
+                Kind::ChildOf(partner),
+                &format!("Placed {i}"),
+                &format!("pl{i}-owner"),
+            )
+            .await
+        }
     }));
     let walking = futures::future::join_all((0..8).map(|_| walk()));
     let (created, walks) = futures::join!(creating, walking);
