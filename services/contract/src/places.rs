@@ -7,9 +7,8 @@
 //! Only committed rows are read here (the pool, never a transaction), so nothing cached can be
 //! rolled back.
 
-use crate::{Contracts, entity::contract};
-use ecl_kernel::{AppResult, ContractId};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use crate::{Contracts, entity::contract, search::of_ids};
+use ecl_kernel::AppResult;
 
 /// Places kept per process: (id, parent) of ~100 bytes each, a few MB at most.
 const KEPT: u64 = 50_000;
@@ -39,16 +38,14 @@ impl Contracts {
                 Some(parent_id) => {
                     known.insert(id.as_str(), Some(parent_id));
                 }
-                None if ContractId::parse(id).is_ok() => {
+                None => {
                     known.insert(id.as_str(), None);
                     missing.push(id.clone());
                 }
-                None => {}
             }
         }
         if !missing.is_empty() {
-            let rows = contract::Entity::find()
-                .filter(contract::Column::Id.is_in(missing))
+            let rows = of_ids(missing)
                 .into_partial_model::<contract::Placed>()
                 .all(&self.db)
                 .await?;

@@ -14,7 +14,7 @@ use ecl_proto::{
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 /// The contracts of `ids`; malformed ids name none.
-fn of_ids(ids: Vec<String>) -> sea_orm::Select<contract::Entity> {
+pub(crate) fn of_ids(ids: Vec<String>) -> sea_orm::Select<contract::Entity> {
     let ids = ids.into_iter().filter(|id| ContractId::parse(id).is_ok());
     contract::Entity::find().filter(contract::Column::Id.is_in(ids))
 }
