@@ -28,6 +28,22 @@ pub mod contract {
         pub created_at: i64,
         pub abolished_at: Option<i64>,
     }
+    ecl_store::sqlite_row!(Model {
+        id,
+        kind,
+        parent_id,
+        name,
+        name_lower,
+        external_id,
+        status,
+        company,
+        address,
+        contact_name,
+        contact_email,
+        owner_user_id,
+        created_at,
+        abolished_at
+    });
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
@@ -41,6 +57,7 @@ pub mod contract {
         pub id: String,
         pub parent_id: Option<String>,
     }
+    ecl_store::sqlite_row!(Placed { id, parent_id });
 }
 
 pub mod group {
@@ -57,6 +74,12 @@ pub mod group {
         pub name: String,
         pub created_at: i64,
     }
+    ecl_store::sqlite_row!(Model {
+        id,
+        partner_id,
+        name,
+        created_at
+    });
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}

@@ -45,10 +45,11 @@ impl Contracts {
             }
         }
         if !missing.is_empty() {
-            let rows = of_ids(missing)
+            let stmt = of_ids(missing)
                 .into_partial_model::<contract::Placed>()
-                .all(&self.db)
-                .await?;
+                .into_statement(self.db.get_database_backend());
+            let rows: Vec<contract::Placed> =
+                ecl_store::sqlite_reads::all_as(&self.db, stmt).await?;
             for p in rows {
                 self.places.0.insert(p.id.clone(), p.parent_id.clone());
                 if let Some(slot) = known.get_mut(p.id.as_str()) {

@@ -26,7 +26,7 @@ impl Contracts {
     }
 
     pub async fn get_many(&self, ctx: &CallCtx, ids: Vec<String>) -> AppResult<Vec<ContractView>> {
-        let rows = of_ids(ids).all(&self.db).await?;
+        let rows = ecl_store::sqlite_reads::all(&self.db, of_ids(ids)).await?;
         let access = self.access(&ctx.principal).await?;
         Ok(rows
             .iter()

@@ -50,6 +50,16 @@ pub mod user {
         pub can_view_usage: bool,
         pub created_at: i64,
     }
+    ecl_store::sqlite_row!(Listed {
+        id,
+        contract_id,
+        login_id,
+        email,
+        role,
+        locked_until,
+        can_view_usage,
+        created_at
+    });
 }
 
 pub mod signing_key {
@@ -147,6 +157,19 @@ pub mod api_key {
         pub last_used_at: Option<i64>,
         pub revoked_at: Option<i64>,
     }
+    ecl_store::sqlite_row!(Model {
+        id,
+        contract_id,
+        name,
+        prefix,
+        secret_hash,
+        scopes,
+        created_by,
+        created_at,
+        expires_at,
+        last_used_at,
+        revoked_at
+    });
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}

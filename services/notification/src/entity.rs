@@ -32,6 +32,22 @@ pub mod notice {
         #[sea_orm(indexed)]
         pub created_at: i64,
     }
+    ecl_store::sqlite_row!(Model {
+        id,
+        category,
+        title,
+        body,
+        title_ja,
+        body_ja,
+        contract_ids,
+        tenant_ids,
+        starts_at,
+        ends_at,
+        source,
+        source_event_id,
+        recipients,
+        created_at
+    });
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
@@ -76,6 +92,23 @@ pub mod delivery {
         pub lease_owner: String,
         pub created_at: i64,
     }
+    ecl_store::sqlite_row!(Model {
+        id,
+        notice_id,
+        user_id,
+        contract_id,
+        address,
+        channel,
+        cc,
+        status,
+        attempts,
+        last_error,
+        sent_at,
+        next_attempt_at,
+        lease_until,
+        lease_owner,
+        created_at
+    });
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}

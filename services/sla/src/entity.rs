@@ -53,6 +53,17 @@ pub mod affected {
         pub ends_at: Option<i64>,
         pub created_at: i64,
     }
+    ecl_store::sqlite_row!(Model {
+        event_id,
+        tenant_id,
+        contract_id,
+        menu_code,
+        kind,
+        cause,
+        starts_at,
+        ends_at,
+        created_at
+    });
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
@@ -148,6 +159,25 @@ pub mod claim {
         pub decided_at: Option<i64>,
         pub bill_month: Option<ecl_kernel::Month>,
     }
+    ecl_store::sqlite_row!(Model {
+        id,
+        contract_id,
+        breach_kind,
+        breach_id,
+        breach_key,
+        month,
+        menu_code,
+        note,
+        status,
+        amount,
+        currency,
+        reason,
+        filed_by,
+        filed_at,
+        decided_by,
+        decided_at,
+        bill_month
+    });
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
@@ -178,6 +208,19 @@ pub mod credit {
         pub label: String,
         pub approved_at: i64,
     }
+    ecl_store::sqlite_row!(Model {
+        id,
+        claim_id,
+        contract_id,
+        parent_id,
+        amount,
+        tenant_amounts,
+        currency,
+        failure_month,
+        bill_month,
+        label,
+        approved_at
+    });
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}

@@ -15,6 +15,14 @@ pub mod tenant {
         pub workspace_id: String,
         pub created_at: i64,
     }
+    ecl_store::sqlite_row!(Model {
+        id,
+        contract_id,
+        name,
+        region,
+        workspace_id,
+        created_at
+    });
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
@@ -38,6 +46,13 @@ pub mod workspace {
         pub is_default: bool,
         pub created_at: i64,
     }
+    ecl_store::sqlite_row!(Model {
+        id,
+        contract_id,
+        name,
+        is_default,
+        created_at
+    });
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
@@ -62,6 +77,12 @@ pub mod grant {
         pub contract_id: String,
         pub created_at: i64,
     }
+    ecl_store::sqlite_row!(Model {
+        tenant_id,
+        user_id,
+        contract_id,
+        created_at
+    });
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}

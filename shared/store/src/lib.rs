@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod paging;
 pub mod read_models;
 pub mod schema_check;
+pub mod sqlite_reads;
 pub mod wal;
 
 use anyhow::Context;

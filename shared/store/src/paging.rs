@@ -73,8 +73,8 @@ pub async fn page<E, V, C>(
 ) -> AppResult<Page<V>>
 where
     E: EntityTrait,
-    E::Model: Sync,
-    C: ConnectionTrait,
+    E::Model: Sync + crate::sqlite_reads::SqliteRow,
+    C: ConnectionTrait + 'static,
 {
     let window = args.window()?;
     let backward = matches!(window, Window::Backward { .. });
@@ -89,13 +89,15 @@ where
         Some(b) => E::find().filter(cond.clone().add(b)).count(db).await? > 0,
         None => false,
     };
-    let mut rows = E::find()
-        .filter(cond.add(plan.within))
-        .order_by(cols.0, plan.order.clone())
-        .order_by(cols.1, plan.order)
-        .limit(limit as u64 + 1)
-        .all(db)
-        .await?;
+    let mut rows = crate::sqlite_reads::all(
+        db,
+        E::find()
+            .filter(cond.add(plan.within))
+            .order_by(cols.0, plan.order.clone())
+            .order_by(cols.1, plan.order)
+            .limit(limit as u64 + 1),
+    )
+    .await?;
     let more = rows.len() > limit;
     rows.truncate(limit);
     if backward {
@@ -141,8 +143,8 @@ pub async fn page_each<E, V, C>(
 ) -> AppResult<std::collections::HashMap<String, Page<V>>>
 where
     E: EntityTrait,
-    E::Model: Sync,
-    C: ConnectionTrait,
+    E::Model: Sync + crate::sqlite_reads::SqliteRow,
+    C: ConnectionTrait + 'static,
 {
     page_each_as::<E, E::Model, V, C>(db, groups, cond, args, order, group_of, key, view).await
 }
@@ -164,13 +166,10 @@ pub async fn page_each_as<E, M, V, C>(
 ) -> AppResult<std::collections::HashMap<String, Page<V>>>
 where
     E: EntityTrait,
-    M: sea_orm::PartialModelTrait + Sync,
-    C: ConnectionTrait,
+    M: sea_orm::PartialModelTrait + crate::sqlite_reads::SqliteRow + Sync,
+    C: ConnectionTrait + 'static,
 {
-    use sea_orm::{
-        QueryTrait,
-        sea_query::{Alias, Asterisk, Expr, ExprTrait, Query, WindowStatement},
-    };
+    use sea_orm::QueryTrait;
     let window = args.window()?;
     let backward = matches!(window, Window::Backward { .. });
     let plan = plan(window, (created_col, id_col));
@@ -179,6 +178,21 @@ where
     if groups.is_empty() {
         return Ok(out);
     }
+    // The groups' pages straight off the list-order index, one group at a time, where the
+    // store reads directly (`sqlite_reads::each_group`); one windowed statement otherwise.
+    let per_group = crate::sqlite_reads::is_direct(db).then(|| {
+        M::select_cols(E::find().select_only())
+            .filter(
+                Condition::all()
+                    .add(group_col.eq(groups[0].clone()))
+                    .add(cond.clone())
+                    .add(plan.within.clone()),
+            )
+            .order_by(created_col, plan.order.clone())
+            .order_by(id_col, plan.order.clone())
+            .limit(u64::from(limit) + 1)
+            .build(db.get_database_backend())
+    });
     let cond = cond.add(group_col.is_in(groups.iter().cloned()));
 
     // Rows per group: all of `cond`, and those beyond the cursor (for the far side's flag).
@@ -209,25 +223,18 @@ where
         None => std::collections::HashMap::new(),
     };
 
-    let mut inner = M::select_cols(E::find().select_only())
-        .filter(cond.add(plan.within))
-        .into_query();
-    inner.expr_window_as(
-        Expr::cust("ROW_NUMBER()"),
-        WindowStatement::partition_by(group_col)
-            .order_by(created_col, plan.order.clone())
-            .order_by(id_col, plan.order)
-            .take(),
-        Alias::new("ecl_rn"),
-    );
-    let outer = Query::select()
-        .column(Asterisk)
-        .from_subquery(inner, Alias::new("ecl_page"))
-        .and_where(Expr::col(Alias::new("ecl_rn")).lte(limit as i64 + 1))
-        .to_owned();
-    let rows = M::find_by_statement(db.get_database_backend().build(&outer))
-        .all(db)
-        .await?;
+    let direct = match &per_group {
+        Some(stmt) => crate::sqlite_reads::each_group::<M, C>(db, stmt, groups).await?,
+        None => None,
+    };
+    let rows = match direct {
+        Some(rows) => rows,
+        None => {
+            let within = cond.add(plan.within);
+            let cols = (group_col, created_col, id_col);
+            window_rows::<E, M, C>(db, within, plan.order, limit, cols).await?
+        }
+    };
 
     let mut by_group: std::collections::HashMap<String, Vec<(i64, String, M)>> =
         std::collections::HashMap::new();
@@ -279,6 +286,43 @@ where
     Ok(out)
 }
 
+/// A page of each group in one statement: `ROW_NUMBER() OVER (PARTITION BY group ORDER BY
+/// created, id)` numbers each group's rows of `cond`, and the first `limit + 1` of each are kept.
+async fn window_rows<E, M, C>(
+    db: &C,
+    cond: Condition,
+    order: Order,
+    limit: u32,
+    (group_col, created_col, id_col): (E::Column, E::Column, E::Column),
+) -> Result<Vec<M>, sea_orm::DbErr>
+where
+    E: EntityTrait,
+    M: sea_orm::PartialModelTrait + crate::sqlite_reads::SqliteRow,
+    C: ConnectionTrait + 'static,
+{
+    use sea_orm::{
+        QueryTrait,
+        sea_query::{Alias, Asterisk, Expr, ExprTrait, Query, WindowStatement},
+    };
+    let mut inner = M::select_cols(E::find().select_only())
+        .filter(cond)
+        .into_query();
+    inner.expr_window_as(
+        Expr::cust("ROW_NUMBER()"),
+        WindowStatement::partition_by(group_col)
+            .order_by(created_col, order.clone())
+            .order_by(id_col, order)
+            .take(),
+        Alias::new("ecl_rn"),
+    );
+    let outer = Query::select()
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("ecl_page"))
+        .and_where(Expr::col(Alias::new("ecl_rn")).lte(i64::from(limit) + 1))
+        .to_owned();
+    crate::sqlite_reads::all_as::<M, C>(db, db.get_database_backend().build(&outer)).await
+}
+
 /// A batch reply in the order of the request: each id with its page from `pages` (the
 /// [`page_each`] results of one or more scopes), an empty page where there is none.
 pub fn in_order<V>(
@@ -296,7 +340,7 @@ pub fn in_order<V>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sea_orm::{ConnectionTrait, Database, Schema, Set, entity::prelude::*};
+    use sea_orm::{ConnectionTrait, Database, Schema, Set, TransactionTrait, entity::prelude::*};
 
     mod item {
         use sea_orm::entity::prelude::*;
@@ -311,10 +355,16 @@ mod tests {
         #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
         pub enum Relation {}
         impl ActiveModelBehavior for ActiveModel {}
+        crate::sqlite_row!(Model {
+            id,
+            owner,
+            created_at
+        });
     }
 
     /// `page_each` answers every group exactly as `page` does for that group alone: the same
-    /// edges, cursors, `hasNextPage` and totals, before and after a cursor.
+    /// edges, cursors, `hasNextPage` and totals, before and after a cursor — read a group at a
+    /// time off the handle and in one windowed statement alike.
     #[tokio::test]
     async fn page_each_equals_page_per_group() {
         let db = Database::connect("sqlite::memory:").await.unwrap();
@@ -387,6 +437,24 @@ mod tests {
             .await
             .unwrap();
             assert_eq!(each.len(), groups.len());
+            // In a transaction the store reads through sea-orm, so the pages come from the
+            // one windowed statement (what PostgreSQL runs) instead of a statement per group.
+            let tx = db.begin().await.unwrap();
+            assert!(!crate::sqlite_reads::is_direct(&tx) && crate::sqlite_reads::is_direct(&db));
+            let windowed = page_each::<item::Entity, _, _>(
+                &tx,
+                (item::Column::Owner, &groups),
+                Condition::all(),
+                &args,
+                cols,
+                |m| m.owner.clone(),
+                key,
+                view,
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!(windowed, each, "{args:?}");
             for g in &groups {
                 let alone = page::<item::Entity, _, _>(
                     &db,
