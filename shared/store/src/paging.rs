@@ -362,6 +362,26 @@ mod tests {
         });
     }
 
+    /// Every owner's page of items, through `page_each`.
+    async fn each_owner<C: ConnectionTrait + 'static>(
+        db: &C,
+        groups: &[String],
+        args: &PageArgs,
+    ) -> std::collections::HashMap<String, Page<String>> {
+        page_each::<item::Entity, _, _>(
+            db,
+            (item::Column::Owner, groups),
+            Condition::all(),
+            args,
+            (item::Column::CreatedAt, item::Column::Id),
+            |m| m.owner.clone(),
+            |m| (m.created_at, m.id.clone()),
+            |m| m.id.clone(),
+        )
+        .await
+        .unwrap()
+    }
+
     /// `page_each` answers every group exactly as `page` does for that group alone: the same
     /// edges, cursors, `hasNextPage` and totals, before and after a cursor — read a group at a
     /// time off the handle and in one windowed statement alike.
@@ -424,35 +444,13 @@ mod tests {
                 ..PageArgs::default()
             },
         ] {
-            let each = page_each::<item::Entity, _, _>(
-                &db,
-                (item::Column::Owner, &groups),
-                Condition::all(),
-                &args,
-                cols,
-                |m| m.owner.clone(),
-                key,
-                view,
-            )
-            .await
-            .unwrap();
+            let each = each_owner(&db, &groups, &args).await;
             assert_eq!(each.len(), groups.len());
             // In a transaction the store reads through sea-orm, so the pages come from the
             // one windowed statement (what PostgreSQL runs) instead of a statement per group.
             let tx = db.begin().await.unwrap();
             assert!(!crate::sqlite_reads::is_direct(&tx) && crate::sqlite_reads::is_direct(&db));
-            let windowed = page_each::<item::Entity, _, _>(
-                &tx,
-                (item::Column::Owner, &groups),
-                Condition::all(),
-                &args,
-                cols,
-                |m| m.owner.clone(),
-                key,
-                view,
-            )
-            .await
-            .unwrap();
+            let windowed = each_owner(&tx, &groups, &args).await;
             tx.commit().await.unwrap();
             assert_eq!(windowed, each, "{args:?}");
             for g in &groups {
