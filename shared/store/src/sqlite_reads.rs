@@ -7,13 +7,13 @@
 //! and 16 % more in decoding sqlx's rows. Here the handle is locked out of the worker
 //! (`SqliteConnection::lock_handle`, which sqlx provides for direct calls), the statement runs
 //! on the calling thread through rusqlite (the release built on sqlx's own `libsqlite3-sys`),
-//! and each value goes from SQLite's memory into the column type the entity declares, then
-//! through the model's own `FromQueryResult`, so a model reads the same here as through sea-orm.
+//! and each value goes from SQLite's memory into the field's sea-orm value type, so a model
+//! reads the same here as through sea-orm. Models opt in with [`sqlite_row!`](crate::sqlite_row).
 //!
 //! Where it does not apply, the statement goes through sea-orm as before: PostgreSQL, a
-//! transaction (its connection is not the pool's), a parameter or a selected column of a type
-//! without a lossless mapping here (JSON, dates, decimals, …). The statement runs on a tokio
-//! worker thread, so this is for reads bounded by a page or a batch, not for scans.
+//! transaction (its connection is not the pool's), a parameter of a type without a lossless
+//! mapping here. The statement runs on a tokio worker thread, so this is for reads bounded by a
+//! page or a batch, not for scans.
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, FromQueryResult, Statement, Value,
