@@ -77,14 +77,8 @@ where
     M: FromQueryResult + SqliteRow,
     C: ConnectionTrait + 'static,
 {
-    if let (Some(pool), Some(params)) = (sqlite_pool(db), params(&stmt)) {
-        let mut conn = pool.acquire().await.map_err(sqlx_err)?;
-        let mut handle = conn.lock_handle().await.map_err(sqlx_err)?;
-        let raw = handle.as_raw_handle().as_ptr();
-        // SAFETY: `handle` keeps the connection locked out of sqlx's worker thread until it
-        // drops, after `read` has returned; rusqlite's connection from `from_handle` does not
-        // own the handle (never closes it) and is dropped inside `read`, its statement first.
-        return unsafe { read::<M>(raw, &stmt.sql, &params, None) };
+    if let Some(rows) = direct::<M, C>(db, &stmt, None).await? {
+        return Ok(rows);
     }
     M::find_by_statement(stmt).all(db).await
 }
@@ -108,18 +102,37 @@ where
     M: SqliteRow,
     C: ConnectionTrait + 'static,
 {
+    direct::<M, C>(db, stmt, Some(groups)).await
+}
+
+/// [`read`] on a connection of `db`'s pool, its handle locked out of sqlx's worker meanwhile;
+/// `None` where the statement goes through sea-orm instead (not the SQLite pool, a parameter
+/// without a mapping here, or — per group — a first parameter that is not `groups[0]`).
+async fn direct<M, C>(
+    db: &C,
+    stmt: &Statement,
+    groups: Option<&[String]>,
+) -> Result<Option<Vec<M>>, DbErr>
+where
+    M: SqliteRow,
+    C: ConnectionTrait + 'static,
+{
     let (Some(pool), Some(params)) = (sqlite_pool(db), params(stmt)) else {
         return Ok(None);
     };
-    match (groups.first(), params.first()) {
-        (Some(g), Some(rusqlite::types::Value::Text(p))) if g == p => {}
-        _ => return Ok(None),
+    if let Some(groups) = groups {
+        match (groups.first(), params.first()) {
+            (Some(g), Some(rusqlite::types::Value::Text(p))) if g == p => {}
+            _ => return Ok(None),
+        }
     }
     let mut conn = pool.acquire().await.map_err(sqlx_err)?;
     let mut handle = conn.lock_handle().await.map_err(sqlx_err)?;
     let raw = handle.as_raw_handle().as_ptr();
-    // SAFETY: as in `all_as`.
-    unsafe { read::<M>(raw, &stmt.sql, &params, Some(groups)) }.map(Some)
+    // SAFETY: `handle` keeps the connection locked out of sqlx's worker thread until it drops,
+    // after `read` has returned; rusqlite's connection from `from_handle` does not own the
+    // handle (never closes it) and is dropped inside `read`, its statement first.
+    unsafe { read::<M>(raw, &stmt.sql, &params, groups) }.map(Some)
 }
 
 /// Whether reads on `db` run here (sea-orm's SQLite pool) rather than through sea-orm.
